@@ -1,0 +1,1 @@
+"""The domain: each Community of Practice is an ActivityPub Group actor."""

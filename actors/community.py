@@ -1,0 +1,97 @@
+"""Community of Practice <-> ActivityStreams Group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from actors.urls import Urls
+from federation.vocab import AS_CONTEXT, JSON, SECURITY_CONTEXT
+
+# Extension terms are defined inline so peers never need to fetch another context.
+GROUP_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "lemmy": "https://join-lemmy.org/ns#",
+        "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
+        "moderators": {"@id": "lemmy:moderators", "@type": "@id"},
+        "webfinger": "https://purl.archive.org/socialweb/webfinger#webfinger",
+    },
+]
+
+POSTING_POLICIES = ("anyone", "followers", "moderators")
+
+
+@dataclass(frozen=True)
+class Community:
+    """A Community of Practice: its domain (summary), its people and its keys."""
+
+    id: int
+    slug: str
+    name: str
+    summary: str
+    closed: bool
+    posting_policy: str
+    public_key_pem: str
+    created_at: datetime
+    profile_fields: tuple[tuple[str, str], ...] = ()
+    private_key_pem: str = field(default="", repr=False)
+
+
+def summary_html(text: str) -> str:
+    """The domain statement as HTML paragraphs (plain text in, escaped)."""
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+def community_to_group(community: Community, urls: Urls) -> JSON:
+    """The actor document Mastodon, Lemmy, Fedify and Discourse read."""
+    slug = community.slug
+    actor_id = urls.community(slug)
+    icon = urls.absolute("/static/icon.png")
+    return {
+        "@context": GROUP_CONTEXT,
+        "id": actor_id,
+        "type": "Group",
+        "preferredUsername": slug,
+        "name": community.name,
+        "summary": summary_html(community.summary),
+        "url": actor_id,
+        "inbox": urls.community_inbox(slug),
+        "outbox": urls.community_outbox(slug),
+        "followers": urls.community_followers(slug),
+        "following": urls.community_following(slug),
+        "featured": urls.community_featured(slug),
+        "moderators": urls.community_moderators(slug),
+        "attributedTo": urls.community_moderators(slug),
+        "endpoints": {"sharedInbox": urls.shared_inbox()},
+        "publicKey": {
+            "id": urls.community_key(slug),
+            "owner": actor_id,
+            "publicKeyPem": community.public_key_pem,
+        },
+        "icon": {"type": "Image", "mediaType": "image/png", "url": icon},
+        "image": {"type": "Image", "mediaType": "image/png", "url": icon},
+        "published": community.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "manuallyApprovesFollowers": community.closed,
+        "discoverable": True,
+        "indexable": True,
+        "postingRestrictedToMods": community.posting_policy == "moderators",
+        "attachment": [
+            {"type": "PropertyValue", "name": name, "value": escape(value)}
+            for name, value in community.profile_fields
+        ],
+        "webfinger": urls.handle(slug),
+    }

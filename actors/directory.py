@@ -1,0 +1,63 @@
+"""A short-lived per-process cache of communities, for the hot read paths.
+
+Actor documents and WebFinger are read far more than communities change; a few
+seconds of staleness is invisible to peers (they cache actors for hours), and
+changes made in this process invalidate at once. Missing slugs are not cached,
+so a community created by the CLI is served immediately.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.community import Community
+from actors.store import queries
+
+
+@dataclass
+class _Entry:
+    community: Community
+    expires: float
+    rendered: dict[str, bytes]
+
+
+class CommunityDirectory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = 10.0) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._entries: dict[str, _Entry] = {}
+
+    async def get(self, slug: str) -> Community | None:
+        entry = await self._entry(slug)
+        return entry.community if entry else None
+
+    async def _entry(self, slug: str) -> _Entry | None:
+        entry = self._entries.get(slug)
+        now = time.monotonic()
+        if entry is not None and entry.expires > now:
+            return entry
+        async with self._sessions() as session:
+            community = await queries.get_community(session, slug)
+        if community is None:
+            self._entries.pop(slug, None)
+            return None
+        entry = _Entry(community, now + self._ttl, {})
+        self._entries[slug] = entry
+        return entry
+
+    def cached_body(self, slug: str, kind: str) -> bytes | None:
+        entry = self._entries.get(slug)
+        if entry is None or entry.expires <= time.monotonic():
+            return None
+        return entry.rendered.get(kind)
+
+    def store_body(self, slug: str, kind: str, body: bytes) -> None:
+        entry = self._entries.get(slug)
+        if entry is not None:
+            entry.rendered[kind] = body
+
+    def invalidate(self, slug: str) -> None:
+        self._entries.pop(slug, None)

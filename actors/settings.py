@@ -1,0 +1,168 @@
+"""Configuration: one TOML file loaded into frozen dataclasses.
+
+The file is found by ``--config``, else ``$COPUB_CONFIG``, else ``./config.toml``,
+else ``./config.example.toml``. Unknown keys and wrong types are errors that name
+the key and the file, raised before anything starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing or wrong; the message says where."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    base_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secure_mode: bool = False
+
+    @property
+    def domain(self) -> str:
+        """The host part of handles: ``slug@domain`` (includes a non-default port)."""
+        return urlsplit(self.base_url).netloc
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///data/copub.sqlite3"
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    allow_private_addresses: bool = False
+    user_agent: str = "copub/0.1"
+    fetch_timeout_seconds: float = 10.0
+    delivery_timeout_seconds: float = 15.0
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class ProfileField:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class CommunitySeed:
+    slug: str
+    name: str
+    summary: str = ""
+    closed: bool = False
+    fields: tuple[ProfileField, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    communities: tuple[CommunitySeed, ...] = ()
+    adapters: tuple[str, ...] = ()
+    source: str = "<defaults>"
+
+
+T = TypeVar("T")
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The configuration file every command uses, in the documented order."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("COPUB_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in (Path("config.toml"), Path("config.example.toml")):
+        if candidate.exists():
+            return candidate
+    raise ConfigError(
+        "no configuration found: pass --config, set COPUB_CONFIG, "
+        "or create ./config.toml (see config.example.toml)"
+    )
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    file = find_config(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{file}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: invalid TOML: {exc}") from exc
+    return settings_from_dict(raw, source=str(file))
+
+
+def settings_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Settings:
+    if "source" in raw:
+        raise ConfigError(f"{source}: unknown key 'source'")
+    settings = _build(Settings, {**raw, "source": source}, source, "")
+    _validate(settings)
+    return settings
+
+
+def _build(cls: type[T], data: Any, source: str, where: str) -> T:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: [{where or 'top level'}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else key
+        if key not in known:
+            raise ConfigError(f"{source}: unknown key '{path}'")
+        kwargs[key] = _convert(hints[key], value, source, path)
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, source, path)  # type: ignore[arg-type]
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: '{path}' must be a list")
+        return tuple(
+            _convert(item_hint, item, source, f"{path}[{i}]") for i, item in enumerate(value)
+        )
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{source}: '{path}' has an unsupported type")  # pragma: no cover
+    expected: tuple[type, ...] = (int, float) if hint is float else (hint,)
+    if (hint is not bool and isinstance(value, bool)) or not isinstance(value, expected):
+        raise ConfigError(f"{source}: '{path}' must be {hint.__name__}, got {type(value).__name__}")
+    return float(value) if hint is float and isinstance(value, int | float) else value
+
+
+def _validate(settings: Settings) -> None:
+    src = settings.source
+    parts = urlsplit(settings.server.base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ConfigError(
+            f"{src}: 'server.base_url' must be an http(s) origin like https://cop.example"
+        )
+    if not 0 < settings.server.port < 65536:
+        raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
+    slugs: set[str] = set()
+    for i, seed in enumerate(settings.communities):
+        if not SLUG_RE.match(seed.slug):
+            raise ConfigError(
+                f"{src}: 'communities[{i}].slug' must be lowercase letters, digits or _"
+            )
+        if seed.slug in slugs:
+            raise ConfigError(f"{src}: 'communities[{i}].slug' repeats '{seed.slug}'")
+        slugs.add(seed.slug)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 models, queries and migrations (SQLite and PostgreSQL)."""

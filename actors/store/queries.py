@@ -1,0 +1,104 @@
+"""All SQL lives here: small functions over an ``AsyncSession``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.community import Community
+from actors.store.models import CommunityRow, ModeratorRow, ServerKeyRow
+
+
+class AlreadyExists(Exception):
+    """A row with the same natural key is already stored."""
+
+
+def community_from_row(row: CommunityRow) -> Community:
+    return Community(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        summary=row.summary,
+        closed=row.closed,
+        posting_policy=row.posting_policy,
+        public_key_pem=row.public_key_pem,
+        private_key_pem=row.private_key_pem,
+        created_at=row.created_at,
+        profile_fields=tuple((str(f["name"]), str(f["value"])) for f in row.profile_fields),
+    )
+
+
+async def insert_community(
+    session: AsyncSession,
+    *,
+    slug: str,
+    name: str,
+    summary: str,
+    closed: bool,
+    private_key_pem: str,
+    public_key_pem: str,
+    profile_fields: Sequence[tuple[str, str]] = (),
+) -> Community:
+    row = CommunityRow(
+        slug=slug,
+        name=name,
+        summary=summary,
+        closed=closed,
+        posting_policy="followers",
+        private_key_pem=private_key_pem,
+        public_key_pem=public_key_pem,
+        profile_fields=[{"name": n, "value": v} for n, v in profile_fields],
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise AlreadyExists(slug) from exc
+    return community_from_row(row)
+
+
+async def get_community(session: AsyncSession, slug: str) -> Community | None:
+    row = await session.scalar(select(CommunityRow).where(CommunityRow.slug == slug))
+    return community_from_row(row) if row else None
+
+
+async def list_communities(session: AsyncSession) -> list[Community]:
+    rows = await session.scalars(select(CommunityRow).order_by(CommunityRow.slug))
+    return [community_from_row(r) for r in rows]
+
+
+async def count_communities(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(CommunityRow)) or 0)
+
+
+async def list_moderators(session: AsyncSession, community_id: int) -> list[str]:
+    rows = await session.scalars(
+        select(ModeratorRow.actor_id)
+        .where(ModeratorRow.community_id == community_id)
+        .order_by(ModeratorRow.id)
+    )
+    return list(rows)
+
+
+async def add_moderator(session: AsyncSession, community_id: int, actor_id: str) -> None:
+    session.add(ModeratorRow(community_id=community_id, actor_id=actor_id))
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise AlreadyExists(actor_id) from exc
+
+
+async def get_server_key(session: AsyncSession) -> ServerKeyRow | None:
+    return await session.scalar(select(ServerKeyRow).order_by(ServerKeyRow.id).limit(1))
+
+
+async def insert_server_key(
+    session: AsyncSession, private_key_pem: str, public_key_pem: str
+) -> ServerKeyRow:
+    row = ServerKeyRow(private_key_pem=private_key_pem, public_key_pem=public_key_pem)
+    session.add(row)
+    await session.flush()
+    return row

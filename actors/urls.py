@@ -1,0 +1,98 @@
+"""The one place that builds and parses copub's IRIs.
+
+Route templates here are used both by the router and to build ids, so the two
+can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+COMMUNITY = "/c/{slug}"
+COMMUNITY_INBOX = "/c/{slug}/inbox"
+COMMUNITY_OUTBOX = "/c/{slug}/outbox"
+COMMUNITY_FOLLOWERS = "/c/{slug}/followers"
+COMMUNITY_FOLLOWING = "/c/{slug}/following"
+COMMUNITY_FEATURED = "/c/{slug}/featured"
+COMMUNITY_MODERATORS = "/c/{slug}/moderators"
+COMMUNITY_REMOTE_FOLLOW = "/c/{slug}/follow"
+SHARED_INBOX = "/inbox"
+APPLICATION = "/actor"
+INDEX = "/"
+NODEINFO = "/nodeinfo/2.1"
+
+KEY_FRAGMENT = "#main-key"
+
+
+@dataclass(frozen=True)
+class Urls:
+    """IRIs of this server, built from its public ``base_url``."""
+
+    base_url: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def absolute(self, path: str) -> str:
+        return self.base_url + path
+
+    def community(self, slug: str) -> str:
+        return self.absolute(COMMUNITY.format(slug=slug))
+
+    def community_key(self, slug: str) -> str:
+        return self.community(slug) + KEY_FRAGMENT
+
+    def community_inbox(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_INBOX.format(slug=slug))
+
+    def community_outbox(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_OUTBOX.format(slug=slug))
+
+    def community_followers(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_FOLLOWERS.format(slug=slug))
+
+    def community_following(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_FOLLOWING.format(slug=slug))
+
+    def community_featured(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_FEATURED.format(slug=slug))
+
+    def community_moderators(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_MODERATORS.format(slug=slug))
+
+    def community_remote_follow(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_REMOTE_FOLLOW.format(slug=slug))
+
+    def shared_inbox(self) -> str:
+        return self.absolute(SHARED_INBOX)
+
+    def application(self) -> str:
+        return self.absolute(APPLICATION)
+
+    def application_key(self) -> str:
+        return self.application() + KEY_FRAGMENT
+
+    def nodeinfo(self) -> str:
+        return self.absolute(NODEINFO)
+
+    def index(self) -> str:
+        return self.absolute(INDEX)
+
+    def handle(self, slug: str) -> str:
+        return f"{slug}@{self.domain}"
+
+    def is_local(self, iri: str) -> bool:
+        return iri == self.base_url or iri.startswith(self.base_url + "/")
+
+    def community_slug_of(self, iri: str) -> str | None:
+        """The slug if ``iri`` is exactly one of our community actor ids."""
+        prefix = self.absolute("/c/")
+        if not iri.startswith(prefix):
+            return None
+        rest = iri[len(prefix) :].split("#", 1)[0]
+        return rest if rest and "/" not in rest and "?" not in rest else None

@@ -1,0 +1,1 @@
+"""HTTP: ActivityPub JSON and HTML pages on the same URLs, by content negotiation."""

@@ -1,0 +1,121 @@
+"""ActivityPub JSON routes: the Group actors, their collections, the Application actor."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from actors import urls as routes
+from actors.community import Community, community_to_group
+from actors.store import queries
+from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
+from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
+from actors.web.pages import render_community
+from federation.collections import collection_page, collection_root, parse_page
+from federation.errors import BadRequest, NotFound
+from federation.vocab import AS_CONTEXT, SECURITY_CONTEXT
+
+# (page number, page size) -> (items of that page, total)
+PageLoader = Callable[[Community, int, int], Awaitable[tuple[list[Any], int]]]
+
+PAGE_SIZE = 20
+
+
+async def load_community(request: web.Request) -> Community:
+    slug = request.match_info["slug"]
+    community = await request.app[DIRECTORY].get(slug)
+    if community is None:
+        raise NotFound(f"no community named {slug!r}")
+    return community
+
+
+async def community_actor(request: web.Request) -> web.StreamResponse:
+    community = await load_community(request)
+    urls = request.app[URLS]
+    if wants_html(request):
+        return render_community(request, community)
+    directory = request.app[DIRECTORY]
+    body = directory.cached_body(community.slug, "actor")
+    if body is None:
+        body = dumps(community_to_group(community, urls)).encode()
+        directory.store_body(community.slug, "actor", body)
+    return activity_body_response(body)
+
+
+async def _empty(_community: Community, _page: int, _size: int) -> tuple[list[Any], int]:
+    return [], 0
+
+
+def collection_handler(
+    build_id: Callable[[routes.Urls, str], str],
+    loader: PageLoader,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        community = await load_community(request)
+        collection_id = build_id(request.app[URLS], community.slug)
+        try:
+            page = parse_page(request.query.get("page"))
+        except ValueError as exc:
+            raise BadRequest("page must be a positive integer") from exc
+        if page is None:
+            _items, total = await loader(community, 1, 0)
+            return activity_response(collection_root(collection_id, total, page_size=PAGE_SIZE))
+        items, total = await loader(community, page, PAGE_SIZE)
+        return activity_response(
+            collection_page(collection_id, page, items, total, page_size=PAGE_SIZE)
+        )
+
+    return handler
+
+
+def moderators_loader(request_app: web.Application) -> PageLoader:
+    async def load(community: Community, page: int, size: int) -> tuple[list[Any], int]:
+        async with request_app[SESSIONS]() as session:
+            mods = await queries.list_moderators(session, community.id)
+        start = (page - 1) * size
+        return (mods[start : start + size] if size else []), len(mods)
+
+    return load
+
+
+async def application_actor(request: web.Request) -> web.StreamResponse:
+    """The server's own actor (FEP-2677), which signs fetches made on no community's behalf."""
+    urls = request.app[URLS]
+    actor_id = urls.application()
+    return activity_response(
+        {
+            "@context": [AS_CONTEXT, SECURITY_CONTEXT],
+            "id": actor_id,
+            "type": "Application",
+            "preferredUsername": urls.domain,
+            "name": "copub",
+            "summary": "The copub server itself; it signs requests made for no community.",
+            "url": urls.index(),
+            "inbox": urls.shared_inbox(),
+            "outbox": actor_id + "/outbox",
+            "manuallyApprovesFollowers": True,
+            "publicKey": {
+                "id": urls.application_key(),
+                "owner": actor_id,
+                "publicKeyPem": request.app[SERVER_PUBLIC_KEY_PEM],
+            },
+        }
+    )
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get(routes.COMMUNITY, community_actor)
+    for template, build in (
+        (routes.COMMUNITY_OUTBOX, routes.Urls.community_outbox),
+        (routes.COMMUNITY_FOLLOWERS, routes.Urls.community_followers),
+        (routes.COMMUNITY_FOLLOWING, routes.Urls.community_following),
+        (routes.COMMUNITY_FEATURED, routes.Urls.community_featured),
+    ):
+        app.router.add_get(template, collection_handler(build, _empty))
+    app.router.add_get(
+        routes.COMMUNITY_MODERATORS,
+        collection_handler(routes.Urls.community_moderators, moderators_loader(app)),
+    )
+    app.router.add_get(routes.APPLICATION, application_actor)

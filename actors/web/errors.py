@@ -1,0 +1,50 @@
+"""One middleware turns errors into a status and a JSON (or HTML) body; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from actors.web.negotiation import json_error, wants_html
+from federation.errors import FederationError
+
+log = logging.getLogger(__name__)
+
+
+def _error_page(request: web.Request, status: int, reason: str) -> web.Response:
+    response = aiohttp_jinja2.render_template(
+        "error.html", request, {"status": status, "reason": reason}, status=status
+    )
+    return response
+
+
+def _respond(request: web.Request, status: int, reason: str) -> web.Response:
+    if request.method == "GET" and wants_html(request):
+        return _error_page(request, status, reason)
+    return json_error(status, reason)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except FederationError as exc:
+        log.info(
+            "rejected %s %s: %s",
+            request.method,
+            request.path,
+            exc.reason,
+            extra={"status": exc.http_status, "remote": request.remote},
+        )
+        return _respond(request, exc.http_status, exc.reason)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            reason = exc.reason if exc.status != 404 else "not found"
+            return _respond(request, exc.status, reason)
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(request, 500, "internal error")

@@ -1,0 +1,19 @@
+"""Typed application state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from actors.directory import CommunityDirectory
+from actors.settings import Settings
+from actors.urls import Urls
+from federation.keys import Signer
+
+SETTINGS = web.AppKey("settings", Settings)
+URLS = web.AppKey("urls", Urls)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+SERVER_SIGNER = web.AppKey("server_signer", Signer)
+SERVER_PUBLIC_KEY_PEM = web.AppKey("server_public_key_pem", str)
+DIRECTORY = web.AppKey("directory", CommunityDirectory)

@@ -1,0 +1,93 @@
+"""HTML pages for people: the index, the follow form, interaction hints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from actors.community import Community, summary_html
+from actors.store import queries
+from actors.web.keys import SESSIONS, URLS
+from federation.errors import FederationError, NotFound
+
+log = logging.getLogger(__name__)
+
+# account ("you@server") -> the OStatus subscribe template of that account's server
+SubscribeLookup = Callable[[str], Awaitable[str]]
+SUBSCRIBE_LOOKUP: web.AppKey[SubscribeLookup] = web.AppKey("subscribe_lookup")
+
+
+def render_community(
+    request: web.Request, community: Community, *, status: int = 200, **extra: object
+) -> web.Response:
+    urls = request.app[URLS]
+    context = {
+        "community": community,
+        "summary_html": summary_html(community.summary),
+        "handle": urls.handle(community.slug),
+        "actor_url": urls.community(community.slug),
+        "follow_url": urls.community_remote_follow(community.slug),
+        **extra,
+    }
+    return aiohttp_jinja2.render_template("community.html", request, context, status=status)
+
+
+async def index(request: web.Request) -> web.Response:
+    urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        communities = await queries.list_communities(session)
+    return aiohttp_jinja2.render_template(
+        "index.html",
+        request,
+        {
+            "domain": urls.domain,
+            "communities": [
+                {
+                    "name": c.name,
+                    "url": urls.community(c.slug),
+                    "handle": urls.handle(c.slug),
+                    "closed": c.closed,
+                    "summary": c.summary.split("\n\n", 1)[0],
+                }
+                for c in communities
+            ],
+        },
+    )
+
+
+async def remote_follow(request: web.Request) -> web.StreamResponse:
+    """``you@your.server`` -> redirect to that server's subscribe page for this community."""
+    slug = request.match_info["slug"]
+    urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        community = await queries.get_community(session, slug)
+    if community is None:
+        raise NotFound(f"no community named {slug!r}")
+    form = await request.post()
+    account = str(form.get("account", "")).strip().lstrip("@")
+    error = None
+    if "@" not in account or account.startswith("@") or account.endswith("@"):
+        error = "Enter your account as you@your.server."
+    else:
+        try:
+            template = await request.app[SUBSCRIBE_LOOKUP](account)
+        except FederationError as exc:
+            log.info("remote follow lookup failed for %s: %s", account, exc.reason)
+            error = f"Could not find {account}: {exc.reason}"
+        else:
+            raise web.HTTPSeeOther(template.replace("{uri}", urls.handle(slug)))
+    return render_community(request, community, status=400, error=error, account=account)
+
+
+async def authorize_interaction(request: web.Request) -> web.Response:
+    uri = request.query.get("uri", "")
+    return aiohttp_jinja2.render_template("interaction.html", request, {"uri": uri})
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_post("/c/{slug}/follow", remote_follow)
+    app.router.add_get("/authorize_interaction", authorize_interaction)

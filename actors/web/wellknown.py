@@ -1,0 +1,109 @@
+"""Discovery: WebFinger, host-meta, NodeInfo."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from xml.sax.saxutils import quoteattr
+
+from aiohttp import web
+
+from actors.store import queries
+from actors.web.keys import DIRECTORY, SESSIONS, URLS
+from actors.web.negotiation import json_response
+from federation.errors import BadRequest, NotFound
+from federation.nodeinfo import NODEINFO_21_PROFILE, nodeinfo_21, nodeinfo_links
+from federation.vocab import JRD_MEDIA_TYPE
+from federation.webfinger import jrd, parse_acct
+
+SOFTWARE = "copub"
+
+
+def copub_version() -> str:
+    try:
+        return version("copub")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+async def webfinger(request: web.Request) -> web.Response:
+    urls = request.app[URLS]
+    resource = request.query.get("resource")
+    if not resource:
+        raise BadRequest("missing 'resource' query parameter")
+    if resource.startswith(("http://", "https://")):
+        slug = urls.community_slug_of(resource)
+        if slug is None:
+            if urls.is_local(resource):
+                raise NotFound(f"no community at {resource}")
+            raise BadRequest(f"{resource} is not on this server")
+    else:
+        slug, host = parse_acct(resource)
+        if host != urls.domain.lower():
+            raise BadRequest(f"{host} is not this server ({urls.domain})")
+    community = await request.app[DIRECTORY].get(slug)
+    if community is None:
+        raise NotFound(f"no community named {slug!r}")
+    actor_id = urls.community(slug)
+    body = jrd(
+        subject=f"acct:{urls.handle(slug)}",
+        aliases=[actor_id],
+        actor_id=actor_id,
+        profile_url=actor_id,
+        subscribe=urls.absolute("/authorize_interaction?uri={uri}"),
+    )
+    response = json_response(body, content_type=JRD_MEDIA_TYPE)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+async def host_meta(request: web.Request) -> web.Response:
+    template = request.app[URLS].absolute("/.well-known/webfinger?resource={uri}")
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template={quoteattr(template)}/>\n'
+        "</XRD>\n"
+    )
+    return web.Response(text=xml, content_type="application/xrd+xml")
+
+
+async def nodeinfo_discovery(request: web.Request) -> web.Response:
+    urls = request.app[URLS]
+    return json_response(nodeinfo_links(urls.nodeinfo(), urls.application()))
+
+
+async def nodeinfo(request: web.Request) -> web.Response:
+    urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        communities = await queries.list_communities(session)
+    metadata = {
+        "nodeName": urls.domain,
+        "communities": [
+            {
+                "id": urls.community(c.slug),
+                "handle": urls.handle(c.slug),
+                "name": c.name,
+                "closed": c.closed,
+            }
+            for c in communities
+        ],
+    }
+    body = nodeinfo_21(
+        software=SOFTWARE,
+        version=copub_version(),
+        homepage=urls.index(),
+        local_posts=0,
+        users_total=len(communities),
+        open_registrations=False,
+        metadata=metadata,
+    )
+    response = json_response(body, content_type="application/json")
+    response.headers["Content-Type"] = NODEINFO_21_PROFILE
+    return response
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/.well-known/webfinger", webfinger)
+    app.router.add_get("/.well-known/host-meta", host_meta)
+    app.router.add_get("/.well-known/nodeinfo", nodeinfo_discovery)
+    app.router.add_get("/nodeinfo/2.1", nodeinfo)

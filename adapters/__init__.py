@@ -1,0 +1,1 @@
+"""Edges to other systems, each loaded through a ``setup(app, settings)`` hook."""

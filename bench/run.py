@@ -1,0 +1,25 @@
+"""`make bench`: every benchmark, each printing its numbers next to a floor from the same run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+BENCHES = ["bench_http.py", "bench_signatures.py"]
+
+
+def main() -> int:
+    failed = 0
+    for name in BENCHES:
+        path = HERE / name
+        if not path.exists():
+            continue
+        print(f"== {name}", flush=True)
+        failed |= subprocess.call([sys.executable, str(path)])
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""ActivityStreams names, wire shapes and small helpers over loose JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+AS2_MEDIA_TYPE = "application/activity+json"
+LD_MEDIA_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JRD_MEDIA_TYPE = "application/jrd+json"
+
+JSON = dict[str, Any]
+
+
+def as_list(value: Any) -> list[Any]:
+    """AS2 properties may be a single value, a list, or absent."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def get_id(value: Any) -> str | None:
+    """The id of a link or an embedded object, else None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        ident = value.get("id") or value.get("href")
+        return ident if isinstance(ident, str) else None
+    return None
+
+
+def ids(values: Iterable[Any]) -> list[str]:
+    return [i for i in (get_id(v) for v in values) if i]
+
+
+def is_public(activity: JSON) -> bool:
+    audience = as_list(activity.get("to")) + as_list(activity.get("cc"))
+    return any(get_id(a) in PUBLIC_ALIASES for a in audience)
