@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
@@ -14,7 +13,8 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import admin
+from actors import admin, cli_social
+from actors.cli_support import run_db, settings_of
 from actors.community import community_to_group
 from actors.settings import ConfigError, Settings, load_settings
 from actors.store import queries
@@ -25,25 +25,7 @@ from actors.web.app import create_app
 T = TypeVar("T")
 
 
-def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
-    return settings
-
-
-def run_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction on a migrated database."""
-
-    async def main() -> T:
-        engine = create_engine(settings.database.url)
-        try:
-            await migrate(engine)
-            async with sessionmaker(engine).begin() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+_settings = settings_of
 
 
 @click.group()
@@ -184,6 +166,10 @@ def community_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     click.echo(f"created:   {c.created_at:%Y-%m-%d %H:%M} UTC")
     if c.summary:
         click.echo(f"domain:    {c.summary}")
+
+
+for _command in cli_social.COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -151,7 +151,14 @@ def _convert(hint: Any, value: Any, source: str, path: str) -> Any:
 def _validate(settings: Settings) -> None:
     src = settings.source
     parts = urlsplit(settings.server.base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or "@" in parts.netloc
+        or "?" in settings.server.base_url
+        or "#" in settings.server.base_url
+    ):
         raise ConfigError(
             f"{src}: 'server.base_url' must be an http(s) origin like https://cop.example"
         )

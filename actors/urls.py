@@ -17,6 +17,9 @@ COMMUNITY_FOLLOWING = "/c/{slug}/following"
 COMMUNITY_FEATURED = "/c/{slug}/featured"
 COMMUNITY_MODERATORS = "/c/{slug}/moderators"
 COMMUNITY_REMOTE_FOLLOW = "/c/{slug}/follow"
+COMMUNITY_OBJECT = "/c/{slug}/o/{oid}"
+COMMUNITY_OBJECT_REPLIES = "/c/{slug}/o/{oid}/replies"
+COMMUNITY_ACTIVITY = "/c/{slug}/a/{aid}"
 SHARED_INBOX = "/inbox"
 APPLICATION = "/actor"
 INDEX = "/"
@@ -67,6 +70,15 @@ class Urls:
 
     def community_remote_follow(self, slug: str) -> str:
         return self.absolute(COMMUNITY_REMOTE_FOLLOW.format(slug=slug))
+
+    def object(self, slug: str, oid: str) -> str:
+        return self.absolute(COMMUNITY_OBJECT.format(slug=slug, oid=oid))
+
+    def object_replies(self, slug: str, oid: str) -> str:
+        return self.absolute(COMMUNITY_OBJECT_REPLIES.format(slug=slug, oid=oid))
+
+    def activity(self, slug: str, aid: str) -> str:
+        return self.absolute(COMMUNITY_ACTIVITY.format(slug=slug, aid=aid))
 
     def shared_inbox(self) -> str:
         return self.absolute(SHARED_INBOX)

@@ -102,6 +102,17 @@ async def _execute(dsn: str, *statements: str) -> None:
         await conn.close()
 
 
+async def _create_database(dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        # FILE_COPY (PostgreSQL 15+) is several times faster than WAL_LOG for a tiny template.
+        fast = conn.get_server_version().major >= 15
+        strategy = " STRATEGY FILE_COPY" if fast else ""
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0{strategy}')
+    finally:
+        await conn.close()
+
+
 @dataclass
 class PostgresServer:
     """A running server the tests may create databases on, as a superuser."""
@@ -123,7 +134,7 @@ class PostgresServer:
     def create_database(self, prefix: str = "copub_test") -> str:
         """A new empty database; returns its name."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        _run_async(_execute(self._dsn(), f'CREATE DATABASE "{name}" TEMPLATE template0'))
+        _run_async(_create_database(self._dsn(), name))
         self.created.append(name)
         return name
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -80,3 +80,139 @@ class ModeratorRow(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     actor_id: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RemoteActorRow(Base):
+    """What we know of a remote actor: where to deliver, how to name it."""
+
+    __tablename__ = "remote_actors"
+
+    ap_id: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    inbox: Mapped[str] = mapped_column(String(2048))
+    shared_inbox: Mapped[str | None] = mapped_column(String(2048), default=None)
+    handle: Mapped[str | None] = mapped_column(String(512), default=None)
+    name: Mapped[str | None] = mapped_column(String(512), default=None)
+    url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    actor_type: Mapped[str] = mapped_column(String(40), default="Person")
+    ap_json: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowerRow(Base):
+    """A remote actor following a community: ``pending`` until approved, then ``accepted``."""
+
+    __tablename__ = "followers"
+    __table_args__ = (UniqueConstraint("community_id", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[str] = mapped_column(String(2048))
+    inbox: Mapped[str] = mapped_column(String(2048))
+    shared_inbox: Mapped[str | None] = mapped_column(String(2048), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    follow_activity_id: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BlockRow(Base):
+    """A blocked actor (``kind='actor'``) or domain (``kind='domain'``); server-wide when
+    ``community_id`` is null."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (UniqueConstraint("community_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxItemRow(Base):
+    """An accepted incoming activity, stored before the 202 and processed later."""
+
+    __tablename__ = "inbox_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    activity_type: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[str] = mapped_column(String(2048))
+    community_slug: Mapped[str | None] = mapped_column(String(63), default=None)
+    ap_raw: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ObjectRow(Base):
+    """A story, practice, event or a member's post/reply, local or remote."""
+
+    __tablename__ = "objects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ap_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # story, practice, event, post, reply
+    ap_type: Mapped[str] = mapped_column(String(40))
+    local: Mapped[bool] = mapped_column(default=False)
+    attributed_to: Mapped[str] = mapped_column(String(2048))
+    in_reply_to: Mapped[str | None] = mapped_column(String(2048), default=None, index=True)
+    thread_root: Mapped[str | None] = mapped_column(String(2048), default=None, index=True)
+    title: Mapped[str | None] = mapped_column(String(500), default=None)
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    source_markdown: Mapped[str | None] = mapped_column(Text, default=None)
+    ap_json: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    published: Mapped[datetime] = mapped_column(default=utcnow)
+    updated: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ActivityRow(Base):
+    """An activity a community sent (its outbox) or relayed."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ap_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    ap_type: Mapped[str] = mapped_column(String(40))
+    object_ap_id: Mapped[str | None] = mapped_column(String(2048), default=None)
+    public: Mapped[bool] = mapped_column(default=True)
+    ap_json: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveryRow(Base):
+    """One job: deliver one activity to one inbox, retried until it lands or gives up."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "inbox"),
+        Index("ix_deliveries_due", "state", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    inbox: Mapped[str] = mapped_column(String(2048))
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_status: Mapped[int | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

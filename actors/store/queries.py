@@ -102,3 +102,17 @@ async def insert_server_key(
     session.add(row)
     await session.flush()
     return row
+
+
+async def get_community_by_id(session: AsyncSession, community_id: int) -> Community | None:
+    row = await session.get(CommunityRow, community_id)
+    return community_from_row(row) if row else None
+
+
+async def is_moderator(session: AsyncSession, community_id: int, actor_id: str) -> bool:
+    hit = await session.scalar(
+        select(ModeratorRow.id).where(
+            ModeratorRow.community_id == community_id, ModeratorRow.actor_id == actor_id
+        )
+    )
+    return hit is not None

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from actors import urls as routes
 from actors.community import Community, community_to_group
-from actors.store import queries
+from actors.store import queries, social
 from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
 from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
 from actors.web.pages import render_community
@@ -35,7 +35,7 @@ async def community_actor(request: web.Request) -> web.StreamResponse:
     community = await load_community(request)
     urls = request.app[URLS]
     if wants_html(request):
-        return render_community(request, community)
+        return await render_community(request, community)
     directory = request.app[DIRECTORY]
     body = directory.cached_body(community.slug, "actor")
     if body is None:
@@ -68,6 +68,34 @@ def collection_handler(
         )
 
     return handler
+
+
+def outbox_loader(app: web.Application) -> PageLoader:
+    async def load(community: Community, page: int, size: int) -> tuple[list[Any], int]:
+        async with app[SESSIONS]() as session:
+            total = await social.count_outbox(session, community.id)
+            if not size:
+                return [], total
+            rows = await social.list_outbox(
+                session, community.id, offset=(page - 1) * size, limit=size
+            )
+        return [r.ap_json for r in rows], total
+
+    return load
+
+
+def followers_loader(app: web.Application) -> PageLoader:
+    async def load(community: Community, page: int, size: int) -> tuple[list[Any], int]:
+        async with app[SESSIONS]() as session:
+            total = await social.count_followers(session, community.id, state="accepted")
+            if not size:
+                return [], total
+            ids = await social.list_followers(
+                session, community.id, state="accepted", offset=(page - 1) * size, limit=size
+            )
+        return ids, total
+
+    return load
 
 
 def moderators_loader(request_app: web.Application) -> PageLoader:
@@ -107,9 +135,15 @@ async def application_actor(request: web.Request) -> web.StreamResponse:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get(routes.COMMUNITY, community_actor)
+    app.router.add_get(
+        routes.COMMUNITY_OUTBOX,
+        collection_handler(routes.Urls.community_outbox, outbox_loader(app)),
+    )
+    app.router.add_get(
+        routes.COMMUNITY_FOLLOWERS,
+        collection_handler(routes.Urls.community_followers, followers_loader(app)),
+    )
     for template, build in (
-        (routes.COMMUNITY_OUTBOX, routes.Urls.community_outbox),
-        (routes.COMMUNITY_FOLLOWERS, routes.Urls.community_followers),
         (routes.COMMUNITY_FOLLOWING, routes.Urls.community_following),
         (routes.COMMUNITY_FEATURED, routes.Urls.community_featured),
     ):

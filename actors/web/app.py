@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -13,14 +16,22 @@ from aiohttp import web
 
 from actors import admin
 from actors.directory import CommunityDirectory
+from actors.inbound import build_router
+from actors.inbox import InboxProcessor
+from actors.remote import Remote, SqlKeyCache
 from actors.settings import Settings
-from actors.store.db import create_engine, migrate, sessionmaker
+from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.urls import Urls
-from actors.web import activitypub, pages, wellknown
+from actors.web import activitypub, objects, pages, wellknown
+from actors.web import inbox as inbox_routes
 from actors.web.errors import error_middleware
 from actors.web.keys import (
+    CLIENT,
     DIRECTORY,
     ENGINE,
+    INBOX_PROCESSOR,
+    KEY_RESOLVER,
+    REMOTE,
     SERVER_PUBLIC_KEY_PEM,
     SERVER_SIGNER,
     SESSIONS,
@@ -28,6 +39,8 @@ from actors.web.keys import (
     URLS,
 )
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
+from federation.client import FederationClient
+from federation.httpsig import CachingKeyResolver
 from federation.keys import public_pem_of
 
 log = logging.getLogger(__name__)
@@ -47,6 +60,45 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[SERVER_PUBLIC_KEY_PEM] = public_pem_of(signer.private_key)
     yield
     await engine.dispose()
+
+
+async def _federation(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    fed = settings.federation
+    client = FederationClient(
+        fed.user_agent,
+        timeout_seconds=fed.fetch_timeout_seconds,
+        allow_private_addresses=fed.allow_private_addresses,
+        max_body=fed.max_body_bytes,
+        webfinger_scheme=urlsplit(settings.server.base_url).scheme,
+    )
+    await client.start()
+    remote = Remote(client, app[SESSIONS], app[URLS], app[SERVER_SIGNER])
+    app[CLIENT] = client
+    app[REMOTE] = remote
+    app[KEY_RESOLVER] = CachingKeyResolver(SqlKeyCache(app[SESSIONS]), remote.fetch_key_document)
+    if SUBSCRIBE_LOOKUP not in app:
+        app[SUBSCRIBE_LOOKUP] = remote.subscribe_template
+    yield
+    await client.close()
+
+
+async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
+    remote = app[REMOTE]
+    processor = InboxProcessor(
+        urls=app[URLS],
+        sessions=app[SESSIONS],
+        router=build_router(),
+        lookup_actor=remote.lookup_actor,
+        fetch_object=remote.fetch_object,
+        skip_locked=not is_sqlite(app[SETTINGS].database.url),
+    )
+    app[INBOX_PROCESSOR] = processor
+    task = asyncio.create_task(processor.run(), name="inbox-processor")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _load_adapters(app: web.Application, settings: Settings) -> None:
@@ -73,8 +125,12 @@ def create_app(
         autoescape=jinja2.select_autoescape(default=True),
     )
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_federation)
+    app.cleanup_ctx.append(_inbox_processor)
     wellknown.setup_routes(app)
     activitypub.setup_routes(app)
+    inbox_routes.setup_routes(app)
+    objects.setup_routes(app)
     pages.setup_routes(app)
     app.router.add_static("/static", HERE / "static", append_version=False)
     _load_adapters(app, settings)

@@ -6,8 +6,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.directory import CommunityDirectory
+from actors.inbox import InboxProcessor
+from actors.remote import Remote
 from actors.settings import Settings
 from actors.urls import Urls
+from federation.client import FederationClient
+from federation.httpsig import CachingKeyResolver
 from federation.keys import Signer
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +21,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 SERVER_SIGNER = web.AppKey("server_signer", Signer)
 SERVER_PUBLIC_KEY_PEM = web.AppKey("server_public_key_pem", str)
 DIRECTORY = web.AppKey("directory", CommunityDirectory)
+CLIENT = web.AppKey("client", FederationClient)
+REMOTE = web.AppKey("remote", Remote)
+KEY_RESOLVER = web.AppKey("key_resolver", CachingKeyResolver)
+INBOX_PROCESSOR = web.AppKey("inbox_processor", InboxProcessor)

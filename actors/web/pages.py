@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from actors.community import Community, summary_html
-from actors.store import queries
+from actors.store import queries, social
 from actors.web.keys import SESSIONS, URLS
 from federation.errors import FederationError, NotFound
 
@@ -20,11 +20,16 @@ SubscribeLookup = Callable[[str], Awaitable[str]]
 SUBSCRIBE_LOOKUP: web.AppKey[SubscribeLookup] = web.AppKey("subscribe_lookup")
 
 
-def render_community(
+async def render_community(
     request: web.Request, community: Community, *, status: int = 200, **extra: object
 ) -> web.Response:
     urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        stories = await social.list_objects(session, community.id, kinds=("story",), limit=20)
+        posts = await social.list_objects(session, community.id, kinds=("post",), limit=20)
     context = {
+        "stories": stories,
+        "posts": posts,
         "community": community,
         "summary_html": summary_html(community.summary),
         "handle": urls.handle(community.slug),
@@ -32,7 +37,9 @@ def render_community(
         "follow_url": urls.community_remote_follow(community.slug),
         **extra,
     }
-    return aiohttp_jinja2.render_template("community.html", request, context, status=status)
+    response = aiohttp_jinja2.render_template("community.html", request, context, status=status)
+    response.headers["Vary"] = "Accept"  # the same URL serves the actor document
+    return response
 
 
 async def index(request: web.Request) -> web.Response:
@@ -79,7 +86,7 @@ async def remote_follow(request: web.Request) -> web.StreamResponse:
             error = f"Could not find {account}: {exc.reason}"
         else:
             raise web.HTTPSeeOther(template.replace("{uri}", urls.handle(slug)))
-    return render_community(request, community, status=400, error=error, account=account)
+    return await render_community(request, community, status=400, error=error, account=account)
 
 
 async def authorize_interaction(request: web.Request) -> web.Response:

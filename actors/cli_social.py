@@ -1,0 +1,211 @@
+"""``copub publish|edit|delete|followers|block``: what coordinators do from the shell."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import outbound, publishing
+from actors.cli_support import in_transaction, urls_of
+from actors.community import Community
+from actors.content import StoryDraft
+from actors.store import queries, social
+
+
+def _content(content: str | None, content_file: str | None) -> str | None:
+    if content_file == "-":
+        return sys.stdin.read()
+    if content_file:
+        return Path(content_file).read_text(encoding="utf-8")
+    return content
+
+
+async def _community(session: AsyncSession, slug: str) -> Community:
+    community = await queries.get_community(session, slug)
+    if community is None:
+        raise click.ClickException(f"no community named {slug!r}")
+    return community
+
+
+@click.command("publish")
+@click.argument("slug")
+@click.argument("kind", type=click.Choice(["story"]))
+@click.option("--title", required=True, help="The headline.")
+@click.option("--content", default=None, help="Markdown text.")
+@click.option("--content-file", default=None, help="Read Markdown from a file ('-': stdin).")
+@click.pass_context
+def publish(
+    ctx: click.Context, slug: str, kind: str, title: str, content: str | None,
+    content_file: str | None,
+) -> None:  # fmt: skip
+    """Publish a story: sent as Create to every follower."""
+    text = _content(content, content_file)
+    if not text or not text.strip():
+        raise click.ClickException("a story needs --content or --content-file")
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> str:
+        community = await _community(session, slug)
+        row = await publishing.publish_story(
+            session, urls, community, StoryDraft(title=title, markdown=text)
+        )
+        return row.ap_id
+
+    click.echo(f"published {in_transaction(ctx, work)}")
+
+
+@click.command("edit")
+@click.argument("slug")
+@click.argument("item")
+@click.option("--title", default=None)
+@click.option("--content", default=None, help="New Markdown text.")
+@click.option("--content-file", default=None)
+@click.pass_context
+def edit(
+    ctx: click.Context, slug: str, item: str, title: str | None, content: str | None,
+    content_file: str | None,
+) -> None:  # fmt: skip
+    """Edit a published item (its URL or id): sent as Update."""
+    text = _content(content, content_file)
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> str:
+        community = await _community(session, slug)
+        try:
+            row = await publishing.edit_story(
+                session, urls, community, item, title=title, markdown=text
+            )
+        except publishing.NotPublished as exc:
+            raise click.ClickException(str(exc)) from exc
+        return row.ap_id
+
+    click.echo(f"updated {in_transaction(ctx, work)}")
+
+
+@click.command("delete")
+@click.argument("slug")
+@click.argument("item")
+@click.pass_context
+def delete(ctx: click.Context, slug: str, item: str) -> None:
+    """Delete a published item: sent as Delete; its URL answers 410."""
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> str:
+        community = await _community(session, slug)
+        try:
+            row = await publishing.delete_item(session, urls, community, item)
+        except publishing.NotPublished as exc:
+            raise click.ClickException(str(exc)) from exc
+        return row.ap_id
+
+    click.echo(f"deleted {in_transaction(ctx, work)}")
+
+
+@click.group("followers")
+def followers() -> None:
+    """List followers; approve or reject requests to a closed community."""
+
+
+@followers.command("list")
+@click.argument("slug")
+@click.pass_context
+def followers_list(ctx: click.Context, slug: str) -> None:
+    async def work(session: AsyncSession) -> list[str]:
+        community = await _community(session, slug)
+        return await social.list_followers(session, community.id, state="accepted", limit=100_000)
+
+    for actor in in_transaction(ctx, work):
+        click.echo(actor)
+
+
+@followers.command("pending")
+@click.argument("slug")
+@click.pass_context
+def followers_pending(ctx: click.Context, slug: str) -> None:
+    """Follow requests waiting for approval."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        community = await _community(session, slug)
+        return await social.list_followers(session, community.id, state="pending", limit=100_000)
+
+    pending = in_transaction(ctx, work)
+    for actor in pending:
+        click.echo(actor)
+    if not pending:
+        click.echo("no pending follow requests")
+
+
+def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> None:
+        community = await _community(session, slug)
+        row = await social.get_follower(session, community.id, actor)
+        if row is None or row.state != "pending":
+            raise click.ClickException(f"no pending follow request from {actor}")
+        follow = {
+            "id": row.follow_activity_id,
+            "type": "Follow",
+            "actor": actor,
+            "object": urls.community(slug),
+        }
+        if approve:
+            row.state = "accepted"
+            reply = outbound.build_accept(urls, community, follow)
+        else:
+            await session.delete(row)
+            reply = outbound.build_reject(urls, community, follow)
+        await outbound.send_to_inbox(session, community, reply, row.inbox)
+
+    in_transaction(ctx, work)
+    click.echo(f"{'approved' if approve else 'rejected'} {actor}")
+
+
+@followers.command("approve")
+@click.argument("slug")
+@click.argument("actor")
+@click.pass_context
+def followers_approve(ctx: click.Context, slug: str, actor: str) -> None:
+    """Accept a pending follow request (sends Accept)."""
+    decide(ctx, slug, actor, True)
+
+
+@followers.command("reject")
+@click.argument("slug")
+@click.argument("actor")
+@click.pass_context
+def followers_reject(ctx: click.Context, slug: str, actor: str) -> None:
+    """Refuse a pending follow request (sends Reject)."""
+    decide(ctx, slug, actor, False)
+
+
+@click.command("block")
+@click.argument("target")
+@click.option("--community", "slug", default=None, help="Only for this community.")
+@click.option("--undo", is_flag=True, help="Lift the block.")
+@click.pass_context
+def block(ctx: click.Context, target: str, slug: str | None, undo: bool) -> None:
+    """Block an actor (its URL) or a domain (example.org), server-wide or per community.
+
+    Blocked followers are removed; blocked actors get Reject and no deliveries."""
+    kind = "actor" if target.startswith(("http://", "https://")) else "domain"
+    value = target if kind == "actor" else target.lower().lstrip("@")
+
+    async def work(session: AsyncSession) -> list[str]:
+        community_id = (await _community(session, slug)).id if slug else None
+        if undo:
+            await social.remove_block(session, community_id, kind, value)
+            return []
+        await social.add_block(session, community_id, kind, value)
+        return await social.remove_blocked_followers(session, community_id)
+
+    removed = in_transaction(ctx, work)
+    click.echo(f"{'unblocked' if undo else 'blocked'} {kind} {value}")
+    for actor in removed:
+        click.echo(f"removed follower {actor}")
+
+
+COMMANDS = (publish, edit, delete, followers, block)

@@ -1,0 +1,85 @@
+"""What an inbound handler gets: the app's resources and one write transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.community import Community
+from actors.store import queries, social
+from actors.store.models import InboxItemRow, ObjectRow, RemoteActorRow
+from actors.urls import Urls
+from federation.vocab import JSON, as_list, get_id
+
+log = logging.getLogger(__name__)
+
+# (actor id, on whose behalf) -> what we know of the actor, fetched if needed
+ActorLookup = Callable[[str, Community | None], Awaitable[RemoteActorRow]]
+# (object id, on whose behalf) -> the object's JSON, fetched from its origin
+ObjectFetch = Callable[[str, Community | None], Awaitable[JSON]]
+
+
+@dataclass
+class InboundContext:
+    """One inbox item being processed. ``write()`` commits the handler's changes and marks
+    the item done in the same transaction, so an item is applied exactly once."""
+
+    urls: Urls
+    sessions: async_sessionmaker[AsyncSession]
+    lookup_actor: ActorLookup
+    fetch_object: ObjectFetch
+    item_id: int
+    recipient_slug: str | None = None
+    written: bool = field(default=False)
+    on_deliveries: Callable[[], None] = field(default=lambda: None)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions.begin() as session:
+            yield session
+            await session.execute(
+                update(InboxItemRow).where(InboxItemRow.id == self.item_id).values(state="done")
+            )
+        self.written = True
+        self.on_deliveries()
+
+    async def community_for(self, session: AsyncSession, iri: str | None) -> Community | None:
+        slug = self.urls.community_slug_of(iri) if iri else None
+        return await queries.get_community(session, slug) if slug else None
+
+    async def target_communities(
+        self, session: AsyncSession, activity: JSON, obj: JSON | None
+    ) -> list[Community]:
+        """Communities an activity is for: the inbox it came to, its addressing, its
+        mentions, or the community of the object it replies to."""
+        candidates: list[str] = []
+        if self.recipient_slug:
+            candidates.append(self.urls.community(self.recipient_slug))
+        for source in (activity, obj or {}):
+            for key in ("to", "cc", "audience", "bto", "bcc"):
+                candidates.extend(i for i in map(get_id, as_list(source.get(key))) if i)
+            for tag in as_list(source.get("tag")):
+                if isinstance(tag, dict) and tag.get("type") == "Mention":
+                    href = get_id(tag.get("href"))
+                    if href:
+                        candidates.append(href)
+        found: dict[int, Community] = {}
+        for iri in candidates:
+            community = await self.community_for(session, iri)
+            if community is not None:
+                found[community.id] = community
+        parent = await self.parent_of(session, obj)
+        if parent is not None:
+            community = await queries.get_community_by_id(session, parent.community_id)
+            if community is not None:
+                found[community.id] = community
+        return list(found.values())
+
+    async def parent_of(self, session: AsyncSession, obj: JSON | None) -> ObjectRow | None:
+        parent_id = get_id((obj or {}).get("inReplyTo"))
+        return await social.get_object(session, parent_id) if parent_id else None

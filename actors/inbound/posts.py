@@ -1,0 +1,200 @@
+"""Members' posts (FEP-1b12): store them in their thread and relay them to followers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import outbound
+from actors.community import Community
+from actors.html import plain_text, sanitize
+from actors.inbound.context import InboundContext
+from actors.store import queries, social
+from actors.store.models import ObjectRow
+from federation.errors import FederationError
+from federation.vocab import JSON, as_list, get_id
+
+log = logging.getLogger(__name__)
+
+POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
+
+
+def _origin(iri: str) -> str:
+    scheme, _, rest = iri.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def may_post(session: AsyncSession, community: Community, actor_id: str) -> bool:
+    if await social.is_blocked(session, community.id, actor_id):
+        return False
+    if community.posting_policy == "anyone":
+        return True
+    if await queries.is_moderator(session, community.id, actor_id):
+        return True
+    if community.posting_policy == "moderators":
+        return False
+    follower = await social.get_follower(session, community.id, actor_id)
+    return follower is not None and follower.state == "accepted"
+
+
+async def _embedded_object(ctx: InboundContext, activity: JSON) -> JSON | None:
+    """The activity's object, fetched from its origin when only its id was sent."""
+    obj = activity.get("object")
+    if isinstance(obj, dict):
+        return obj
+    object_id = get_id(obj)
+    if object_id is None:
+        return None
+    try:
+        return await ctx.fetch_object(object_id, None)
+    except FederationError as exc:
+        log.info("could not fetch %s: %s", object_id, exc.reason)
+        return None
+
+
+def _authentic(actor_id: str, obj: JSON) -> bool:
+    """The poster wrote the object, and the object lives on the poster's server."""
+    object_id = get_id(obj)
+    author = get_id(obj.get("attributedTo")) or actor_id
+    if object_id is None or author != actor_id:
+        return False
+    return _origin(object_id) == _origin(actor_id)
+
+
+def _object_row(
+    community: Community, obj: JSON, actor_id: str, parent: ObjectRow | None
+) -> ObjectRow:
+    return ObjectRow(
+        ap_id=obj["id"],
+        community_id=community.id,
+        kind="reply" if parent is not None or obj.get("inReplyTo") else "post",
+        ap_type=str(obj.get("type")),
+        local=False,
+        attributed_to=actor_id,
+        in_reply_to=get_id(obj.get("inReplyTo")),
+        thread_root=(parent.thread_root or parent.ap_id) if parent is not None else None,
+        title=plain_text(str(obj["name"]), 500) if isinstance(obj.get("name"), str) else None,
+        content_html=sanitize(str(obj.get("content") or "")),
+        ap_json=obj,
+        published=_parse_time(obj.get("published")) or datetime.now(UTC),
+    )
+
+
+async def on_create(ctx: InboundContext, activity: JSON) -> None:
+    actor_id = str(get_id(activity.get("actor")))
+    obj = await _embedded_object(ctx, activity)
+    if obj is None or obj.get("type") not in POST_TYPES or not _authentic(actor_id, obj):
+        log.info("Create from %s not relayed: no authentic post in it", actor_id)
+        return
+    async with ctx.write() as session:
+        if await social.get_object(session, obj["id"]) is not None:
+            return  # already stored (e.g. sent to two inboxes)
+        parent = await ctx.parent_of(session, obj)
+        for community in await ctx.target_communities(session, activity, obj):
+            if not await may_post(session, community, actor_id):
+                log.info("%s may not post to %s", actor_id, community.slug)
+                continue
+            session.add(_object_row(community, obj, actor_id, parent))
+            await session.flush()
+            announce = outbound.build_announce(ctx.urls, community, activity)
+            await outbound.send_to_followers(session, community, announce, object_id=obj["id"])
+            if obj.get("inReplyTo") is None:
+                plain = outbound.build_announce(ctx.urls, community, obj["id"])
+                await outbound.send_to_followers(session, community, plain, object_id=obj["id"])
+            log.info(
+                "relayed %s from %s",
+                obj["id"],
+                actor_id,
+                extra={"community": community.slug, "activity_id": activity["id"]},
+            )
+            break  # one community owns a thread; cross-posting is a later capability
+
+
+async def on_update(ctx: InboundContext, activity: JSON) -> None:
+    actor_id = str(get_id(activity.get("actor")))
+    obj = activity.get("object")
+    if not isinstance(obj, dict) or not _authentic(actor_id, obj):
+        return
+    async with ctx.write() as session:
+        row = await social.get_object(session, obj["id"])
+        if row is None or row.local or row.attributed_to != actor_id or row.deleted_at:
+            return
+        row.content_html = sanitize(str(obj.get("content") or ""))
+        row.ap_json = obj
+        row.updated = _parse_time(obj.get("updated")) or datetime.now(UTC)
+        community = await queries.get_community_by_id(session, row.community_id)
+        if community is not None:
+            announce = outbound.build_announce(ctx.urls, community, activity)
+            await outbound.send_to_followers(session, community, announce, object_id=row.ap_id)
+
+
+async def on_delete(ctx: InboundContext, activity: JSON) -> None:
+    actor_id = str(get_id(activity.get("actor")))
+    object_id = get_id(activity.get("object"))
+    if object_id is None:
+        return
+    async with ctx.write() as session:
+        if object_id == actor_id:
+            await social.remove_actor_everywhere(session, actor_id)
+            return
+        row = await social.get_object(session, object_id)
+        if row is None or row.local or row.deleted_at is not None:
+            return
+        by_moderator = await queries.is_moderator(session, row.community_id, actor_id)
+        if row.attributed_to != actor_id and not by_moderator:
+            log.info("Delete of %s by %s refused: not the author", object_id, actor_id)
+            return
+        row.deleted_at = datetime.now(UTC)
+        community = await queries.get_community_by_id(session, row.community_id)
+        if community is not None:
+            announce = outbound.build_announce(ctx.urls, community, activity)
+            await outbound.send_to_followers(session, community, announce, object_id=row.ap_id)
+
+
+async def on_reaction(ctx: InboundContext, activity: JSON) -> None:
+    """Like (and its Undo) of an item in a community is relayed as it came."""
+    target = activity.get("object")
+    if activity.get("type") == "Undo" and isinstance(target, dict):
+        target = target.get("object")
+    object_id = get_id(target)
+    if object_id is None:
+        return
+    async with ctx.write() as session:
+        row = await social.get_object(session, object_id)
+        if row is None or row.deleted_at is not None:
+            return
+        community = await queries.get_community_by_id(session, row.community_id)
+        if community is None or await social.is_blocked(
+            session, community.id, str(get_id(activity.get("actor")))
+        ):
+            return
+        announce = outbound.build_announce(ctx.urls, community, activity)
+        await outbound.send_to_followers(session, community, announce, object_id=object_id)
+
+
+def inner_type(activity: JSON) -> str | None:
+    inner = activity.get("object")
+    if isinstance(inner, dict):
+        kind = inner.get("type")
+        return kind if isinstance(kind, str) else None
+    return None
+
+
+def mentions(obj: JSON) -> list[str]:
+    return [
+        str(get_id(t.get("href")))
+        for t in as_list(obj.get("tag"))
+        if isinstance(t, dict) and t.get("type") == "Mention"
+    ]

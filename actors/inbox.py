@@ -1,0 +1,212 @@
+"""Inbox: size limit -> signature -> the raw activity stored durably -> 202.
+
+Processing happens later, from the stored queue (``InboxProcessor``), one item per
+transaction, so an activity that got its 202 survives a crash and is applied once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
+from actors.store import social
+from actors.store.models import InboxItemRow, utcnow
+from actors.urls import Urls
+from federation.errors import BadRequest, FederationError, SignatureError
+from federation.httpsig import (
+    KeyResolver,
+    check_signer_is_actor,
+    read_limited_body,
+    verify_aiohttp_request,
+)
+from federation.routing import ActivityRouter
+from federation.vocab import JSON, get_id
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+def parse_activity(body: bytes) -> JSON:
+    try:
+        activity = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from exc
+    if not isinstance(activity, dict):
+        raise BadRequest("the body must be a JSON object")
+    for name in ("id", "type"):
+        if not isinstance(activity.get(name), str) or not activity[name]:
+            raise BadRequest(f"the activity has no '{name}'")
+    if not get_id(activity.get("actor")):
+        raise BadRequest("the activity has no 'actor'")
+    return activity
+
+
+def _is_self_delete(activity: JSON) -> bool:
+    return activity.get("type") == "Delete" and get_id(activity.get("object")) == get_id(
+        activity.get("actor")
+    )
+
+
+async def store_inbox_item(
+    session: AsyncSession, activity: JSON, raw: bytes, community_slug: str | None
+) -> None:
+    """Insert the item unless its activity id is already stored (duplicates do nothing)."""
+    values: dict[str, Any] = {
+        "activity_id": activity["id"],
+        "activity_type": activity["type"][:64],
+        "actor_id": str(get_id(activity.get("actor"))),
+        "community_slug": community_slug,
+        "ap_raw": raw.decode("utf-8"),
+        "state": "pending",
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(InboxItemRow).values(**values).on_conflict_do_nothing()
+    await session.execute(statement)
+
+
+async def receive(
+    request: web.Request,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    resolver: KeyResolver,
+    max_body: int,
+    scheme: str,
+    community_slug: str | None,
+) -> JSON:
+    """Check and store one POST; returns the activity. Raises FederationError to reject."""
+    body = await read_limited_body(request, max_body)
+    activity = parse_activity(body)
+    try:
+        verified = await verify_aiohttp_request(request, body, resolver, scheme=scheme)
+    except FederationError:
+        if _is_self_delete(activity):
+            # A deleted account's key is gone with it; nothing to verify, nothing to do.
+            log.info("unverifiable self-Delete of %s dropped", activity.get("actor"))
+            return activity
+        raise
+    check_signer_is_actor(verified, activity)
+    async with sessions.begin() as session:
+        await store_inbox_item(session, activity, body, community_slug)
+    log.info(
+        "accepted %s %s from %s",
+        activity["type"],
+        activity["id"],
+        verified.owner,
+        extra={"activity_id": activity["id"], "activity_type": activity["type"]},
+    )
+    return activity
+
+
+class InboxProcessor:
+    """The loop that applies stored inbox items, one transaction each."""
+
+    def __init__(
+        self,
+        *,
+        urls: Urls,
+        sessions: async_sessionmaker[AsyncSession],
+        router: ActivityRouter[InboundContext],
+        lookup_actor: ActorLookup,
+        fetch_object: ObjectFetch,
+        skip_locked: bool,
+        on_deliveries: Any = None,
+        lease_seconds: float = 120.0,
+        batch: int = 50,
+    ) -> None:
+        self.urls = urls
+        self.sessions = sessions
+        self.router = router
+        self.lookup_actor = lookup_actor
+        self.fetch_object = fetch_object
+        self.skip_locked = skip_locked
+        self.on_deliveries = on_deliveries or (lambda: None)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch = batch
+        self.wakeup = asyncio.Event()
+
+    def notify(self) -> None:
+        self.wakeup.set()
+
+    async def run_once(self) -> int:
+        """Claim and apply the pending items; returns how many were claimed."""
+        async with self.sessions.begin() as session:
+            items = await social.claim_inbox_items(
+                session,
+                limit=self.batch,
+                lease_until=utcnow() + self.lease,
+                skip_locked=self.skip_locked,
+            )
+            claimed = [(i.id, i.ap_raw, i.community_slug, i.attempts) for i in items]
+        for item_id, raw, slug, attempts in claimed:
+            await self._apply(item_id, raw, slug, attempts)
+        return len(claimed)
+
+    async def _apply(self, item_id: int, raw: str, slug: str | None, attempts: int) -> None:
+        activity = json.loads(raw)
+        ctx = InboundContext(
+            urls=self.urls,
+            sessions=self.sessions,
+            lookup_actor=self.lookup_actor,
+            fetch_object=self.fetch_object,
+            item_id=item_id,
+            recipient_slug=slug,
+            on_deliveries=self.on_deliveries,
+        )
+        try:
+            await self.router.dispatch(ctx, activity)
+        except Exception as exc:
+            failed = attempts + 1 >= MAX_ATTEMPTS or isinstance(exc, SignatureError)
+            log.warning(
+                "processing %s failed (attempt %d): %s",
+                activity.get("id"),
+                attempts + 1,
+                exc,
+                exc_info=not isinstance(exc, FederationError),
+                extra={"activity_id": activity.get("id")},
+            )
+            retry_at = utcnow() + timedelta(seconds=min(3600, 5 * 4**attempts))
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    update(InboxItemRow)
+                    .where(InboxItemRow.id == item_id)
+                    .values(
+                        attempts=attempts + 1,
+                        error=str(exc)[:2000],
+                        state="failed" if failed else "pending",
+                        locked_until=retry_at,
+                    )
+                )
+            return
+        if not ctx.written:
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    update(InboxItemRow).where(InboxItemRow.id == item_id).values(state="done")
+                )
+
+    async def run(self, poll_interval: float = 1.0) -> None:
+        while True:
+            try:
+                claimed = await self.run_once()
+            except Exception:
+                log.exception("inbox processing loop error")
+                claimed = 0
+            if claimed:
+                continue
+            self.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), poll_interval)

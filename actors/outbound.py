@@ -1,0 +1,139 @@
+"""What communities send: ``build_<verb>`` makes the JSON, ``send_<verb>`` queues it.
+
+Sending writes the activity and one delivery job per (shared) inbox in the caller's
+transaction, so a crash never leaves an activity without its deliveries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.community import Community
+from actors.content import as2_time, new_token
+from actors.store import jobs, social
+from actors.store.models import ActivityRow
+from actors.urls import Urls
+from federation.vocab import AS_CONTEXT, JSON, PUBLIC, get_id
+
+
+def _base(urls: Urls, community: Community, verb: str) -> JSON:
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.activity(community.slug, new_token()),
+        "type": verb,
+        "actor": urls.community(community.slug),
+    }
+
+
+def clean_follow(follow: JSON) -> JSON:
+    """The Follow as peers expect it back inside Accept/Reject: id, type, actor, object."""
+    return {
+        "id": follow["id"],
+        "type": "Follow",
+        "actor": get_id(follow.get("actor")),
+        "object": get_id(follow.get("object")),
+    }
+
+
+def build_accept(urls: Urls, community: Community, follow: JSON) -> JSON:
+    activity = _base(urls, community, "Accept")
+    activity["object"] = clean_follow(follow)
+    activity["to"] = [get_id(follow.get("actor"))]
+    return activity
+
+
+def build_reject(urls: Urls, community: Community, follow: JSON) -> JSON:
+    activity = _base(urls, community, "Reject")
+    activity["object"] = clean_follow(follow)
+    activity["to"] = [get_id(follow.get("actor"))]
+    return activity
+
+
+def build_accept_of(urls: Urls, community: Community, activity: JSON, verb: str) -> JSON:
+    """Accept or Reject of any activity (a Join, say), embedding its id, type and actor."""
+    response = _base(urls, community, verb)
+    response["object"] = {
+        "id": activity["id"],
+        "type": activity["type"],
+        "actor": get_id(activity.get("actor")),
+        "object": get_id(activity.get("object")),
+    }
+    response["to"] = [get_id(activity.get("actor"))]
+    return response
+
+
+def _public_audience(urls: Urls, community: Community) -> dict[str, Any]:
+    return {"to": [PUBLIC], "cc": [urls.community_followers(community.slug)]}
+
+
+def build_create(urls: Urls, community: Community, obj: JSON) -> JSON:
+    activity = _base(urls, community, "Create")
+    activity.update(_public_audience(urls, community))
+    activity["published"] = obj.get("published")
+    activity["object"] = {k: v for k, v in obj.items() if k != "@context"}
+    activity["@context"] = obj.get("@context", AS_CONTEXT)
+    return activity
+
+
+def build_update(urls: Urls, community: Community, obj: JSON, when: datetime) -> JSON:
+    activity = build_create(urls, community, obj)
+    activity["type"] = "Update"
+    activity["published"] = as2_time(when)
+    activity["object"]["updated"] = as2_time(when)
+    return activity
+
+
+def build_delete(urls: Urls, community: Community, object_id: str, ap_type: str) -> JSON:
+    activity = _base(urls, community, "Delete")
+    activity.update(_public_audience(urls, community))
+    activity["object"] = {"id": object_id, "type": "Tombstone", "formerType": ap_type}
+    return activity
+
+
+def build_announce(urls: Urls, community: Community, obj: JSON | str) -> JSON:
+    """FEP-1b12: the community shares an activity (embedded unchanged) or an object (by id)."""
+    activity = _base(urls, community, "Announce")
+    activity.update(_public_audience(urls, community))
+    activity["audience"] = urls.community(community.slug)
+    activity["object"] = obj
+    return activity
+
+
+async def send_to_followers(
+    session: AsyncSession,
+    community: Community,
+    activity: JSON,
+    *,
+    object_id: str | None = None,
+    exclude_inboxes: frozenset[str] = frozenset(),
+    public: bool = True,
+) -> ActivityRow:
+    row = await social.insert_activity(
+        session,
+        community_id=community.id,
+        ap_json=activity,
+        object_ap_id=object_id,
+        public=public,
+    )
+    inboxes = [
+        i for i in await jobs.follower_inboxes(session, community.id) if i not in exclude_inboxes
+    ]
+    await jobs.enqueue_deliveries(session, row.id, community.id, inboxes)
+    return row
+
+
+async def send_to_inbox(
+    session: AsyncSession, community: Community, activity: JSON, inbox: str
+) -> ActivityRow:
+    row = await social.insert_activity(
+        session,
+        community_id=community.id,
+        ap_json=activity,
+        object_ap_id=get_id(activity.get("object")),
+        public=False,
+    )
+    await jobs.enqueue_deliveries(session, row.id, community.id, [inbox])
+    return row

@@ -1,0 +1,301 @@
+"""Queries for followers, blocks, remote actors, objects, activities and the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.store.models import (
+    ActivityRow,
+    BlockRow,
+    FollowerRow,
+    InboxItemRow,
+    ObjectRow,
+    RemoteActorRow,
+    utcnow,
+)
+
+# -- remote actors ----------------------------------------------------------
+
+
+async def get_remote_actor(session: AsyncSession, ap_id: str) -> RemoteActorRow | None:
+    return await session.get(RemoteActorRow, ap_id)
+
+
+async def upsert_remote_actor(session: AsyncSession, row: RemoteActorRow) -> RemoteActorRow:
+    return await session.merge(row)
+
+
+# -- followers --------------------------------------------------------------
+
+
+async def get_follower(
+    session: AsyncSession, community_id: int, actor_id: str
+) -> FollowerRow | None:
+    return await session.scalar(
+        select(FollowerRow).where(
+            FollowerRow.community_id == community_id, FollowerRow.actor_id == actor_id
+        )
+    )
+
+
+async def list_followers(
+    session: AsyncSession, community_id: int, *, state: str, offset: int = 0, limit: int = 20
+) -> list[str]:
+    rows = await session.scalars(
+        select(FollowerRow.actor_id)
+        .where(FollowerRow.community_id == community_id, FollowerRow.state == state)
+        .order_by(FollowerRow.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def count_followers(session: AsyncSession, community_id: int, *, state: str) -> int:
+    total = await session.scalar(
+        select(func.count())
+        .select_from(FollowerRow)
+        .where(FollowerRow.community_id == community_id, FollowerRow.state == state)
+    )
+    return int(total or 0)
+
+
+async def remove_follower(session: AsyncSession, community_id: int, actor_id: str) -> bool:
+    result = await session.execute(
+        delete(FollowerRow).where(
+            FollowerRow.community_id == community_id, FollowerRow.actor_id == actor_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def remove_follower_by_follow_id(
+    session: AsyncSession, actor_id: str, follow_activity_id: str
+) -> bool:
+    result = await session.execute(
+        delete(FollowerRow).where(
+            FollowerRow.actor_id == actor_id,
+            FollowerRow.follow_activity_id == follow_activity_id,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def remove_actor_everywhere(session: AsyncSession, actor_id: str) -> None:
+    """A deleted account follows nothing any more."""
+    await session.execute(delete(FollowerRow).where(FollowerRow.actor_id == actor_id))
+
+
+# -- blocks -----------------------------------------------------------------
+
+
+def domain_of(actor_id: str) -> str:
+    rest = actor_id.split("://", 1)[-1]
+    return rest.split("/", 1)[0].split("@")[-1].lower()
+
+
+async def is_blocked(session: AsyncSession, community_id: int | None, actor_id: str) -> bool:
+    scope = or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)
+    host = domain_of(actor_id)
+    hit = await session.scalar(
+        select(BlockRow.id)
+        .where(
+            scope,
+            or_(
+                (BlockRow.kind == "actor") & (BlockRow.value == actor_id),
+                (BlockRow.kind == "domain") & (BlockRow.value == host),
+            ),
+        )
+        .limit(1)
+    )
+    return hit is not None
+
+
+async def add_block(session: AsyncSession, community_id: int | None, kind: str, value: str) -> bool:
+    session.add(BlockRow(community_id=community_id, kind=kind, value=value))
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def remove_block(
+    session: AsyncSession, community_id: int | None, kind: str, value: str
+) -> bool:
+    scope = (
+        BlockRow.community_id.is_(None)
+        if community_id is None
+        else BlockRow.community_id == community_id
+    )
+    result = await session.execute(
+        delete(BlockRow).where(scope, BlockRow.kind == kind, BlockRow.value == value)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def list_blocks(session: AsyncSession, community_id: int | None) -> list[BlockRow]:
+    scope = (
+        BlockRow.community_id.is_(None)
+        if community_id is None
+        else BlockRow.community_id == community_id
+    )
+    return list(await session.scalars(select(BlockRow).where(scope).order_by(BlockRow.id)))
+
+
+async def remove_blocked_followers(session: AsyncSession, community_id: int | None) -> list[str]:
+    """Drop followers that a block now covers; returns their actor ids."""
+    query = select(FollowerRow)
+    if community_id is not None:
+        query = query.where(FollowerRow.community_id == community_id)
+    removed = []
+    for row in await session.scalars(query):
+        if await is_blocked(session, row.community_id, row.actor_id):
+            removed.append(row.actor_id)
+            await session.delete(row)
+    return removed
+
+
+# -- objects ----------------------------------------------------------------
+
+
+async def get_object(session: AsyncSession, ap_id: str) -> ObjectRow | None:
+    return await session.scalar(select(ObjectRow).where(ObjectRow.ap_id == ap_id))
+
+
+async def list_objects(
+    session: AsyncSession,
+    community_id: int,
+    *,
+    kinds: Sequence[str],
+    offset: int = 0,
+    limit: int = 20,
+) -> list[ObjectRow]:
+    rows = await session.scalars(
+        select(ObjectRow)
+        .where(
+            ObjectRow.community_id == community_id,
+            ObjectRow.kind.in_(kinds),
+            ObjectRow.deleted_at.is_(None),
+        )
+        .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def list_replies(
+    session: AsyncSession, ap_id: str, *, offset: int = 0, limit: int = 100
+) -> list[ObjectRow]:
+    rows = await session.scalars(
+        select(ObjectRow)
+        .where(ObjectRow.in_reply_to == ap_id, ObjectRow.deleted_at.is_(None))
+        .order_by(ObjectRow.published, ObjectRow.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def count_replies(session: AsyncSession, ap_id: str) -> int:
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ObjectRow)
+        .where(ObjectRow.in_reply_to == ap_id, ObjectRow.deleted_at.is_(None))
+    )
+    return int(total or 0)
+
+
+async def count_local_objects(session: AsyncSession) -> int:
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ObjectRow)
+        .where(ObjectRow.local.is_(True), ObjectRow.deleted_at.is_(None))
+    )
+    return int(total or 0)
+
+
+# -- activities -------------------------------------------------------------
+
+
+async def insert_activity(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    ap_json: dict[str, Any],
+    object_ap_id: str | None,
+    public: bool = True,
+) -> ActivityRow:
+    row = ActivityRow(
+        ap_id=ap_json["id"],
+        community_id=community_id,
+        ap_type=ap_json["type"],
+        object_ap_id=object_ap_id,
+        public=public,
+        ap_json=ap_json,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_activity(session: AsyncSession, ap_id: str) -> ActivityRow | None:
+    return await session.scalar(select(ActivityRow).where(ActivityRow.ap_id == ap_id))
+
+
+async def list_outbox(
+    session: AsyncSession, community_id: int, *, offset: int, limit: int
+) -> list[ActivityRow]:
+    rows = await session.scalars(
+        select(ActivityRow)
+        .where(ActivityRow.community_id == community_id, ActivityRow.public.is_(True))
+        .order_by(ActivityRow.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def count_outbox(session: AsyncSession, community_id: int) -> int:
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ActivityRow)
+        .where(ActivityRow.community_id == community_id, ActivityRow.public.is_(True))
+    )
+    return int(total or 0)
+
+
+# -- inbox ------------------------------------------------------------------
+
+
+async def claim_inbox_items(
+    session: AsyncSession, *, limit: int, lease_until: datetime, skip_locked: bool
+) -> list[InboxItemRow]:
+    now = utcnow()
+    query = (
+        select(InboxItemRow)
+        .where(
+            InboxItemRow.state == "pending",
+            or_(InboxItemRow.locked_until.is_(None), InboxItemRow.locked_until < now),
+        )
+        .order_by(InboxItemRow.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(query))
+    if rows:
+        await session.execute(
+            update(InboxItemRow)
+            .where(InboxItemRow.id.in_([r.id for r in rows]))
+            .values(locked_until=lease_until)
+        )
+    return rows

@@ -1,0 +1,99 @@
+"""Each object at its own URL (JSON or HTML), its replies, and each activity."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from actors import urls as routes
+from actors.store import queries, social
+from actors.store.models import ObjectRow
+from actors.web.keys import DIRECTORY, SESSIONS, URLS
+from actors.web.negotiation import activity_response, wants_html
+from federation.collections import collection_page, collection_root, parse_page
+from federation.errors import BadRequest, NotFound
+from federation.vocab import AS_CONTEXT
+
+REPLIES_PAGE = 50
+
+
+async def _object(request: web.Request) -> ObjectRow:
+    slug, oid = request.match_info["slug"], request.match_info["oid"]
+    community = await request.app[DIRECTORY].get(slug)
+    if community is None:
+        raise NotFound(f"no community named {slug!r}")
+    async with request.app[SESSIONS]() as session:
+        row = await social.get_object(session, request.app[URLS].object(slug, oid))
+    if row is None or row.community_id != community.id:
+        raise NotFound("no such item")
+    return row
+
+
+def tombstone(row: ObjectRow) -> web.Response:
+    assert row.deleted_at is not None
+    return activity_response(
+        {
+            "@context": AS_CONTEXT,
+            "id": row.ap_id,
+            "type": "Tombstone",
+            "formerType": row.ap_type,
+            "deleted": row.deleted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        status=410,
+    )
+
+
+async def object_view(request: web.Request) -> web.StreamResponse:
+    row = await _object(request)
+    if row.deleted_at is not None:
+        if wants_html(request):
+            raise web.HTTPGone(reason="This item was deleted.")
+        return tombstone(row)
+    if not wants_html(request):
+        return activity_response(row.ap_json)
+    async with request.app[SESSIONS]() as session:
+        replies = await social.list_replies(session, row.ap_id, limit=500)
+        community = await queries.get_community_by_id(session, row.community_id)
+    return aiohttp_jinja2.render_template(
+        "object.html",
+        request,
+        {"item": row, "replies": replies, "community": community, "urls": request.app[URLS]},
+    )
+
+
+async def replies_collection(request: web.Request) -> web.StreamResponse:
+    row = await _object(request)
+    collection_id = request.app[URLS].object_replies(
+        request.match_info["slug"], request.match_info["oid"]
+    )
+    try:
+        page = parse_page(request.query.get("page"))
+    except ValueError as exc:
+        raise BadRequest("page must be a positive integer") from exc
+    async with request.app[SESSIONS]() as session:
+        total = await social.count_replies(session, row.ap_id)
+        if page is None:
+            return activity_response(collection_root(collection_id, total, page_size=REPLIES_PAGE))
+        replies = await social.list_replies(
+            session, row.ap_id, offset=(page - 1) * REPLIES_PAGE, limit=REPLIES_PAGE
+        )
+    return activity_response(
+        collection_page(
+            collection_id, page, [r.ap_id for r in replies], total, page_size=REPLIES_PAGE
+        )
+    )
+
+
+async def activity_view(request: web.Request) -> web.StreamResponse:
+    slug, aid = request.match_info["slug"], request.match_info["aid"]
+    async with request.app[SESSIONS]() as session:
+        row = await social.get_activity(session, request.app[URLS].activity(slug, aid))
+    if row is None or not row.public:
+        raise NotFound("no such activity")
+    return activity_response(row.ap_json)
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get(routes.COMMUNITY_OBJECT, object_view)
+    app.router.add_get(routes.COMMUNITY_OBJECT_REPLIES, replies_collection)
+    app.router.add_get(routes.COMMUNITY_ACTIVITY, activity_view)

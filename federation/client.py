@@ -1,0 +1,263 @@
+"""One shared, signed, SSRF-guarded aiohttp session for talking to other servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from aiohttp.helpers import parse_mimetype
+from yarl import URL
+
+from .errors import FederationError, FetchError
+from .httpsig import origin_of, parse_http_date, sign_request
+from .keys import Signer
+from .ssrf import AddressPolicy, GuardedResolver
+from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON
+
+log = logging.getLogger(__name__)
+
+AS2_ACCEPT = f'{AS2_MEDIA_TYPE}, application/ld+json; profile="{AS_CONTEXT}"'
+JRD_ACCEPT = "application/jrd+json, application/json;q=0.9"
+MIB = 1024 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SNIPPET = 512
+_POST_READ_LIMIT = 64 * 1024
+
+
+class RemoteStatusError(FetchError):
+    """The peer answered with a non-success HTTP status (``status``, e.g. 404 or 410)."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(f"{url} answered HTTP {status}")
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    """What a delivery got back; HTTP errors are results, not exceptions."""
+
+    status: int
+    retry_after_seconds: float | None
+    body_snippet: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    url: str
+    status: int
+    content_type: str
+    profile: str | None
+    retry_after: str | None
+    body: bytes
+
+
+class FederationClient:
+    """Signed GETs and POSTs to other servers, with every safety limit in one place.
+
+    Timeouts (the whole exchange, redirects included), a body cap, at most
+    ``max_redirects`` redirects (each hop re-checked and re-signed), and an address policy
+    enforced by a resolver on the address actually connected. ``resolver`` replaces the
+    system resolver under the guard (tests map fake names to 127.0.0.1).
+    """
+
+    def __init__(
+        self,
+        user_agent: str,
+        *,
+        timeout_seconds: float = 10.0,
+        allow_private_addresses: bool = False,
+        allowed_networks: Iterable[str] = (),
+        max_body: int = MIB,
+        max_redirects: int = 3,
+        resolver: AbstractResolver | None = None,
+        webfinger_scheme: str = "https",
+        limit_per_host: int = 8,
+    ) -> None:
+        self.user_agent = user_agent
+        self.timeout_seconds = timeout_seconds
+        self.max_body = max_body
+        self.max_redirects = max_redirects
+        self.webfinger_scheme = webfinger_scheme
+        self.policy = AddressPolicy.build(
+            allow_private=allow_private_addresses, allowed_networks=allowed_networks
+        )
+        self._inner_resolver = resolver
+        self._limit_per_host = limit_per_host
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is not None:
+            return
+        connector = aiohttp.TCPConnector(
+            resolver=GuardedResolver(self.policy, self._inner_resolver),
+            limit_per_host=self._limit_per_host,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+            headers={"User-Agent": self.user_agent},
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> FederationClient:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def fetch_object(self, url: str, signer: Signer | None = None) -> JSON:
+        """GET an ActivityStreams document: AS2 content type, id on the final URL's origin."""
+        answer = await self._exchange("GET", url, AS2_ACCEPT, None, signer, self.max_body)
+        if not 200 <= answer.status < 300:
+            raise RemoteStatusError(answer.url, answer.status)
+        if answer.content_type not in ("application/activity+json", "application/ld+json") or (
+            answer.content_type == "application/ld+json"
+            and answer.profile not in (None, AS_CONTEXT)
+        ):
+            raise FetchError(f"{answer.url} is not ActivityStreams ({answer.content_type})")
+        document = _decode_object(answer)
+        ident = document.get("id")
+        if not isinstance(ident, str) or origin_of(ident) != origin_of(answer.url):
+            raise FetchError(f"the document at {answer.url} has an id from another origin")
+        return document
+
+    async def fetch_json(
+        self,
+        url: str,
+        *,
+        signer: Signer | None = None,
+        accept: str = JRD_ACCEPT,
+        content_types: Iterable[str] = ("application/jrd+json", "application/json"),
+    ) -> JSON:
+        """GET a JSON object (WebFinger, NodeInfo) of one of ``content_types``."""
+        answer = await self._exchange("GET", url, accept, None, signer, self.max_body)
+        if not 200 <= answer.status < 300:
+            raise RemoteStatusError(answer.url, answer.status)
+        if answer.content_type not in tuple(content_types):
+            raise FetchError(f"{answer.url} answered {answer.content_type}, not JSON")
+        return _decode_object(answer)
+
+    async def post_activity(self, inbox_url: str, body: bytes, signer: Signer) -> PostResult:
+        """Signed POST of an activity. Redirects are not followed (a 3xx is the result)."""
+        answer = await self._exchange(
+            "POST", inbox_url, AS2_MEDIA_TYPE, body, signer, _POST_READ_LIMIT, truncate=True
+        )
+        snippet = answer.body[:_SNIPPET].decode("utf-8", "replace")
+        return PostResult(answer.status, _retry_after(answer.retry_after), snippet)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        accept: str,
+        body: bytes | None,
+        signer: Signer | None,
+        read_limit: int,
+        *,
+        truncate: bool = False,
+    ) -> _Answer:
+        session = self._session
+        if session is None:
+            raise RuntimeError("FederationClient.start() was not called")
+        target = URL(url)
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                for _hop in range(self.max_redirects + 1):
+                    self._check_url(target)
+                    headers = {"Accept": accept}
+                    if body is not None:
+                        headers["Content-Type"] = AS2_MEDIA_TYPE
+                    if signer is not None:
+                        headers = sign_request(method, str(target), headers, body, signer)
+                    async with session.request(
+                        method, target, headers=headers, data=body, allow_redirects=False
+                    ) as response:
+                        location = response.headers.get("Location")
+                        if method == "GET" and response.status in _REDIRECTS and location:
+                            target = target.join(URL(location))
+                            log.debug("following redirect to %s", target)
+                            continue
+                        data = await _read_body(response, read_limit, truncate)
+                        mime = parse_mimetype(response.headers.get("Content-Type", ""))
+                        return _Answer(
+                            str(target),
+                            response.status,
+                            f"{mime.type}/{mime.subtype}".lower(),
+                            mime.parameters.get("profile"),
+                            response.headers.get("Retry-After"),
+                            data,
+                        )
+                raise FetchError(f"{url}: more than {self.max_redirects} redirects")
+        except FederationError:
+            raise
+        except TimeoutError as exc:
+            raise FetchError(f"{target}: timed out after {self.timeout_seconds} s") from exc
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise FetchError(f"{target}: {type(exc).__name__}: {exc}") from exc
+
+    def _check_url(self, url: URL) -> None:
+        if url.scheme not in ("http", "https") or not url.host:
+            raise FetchError(f"{url}: only absolute http(s) URLs can be fetched")
+        if url.user is not None or url.password is not None:
+            raise FetchError(f"{url}: URLs with credentials are refused")
+        self.policy.check_host(url.host)
+
+
+async def _read_body(response: aiohttp.ClientResponse, limit: int, truncate: bool) -> bytes:
+    declared = response.content_length
+    if declared is not None and declared > limit and not truncate:
+        raise FetchError(f"{response.url}: body of {declared} bytes exceeds {limit} bytes")
+    buffer = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        buffer += chunk
+        if len(buffer) > limit:
+            if truncate:
+                return bytes(buffer[:limit])
+            raise FetchError(f"{response.url}: body exceeds {limit} bytes")
+    return bytes(buffer)
+
+
+def _decode_object(answer: _Answer) -> dict[str, Any]:
+    try:
+        document = json.loads(answer.body)
+    except ValueError as exc:
+        raise FetchError(f"{answer.url} did not answer valid JSON") from exc
+    if not isinstance(document, dict):
+        raise FetchError(f"{answer.url} did not answer a JSON object")
+    return document
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parse_http_date(value) - time.time())
+    except ValueError:
+        return None

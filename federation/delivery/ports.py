@@ -1,0 +1,118 @@
+"""What the delivery worker needs from the outside: a job queue and something that POSTs.
+
+A :class:`JobQueue` hands out leased :class:`DeliveryJob` s and takes back batches of
+:class:`JobResult` s; what each :data:`Decision` means for storage is the queue's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from ..keys import Signer
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """One activity for one inbox, leased to this worker until ``lease_until``."""
+
+    id: int
+    inbox: str
+    host: str  # the per-host limits and the circuit breaker key on this
+    body: bytes = field(repr=False)
+    signer: Signer
+    attempts: int  # attempts made before this one
+    created_at: datetime  # retries stop ``RetryPolicy.max_age`` after this
+    lease_until: datetime
+    activity_id: str = ""  # the activity's IRI, for logs
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Delivered (2xx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Try again at ``at``; this attempt counts."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """The inbox answered 410: its owner no longer exists; stop delivering there."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    """Give up: a permanent refusal, or retries exhausted."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Defer:
+    """Not attempted (circuit open, worker stopping): try at ``at``; no attempt counted."""
+
+    at: datetime
+
+
+Decision = Done | Retry | Gone | Fail | Defer
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    job: DeliveryJob
+    decision: Decision
+    status: int | None = None  # HTTP status, when there was an answer
+    error: str | None = None  # network error or a snippet of the refusal
+
+
+class JobQueue(Protocol):
+    """Durable delivery jobs. Every method may be called from one worker task at a time."""
+
+    async def claim(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
+        """Up to ``limit`` due jobs, leased for ``lease_seconds``: nobody else gets them
+        until they are completed or the lease expires (then they are due again)."""
+        ...
+
+    async def complete(self, results: Sequence[JobResult]) -> None:
+        """Record a batch of outcomes in one transaction and release their leases.
+
+        An outcome for a job whose lease was lost (expired and claimed again) is ignored."""
+        ...
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest waiting job becomes due (None: nothing waits)."""
+        ...
+
+    def watch(self, wake: Callable[[], None]) -> AbstractAsyncContextManager[None]:
+        """While entered, call ``wake()`` when another process enqueues jobs (may do nothing:
+        the worker also polls)."""
+        ...
+
+
+class PostOutcome(Protocol):
+    """What an inbox answered (``federation.client.PostResult`` fits)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def retry_after_seconds(self) -> float | None: ...
+
+    @property
+    def body_snippet(self) -> str: ...
+
+
+class Sender(Protocol):
+    """Signs and POSTs one activity (``federation.client.FederationClient`` fits).
+
+    HTTP errors are outcomes; network failures raise (``FederationError`` or ``OSError``).
+    """
+
+    async def post_activity(self, inbox_url: str, body: bytes, signer: Signer) -> PostOutcome: ...

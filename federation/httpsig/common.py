@@ -1,0 +1,192 @@
+"""Shared pieces of HTTP signatures: results, key info, HTTP dates, header access, crypto."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+
+from ..errors import SignatureError
+from ..keys import PrivateKey, PublicKey, load_public_key
+
+Scheme = Literal["cavage", "rfc9421"]
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NUMBERS = {name: number for number, name in enumerate(_MONTHS, start=1)}
+_last_date: list[int | str] = [-1, ""]
+
+# Stateless cryptography parameter objects, shared by every call.
+_PKCS1 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+_SHA512 = hashes.SHA512()
+_PSS_SHA512 = padding.PSS(mgf=padding.MGF1(_SHA512), salt_length=64)
+
+RSA_V1_5 = frozenset({"rsa-sha256", "hs2019", "rsa-v1_5-sha256"})
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKeyInfo:
+    """A resolved public key: its id, the actor that owns it, and its PEM."""
+
+    key_id: str
+    owner: str
+    public_key_pem: str = field(repr=False)
+
+    @property
+    def public_key(self) -> PublicKey:
+        return load_public_key(self.public_key_pem)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A signature whose syntax, coverage, time and digest checks passed: only crypto is left."""
+
+    scheme: Scheme
+    key_id: str
+    algorithm: str | None  # None: decided by the key type
+    data: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSignature:
+    """What a valid signature proves: this key, owned by this actor, signed the request."""
+
+    key_id: str
+    owner: str
+    scheme: Scheme
+    algorithm: str
+
+
+def http_date(timestamp: float | None = None) -> str:
+    """IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``), memoised for the current second."""
+    second = int(time.time() if timestamp is None else timestamp)
+    if _last_date[0] == second:
+        return str(_last_date[1])
+    t = time.gmtime(second)
+    text = (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+    _last_date[0], _last_date[1] = second, text
+    return text
+
+
+def parse_http_date(value: str) -> float:
+    """Seconds since the epoch of an HTTP date; raises ValueError when unparseable."""
+    value = value.strip()
+    if len(value) == 29 and value[3:5] == ", " and value.endswith(" GMT"):
+        month = _MONTH_NUMBERS.get(value[8:11])
+        if month is not None and value[7] == value[11] == value[16] == " ":
+            day, year = int(value[5:7]), int(value[12:16])
+            hour, minute, sec = int(value[17:19]), int(value[20:22]), int(value[23:25])
+            if 1 <= day <= 31 and hour < 24 and minute < 60 and sec < 61:
+                return float(calendar.timegm((year, month, day, hour, minute, sec)))
+        raise ValueError(f"invalid HTTP date {value!r}")
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"invalid HTTP date {value!r}") from exc
+    return parsed.timestamp()
+
+
+def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers keyed by lower-case name; repeated fields joined with ', ' (RFC 9110 5.3).
+
+    Works for plain dicts and for multidicts (``request.headers``), whose ``items()``
+    yields every field line.
+    """
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        value = value.strip()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+@lru_cache(maxsize=4096)
+def split_url(url: str) -> tuple[str, str, str]:
+    """(scheme, authority without default port, path-with-query) of an absolute URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    authority = host if port is None or (scheme, port) in (("https", 443), ("http", 80)) else (
+        f"{host}:{port}"
+    )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, authority, target
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, or None when it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
+def sign_bytes(key: PrivateKey, data: bytes, algorithm: str = "rsa-sha256") -> bytes:
+    if isinstance(key, rsa.RSAPrivateKey):
+        if algorithm == "rsa-pss-sha512":
+            return key.sign(data, _PSS_SHA512, _SHA512)
+        return key.sign(data, _PKCS1, _SHA256)
+    return key.sign(data)
+
+
+def default_algorithm(key: PublicKey | PrivateKey) -> str:
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "rsa-v1_5-sha256"
+    return "ed25519"
+
+
+def encode_base(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise SignatureError("signed header values cannot be encoded") from exc
+
+
+def verify_bytes(key: PublicKey, algorithm: str, data: bytes, signature: bytes) -> bool:
+    """True when ``signature`` is valid; SignatureError when the algorithm does not fit the key."""
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            if algorithm in RSA_V1_5:
+                key.verify(signature, data, _PKCS1, _SHA256)
+            elif algorithm == "rsa-pss-sha512":
+                key.verify(signature, data, _PSS_SHA512, _SHA512)
+            else:
+                raise SignatureError(f"algorithm {algorithm!r} cannot be used with an RSA key")
+        elif isinstance(key, ed25519.Ed25519PublicKey):
+            if algorithm not in ("ed25519", "hs2019"):
+                raise SignatureError(f"algorithm {algorithm!r} cannot be used with an Ed25519 key")
+            key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def check_time_window(
+    label: str, timestamp: float, now: float, max_skew: float
+) -> None:
+    if timestamp > now + max_skew:
+        raise SignatureError(f"{label} is too far in the future")
+    if timestamp < now - max_skew:
+        raise SignatureError(f"{label} is too old (more than {int(max_skew)} s)")

@@ -1,0 +1,127 @@
+"""Checking incoming signed requests (cavage and RFC 9421) and who signed them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import BadRequest, FederationError, SignatureError
+from ..vocab import get_id
+from .cavage import prepare_cavage
+from .common import (
+    Prepared,
+    PublicKeyInfo,
+    VerifiedSignature,
+    default_algorithm,
+    lower_headers,
+    origin_of,
+    verify_bytes,
+)
+from .keystore import KeyResolver
+from .rfc9421 import prepare_rfc9421
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_SKEW = 3600.0
+
+
+def prepare_request(
+    method: str,
+    path_with_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    scheme: str = "https",
+    now: float | None = None,
+    max_skew: float = DEFAULT_MAX_SKEW,
+) -> Prepared:
+    """All checks that need no key. RFC 9421 wins when ``Signature-Input`` is present."""
+    lowered = lower_headers(headers)
+    method = method.upper()
+    current = time.time() if now is None else now
+    if "signature-input" in lowered:
+        return prepare_rfc9421(
+            method, scheme.lower(), path_with_query, lowered, body, current, max_skew
+        )
+    if "signature" in lowered or lowered.get("authorization", "")[:10].lower() == "signature ":
+        return prepare_cavage(method, path_with_query, lowered, body, current, max_skew)
+    raise SignatureError("the request is not signed")
+
+
+async def verify_request(
+    method: str,
+    path_with_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    resolver: KeyResolver,
+    *,
+    scheme: str = "https",
+    now: float | None = None,
+    max_skew: float = DEFAULT_MAX_SKEW,
+) -> VerifiedSignature:
+    """Verify a signed request or raise SignatureError (401) with the reason.
+
+    ``path_with_query`` is the raw request target; ``headers`` may be a multidict (repeated
+    fields are joined). ``scheme`` is the public scheme, for ``@target-uri``. A signature that
+    fails with a cached key is tried once more with a refreshed key (key rotation).
+    """
+    prepared = prepare_request(
+        method, path_with_query, headers, body, scheme=scheme, now=now, max_skew=max_skew
+    )
+    info = await _resolve(resolver, prepared.key_id, refresh=False)
+    algorithm = _check(prepared, info)
+    if algorithm is None:
+        fresh = await _resolve(resolver, prepared.key_id, refresh=True)
+        if fresh.public_key_pem != info.public_key_pem:
+            info = fresh
+            algorithm = _check(prepared, info)
+    if algorithm is None:
+        raise SignatureError(f"the signature does not verify with key {prepared.key_id}")
+    return VerifiedSignature(prepared.key_id, info.owner, prepared.scheme, algorithm)
+
+
+def _check(prepared: Prepared, info: PublicKeyInfo) -> str | None:
+    """The algorithm used when the signature verifies with ``info``, else None."""
+    key = info.public_key
+    algorithm = prepared.algorithm or default_algorithm(key)
+    if verify_bytes(key, algorithm, prepared.data, prepared.signature):
+        return algorithm
+    return None
+
+
+async def _resolve(resolver: KeyResolver, key_id: str, *, refresh: bool) -> PublicKeyInfo:
+    try:
+        return await resolver.resolve(key_id, refresh=refresh)
+    except SignatureError:
+        raise
+    except FederationError as exc:
+        log.info("could not obtain key %s: %s", key_id, exc.reason)
+        raise SignatureError(f"could not obtain key {key_id}: {exc.reason}") from exc
+
+
+def check_signer_is_actor(
+    verified: VerifiedSignature,
+    activity: Mapping[str, Any],
+    *,
+    allow_same_origin: bool = True,
+) -> None:
+    """Refuse (401) an activity whose ``actor`` is not who signed the request.
+
+    The signer is the actor when the key's owner is the actor; with ``allow_same_origin``
+    an actor on the same origin as the key (and its owner) is also accepted (FEP-fe34).
+    """
+    actor = get_id(activity.get("actor"))
+    if actor is None:
+        raise BadRequest("the activity has no actor")
+    if actor == verified.owner:
+        return
+    actor_origin = origin_of(actor)
+    if (
+        allow_same_origin
+        and actor_origin is not None
+        and actor_origin == origin_of(verified.key_id) == origin_of(verified.owner)
+    ):
+        return
+    raise SignatureError(f"the request was signed by {verified.owner}, not by actor {actor}")

@@ -1,0 +1,133 @@
+"""Shared fixtures: a database on each backend, settings, the real app and a test client.
+
+- ``pg_server`` (session): a running PostgreSQL (see tests/pg.py); skipped outside CI
+  when PostgreSQL is not installed, a failure under ``CI=true``.
+- ``database_url``: an empty database, once on SQLite and once on PostgreSQL.
+- ``settings``: ``Settings`` for that database with ``base_url`` https://cop.test.
+- ``sessions``: an ``async_sessionmaker`` on that database, migrated.
+- ``app`` / ``client``: ``create_app(settings)`` and its ``aiohttp_client``.
+- ``make_client``: build a client with other settings or a fake ``subscribe_lookup``.
+- ``config_file``: a TOML config file for the CLI pointing at that database.
+Every client fails its test if the app answered any request with a 5xx.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.settings import Settings
+from actors.store.db import create_engine, migrate, sessionmaker
+from actors.web.app import create_app
+from actors.web.pages import SubscribeLookup
+from tests import factories
+from tests.pg import PostgresServer, PostgresUnavailable, server_from_env, start_cluster
+
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+SERVER_ERRORS = web.AppKey("test_server_errors", list[str])
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session: $COPUB_TEST_PG_URL or a throwaway cluster."""
+    server = server_from_env()
+    if server is None:
+        try:
+            server = start_cluster()
+        except PostgresUnavailable as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"PostgreSQL is required in CI: {exc}")
+            pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/copub.sqlite3"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    try:
+        yield server.url_for(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return factories.make_settings(database_url)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated database (without the web app)."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        yield sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def _record_server_errors(app: web.Application) -> list[str]:
+    errors: list[str] = []
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        if response.status >= 500:
+            errors.append(f"{request.method} {request.path_qs} -> {response.status}")
+
+    app[SERVER_ERRORS] = errors
+    app.on_response_prepare.append(on_prepare)
+    return errors
+
+
+@pytest.fixture
+async def make_client(
+    aiohttp_client: Any, settings: Settings
+) -> AsyncIterator[ClientFactory]:
+    """``await make_client(settings=..., subscribe_lookup=...)`` -> a started TestClient."""
+    recorded: list[list[str]] = []
+
+    async def make(
+        settings_: Settings | None = None, *, subscribe_lookup: SubscribeLookup | None = None
+    ) -> TestClient[Any, Any]:
+        app = create_app(settings_ or settings, subscribe_lookup=subscribe_lookup)
+        recorded.append(_record_server_errors(app))
+        client: TestClient[Any, Any] = await aiohttp_client(app)
+        return client
+
+    yield make
+    errors = [e for errs in recorded for e in errs]
+    assert not errors, f"the app answered with server errors: {errors}"
+
+
+@pytest.fixture
+async def client(make_client: ClientFactory) -> TestClient[Any, Any]:
+    """The real app on the test database; its startup migrated it and made the server key."""
+    return await make_client()
+
+
+@pytest.fixture
+def app(client: TestClient[Any, Any]) -> web.Application:
+    """The started application behind ``client`` (``app[SESSIONS]`` is ready)."""
+    return client.app  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, database_url: str) -> Path:
+    """A config file for the CLI on the test database."""
+    return factories.write_config(tmp_path / "config.toml", database_url)
