@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import admin, cli_social
+from actors import admin, cli_delivery, cli_social
 from actors.cli_support import run_db, settings_of
 from actors.community import community_to_group
 from actors.settings import ConfigError, Settings, load_settings
@@ -168,7 +168,7 @@ def community_show(ctx: click.Context, slug: str, as_json: bool) -> None:
         click.echo(f"domain:    {c.summary}")
 
 
-for _command in cli_social.COMMANDS:
+for _command in (*cli_social.COMMANDS, *cli_delivery.COMMANDS):
     main.add_command(_command)
 
 

@@ -59,11 +59,8 @@ def _is_self_delete(activity: JSON) -> bool:
     )
 
 
-async def store_inbox_item(
-    session: AsyncSession, activity: JSON, raw: bytes, community_slug: str | None
-) -> None:
-    """Insert the item unless its activity id is already stored (duplicates do nothing)."""
-    values: dict[str, Any] = {
+def inbox_values(activity: JSON, raw: bytes, community_slug: str | None) -> dict[str, Any]:
+    return {
         "activity_id": activity["id"],
         "activity_type": activity["type"][:64],
         "actor_id": str(get_id(activity.get("actor"))),
@@ -73,16 +70,57 @@ async def store_inbox_item(
         "attempts": 0,
         "received_at": utcnow(),
     }
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(InboxItemRow).values(**values).on_conflict_do_nothing()
-    await session.execute(statement)
+
+
+class InboxWriter:
+    """Group commit: concurrent inbox requests share one transaction.
+
+    Each caller waits until its row is committed (durable before the 202). While one
+    batch is being written the next one gathers; a duplicate activity id is ignored.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, postgresql: bool, max_batch: int = 500
+    ) -> None:
+        self._sessions = sessions
+        self._insert = pg_insert if postgresql else sqlite_insert
+        self._max_batch = max_batch
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._flushing = False
+
+    async def store(self, values: dict[str, Any]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((values, future))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                while self._pending:
+                    batch = self._pending[: self._max_batch]
+                    del self._pending[: self._max_batch]
+                    await self._write(batch)
+            finally:
+                self._flushing = False
+        await future
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                rows = list({v["activity_id"]: v for v, _ in batch}.values())
+                await session.execute(self._insert(InboxItemRow).on_conflict_do_nothing(), rows)
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
 
 
 async def receive(
     request: web.Request,
     *,
-    sessions: async_sessionmaker[AsyncSession],
+    writer: InboxWriter,
     resolver: KeyResolver,
     max_body: int,
     scheme: str,
@@ -100,8 +138,7 @@ async def receive(
             return activity
         raise
     check_signer_is_actor(verified, activity)
-    async with sessions.begin() as session:
-        await store_inbox_item(session, activity, body, community_slug)
+    await writer.store(inbox_values(activity, body, community_slug))
     log.info(
         "accepted %s %s from %s",
         activity["type"],

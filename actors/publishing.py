@@ -96,6 +96,7 @@ async def delete_item(
 ) -> ObjectRow:
     row = await _local_object(session, urls, community, ref)
     row.deleted_at = datetime.now(UTC)
+    await social.withdraw_activities(session, row.ap_id)
     delete = outbound.build_delete(urls, community, row.ap_id, row.ap_type)
     await outbound.send_to_followers(session, community, delete, object_id=row.ap_id)
     return row

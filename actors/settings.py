@@ -53,6 +53,27 @@ class FederationSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    """Outgoing deliveries: the worker loop (see ``copub worker``)."""
+
+    in_process_worker: bool = True
+    concurrency: int = 64
+    per_host_concurrency: int = 8
+    poll_interval_seconds: float = 1.0
+    lease_seconds: float = 300.0
+    give_up_after_hours: float = 48.0
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    """Incoming activities: stored durably before the 202, then applied in the background."""
+
+    # false: only accept and store; items wait until a server with it true runs (tests of
+    # crash recovery use this to stop between the 202 and the processing)
+    in_process: bool = True
+
+
+@dataclass(frozen=True)
 class ProfileField:
     name: str
     value: str
@@ -72,6 +93,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    inbox: InboxSettings = field(default_factory=InboxSettings)
     communities: tuple[CommunitySeed, ...] = ()
     adapters: tuple[str, ...] = ()
     source: str = "<defaults>"
@@ -164,6 +187,7 @@ def _validate(settings: Settings) -> None:
         )
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
+    _validate_delivery(settings.delivery, settings.federation, src)
     slugs: set[str] = set()
     for i, seed in enumerate(settings.communities):
         if not SLUG_RE.match(seed.slug):
@@ -173,3 +197,22 @@ def _validate(settings: Settings) -> None:
         if seed.slug in slugs:
             raise ConfigError(f"{src}: 'communities[{i}].slug' repeats '{seed.slug}'")
         slugs.add(seed.slug)
+
+
+def _validate_delivery(
+    delivery: DeliverySettings, federation: FederationSettings, src: str
+) -> None:
+    if delivery.concurrency < 1 or delivery.per_host_concurrency < 1:
+        raise ConfigError(
+            f"{src}: 'delivery.concurrency' and 'delivery.per_host_concurrency' must be at least 1"
+        )
+    if delivery.poll_interval_seconds <= 0 or delivery.give_up_after_hours <= 0:
+        raise ConfigError(
+            f"{src}: 'delivery.poll_interval_seconds' and 'delivery.give_up_after_hours' "
+            "must be positive"
+        )
+    if delivery.lease_seconds < 2 * federation.delivery_timeout_seconds:
+        raise ConfigError(
+            f"{src}: 'delivery.lease_seconds' must be at least twice "
+            "'federation.delivery_timeout_seconds'"
+        )

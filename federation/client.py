@@ -203,10 +203,11 @@ class FederationClient:
                             continue
                         data = await _read_body(response, read_limit, truncate)
                         mime = parse_mimetype(response.headers.get("Content-Type", ""))
+                        suffix = f"+{mime.suffix}" if mime.suffix else ""  # activity+json
                         return _Answer(
                             str(target),
                             response.status,
-                            f"{mime.type}/{mime.subtype}".lower(),
+                            f"{mime.type}/{mime.subtype}{suffix}".lower(),
                             mime.parameters.get("profile"),
                             response.headers.get("Retry-After"),
                             data,

@@ -157,6 +157,7 @@ async def on_delete(ctx: InboundContext, activity: JSON) -> None:
             log.info("Delete of %s by %s refused: not the author", object_id, actor_id)
             return
         row.deleted_at = datetime.now(UTC)
+        await social.withdraw_activities(session, row.ap_id)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:
             announce = outbound.build_announce(ctx.urls, community, activity)

@@ -247,6 +247,16 @@ async def insert_activity(
     return row
 
 
+async def withdraw_activities(session: AsyncSession, object_ap_id: str) -> None:
+    """A deleted object's text must not live on in the activities that carried it: they
+    leave the outbox and their URLs (the Delete sent afterwards stays public)."""
+    await session.execute(
+        update(ActivityRow)
+        .where(ActivityRow.object_ap_id == object_ap_id, ActivityRow.public.is_(True))
+        .values(public=False)
+    )
+
+
 async def get_activity(session: AsyncSession, ap_id: str) -> ActivityRow | None:
     return await session.scalar(select(ActivityRow).where(ActivityRow.ap_id == ap_id))
 

@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from actors import admin
 from actors.directory import CommunityDirectory
 from actors.inbound import build_router
-from actors.inbox import InboxProcessor
+from actors.inbox import InboxProcessor, InboxWriter
 from actors.remote import Remote, SqlKeyCache
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
@@ -30,6 +31,7 @@ from actors.web.keys import (
     DIRECTORY,
     ENGINE,
     INBOX_PROCESSOR,
+    INBOX_WRITER,
     KEY_RESOLVER,
     REMOTE,
     SERVER_PUBLIC_KEY_PEM,
@@ -38,9 +40,11 @@ from actors.web.keys import (
     SETTINGS,
     URLS,
 )
+from actors.web.negotiation import wants_html
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
+from actors.web.workers import delivery_worker_ctx
 from federation.client import FederationClient
-from federation.httpsig import CachingKeyResolver
+from federation.httpsig import CachingKeyResolver, secure_mode_middleware
 from federation.keys import public_pem_of
 
 log = logging.getLogger(__name__)
@@ -94,6 +98,12 @@ async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
         skip_locked=not is_sqlite(app[SETTINGS].database.url),
     )
     app[INBOX_PROCESSOR] = processor
+    app[INBOX_WRITER] = InboxWriter(
+        app[SESSIONS], postgresql=not is_sqlite(app[SETTINGS].database.url)
+    )
+    if not app[SETTINGS].inbox.in_process:
+        yield  # accept and store only ([inbox] in_process = false)
+        return
     task = asyncio.create_task(processor.run(), name="inbox-processor")
     yield
     task.cancel()
@@ -108,11 +118,30 @@ def _load_adapters(app: web.Application, settings: Settings) -> None:
         module.setup(app, settings)
 
 
+def _needs_signed_get(request: web.Request) -> bool:
+    """Secure mode covers our objects and collections, not actors, keys or discovery."""
+    if wants_html(request):
+        return False
+    path = request.path
+    if path.startswith(("/.well-known/", "/nodeinfo/", "/static/")) or path in ("/", "/actor"):
+        return False
+    return request.app[URLS].community_slug_of(request.app[URLS].absolute(path)) is None
+
+
 def create_app(
     settings: Settings, *, subscribe_lookup: SubscribeLookup | None = None
 ) -> web.Application:
+    middlewares: list[Middleware] = [error_middleware]
+    if settings.server.secure_mode:
+        middlewares.append(
+            secure_mode_middleware(
+                lambda request: request.app[KEY_RESOLVER],
+                _needs_signed_get,
+                scheme=urlsplit(settings.server.base_url).scheme,
+            )
+        )
     app = web.Application(
-        middlewares=[error_middleware],
+        middlewares=middlewares,
         client_max_size=settings.federation.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -127,6 +156,7 @@ def create_app(
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(_inbox_processor)
+    app.cleanup_ctx.append(delivery_worker_ctx)
     wellknown.setup_routes(app)
     activitypub.setup_routes(app)
     inbox_routes.setup_routes(app)

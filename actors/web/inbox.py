@@ -8,7 +8,14 @@ from aiohttp import web
 
 from actors import inbox
 from actors import urls as routes
-from actors.web.keys import DIRECTORY, INBOX_PROCESSOR, KEY_RESOLVER, SESSIONS, SETTINGS, URLS
+from actors.web.keys import (
+    DIRECTORY,
+    INBOX_PROCESSOR,
+    INBOX_WRITER,
+    KEY_RESOLVER,
+    SETTINGS,
+    URLS,
+)
 from actors.web.negotiation import json_response
 from federation.errors import NotFound
 
@@ -17,7 +24,7 @@ async def _receive(request: web.Request, slug: str | None) -> web.Response:
     settings = request.app[SETTINGS]
     activity = await inbox.receive(
         request,
-        sessions=request.app[SESSIONS],
+        writer=request.app[INBOX_WRITER],
         resolver=request.app[KEY_RESOLVER],
         max_body=settings.federation.max_body_bytes,
         scheme=urlsplit(request.app[URLS].base_url).scheme,

@@ -6,7 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.directory import CommunityDirectory
-from actors.inbox import InboxProcessor
+from actors.inbox import InboxProcessor, InboxWriter
 from actors.remote import Remote
 from actors.settings import Settings
 from actors.urls import Urls
@@ -25,3 +25,4 @@ CLIENT = web.AppKey("client", FederationClient)
 REMOTE = web.AppKey("remote", Remote)
 KEY_RESOLVER = web.AppKey("key_resolver", CachingKeyResolver)
 INBOX_PROCESSOR = web.AppKey("inbox_processor", InboxProcessor)
+INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)

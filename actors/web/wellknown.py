@@ -7,7 +7,7 @@ from xml.sax.saxutils import quoteattr
 
 from aiohttp import web
 
-from actors.store import queries
+from actors.store import queries, social
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import json_response
 from federation.errors import BadRequest, NotFound
@@ -76,6 +76,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
     urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
         communities = await queries.list_communities(session)
+        local_posts = await social.count_local_objects(session)
     metadata = {
         "nodeName": urls.domain,
         "communities": [
@@ -92,7 +93,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
         software=SOFTWARE,
         version=copub_version(),
         homepage=urls.index(),
-        local_posts=0,
+        local_posts=local_posts,
         users_total=len(communities),
         open_registrations=False,
         metadata=metadata,

@@ -75,6 +75,11 @@ class JobResult:
 class JobQueue(Protocol):
     """Durable delivery jobs. Every method may be called from one worker task at a time."""
 
+    async def prepare(self) -> None:
+        """Once, before the first claim: load what sending will need (keys), so the first
+        deliveries do not pay for it."""
+        ...
+
     async def claim(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
         """Up to ``limit`` due jobs, leased for ``lease_seconds``: nobody else gets them
         until they are completed or the lease expires (then they are due again)."""
@@ -84,10 +89,6 @@ class JobQueue(Protocol):
         """Record a batch of outcomes in one transaction and release their leases.
 
         An outcome for a job whose lease was lost (expired and claimed again) is ignored."""
-        ...
-
-    async def next_due(self) -> datetime | None:
-        """When the earliest waiting job becomes due (None: nothing waits)."""
         ...
 
     def watch(self, wake: Callable[[], None]) -> AbstractAsyncContextManager[None]:

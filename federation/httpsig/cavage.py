@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -25,7 +25,6 @@ from .digest import digest_header, verify_content_digest, verify_digest
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ALGORITHMS = frozenset({"rsa-sha256", "hs2019", "ed25519"})
-_PARAM = re.compile(r'[ \t]*([A-Za-z]+)[ \t]*=[ \t]*(?:"([^"]*)"|([0-9.]+))[ \t]*(?:,|$)')
 _DROP = frozenset({"host", "date", "digest", "signature", "signature-input", "content-digest"})
 
 
@@ -81,28 +80,61 @@ def sign_request(
 
 
 def parse_signature_header(value: str) -> dict[str, str]:
-    """Parameters of a cavage ``Signature`` header, keyed by lower-case name."""
+    """Parameters of a cavage ``Signature`` header, keyed by lower-case name.
+
+    ``name="quoted"`` and ``name=123`` pairs separated by commas. Quoted values cannot hold
+    quotes, so splitting on ``"`` sets them apart; the skeleton left (every quoted value
+    emptied to ``""``) is the same for every request a given server sends, so its parse
+    plan is memoised. This runs on the inbox hot path.
+    """
     if value[:10].lower() == "signature ":  # the Authorization form
         value = value[10:]
-    params: dict[str, str] = {}
-    pos, end = 0, len(value)
-    while pos < end:
-        match = _PARAM.match(value, pos)
-        if match is None or match.end() == pos:
-            if not value[pos:].strip(" \t,"):
-                break
-            raise SignatureError("malformed Signature header")
-        name = match.group(1).lower()
-        if name in params:
-            raise SignatureError(f"Signature header repeats {name!r}")
-        params[name] = match.group(2) if match.group(2) is not None else match.group(3)
-        pos = match.end()
-    if "keyid" not in params or "signature" not in params:
+    parts = value.split('"')
+    if len(parts) % 2 == 0:
+        raise SignatureError("malformed Signature header: unbalanced quotes")
+    quoted = parts[1::2]
+    params = {
+        key: quoted[slot] if slot >= 0 else number
+        for key, slot, number in _plan('""'.join(parts[0::2]))
+    }
+    if not params.get("keyid") or not params.get("signature"):
         raise SignatureError("Signature header lacks keyId or signature")
     return params
 
 
-def _check_coverage(method: str, signed: set[str]) -> None:
+@lru_cache(maxsize=512)
+def _plan(skeleton: str) -> tuple[tuple[str, int, str], ...]:
+    """(lower-case name, index of its quoted value or -1, unquoted number) per parameter."""
+    plan: list[tuple[str, int, str]] = []
+    slot = 0
+    for item in skeleton.split(","):
+        name, equals, raw = item.partition("=")
+        name, raw = name.strip(" \t"), raw.strip(" \t")
+        if not equals:
+            if name:
+                raise SignatureError("malformed Signature header: expected name=value")
+            continue
+        if not name.isascii() or not name.isalpha():
+            raise SignatureError("malformed Signature header: bad parameter name")
+        if raw == '""':
+            plan.append((name.lower(), slot, ""))
+            slot += 1
+        elif raw and not raw.strip("0123456789.") and raw.count(".") <= 1:
+            plan.append((name.lower(), -1, raw))
+        else:
+            raise SignatureError("malformed Signature header: bad parameter value")
+    if len({key for key, _, _ in plan}) != len(plan):
+        raise SignatureError("the Signature header repeats a parameter")
+    return tuple(plan)
+
+
+@lru_cache(maxsize=256)
+def _covered(names: str, method: str) -> tuple[str, ...]:
+    """The covered header names, once the coverage rules hold (memoised: a server sends
+    the same ``headers`` parameter every time)."""
+    signed = tuple(names.lower().split())
+    if not signed:
+        raise SignatureError("the signature covers no headers")
     if "date" not in signed and "(created)" not in signed:
         raise SignatureError("the signature must cover date or (created)")
     if method in ("GET", "HEAD") and "host" not in signed:
@@ -112,6 +144,7 @@ def _check_coverage(method: str, signed: set[str]) -> None:
             raise SignatureError(f"a {method} signature must cover (request-target)")
         if "digest" not in signed and "content-digest" not in signed:
             raise SignatureError(f"a {method} signature must cover digest")
+    return signed
 
 
 def _number(params: dict[str, str], name: str) -> float:
@@ -129,17 +162,16 @@ def prepare_cavage(
     now: float,
     max_skew: float,
 ) -> Prepared:
-    """Everything but the key: parse, coverage, time window, digest, signing string."""
+    """Everything but the key: parse, coverage, time window, digest, signing string.
+
+    ``headers`` must be a lower-cased copy (``lower_headers``); pseudo-headers are added to it.
+    """
     raw = headers.get("signature") or headers.get("authorization", "")
     params = parse_signature_header(raw)
     algorithm = params.get("algorithm", "hs2019").lower()
     if algorithm not in ALGORITHMS:
         raise SignatureError(f"unsupported signature algorithm {algorithm!r}")
-    names = params.get("headers", "date").lower().split()
-    if not names:
-        raise SignatureError("the signature covers no headers")
-    signed = set(names)
-    _check_coverage(method, signed)
+    signed = _covered(params.get("headers", "date"), method)
     if "(created)" in signed or "created" in params:
         check_time_window("created", _number(params, "created"), now, max_skew)
     if ("(expires)" in signed or "expires" in params) and _number(params, "expires") < now:
@@ -154,25 +186,24 @@ def prepare_cavage(
         verify_digest(headers.get("digest", ""), body)
     if "content-digest" in signed:
         verify_content_digest(headers.get("content-digest", ""), body)
-    lines = []
-    for name in names:
-        if name == "(request-target)":
-            value = f"{method.lower()} {target}"
-        elif name in ("(created)", "(expires)"):
-            value = params[name[1:-1]]
-        elif name in headers:
-            value = headers[name]
-        else:
-            raise SignatureError(f"signed header {name!r} is missing from the request")
-        lines.append(f"{name}: {value}")
+    # ``headers`` is our own lower-cased copy: the pseudo-headers join it (real header
+    # names cannot contain parentheses), so the signing string is one comprehension.
+    headers["(request-target)"] = f"{method.lower()} {target}"
+    for pseudo in ("created", "expires"):
+        if pseudo in params:
+            headers[f"({pseudo})"] = params[pseudo]
     try:
-        signature = base64.b64decode(params["signature"], validate=True)
+        text = "\n".join([f"{name}: {headers[name]}" for name in signed])
+    except KeyError as exc:
+        raise SignatureError(f"signed header {exc.args[0]!r} is missing from the request") from exc
+    try:
+        signature = binascii.a2b_base64(params["signature"], strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise SignatureError("signature is not valid base64") from exc
     return Prepared(
         "cavage",
         params["keyid"],
         None if algorithm == "hs2019" else algorithm,
-        encode_base("\n".join(lines)),
+        encode_base(text),
         signature,
     )

@@ -70,7 +70,12 @@ async def verify_request(
     prepared = prepare_request(
         method, path_with_query, headers, body, scheme=scheme, now=now, max_skew=max_skew
     )
-    info = await _resolve(resolver, prepared.key_id, refresh=False)
+    try:  # inlined _resolve(): this is the hot path
+        info = await resolver.resolve(prepared.key_id, refresh=False)
+    except SignatureError:
+        raise
+    except FederationError as exc:
+        raise _key_error(prepared.key_id, exc) from exc
     algorithm = _check(prepared, info)
     if algorithm is None:
         fresh = await _resolve(resolver, prepared.key_id, refresh=True)
@@ -97,8 +102,12 @@ async def _resolve(resolver: KeyResolver, key_id: str, *, refresh: bool) -> Publ
     except SignatureError:
         raise
     except FederationError as exc:
-        log.info("could not obtain key %s: %s", key_id, exc.reason)
-        raise SignatureError(f"could not obtain key {key_id}: {exc.reason}") from exc
+        raise _key_error(key_id, exc) from exc
+
+
+def _key_error(key_id: str, exc: FederationError) -> SignatureError:
+    log.info("could not obtain key %s: %s", key_id, exc.reason)
+    return SignatureError(f"could not obtain key {key_id}: {exc.reason}")
 
 
 def check_signer_is_actor(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from ..errors import PayloadTooLarge
 from .common import VerifiedSignature
@@ -69,7 +70,7 @@ def secure_mode_middleware(
     applies: Callable[[web.Request], bool],
     *,
     scheme: str = "https",
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+) -> Middleware:
     """A middleware requiring signed GETs where ``applies(request)`` (e.g. AS2 requests).
 
     The verified signature is stored as ``request[SIGNATURE_KEY]``. SignatureError

@@ -1,0 +1,108 @@
+"""Putting the delivery worker together from the settings, for ``copub serve`` and
+``copub worker``.
+
+On SQLite only one worker may run per database file (SQLite serialises writers and a
+second loop would only contend): :func:`worker_lock` takes an exclusive ``flock`` on a
+file next to the database, so ``copub worker`` refuses to start while the server's
+in-process worker runs, and the other way round. PostgreSQL needs no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from actors.settings import Settings
+from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
+from actors.urls import Urls
+from federation.client import FederationClient
+from federation.delivery.retry import RetryPolicy
+from federation.delivery.worker import DeliveryWorker
+
+log = logging.getLogger(__name__)
+
+
+class WorkerBusy(Exception):
+    """Another delivery worker already runs on this SQLite database."""
+
+
+def delivery_client(settings: Settings) -> FederationClient:
+    """A client of its own for deliveries: the delivery timeout, and a connection pool
+    sized to the per-host limit (connections are kept alive and reused per host)."""
+    fed = settings.federation
+    return FederationClient(
+        fed.user_agent,
+        timeout_seconds=fed.delivery_timeout_seconds,
+        allow_private_addresses=fed.allow_private_addresses,
+        max_body=fed.max_body_bytes,
+        limit_per_host=settings.delivery.per_host_concurrency,
+    )
+
+
+def build_worker(
+    settings: Settings,
+    engine: AsyncEngine,
+    client: FederationClient,
+    *,
+    policy: RetryPolicy | None = None,
+) -> DeliveryWorker:
+    """The worker for these settings, sending through ``client``."""
+    delivery = settings.delivery
+    return DeliveryWorker(
+        SqlJobQueue(engine, Urls(settings.server.base_url)),
+        client,
+        policy=policy or RetryPolicy(max_age_seconds=delivery.give_up_after_hours * 3600),
+        concurrency=delivery.concurrency,
+        per_host=delivery.per_host_concurrency,
+        lease_seconds=delivery.lease_seconds,
+        poll_interval=delivery.poll_interval_seconds,
+    )
+
+
+def wake_on_commit(sessions: async_sessionmaker[AsyncSession], worker: DeliveryWorker) -> None:
+    """Sessions from ``sessions`` wake ``worker`` after a commit that enqueued deliveries."""
+    info = dict(sessions.kw.get("info") or {})
+    info[WAKE_INFO_KEY] = worker.wake
+    sessions.configure(info=info)
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(url.database))
+
+
+@contextlib.contextmanager
+def worker_lock(database_url: str) -> Iterator[None]:
+    """Hold the one-worker lock of a SQLite database (nothing on PostgreSQL).
+
+    Raises :class:`WorkerBusy` when another process holds it."""
+    path = sqlite_path(database_url)
+    if path is None:
+        yield
+        return
+    lock_path = path.with_name(path.name + ".delivery-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WorkerBusy(
+                f"another delivery worker is running on {path} (copub serve with "
+                "[delivery] in_process_worker = true, or another copub worker); "
+                "SQLite allows one worker per database"
+            ) from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -1,0 +1,252 @@
+"""The worker's side of the delivery queue: ``federation.delivery.ports.JobQueue`` over SQL.
+
+:class:`SqlJobQueue` leases due rows by setting ``locked_until`` (an expired lease makes a
+job due again, so a crash loses nothing); on PostgreSQL the claim uses
+``FOR UPDATE SKIP LOCKED``, so several worker processes never claim the same job, and
+``LISTEN`` wakes them when another process enqueues. On SQLite the claim is one
+``UPDATE ... RETURNING`` statement (SQLite serialises writers); run one worker there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from actors.store.db import sessionmaker
+from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow, utcnow
+from actors.urls import Urls
+from federation.delivery.ports import Defer, DeliveryJob, Done, Fail, Gone, JobResult, Retry
+from federation.keys import Signer, load_private_key
+
+log = logging.getLogger(__name__)
+
+PENDING = ("queued", "retrying")
+NOTIFY_CHANNEL = "copub_deliveries"
+
+
+class SqlJobQueue:
+    """``JobQueue`` over the ``deliveries`` table (SQLite or PostgreSQL).
+
+    Bodies and signers are cached per process (an activity is sent to many inboxes)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        urls: Urls,
+        *,
+        cache_size: int = 256,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.urls = urls
+        self.sessions = sessionmaker(engine)
+        self.postgres = engine.dialect.name == "postgresql"
+        self._bodies: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
+        self._signers: OrderedDict[int, Signer] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def prepare(self) -> None:
+        """Load the signing keys of the communities (up to the cache size), parsing each
+        PEM once in a thread: parsing costs about a hundred signatures."""
+        recent = select(CommunityRow.id).order_by(CommunityRow.id.desc()).limit(self._cache_size)
+        async with self.sessions() as session:
+            await self._load(session, set(), set(await session.scalars(recent)))
+        for signer in list(self._signers.values()):
+            await asyncio.to_thread(load_private_key, signer.private_key_pem)
+
+    async def claim(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
+        now = self.clock()
+        lease = now + timedelta(seconds=lease_seconds)
+        due = (
+            select(DeliveryRow.id)
+            .where(
+                DeliveryRow.state.in_(PENDING),
+                DeliveryRow.next_try_at <= now,
+                or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now),
+            )
+            .order_by(DeliveryRow.next_try_at)
+            .limit(limit)
+        )
+        if self.postgres:
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(due.scalar_subquery()))
+            .values(locked_until=lease, updated_at=now)
+            .returning(
+                DeliveryRow.id,
+                DeliveryRow.inbox,
+                DeliveryRow.host,
+                DeliveryRow.attempts,
+                DeliveryRow.created_at,
+                DeliveryRow.activity_id,
+                DeliveryRow.community_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessions.begin() as session:
+            claimed = (await session.execute(stmt)).all()
+            if not claimed:
+                return []
+            await self._load(
+                session, {r.activity_id for r in claimed}, {r.community_id for r in claimed}
+            )
+        jobs = []
+        for r in claimed:
+            ap_id, body = self._bodies[r.activity_id]
+            jobs.append(
+                DeliveryJob(
+                    id=r.id,
+                    inbox=r.inbox,
+                    host=r.host,
+                    body=body,
+                    signer=self._signers[r.community_id],
+                    attempts=r.attempts,
+                    created_at=r.created_at,
+                    lease_until=lease,
+                    activity_id=ap_id,
+                )
+            )
+        return jobs
+
+    async def _load(
+        self, session: AsyncSession, activities: set[int], communities: set[int]
+    ) -> None:
+        missing = [a for a in activities if a not in self._bodies]
+        if missing:
+            rows = await session.execute(
+                select(ActivityRow.id, ActivityRow.ap_id, ActivityRow.ap_json).where(
+                    ActivityRow.id.in_(missing)
+                )
+            )
+            for ident, ap_id, ap_json in rows:
+                body = json.dumps(ap_json, ensure_ascii=False, separators=(",", ":")).encode()
+                _remember(self._bodies, ident, (ap_id, body), self._cache_size)
+        for a in activities:
+            self._bodies.move_to_end(a)
+        missing = [c for c in communities if c not in self._signers]
+        if missing:
+            rows = await session.execute(
+                select(CommunityRow.id, CommunityRow.slug, CommunityRow.private_key_pem).where(
+                    CommunityRow.id.in_(missing)
+                )
+            )
+            for ident, slug, pem in rows:
+                signer = Signer(self.urls.community_key(slug), pem)
+                _remember(self._signers, ident, signer, self._cache_size)
+
+    async def complete(self, results: Sequence[JobResult]) -> None:
+        if not results:
+            return
+        now = self.clock()
+        attempted: list[dict[str, Any]] = []
+        deferred: list[dict[str, Any]] = []
+        gone: set[str] = set()
+        for result in results:
+            job, decision = result.job, result.decision
+            if isinstance(decision, Defer):
+                deferred.append({"b_id": job.id, "b_lease": job.lease_until, "b_next": decision.at})
+                continue
+            state, next_try, error = "failed", None, result.error
+            if isinstance(decision, Done):
+                state = "done"
+            elif isinstance(decision, Retry):
+                state, next_try = "retrying", decision.at
+            elif isinstance(decision, Gone):
+                gone.add(job.inbox)
+                error = "410 Gone: followers at this inbox removed"
+            elif isinstance(decision, Fail):
+                error = f"{decision.reason}: {error}" if error else decision.reason
+            attempted.append(
+                {
+                    "b_id": job.id,
+                    "b_lease": job.lease_until,
+                    "b_state": state,
+                    "b_attempts": job.attempts + 1,
+                    "b_next": next_try,
+                    "b_status": result.status,
+                    "b_error": error[:2000] if error else None,
+                    "b_now": now,
+                }
+            )
+        async with self.sessions.begin() as session:
+            if attempted:
+                await session.execute(_ATTEMPTED, attempted)
+            if deferred:
+                await session.execute(_DEFERRED, [{**d, "b_now": now} for d in deferred])
+            if gone:
+                await session.execute(
+                    delete(FollowerRow).where(
+                        or_(FollowerRow.inbox.in_(gone), FollowerRow.shared_inbox.in_(gone))
+                    )
+                )
+                log.info(
+                    "removed followers at %d gone inboxes",
+                    len(gone),
+                    extra={"inboxes": sorted(gone)},
+                )
+
+    @contextlib.asynccontextmanager
+    async def watch(self, wake: Callable[[], None]) -> AsyncIterator[None]:
+        """On PostgreSQL, LISTEN for jobs enqueued by other processes; elsewhere nothing."""
+        if not self.postgres:
+            yield
+            return
+        try:
+            conn = await self.engine.connect()
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+
+            def listener(*_args: Any) -> None:
+                wake()
+
+            await driver.add_listener(NOTIFY_CHANNEL, listener)
+        except Exception:
+            log.exception("cannot LISTEN %s; polling only", NOTIFY_CHANNEL)
+            yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await driver.remove_listener(NOTIFY_CHANNEL, listener)
+            await conn.close()
+
+
+def _remember(cache: OrderedDict[int, Any], key: int, value: Any, size: int) -> None:
+    cache[key] = value
+    while len(cache) > size:
+        cache.popitem(last=False)
+
+
+_TABLE = cast(Table, DeliveryRow.__table__)
+_LEASED = (_TABLE.c.id == bindparam("b_id")) & (_TABLE.c.locked_until == bindparam("b_lease"))
+_ATTEMPTED = (
+    update(_TABLE)
+    .where(_LEASED)
+    .values(
+        state=bindparam("b_state"),
+        attempts=bindparam("b_attempts"),
+        next_try_at=func.coalesce(
+            bindparam("b_next", type_=_TABLE.c.next_try_at.type), _TABLE.c.next_try_at
+        ),
+        locked_until=None,
+        last_status=bindparam("b_status"),
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_DEFERRED = (
+    update(_TABLE)
+    .where(_LEASED)
+    .values(next_try_at=bindparam("b_next"), locked_until=None, updated_at=bindparam("b_now"))
+)

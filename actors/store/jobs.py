@@ -1,0 +1,190 @@
+"""The durable delivery queue, producers' and operators' side: one ``deliveries`` row per
+(activity, inbox).
+
+Producers call :func:`follower_inboxes` and :func:`enqueue_deliveries` inside the
+transaction that stores the activity, so an activity never exists without its jobs. The
+worker's side is :class:`SqlJobQueue` (in ``jobqueue.py``, re-exported here).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import event, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.store.jobqueue import NOTIFY_CHANNEL, PENDING, SqlJobQueue
+from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow, utcnow
+from actors.store.social import domain_of
+
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "PENDING",
+    "STATES",
+    "WAKE_INFO_KEY",
+    "DeliveryView",
+    "SqlJobQueue",
+    "delivery_stats",
+    "enqueue_deliveries",
+    "follower_inboxes",
+    "list_deliveries",
+]
+
+log = logging.getLogger(__name__)
+
+STATES = ("queued", "retrying", "done", "failed")
+WAKE_INFO_KEY = "copub.delivery_wake"  # Session.info: called after a commit that enqueued
+_CHUNK = 500
+
+# -- producers ------------------------------------------------------------------------------
+
+
+async def follower_inboxes(session: AsyncSession, community_id: int) -> list[str]:
+    """Where to deliver to all accepted followers: each follower's shared inbox if it has
+    one, else its own inbox, without duplicates (in the order followers came); blocked
+    actors and domains (of this community or server-wide) are left out."""
+    blocks = await session.execute(
+        select(BlockRow.kind, BlockRow.value).where(
+            or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)
+        )
+    )
+    actors: set[str] = set()
+    domains: set[str] = set()
+    for kind, value in blocks:
+        if kind == "actor":
+            actors.add(value)
+        else:
+            domains.add(value.lower())
+    target = func.coalesce(FollowerRow.shared_inbox, FollowerRow.inbox)
+    accepted = (FollowerRow.community_id == community_id, FollowerRow.state == "accepted")
+    if not domains:  # the usual case: let the database collapse the inboxes
+        query = select(target).where(*accepted).group_by(target).order_by(func.min(FollowerRow.id))
+        if actors:
+            query = query.where(FollowerRow.actor_id.not_in(actors))
+        return list(await session.scalars(query))
+    rows = await session.execute(
+        select(FollowerRow.actor_id, target).where(*accepted).order_by(FollowerRow.id)
+    )
+    inboxes: dict[str, None] = {}
+    for actor_id, inbox in rows:
+        if actor_id in actors or domain_of(actor_id) in domains or domain_of(inbox) in domains:
+            continue
+        inboxes[inbox] = None
+    return list(inboxes)
+
+
+async def enqueue_deliveries(
+    session: AsyncSession, activity_id: int, community_id: int, inboxes: Iterable[str]
+) -> int:
+    """Queue one job per distinct inbox in the caller's transaction; returns how many
+    inboxes were given (a job that already exists for the same activity and inbox is kept).
+
+    After the commit the in-process worker is woken (when the session carries its wake-up
+    callback) and, on PostgreSQL, worker processes are notified."""
+    now = utcnow()
+    rows = []
+    for inbox in dict.fromkeys(inboxes):
+        host = _host_of(inbox)
+        if host is None:
+            log.warning("not delivering to invalid inbox %r", inbox, extra={"inbox": inbox})
+            continue
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "community_id": community_id,
+                "inbox": inbox,
+                "host": host,
+                "state": "queued",
+                "attempts": 0,
+                "next_try_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), _CHUNK):
+        stmt = insert(DeliveryRow).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
+        await session.execute(stmt, rows[start : start + _CHUNK])
+    if dialect == "postgresql":
+        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    wake = session.info.get(WAKE_INFO_KEY)
+    if callable(wake):
+        event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
+    return len(rows)
+
+
+def _host_of(inbox: str) -> str | None:
+    """``host[:port]`` of an http(s) URL (the unit of per-host limits), else None."""
+    try:
+        parts = urlsplit(inbox)
+    except ValueError:
+        return None
+    host = parts.netloc.lower()
+    if parts.scheme not in ("http", "https") or not host or len(host) > 255:
+        return None
+    return host
+
+
+# -- for operators --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    activity: str
+    inbox: str
+    state: str
+    attempts: int
+    next_try_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+
+
+async def delivery_stats(session: AsyncSession) -> dict[str, int]:
+    """Number of jobs in each state (every state present, zero included)."""
+    rows = await session.execute(
+        select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)
+    )
+    counts = dict.fromkeys(STATES, 0)
+    counts.update({state: int(n) for state, n in rows})
+    return counts
+
+
+async def list_deliveries(
+    session: AsyncSession, states: Sequence[str] = ("queued", "retrying", "failed"), limit: int = 50
+) -> list[DeliveryView]:
+    """Jobs in ``states``, the next to be tried first (failed ones: the latest first)."""
+    rows = await session.execute(
+        select(DeliveryRow, ActivityRow.ap_id)
+        .join(ActivityRow, ActivityRow.id == DeliveryRow.activity_id)
+        .where(DeliveryRow.state.in_(states))
+        .order_by(
+            (DeliveryRow.state.in_(("done", "failed"))).asc(),
+            DeliveryRow.next_try_at.asc(),
+            DeliveryRow.updated_at.desc(),
+        )
+        .limit(limit)
+    )
+    return [
+        DeliveryView(
+            id=row.id,
+            activity=ap_id,
+            inbox=row.inbox,
+            state=row.state,
+            attempts=row.attempts,
+            next_try_at=row.next_try_at,
+            last_status=row.last_status,
+            last_error=row.last_error,
+            created_at=row.created_at,
+        )
+        for row, ap_id in rows
+    ]

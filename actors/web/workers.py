@@ -1,0 +1,51 @@
+"""Background work started with the app: the in-process delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
+
+from aiohttp import web
+
+from actors.delivery import WorkerBusy, build_worker, delivery_client, wake_on_commit, worker_lock
+from actors.web.keys import ENGINE, SESSIONS, SETTINGS
+from federation.delivery.worker import DeliveryWorker
+
+log = logging.getLogger(__name__)
+
+DELIVERY_WORKER = web.AppKey("delivery_worker", DeliveryWorker)
+
+
+async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the delivery worker while the app runs ([delivery] in_process_worker = true).
+
+    Needs the database context before it. Sessions from ``app[SESSIONS]`` wake the worker
+    when they commit new deliveries; on stop, in-flight deliveries get a grace period and
+    unstarted ones are released for the next start."""
+    settings = app[SETTINGS]
+    if not settings.delivery.in_process_worker:
+        yield
+        return
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(worker_lock(settings.database.url))
+        except WorkerBusy as exc:
+            log.warning("not starting the in-process delivery worker: %s", exc)
+            yield
+            return
+        client = delivery_client(settings)
+        await client.start()
+        worker = build_worker(settings, app[ENGINE], client)
+        app[DELIVERY_WORKER] = worker
+        wake_on_commit(app[SESSIONS], worker)
+        task = asyncio.create_task(worker.run(), name="delivery-worker")
+        try:
+            yield
+        finally:
+            worker.stop()
+            try:
+                await task
+            finally:
+                await client.close()

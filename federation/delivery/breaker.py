@@ -1,0 +1,116 @@
+"""A circuit breaker per remote host: stop hammering a dead server, keep serving live ones.
+
+Closed (normal) until ``failures`` consecutive failures (network errors, timeouts, 5xx);
+then open for a cooldown, during which jobs for that host are put back without a request.
+After the cooldown one job goes through as a probe (half-open): success closes the circuit,
+failure opens it again for twice as long (up to ``max_cooldown_seconds``).
+Only hosts with recent failures take memory; a success forgets the host.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .retry import is_permanent_error
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BreakerPolicy:
+    failures: int = 5
+    cooldown_seconds: float = 30.0
+    max_cooldown_seconds: float = 1800.0
+    probe_wait_seconds: float = 15.0  # how long other jobs step aside while a probe runs
+
+
+class Admit(enum.Enum):
+    GO = "go"
+    PROBE = "probe"  # the caller must report the outcome with record()
+
+
+def is_host_failure(status: int | None, error: BaseException | None) -> bool | None:
+    """True: the host looks down; False: it answered; None: neither (429, our own refusal)."""
+    if error is not None:
+        return None if is_permanent_error(error) else True
+    if status is None or status == 429:
+        return None
+    return status >= 500
+
+
+@dataclass
+class _Circuit:
+    failures: int = 0
+    open_until: datetime | None = None
+    cooldown: float = 0.0
+    probing: bool = False
+
+
+class CircuitBreakers:
+    """Circuits by host. Not thread-safe; one event loop uses it."""
+
+    def __init__(self, policy: BreakerPolicy | None = None) -> None:
+        self.policy = policy or BreakerPolicy()
+        self._circuits: dict[str, _Circuit] = {}
+
+    def blocked_until(self, host: str, now: datetime) -> datetime | None:
+        """When a job for ``host`` may try again, if it may not try now (no state change)."""
+        circuit = self._circuits.get(host)
+        if circuit is None or circuit.open_until is None:
+            return None
+        if now < circuit.open_until:
+            return circuit.open_until
+        if circuit.probing:
+            return now + timedelta(seconds=self.policy.probe_wait_seconds)
+        return None
+
+    def admit(self, host: str, now: datetime) -> Admit | datetime:
+        """GO, PROBE (first job after the cooldown), or the time to defer the job to."""
+        blocked = self.blocked_until(host, now)
+        if blocked is not None:
+            return blocked
+        circuit = self._circuits.get(host)
+        if circuit is None or circuit.open_until is None:
+            return Admit.GO
+        circuit.probing = True
+        return Admit.PROBE
+
+    def record(self, host: str, failed: bool | None, now: datetime, *, probe: bool) -> None:
+        """The outcome of a request to ``host`` (``failed`` as from :func:`is_host_failure`)."""
+        circuit = self._circuits.get(host)
+        if probe and circuit is not None:
+            circuit.probing = False
+        if failed is None:
+            return
+        if not failed:
+            if circuit is not None and (probe or circuit.open_until is None):
+                if circuit.open_until is not None:
+                    log.info("circuit closed for %s", host, extra={"host": host})
+                del self._circuits[host]
+            return
+        if circuit is None:
+            circuit = self._circuits[host] = _Circuit()
+        circuit.failures += 1
+        if probe:
+            circuit.cooldown = min(circuit.cooldown * 2, self.policy.max_cooldown_seconds)
+            self._open(host, circuit, now)
+        elif circuit.open_until is None and circuit.failures >= self.policy.failures:
+            circuit.cooldown = self.policy.cooldown_seconds
+            self._open(host, circuit, now)
+
+    def is_open(self, host: str) -> bool:
+        circuit = self._circuits.get(host)
+        return circuit is not None and circuit.open_until is not None
+
+    def _open(self, host: str, circuit: _Circuit, now: datetime) -> None:
+        circuit.open_until = now + timedelta(seconds=circuit.cooldown)
+        log.warning(
+            "circuit open for %s after %d consecutive failures; pausing %.0f s",
+            host,
+            circuit.failures,
+            circuit.cooldown,
+            extra={"host": host, "failures": circuit.failures},
+        )

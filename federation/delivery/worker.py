@@ -1,0 +1,323 @@
+"""The delivery loop: claim due jobs, POST them with bounded concurrency, record outcomes.
+
+One :class:`DeliveryWorker` per process. Concurrency is bounded overall (``concurrency``)
+and per host (``per_host``); a host's jobs wait for its slot before taking a global one, so
+a slow host never holds more than ``per_host`` of the global slots. Outcomes are written
+back in batches. ``wake()`` makes the loop claim at once (call it after enqueueing); jobs
+enqueued elsewhere are found by polling every ``poll_interval`` seconds, or sooner when the
+queue can ``watch`` for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from .breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
+from .ports import Decision, Defer, DeliveryJob, Done, Fail, JobQueue, JobResult, Retry, Sender
+from .retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _HostSlots:
+    """A semaphore per host, dropped when nobody holds or waits for it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, host: str) -> AsyncIterator[None]:
+        entry = self._slots.get(host)
+        if entry is None:
+            entry = self._slots[host] = (asyncio.Semaphore(self.size), [0])
+        semaphore, users = entry
+        users[0] += 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._slots[host]
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        queue: JobQueue,
+        sender: Sender,
+        *,
+        policy: RetryPolicy | None = None,
+        breaker: BreakerPolicy | None = None,
+        concurrency: int = 64,
+        per_host: int = 8,
+        lease_seconds: float = 300.0,
+        poll_interval: float = 1.0,
+        flush_batch: int = 64,
+        flush_delay: float = 0.05,
+        grace_seconds: float = 10.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if concurrency < 1 or per_host < 1:
+            raise ValueError("concurrency and per_host must be at least 1")
+        self.queue = queue
+        self.sender = sender
+        self.policy = policy or RetryPolicy()
+        self.breakers = CircuitBreakers(breaker)
+        self.concurrency = concurrency
+        self.capacity = concurrency * 2  # claimed and not yet finished, waiting included
+        self.lease_seconds = lease_seconds
+        self.poll_interval = poll_interval
+        self.flush_batch = flush_batch
+        self.flush_delay = flush_delay
+        self.grace_seconds = grace_seconds
+        self.clock = clock
+        self.counts: dict[str, int] = {"done": 0, "retry": 0, "gone": 0, "fail": 0, "defer": 0}
+        self._global = asyncio.Semaphore(concurrency)
+        self._hosts = _HostSlots(per_host)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._results: list[JobResult] = []
+        self._first_result_at = 0.0
+        self._event = asyncio.Event()
+        self._woken = True  # claim at start
+        self._more_due = False
+        self._stopping = False
+
+    # -- control --------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New jobs are due: claim them now rather than at the next poll."""
+        self._woken = True
+        self._event.set()
+
+    def stop(self) -> None:
+        """Ask ``run()`` to stop claiming, finish in-flight jobs (up to ``grace_seconds``),
+        write their outcomes and return. Unstarted claimed jobs are released."""
+        self._stopping = True
+        self._event.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def run(self) -> None:
+        """Deliver until ``stop()``. Storage errors are logged and retried after a pause."""
+        try:
+            await self.queue.prepare()
+        except Exception:
+            log.exception("delivery queue: preparing failed; continuing")
+        log.info(
+            "delivering (%d at once, %d per host)",
+            self.concurrency,
+            self._hosts.size,
+        )
+        async with self.queue.watch(self.wake):
+            next_poll = time.monotonic()
+            while not self._stopping:
+                try:
+                    await self._flush(force=not self._tasks)
+                    if self._should_claim(time.monotonic() >= next_poll):
+                        next_poll = time.monotonic() + self.poll_interval
+                        await self._claim()
+                except Exception:
+                    log.exception("delivery queue error; retrying in %.1f s", self.poll_interval)
+                    await self._pause(self.poll_interval)
+                    continue
+                await self._pause(self._idle_timeout(next_poll))
+            await self._shutdown()
+
+    async def run_once(self) -> int:
+        """Claim what is due (up to capacity), deliver it all, write the outcomes.
+
+        For tests and one-shot use, never while ``run()`` is running. Returns the number
+        of jobs handled."""
+        jobs = await self._claim()
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+        await self._flush(force=True)
+        return jobs
+
+    async def drain(self, max_rounds: int = 1000) -> int:
+        """``run_once()`` until nothing is due; returns the number of jobs handled."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.run_once()
+            if not handled:
+                return total
+            total += handled
+        raise RuntimeError(f"delivery queue not drained after {max_rounds} rounds")
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _should_claim(self, poll_due: bool) -> bool:
+        free = self.capacity - len(self._tasks)
+        if free <= 0:
+            return False
+        if self._woken or poll_due:
+            return True
+        return self._more_due and (free >= self.capacity // 4 or not self._tasks)
+
+    def _idle_timeout(self, next_poll: float) -> float:
+        full = len(self._tasks) >= self.capacity  # then only a finished job can wake us
+        timeout = self.poll_interval if full else next_poll - time.monotonic()
+        if self._results:
+            timeout = min(timeout, self._first_result_at + self.flush_delay - time.monotonic())
+        return max(0.0, timeout)
+
+    async def _pause(self, seconds: float) -> None:
+        if seconds > 0 and not self._event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), seconds)
+        self._event.clear()
+
+    async def _claim(self) -> int:
+        self._woken = False
+        limit = self.capacity - len(self._tasks)
+        if limit <= 0:
+            return 0
+        jobs = await self.queue.claim(limit, self.lease_seconds)
+        self._more_due = len(jobs) == limit
+        for job in jobs:
+            task = asyncio.create_task(self._deliver(job), name=f"deliver-{job.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(jobs)
+
+    async def _flush(self, *, force: bool) -> None:
+        if not self._results:
+            return
+        age = time.monotonic() - self._first_result_at
+        if not force and len(self._results) < self.flush_batch and age < self.flush_delay:
+            return
+        batch, self._results = self._results, []
+        try:
+            await self.queue.complete(batch)
+        except BaseException:
+            self._results[:0] = batch  # keep them for the next try
+            raise
+
+    async def _shutdown(self) -> None:
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=self.grace_seconds)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        try:
+            await self._flush(force=True)
+        except Exception:
+            log.exception(
+                "could not record %d delivery outcomes; their leases will expire",
+                len(self._results),
+            )
+
+    # -- one job ------------------------------------------------------------------------------
+
+    def _record(self, result: JobResult) -> None:
+        if not self._results:
+            self._first_result_at = time.monotonic()
+        self._results.append(result)
+        self.counts[type(result.decision).__name__.lower()] += 1
+        free = self.capacity - len(self._tasks) + 1  # this task is still in the set
+        if (
+            len(self._results) in (1, self.flush_batch)
+            or len(self._tasks) <= 1
+            or (self._more_due and free >= self.capacity // 4)
+        ):
+            self._event.set()
+
+    async def _deliver(self, job: DeliveryJob) -> None:
+        try:
+            result = await self._attempt(job)
+        except asyncio.CancelledError:
+            self._record(JobResult(job, Defer(self.clock()), error="worker stopped"))
+            raise
+        except Exception as exc:  # a bug, not a delivery failure: keep the job
+            log.exception("delivery %d crashed", job.id, extra=_extra(job))
+            result = JobResult(
+                job,
+                self.policy.retry(job.attempts + 1, job.created_at, self.clock()),
+                error=repr(exc),
+            )
+        self._record(result)
+
+    async def _attempt(self, job: DeliveryJob) -> JobResult:
+        now = self.clock()
+        if now >= job.lease_until:  # someone else may have it now; they will deliver it
+            return JobResult(job, Defer(now), error="lease expired before sending")
+        blocked = self.breakers.blocked_until(job.host, now)
+        if blocked is not None or self._stopping:
+            return self._defer(job, blocked or self.clock())
+        async with self._hosts.hold(job.host):
+            admit = self.breakers.admit(job.host, self.clock())
+            if isinstance(admit, datetime) or self._stopping:
+                return self._defer(job, admit if isinstance(admit, datetime) else self.clock())
+            probe = admit is Admit.PROBE
+            status: int | None = None
+            error: BaseException | None = None
+            retry_after: float | None = None
+            snippet = ""
+            try:
+                async with self._global:
+                    outcome = await self.sender.post_activity(job.inbox, job.body, job.signer)
+                status, retry_after = outcome.status, outcome.retry_after_seconds
+                snippet = outcome.body_snippet
+            except Exception as exc:
+                error = exc
+            finally:
+                failed = is_host_failure(status, error)
+                self.breakers.record(job.host, failed, self.clock(), probe=probe)
+        decision = self.policy.decide(
+            attempts=job.attempts + 1,
+            created_at=job.created_at,
+            now=self.clock(),
+            status=status,
+            retry_after=retry_after,
+            error=error,
+        )
+        message = str(error) if error is not None else (snippet[:500] or None)
+        _log(job, decision, status, message)
+        return JobResult(job, decision, status, None if isinstance(decision, Done) else message)
+
+    def _defer(self, job: DeliveryJob, at: datetime) -> JobResult:
+        if self.policy.expired(job.created_at, at):
+            return JobResult(job, Fail("gave up: host unreachable"), error="circuit open")
+        return JobResult(job, Defer(at))
+
+
+def _extra(job: DeliveryJob) -> dict[str, object]:
+    return {"activity_id": job.activity_id, "inbox": job.inbox, "host": job.host}
+
+
+def _log(job: DeliveryJob, decision: Decision, status: int | None, message: str | None) -> None:
+    extra = {**_extra(job), "status": status, "attempt": job.attempts + 1}
+    if isinstance(decision, Done):
+        log.debug("delivered %s to %s", job.activity_id, job.inbox, extra=extra)
+    elif isinstance(decision, Retry):
+        log.info(
+            "delivery of %s to %s failed (%s); retry at %s",
+            job.activity_id,
+            job.inbox,
+            status or message,
+            decision.at.isoformat(timespec="seconds"),
+            extra=extra,
+        )
+    else:
+        log.warning(
+            "delivery of %s to %s: %s (%s)",
+            job.activity_id,
+            job.inbox,
+            type(decision).__name__.lower(),
+            status or message,
+            extra=extra,
+        )
