@@ -43,6 +43,7 @@ def delivery_client(settings: Settings) -> FederationClient:
         allow_private_addresses=fed.allow_private_addresses,
         max_body=fed.max_body_bytes,
         limit_per_host=settings.delivery.per_host_concurrency,
+        limit=max(100, settings.delivery.concurrency),
     )
 
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 SERVERS = int(os.environ.get("BENCH_SERVERS", "1000"))
 PER_SERVER = int(os.environ.get("BENCH_FOLLOWERS_PER_SERVER", "10"))
 TIMEOUT = 120.0
-REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 DEADLINE = 900  # seconds for the whole benchmark
 SINK = [sys.executable, str(ROOT / "bench" / "fanout_sink.py")]
 VERBOSE = ["-v"] if os.environ.get("BENCH_VERBOSE") else []

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import padding, rsa  # noqa: E402
-from multidict import CIMultiDict, CIMultiDictProxy  # noqa: E402
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from federation.httpsig import (  # noqa: E402
+from federation.httpsig import (
     CachedKey,
     CachingKeyResolver,
     InMemoryKeyCache,
@@ -34,8 +34,8 @@ from federation.httpsig import (  # noqa: E402
     sign_request,
     verify_request,
 )
-from federation.keys import Signer, generate_rsa_keypair, load_private_key  # noqa: E402
-from federation.vocab import JSON  # noqa: E402
+from federation.keys import Signer, generate_rsa_keypair, load_private_key
+from federation.vocab import JSON
 
 KEY_ID = "https://remote.example/users/alice#main-key"
 OWNER = "https://remote.example/users/alice"
@@ -117,8 +117,8 @@ def _line(label: str, value: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="HTTP signature throughput vs raw RSA")
-    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
-    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds")
+    parser.add_argument("--seconds", type=float, default=4.0, help="time per measurement")
+    parser.add_argument("--rounds", type=int, default=40, help="interleaved rounds")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})

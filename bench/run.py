@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ["bench_http.py", "bench_signatures.py"]
+BENCHES = ["bench_http.py", "bench_signatures.py", "bench_fanout.py"]
 
 
 def main() -> int:

@@ -84,6 +84,7 @@ class FederationClient:
         resolver: AbstractResolver | None = None,
         webfinger_scheme: str = "https",
         limit_per_host: int = 8,
+        limit: int = 100,
     ) -> None:
         self.user_agent = user_agent
         self.timeout_seconds = timeout_seconds
@@ -95,6 +96,7 @@ class FederationClient:
         )
         self._inner_resolver = resolver
         self._limit_per_host = limit_per_host
+        self._limit = limit
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -103,6 +105,7 @@ class FederationClient:
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(self.policy, self._inner_resolver),
             limit_per_host=self._limit_per_host,
+            limit=self._limit,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -217,7 +220,7 @@ class FederationClient:
             raise
         except TimeoutError as exc:
             raise FetchError(f"{target}: timed out after {self.timeout_seconds} s") from exc
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except (aiohttp.ClientError, OSError, ValueError, EOFError) as exc:
             raise FetchError(f"{target}: {type(exc).__name__}: {exc}") from exc
 
     def _check_url(self, url: URL) -> None:

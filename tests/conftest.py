@@ -2,7 +2,8 @@
 
 - ``pg_server`` (session): a running PostgreSQL (see tests/pg.py); skipped outside CI
   when PostgreSQL is not installed, a failure under ``CI=true``.
-- ``database_url``: an empty database, once on SQLite and once on PostgreSQL.
+- ``database_url``: a database of the test's own, migrated to head, once on SQLite and
+  once on PostgreSQL; ``empty_database_url``: the same without any tables.
 - ``settings``: ``Settings`` for that database with ``base_url`` https://cop.test.
 - ``sessions``: an ``async_sessionmaker`` on that database, migrated.
 - ``app`` / ``client``: ``create_app(settings)`` and its ``aiohttp_client``.
@@ -14,6 +15,7 @@ Every client fails its test if the app answered any request with a 5xx.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,17 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.settings import Settings
-from actors.store.db import create_engine, migrate, sessionmaker
+from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.web.app import create_app
 from actors.web.pages import SubscribeLookup
 from tests import factories
-from tests.pg import PostgresServer, PostgresUnavailable, server_from_env, start_cluster
+from tests.pg import (
+    PostgresServer,
+    PostgresUnavailable,
+    run_sync,
+    server_from_env,
+    start_cluster,
+)
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 SERVER_ERRORS = web.AppKey("test_server_errors", list[str])
@@ -51,16 +59,65 @@ def pg_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a SQLite file, or a fresh database on the session's PostgreSQL."""
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+        if is_sqlite(url):  # one self-contained file to copy
+            async with engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per session, copied by ``database_url``."""
+    path = tmp_path_factory.mktemp("template") / "copub.sqlite3"
+    run_sync(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    """A PostgreSQL database migrated to head once per session, cloned by ``database_url``."""
+    name = pg_server.create_database("copub_template")
+    run_sync(_migrate(pg_server.url_for(name)))
+    return name
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables): a SQLite file, or a new database on PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/copub.sqlite3"
+        yield _sqlite_url(tmp_path / "copub.sqlite3")
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
     name = server.create_database()
+    try:
+        yield server.url_for(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of its own, already migrated to head (a copy of a session template):
+    a SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "copub.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield _sqlite_url(path)
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name = server.create_database(template=request.getfixturevalue("pg_template"))
     try:
         yield server.url_for(name)
     finally:
@@ -74,7 +131,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a migrated database (without the web app)."""
+    """Sessions on the test database (without the web app)."""
     engine = create_engine(database_url)
     try:
         await migrate(engine)

@@ -23,10 +23,12 @@ import uuid
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import URL, make_url
+
+T = TypeVar("T")
 
 ENV_URL = "COPUB_TEST_PG_URL"
 SYSTEM_USER = "postgres"
@@ -87,10 +89,10 @@ def _run(argv: Sequence[str]) -> None:
         )
 
 
-def _run_async(coro: Coroutine[Any, Any, None]) -> None:
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even if a loop is running here."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coro).result()
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def _execute(dsn: str, *statements: str) -> None:
@@ -102,13 +104,13 @@ async def _execute(dsn: str, *statements: str) -> None:
         await conn.close()
 
 
-async def _create_database(dsn: str, name: str) -> None:
+async def _create_database(dsn: str, name: str, template: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         # FILE_COPY (PostgreSQL 15+) is several times faster than WAL_LOG for a tiny template.
         fast = conn.get_server_version().major >= 15
         strategy = " STRATEGY FILE_COPY" if fast else ""
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0{strategy}')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
     finally:
         await conn.close()
 
@@ -131,15 +133,17 @@ class PostgresServer:
             hide_password=False
         )
 
-    def create_database(self, prefix: str = "copub_test") -> str:
-        """A new empty database; returns its name."""
+    def create_database(self, prefix: str = "copub_test", *, template: str = "template0") -> str:
+        """A new database, a copy of ``template`` (empty by default); returns its name.
+
+        The template must have no open connections while it is copied."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        _run_async(_create_database(self._dsn(), name))
+        run_sync(_create_database(self._dsn(), name, template))
         self.created.append(name)
         return name
 
     def drop_database(self, name: str) -> None:
-        _run_async(_execute(self._dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_sync(_execute(self._dsn(), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if name in self.created:
             self.created.remove(name)
 

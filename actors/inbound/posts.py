@@ -14,7 +14,7 @@ from actors.inbound.context import InboundContext
 from actors.store import queries, social
 from actors.store.models import ObjectRow
 from federation.errors import FederationError
-from federation.vocab import JSON, as_list, get_id
+from federation.vocab import JSON, as_list, get_id, is_public
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,10 @@ async def on_create(ctx: InboundContext, activity: JSON) -> None:
     obj = await _embedded_object(ctx, activity)
     if obj is None or obj.get("type") not in POST_TYPES or not _authentic(actor_id, obj):
         log.info("Create from %s not relayed: no authentic post in it", actor_id)
+        return
+    if not is_public(obj):
+        # A direct message or a followers-only post must not be broadcast by the community.
+        log.info("Create from %s not relayed: %s is not public", actor_id, obj["id"])
         return
     async with ctx.write() as session:
         if await social.get_object(session, obj["id"]) is not None:

@@ -14,41 +14,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from .breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
 from .ports import Decision, Defer, DeliveryJob, Done, Fail, JobQueue, JobResult, Retry, Sender
 from .retry import RetryPolicy
+from .slots import HostSlots
 
 log = logging.getLogger(__name__)
+
+BACKLOG_PER_SLOT = 4  # claimed jobs that may wait here for one host: 4 x its slots
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class _HostSlots:
-    """A semaphore per host, dropped when nobody holds or waits for it."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, host: str) -> AsyncIterator[None]:
-        entry = self._slots.get(host)
-        if entry is None:
-            entry = self._slots[host] = (asyncio.Semaphore(self.size), [0])
-        semaphore, users = entry
-        users[0] += 1
-        try:
-            async with semaphore:
-                yield
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._slots[host]
 
 
 class DeliveryWorker:
@@ -84,7 +64,7 @@ class DeliveryWorker:
         self.clock = clock
         self.counts: dict[str, int] = {"done": 0, "retry": 0, "gone": 0, "fail": 0, "defer": 0}
         self._global = asyncio.Semaphore(concurrency)
-        self._hosts = _HostSlots(per_host)
+        self._hosts = HostSlots(per_host)
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[JobResult] = []
         self._first_result_at = 0.0
@@ -257,7 +237,10 @@ class DeliveryWorker:
             return JobResult(job, Defer(now), error="lease expired before sending")
         blocked = self.breakers.blocked_until(job.host, now)
         if blocked is not None or self._stopping:
-            return self._defer(job, blocked or self.clock())
+            return self._defer(job, blocked or now)
+        if self._hosts.load(job.host) >= self._hosts.size * BACKLOG_PER_SLOT:
+            # A slow host must not fill this worker with its jobs: later, and others first.
+            return self._defer(job, now + timedelta(seconds=self.poll_interval))
         async with self._hosts.hold(job.host):
             admit = self.breakers.admit(job.host, self.clock())
             if isinstance(admit, datetime) or self._stopping:

@@ -6,6 +6,7 @@ import calendar
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Literal, NamedTuple, cast
@@ -24,7 +25,7 @@ Scheme = Literal["cavage", "rfc9421"]
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_NUMBERS = {name: number for number, name in enumerate(_MONTHS, start=1)}
-_last_date: list[int | str] = [-1, ""]
+_last_date: list[tuple[int, str]] = [(-1, "")]  # one tuple, swapped atomically
 
 # Stateless cryptography parameter objects, shared by every call.
 _PKCS1 = padding.PKCS1v15()
@@ -70,14 +71,15 @@ class VerifiedSignature(NamedTuple):
 def http_date(timestamp: float | None = None) -> str:
     """IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``), memoised for the current second."""
     second = int(time.time() if timestamp is None else timestamp)
-    if _last_date[0] == second:
-        return str(_last_date[1])
+    cached_second, cached_text = _last_date[0]
+    if cached_second == second:
+        return cached_text
     t = time.gmtime(second)
     text = (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
     )
-    _last_date[0], _last_date[1] = second, text
+    _last_date[0] = (second, text)
     return text
 
 
@@ -100,6 +102,8 @@ def parse_http_date(value: str) -> float:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"invalid HTTP date {value!r}") from exc
+    if parsed.tzinfo is None:  # "-0000": UTC without a claim about local time
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 

@@ -89,7 +89,10 @@ async def verify_request(
 
 def _check(prepared: Prepared, info: PublicKeyInfo) -> str | None:
     """The algorithm used when the signature verifies with ``info``, else None."""
-    key = info.public_key
+    try:
+        key = info.public_key
+    except ValueError as exc:
+        raise SignatureError(f"key {info.key_id} is not a usable public key") from exc
     algorithm = prepared.algorithm or default_algorithm(key)
     if verify_bytes(key, algorithm, prepared.data, prepared.signature):
         return algorithm

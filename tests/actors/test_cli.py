@@ -28,12 +28,13 @@ def ok(result: Result) -> str:
     return result.output
 
 
-def test_migrate(copub, database_url: str) -> None:
-    output = ok(copub("migrate"))
+def test_migrate(tmp_path: Path, empty_database_url: str) -> None:
+    config = factories.write_config(tmp_path / "config.toml", empty_database_url)
+    output = ok(CliRunner().invoke(main, ["--config", str(config), "migrate"]))
     assert output.startswith("database up to date: ")
-    assert database_url.split("://")[0] in output
-    assert factories.community_rows_sync(database_url) == []
-    ok(copub("migrate"))  # again: nothing to do, still fine
+    assert empty_database_url.split("://")[0] in output
+    assert factories.community_rows_sync(empty_database_url) == []
+    ok(CliRunner().invoke(main, ["--config", str(config), "migrate"]))  # nothing to do: fine
 
 
 def test_create_prints_handle_and_url(copub, database_url: str) -> None:

@@ -25,8 +25,9 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
-async def engine(database_url: str) -> Any:
-    engine = create_engine(database_url)
+async def engine(empty_database_url: str) -> Any:
+    """An engine on an empty database (no tables yet)."""
+    engine = create_engine(empty_database_url)
     yield engine
     await engine.dispose()
 
@@ -47,21 +48,21 @@ async def table_names(engine: AsyncEngine) -> set[str]:
         return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-async def test_migrations_create_every_table(engine: AsyncEngine, database_url: str) -> None:
+async def test_migrations_create_every_table(engine: AsyncEngine, empty_database_url: str) -> None:
     assert await table_names(engine) == set()
     await migrate(engine)
     assert await table_names(engine) == {*Base.metadata.tables, "alembic_version"}
-    assert await current_revision(engine) == head_revision(database_url)
+    assert await current_revision(engine) == head_revision(empty_database_url)
 
 
-async def test_migrations_are_idempotent(engine: AsyncEngine, database_url: str) -> None:
+async def test_migrations_are_idempotent(engine: AsyncEngine, empty_database_url: str) -> None:
     await migrate(engine)
     sessions = sessionmaker(engine)
     await factories.create_community(sessions)
     before = await factories.community_rows(sessions)
     await migrate(engine)
     await migrate(engine)
-    assert await current_revision(engine) == head_revision(database_url)
+    assert await current_revision(engine) == head_revision(empty_database_url)
     assert await factories.community_rows(sessions) == before
 
 

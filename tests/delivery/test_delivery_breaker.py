@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -115,3 +116,35 @@ async def test_dead_host_is_paused_while_a_live_host_is_served(
         rows = await deliveries(sessions)
         assert {r.state for r in rows if r.host == dead.host} == {"done"}
         assert dead.count() == 30 + sent
+
+
+async def test_a_slow_host_does_not_fill_the_worker(
+    sessions: async_sessionmaker[AsyncSession],
+    community: Community,
+    servers: tuple[InboxServer, InboxServer],
+) -> None:
+    slow, live = servers
+    slow.hold = asyncio.Event()  # the slow host answers nothing until released
+    for _ in range(20):
+        await publish(sessions, community, [slow.url("/inbox")])
+    for _ in range(5):
+        await publish(sessions, community, [live.url("/inbox")])
+    clock = FakeClock()
+    clock.now = max(r.next_try_at for r in await deliveries(sessions))
+    async with FederationClient("copub-test", allow_private_addresses=True) as client:
+        # Room for 10 claimed jobs, of which at most 2 x 4 may wait for one host.
+        worker = make_worker(
+            sessions, client, clock=clock, concurrency=5, per_host=2, poll_interval=0.05
+        )
+        task = asyncio.create_task(worker.run())
+        try:
+            await live.wait_for(5)
+            assert slow.count() == 2  # its two slots, both still waiting for an answer
+        finally:
+            slow.hold.set()
+            worker.stop()
+            await task
+        clock.advance(1)  # the jobs put back for later are due
+        await make_worker(sessions, client, clock=clock).drain()
+    assert {r.state for r in await deliveries(sessions)} == {"done"}
+    assert slow.count() == 20

@@ -99,17 +99,25 @@ def note(
     *,
     mention: tuple[str, str] | None = None,
     in_reply_to: str | None = None,
+    visibility: str = "public",
 ) -> JSON:
-    """A public Note; ``mention`` = (actor id, handle) adds the Mention tag, cc and link."""
+    """A Note; ``mention`` = (actor id, handle) adds the Mention tag, the address and the
+    link. ``visibility`` is Mastodon's: public, unlisted, private (followers only), direct."""
     note_id = f"{person.id}/statuses/{uuid.uuid4().int >> 64}"
-    cc: list[str] = [person.followers]
+    mentioned: list[str] = []
     tags: list[JSON] = []
     content = f"<p>{text}</p>"
     if mention is not None:
         actor, handle = mention
-        cc.append(actor)
+        mentioned.append(actor)
         tags.append({"type": "Mention", "href": actor, "name": f"@{handle}"})
         content = f'<p><span class="h-card"><a href="{actor}">@{handle}</a></span> {text}</p>'
+    to, cc = {
+        "public": ([PUBLIC], [person.followers, *mentioned]),
+        "unlisted": ([person.followers], [PUBLIC, *mentioned]),
+        "private": ([person.followers], mentioned),
+        "direct": (mentioned, []),
+    }[visibility]
     return {
         "id": note_id,
         "type": "Note",
@@ -118,7 +126,7 @@ def note(
         "content": content,
         "published": PUBLISHED,
         "url": note_id,
-        "to": [PUBLIC],
+        "to": to,
         "cc": cc,
         "tag": tags,
         "sensitive": False,
@@ -155,7 +163,7 @@ def _wrap(person: Person, verb: str, obj: JSON, activity_id: str) -> JSON:
         "type": verb,
         "actor": person.id,
         "published": obj.get("published", PUBLISHED),
-        "to": [PUBLIC],
+        "to": list(obj.get("to", [PUBLIC])),
         "cc": list(obj.get("cc", [person.followers])),
         "object": dict(obj),
     }

@@ -259,9 +259,12 @@ class RemoteServer:
         *,
         mention: tuple[str, str] | None = None,
         in_reply_to: str | None = None,
+        visibility: str = "public",
     ) -> JSON:
-        """A public Note by ``person``, served at its id; ``mention`` = (actor id, handle)."""
-        note = mastodon.note(person, text, mention=mention, in_reply_to=in_reply_to)
+        """A Note by ``person`` (see ``mastodon.note``), served at its id."""
+        note = mastodon.note(
+            person, text, mention=mention, in_reply_to=in_reply_to, visibility=visibility
+        )
         self.notes[note["id"]] = note
         return note
 

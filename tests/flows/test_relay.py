@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from tests.flows import mastodon
 from tests.flows.copub import Copub, follow, sqlite_only
 from tests.flows.remote import Delivery, Person, RemoteServer
 from tests.flows.test_publish import about
@@ -130,3 +133,47 @@ async def test_like_of_a_story_is_relayed(
     # Then carol sees the Like, announced by the community
     [boost] = await remote2.wait_for(announces(inner_id=like["id"]))
     assert boost.activity["object"]["object"] == story
+
+
+@sqlite_only
+async def test_post_sent_by_reference_is_fetched_and_relayed(
+    copub: Copub, remote: RemoteServer, remote2: RemoteServer, follower: Person
+) -> None:
+    # Given carol follows too, and alice's server sends Creates with the Note by id only
+    carol = remote2.person("carol")
+    await follow(remote2, carol, copub, "nightshift")
+    note = remote.note(follower, "Fetch me", mention=copub.mention("nightshift"))
+    create = {**mastodon.create(follower, note), "object": note["id"]}
+    status, _ = await remote.post(follower, copub.shared_inbox, create)
+    assert status == 202
+    # Then copub fetches the Note from alice's server (a signed GET) and shares it
+    await remote2.wait_for(announces(object_id=note["id"]))
+    note_path = note["id"].removeprefix(remote.base_url)
+    assert (note_path, copub.urls.application()) in remote.fetches
+
+
+@sqlite_only
+@pytest.mark.parametrize("visibility", ["private", "direct"])
+async def test_non_public_mention_is_not_shared(
+    copub: Copub,
+    remote: RemoteServer,
+    remote2: RemoteServer,
+    follower: Person,
+    visibility: str,
+) -> None:
+    # Given carol follows the community too
+    carol = remote2.person("carol")
+    await follow(remote2, carol, copub, "nightshift")
+    # When alice mentions the community in a followers-only post or a direct message
+    secret = remote.note(
+        follower, "Patient in bed 4 ...", mention=copub.mention("nightshift"),
+        visibility=visibility,
+    )  # fmt: skip
+    create = await remote.send_create(follower, copub.inbox("nightshift"), secret)
+    await copub.processed(create["id"])
+    # Then the community does not broadcast it to its followers
+    assert await copub.sent("Announce") == []
+    public = remote.note(follower, "Public question", mention=copub.mention("nightshift"))
+    await remote.send_create(follower, copub.inbox("nightshift"), public)
+    await remote2.wait_for(announces(object_id=public["id"]))
+    assert "bed 4" not in str([d.activity for d in remote2.received])
