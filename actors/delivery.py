@@ -44,6 +44,7 @@ def delivery_client(settings: Settings) -> FederationClient:
         max_body=fed.max_body_bytes,
         limit_per_host=settings.delivery.per_host_concurrency,
         limit=max(100, settings.delivery.concurrency),
+        ca_file=fed.ca_file or None,
     )
 
 

@@ -50,6 +50,9 @@ class FederationSettings:
     fetch_timeout_seconds: float = 10.0
     delivery_timeout_seconds: float = 15.0
     max_body_bytes: int = 1_048_576
+    # A PEM file of extra certificate authorities to trust for outgoing https (a private CA);
+    # empty: the system's authorities only
+    ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,10 @@ def _validate(settings: Settings) -> None:
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
     _validate_delivery(settings.delivery, settings.federation, src)
+    if settings.federation.ca_file and not Path(settings.federation.ca_file).is_file():
+        raise ConfigError(
+            f"{src}: 'federation.ca_file' {settings.federation.ca_file!r} is not a file"
+        )
     slugs: set[str] = set()
     for i, seed in enumerate(settings.communities):
         if not SLUG_RE.match(seed.slug):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ class FederationClient:
     Timeouts (the whole exchange, redirects included), a body cap, at most
     ``max_redirects`` redirects (each hop re-checked and re-signed), and an address policy
     enforced by a resolver on the address actually connected. ``resolver`` replaces the
-    system resolver under the guard (tests map fake names to 127.0.0.1).
+    system resolver under the guard (tests map fake names to 127.0.0.1). ``ca_file``: a PEM
+    file of extra certificate authorities trusted for https, besides the system's.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class FederationClient:
         webfinger_scheme: str = "https",
         limit_per_host: int = 8,
         limit: int = 100,
+        ca_file: str | None = None,
     ) -> None:
         self.user_agent = user_agent
         self.timeout_seconds = timeout_seconds
@@ -97,6 +100,7 @@ class FederationClient:
         self._inner_resolver = resolver
         self._limit_per_host = limit_per_host
         self._limit = limit
+        self._ca_file = ca_file
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -106,6 +110,7 @@ class FederationClient:
             resolver=GuardedResolver(self.policy, self._inner_resolver),
             limit_per_host=self._limit_per_host,
             limit=self._limit,
+            ssl=self._ssl_context(),
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -114,6 +119,14 @@ class FederationClient:
             trust_env=False,
             headers={"User-Agent": self.user_agent},
         )
+
+    def _ssl_context(self) -> ssl.SSLContext | bool:
+        """Certificates are always verified; ``ca_file`` adds authorities to the system's."""
+        if not self._ca_file:
+            return True
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=self._ca_file)
+        return context
 
     async def close(self) -> None:
         if self._session is not None:

@@ -15,8 +15,8 @@ SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 _AS2_TYPES = frozenset(
     {AS2_MEDIA_TYPE, "application/ld+json", f'application/ld+json; profile="{AS_CONTEXT}"'}
 )
-_USER = re.compile(r"^[^\s@/?#:]+$")
-_HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+_USER = re.compile(r"[^\s@/?#:]+")
+_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
 
 def parse_handle(handle: str) -> tuple[str, str]:
@@ -29,9 +29,13 @@ def parse_handle(handle: str) -> tuple[str, str]:
         text = text[5:]
     text = text.removeprefix("@")
     user, sep, host = text.rpartition("@")
-    if not sep or not _USER.match(user) or not _HOST.match(host):
+    try:
+        host = host.encode("idna").decode("ascii").lower()  # IDN hosts in punycode
+    except UnicodeError:
+        host = ""
+    if not sep or not _USER.fullmatch(user) or not _HOST.fullmatch(host):
         raise BadRequest(f"not a handle of the form user@host: {handle!r}")
-    return user, host.lower()
+    return user, host
 
 
 def webfinger_url(handle: str, *, scheme: str = "https") -> str:

@@ -9,11 +9,13 @@
 - ``app`` / ``client``: ``create_app(settings)`` and its ``aiohttp_client``.
 - ``make_client``: build a client with other settings or a fake ``subscribe_lookup``.
 - ``config_file``: a TOML config file for the CLI pointing at that database.
-Every client fails its test if the app answered any request with a 5xx.
+Every client fails its test if the app answered any request with a 5xx. Key pairs come
+from a pool (``pooled_keys``, autouse; opt out with ``@pytest.mark.real_keys``).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -25,10 +27,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors import admin
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.web.app import create_app
 from actors.web.pages import SubscribeLookup
+from federation.keys import generate_rsa_keypair
 from tests import factories
 from tests.pg import (
     PostgresServer,
@@ -40,6 +44,31 @@ from tests.pg import (
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 SERVER_ERRORS = web.AppKey("test_server_errors", list[str])
+
+
+_KEY_POOL: list[tuple[str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def pooled_keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Communities and the server key get RSA-2048 pairs from a session pool, not fresh ones.
+
+    Making a key costs ~80 ms of CPU, more than the rest of most tests. Within one test
+    every pair is still distinct (the n-th request gets the n-th pooled pair), so a
+    mix-up of keys cannot pass unnoticed. ``@pytest.mark.real_keys`` opts out."""
+    if request.node.get_closest_marker("real_keys"):
+        return
+    taken = itertools.count()
+
+    def pooled(bits: int = 2048) -> tuple[str, str]:
+        if bits != 2048:
+            return generate_rsa_keypair(bits)
+        n = next(taken)
+        while len(_KEY_POOL) <= n:
+            _KEY_POOL.append(generate_rsa_keypair())
+        return _KEY_POOL[n]
+
+    monkeypatch.setattr(admin, "generate_rsa_keypair", pooled)
 
 
 @pytest.fixture(scope="session")
@@ -153,9 +182,7 @@ def _record_server_errors(app: web.Application) -> list[str]:
 
 
 @pytest.fixture
-async def make_client(
-    aiohttp_client: Any, settings: Settings
-) -> AsyncIterator[ClientFactory]:
+async def make_client(aiohttp_client: Any, settings: Settings) -> AsyncIterator[ClientFactory]:
     """``await make_client(settings=..., subscribe_lookup=...)`` -> a started TestClient."""
     recorded: list[list[str]] = []
 

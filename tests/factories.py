@@ -27,7 +27,9 @@ NIGHTSHIFT = {
 }
 
 
-def settings_dict(database_url: str, *, base_url: str = BASE_URL, **sections: Any) -> dict[str, Any]:
+def settings_dict(
+    database_url: str, *, base_url: str = BASE_URL, **sections: Any
+) -> dict[str, Any]:
     """A raw config (as TOML would give it) for ``settings_from_dict``."""
     raw: dict[str, Any] = {
         "server": {"base_url": base_url},
@@ -50,7 +52,9 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def write_config(path: Path, database_url: str, *, base_url: str = BASE_URL, extra: str = "") -> Path:
+def write_config(
+    path: Path, database_url: str, *, base_url: str = BASE_URL, extra: str = ""
+) -> Path:
     """A TOML config file on ``database_url``; ``extra`` is appended verbatim."""
     raw = settings_dict(database_url, base_url=base_url)
     lines = []

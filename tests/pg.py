@@ -3,7 +3,8 @@
 ``start_cluster()`` runs ``initdb`` into a temporary folder and starts the server on a
 free loopback port with durability switched off (the data is thrown away anyway).
 ``initdb`` refuses to run as root, so under root (as in CI) the cluster belongs to the
-``postgres`` system user. ``COPUB_TEST_PG_URL`` points the tests at an existing server
+``postgres`` system user. The cluster lives in RAM when /dev/shm has room (see
+``scratch_dir``). ``COPUB_TEST_PG_URL`` points the tests at an existing server
 instead; the tests then create (and drop) their databases there.
 """
 
@@ -32,6 +33,7 @@ T = TypeVar("T")
 
 ENV_URL = "COPUB_TEST_PG_URL"
 SYSTEM_USER = "postgres"
+RAM_DIR_MIN_BYTES = 1 << 30
 SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
     "fsync": "off",
@@ -70,6 +72,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def scratch_dir() -> str:
+    """Where the cluster lives: $COPUB_PG_TMP, else RAM (/dev/shm, when roomy), else /tmp.
+
+    On disk, CREATE DATABASE costs 0.2-0.8 s even with fsync off; in RAM about 20 ms. The
+    folder must be traversable by the postgres user when we run as root (both are 1777)."""
+    explicit = os.environ.get("COPUB_PG_TMP")
+    if explicit:
+        return explicit
+    shm = "/dev/shm"
+    try:
+        stat = os.statvfs(shm)
+    except OSError:
+        return "/tmp"
+    roomy = stat.f_bavail * stat.f_frsize >= RAM_DIR_MIN_BYTES
+    return shm if roomy and os.access(shm, os.W_OK | os.X_OK) else "/tmp"
 
 
 def _as_owner(argv: Sequence[str]) -> list[str]:
@@ -158,8 +177,17 @@ class PostgresServer:
             return
         assert self.bindir is not None
         try:
-            _run([str(self.bindir / "pg_ctl"), "stop", "-D", str(self.basedir / "data"),
-                  "-m", "immediate", "-w"])
+            _run(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "stop",
+                    "-D",
+                    str(self.basedir / "data"),
+                    "-m",
+                    "immediate",
+                    "-w",
+                ]
+            )
         finally:
             shutil.rmtree(self.basedir, ignore_errors=True)
 
@@ -182,14 +210,25 @@ def start_cluster(attempts: int = 3) -> PostgresServer:
             raise PostgresUnavailable(
                 f"running as root and there is no {SYSTEM_USER!r} user to run initdb as"
             ) from exc
-    basedir = Path(tempfile.mkdtemp(prefix="copub-pg-", dir="/tmp"))
+    basedir = Path(tempfile.mkdtemp(prefix="copub-pg-", dir=scratch_dir()))
     try:
         if os.geteuid() == 0:
             os.chown(basedir, owner.pw_uid, owner.pw_gid)
         basedir.chmod(0o700)
         data = basedir / "data"
-        _run([str(bindir / "initdb"), "-D", str(data), "-U", SYSTEM_USER, "--auth=trust",
-              "--encoding=UTF8", "--locale=C", "--no-sync"])
+        _run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                SYSTEM_USER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
         conf = {**SETTINGS, "unix_socket_directories": f"'{basedir}'"}
         lines = "".join(f"{key} = {value}\n" for key, value in conf.items())
         with (data / "postgresql.conf").open("a", encoding="utf-8") as fh:
@@ -198,13 +237,27 @@ def start_cluster(attempts: int = 3) -> PostgresServer:
         for _ in range(attempts):
             port = free_port()
             try:
-                _run([str(bindir / "pg_ctl"), "start", "-D", str(data), "-w", "-t", "60",
-                      "-l", str(basedir / "server.log"), "-o", f"-p {port}"])
+                _run(
+                    [
+                        str(bindir / "pg_ctl"),
+                        "start",
+                        "-D",
+                        str(data),
+                        "-w",
+                        "-t",
+                        "60",
+                        "-l",
+                        str(basedir / "server.log"),
+                        "-o",
+                        f"-p {port}",
+                    ]
+                )
             except RuntimeError as exc:  # most likely the port was taken meanwhile
                 last_error = exc
                 continue
-            url = URL.create("postgresql", username=SYSTEM_USER, host="127.0.0.1", port=port,
-                             database="postgres")
+            url = URL.create(
+                "postgresql", username=SYSTEM_USER, host="127.0.0.1", port=port, database="postgres"
+            )
             return PostgresServer(admin_url=url, bindir=bindir, basedir=basedir)
         log = (basedir / "server.log").read_text(errors="replace") if data.exists() else ""
         raise RuntimeError(f"PostgreSQL did not start: {last_error}\n{log}")

@@ -75,6 +75,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
         allow_private_addresses=fed.allow_private_addresses,
         max_body=fed.max_body_bytes,
         webfinger_scheme=urlsplit(settings.server.base_url).scheme,
+        ca_file=fed.ca_file or None,
     )
     await client.start()
     remote = Remote(client, app[SESSIONS], app[URLS], app[SERVER_SIGNER])

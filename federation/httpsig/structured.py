@@ -68,7 +68,7 @@ class _Parser:
             self.pos += 1
 
     def skip_ows(self) -> None:
-        while self.peek() in (" ", "\t") and self.peek():
+        while self.peek() in (" ", "\t"):  # peek() is "" at the end, which is not in the tuple
             self.pos += 1
 
     def dictionary(self) -> dict[str, Member]:
@@ -125,7 +125,8 @@ class _Parser:
 
     def key(self) -> str:
         start = self.pos
-        if self.peek() not in _KEY_START or not self.peek():
+        char = self.peek()
+        if not char or char not in _KEY_START:
             raise self.fail("expected a key")
         self.pos += 1
         while self.peek() and self.peek() in _KEY_CHARS:

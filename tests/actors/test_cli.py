@@ -39,8 +39,15 @@ def test_migrate(tmp_path: Path, empty_database_url: str) -> None:
 
 def test_create_prints_handle_and_url(copub, database_url: str) -> None:
     output = ok(
-        copub("community", "create", "nightshift", "--name", "Night Shift Nursing",
-              "--summary", "Safe medication at night shifts.")  # fmt: skip
+        copub(
+            "community",
+            "create",
+            "nightshift",
+            "--name",
+            "Night Shift Nursing",
+            "--summary",
+            "Safe medication at night shifts.",
+        )
     )
     assert output.strip() == "created @nightshift@cop.test at https://cop.test/c/nightshift"
     [row] = factories.community_rows_sync(database_url)
@@ -94,8 +101,17 @@ def test_list(copub) -> None:
 
 
 def test_show(copub) -> None:
-    ok(copub("community", "create", "nightshift", "--name", "Night Shift Nursing",
-             "--summary", "Safe medication at night shifts."))  # fmt: skip
+    ok(
+        copub(
+            "community",
+            "create",
+            "nightshift",
+            "--name",
+            "Night Shift Nursing",
+            "--summary",
+            "Safe medication at night shifts.",
+        )
+    )
     output = ok(copub("community", "show", "nightshift"))
     assert "name:      Night Shift Nursing" in output
     assert "handle:    @nightshift@cop.test" in output

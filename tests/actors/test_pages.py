@@ -68,7 +68,9 @@ async def nightshift(client: TestClient[Any, Any]) -> Any:
     )
 
 
-async def test_browser_gets_the_community_page(client: TestClient[Any, Any], nightshift: Any) -> None:
+async def test_browser_gets_the_community_page(
+    client: TestClient[Any, Any], nightshift: Any
+) -> None:
     response = await client.get("/c/nightshift", headers={"Accept": BROWSER})
     assert response.status == 200
     assert response.content_type == "text/html"
@@ -108,7 +110,9 @@ async def test_index_lists_communities(client: TestClient[Any, Any]) -> None:
     page, _html = await get_page(client, "/")
     assert "No communities yet." in " ".join(page.text)
     await factories.create_community(client.app[SESSIONS])
-    await factories.create_community(client.app[SESSIONS], "dayshift", name="Day Shift", closed=True)
+    await factories.create_community(
+        client.app[SESSIONS], "dayshift", name="Day Shift", closed=True
+    )
     page, _html = await get_page(client, "/")
     links = [a["href"] for a in page.find("a")]
     assert "https://cop.test/c/nightshift" in links
@@ -120,7 +124,9 @@ async def test_index_lists_communities(client: TestClient[Any, Any]) -> None:
     assert "Safe medication at night shifts." in page.text
 
 
-@pytest.mark.parametrize("path", ["/", "/c/nightshift", "/c/nobody", "/authorize_interaction?uri=x"])
+@pytest.mark.parametrize(
+    "path", ["/", "/c/nightshift", "/c/nobody", "/authorize_interaction?uri=x"]
+)
 async def test_no_external_assets(client: TestClient[Any, Any], nightshift: Any, path: str) -> None:
     status = 404 if path == "/c/nobody" else 200
     page, html = await get_page(client, path, status=status)
@@ -153,12 +159,12 @@ class FakeLookup:
 
 
 async def follow(client: TestClient[Any, Any], account: str, slug: str = "nightshift") -> Any:
-    return await client.post(
-        f"/c/{slug}/follow", data={"account": account}, allow_redirects=False
-    )
+    return await client.post(f"/c/{slug}/follow", data={"account": account}, allow_redirects=False)
 
 
-@pytest.mark.parametrize("account", ["alice@social.example", "@alice@social.example", " alice@social.example "])
+@pytest.mark.parametrize(
+    "account", ["alice@social.example", "@alice@social.example", " alice@social.example "]
+)
 async def test_remote_follow_redirects(make_client: Any, account: str) -> None:
     lookup = FakeLookup()
     client = await make_client(subscribe_lookup=lookup)
@@ -193,9 +199,7 @@ async def test_remote_follow_lookup_failure(make_client: Any) -> None:
     assert response.status == 400
     html = await response.text()
     page = Page(html)
-    assert (
-        "Could not find <i>alice</i>@social.example: social.example did not answer" in page.text
-    )
+    assert "Could not find <i>alice</i>@social.example: social.example did not answer" in page.text
     assert "<i>alice</i>" not in html
     assert page.one("input", name="account")["value"] == "<i>alice</i>@social.example"
 

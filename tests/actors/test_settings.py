@@ -61,7 +61,11 @@ def test_unknown_key_names_key_and_file(tmp_path: Path, toml: str, key: str) -> 
         ('[server]\nport = "8080"\n', "server.port", "int"),
         ("[server]\nport = true\n", "server.port", "int"),
         ("[server]\nsecure_mode = 1\n", "server.secure_mode", "bool"),
-        ("[federation]\nfetch_timeout_seconds = \"10\"\n", "federation.fetch_timeout_seconds", "float"),
+        (
+            '[federation]\nfetch_timeout_seconds = "10"\n',
+            "federation.fetch_timeout_seconds",
+            "float",
+        ),
         ("server = 3\n", "server", "table"),
         ('adapters = "adapters.discourse"\n', "adapters", "list"),
         ('[[communities]]\nslug = "a"\nname = 7\n', "communities[0].name", "str"),
@@ -117,7 +121,9 @@ def test_bad_base_url(tmp_path: Path, base_url: str) -> None:
     assert str(file) in str(info.value)
 
 
-@pytest.mark.parametrize("base_url", ["https://cop.example", "https://cop.example/", "http://h:8080"])
+@pytest.mark.parametrize(
+    "base_url", ["https://cop.example", "https://cop.example/", "http://h:8080"]
+)
 def test_good_base_url(base_url: str) -> None:
     settings = settings_from_dict({"server": {"base_url": base_url}})
     assert settings.server.base_url == base_url
@@ -191,5 +197,5 @@ class TestLookupOrder:
         self, cwd: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("COPUB_CONFIG", str(cwd / "missing.toml"))
-        with pytest.raises(ConfigError, match="missing.toml: file not found"):
+        with pytest.raises(ConfigError, match=r"missing\.toml: file not found"):
             load_settings()

@@ -119,6 +119,7 @@ async def test_insert_get_list(sessions: Sessions) -> None:
     assert await factories.count_communities(sessions) == 2
 
 
+@pytest.mark.real_keys
 async def test_each_community_has_its_own_key(sessions: Sessions) -> None:
     a = await factories.create_community(sessions, "a")
     b = await factories.create_community(sessions, "b")

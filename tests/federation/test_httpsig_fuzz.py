@@ -26,7 +26,12 @@ from federation.httpsig.structured import StructuredFieldError, parse_dictionary
 ALLOWED = (SignatureError, BadRequest)
 FUZZ_PAIR: KeyPair = ed25519_pair()  # fast to sign with: keeps the property test quick
 FUZZ_SIGNER = FUZZ_PAIR.signer()
-FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=400,
+    deadline=None,
+    database=None,  # no .hypothesis/ directory in the work tree
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # Text biased towards the characters these grammars care about.
 header_text = st.text(
@@ -141,7 +146,7 @@ path_segment = st.text(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(
     segments=st.lists(path_segment, min_size=1, max_size=4),
     query=st.one_of(st.none(), path_segment),

@@ -25,7 +25,7 @@ from federation.httpsig import (
 from federation.httpsig.rfc9421 import signature_base
 from federation.keys import Signer, load_private_key, public_pem_of
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "vectors"
 
 # draft-cavage-http-signatures-12, appendix C: the "Test" RSA key and request.
 CAVAGE_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----

@@ -35,7 +35,14 @@ def test_handle_with_port() -> None:
     assert parse_handle("ana@localhost:8080") == ("ana", "localhost:8080")
 
 
-@pytest.mark.parametrize("handle", ["ana", "@ana", "ana@", "a/b@host", "ana@ho st", "https://x/y"])
+def test_international_host_names_become_punycode() -> None:
+    assert parse_handle("ana@bücher.example") == ("ana", "xn--bcher-kva.example")
+
+
+@pytest.mark.parametrize(
+    "handle",
+    ["ana", "@ana", "ana@", "a/b@host", "ana@ho st", "https://x/y", "ana\n@host"],
+)
 def test_bad_handles(handle: str) -> None:
     with pytest.raises(BadRequest):
         parse_handle(handle)

@@ -1,0 +1,103 @@
+"""Fixtures for interop tests against an independent implementation: a Fedify peer.
+
+- ``tls`` (session): a throwaway CA and a certificate for localhost (tests/interop/fedify.py).
+- ``peer``: the Fedify peer (``node peer.mjs``) on https://localhost:PORT, trusting the CA;
+  stopped (its whole process group) when the test ends.
+- ``copub``: the real app serving https://localhost:PORT with that certificate, its
+  outgoing client trusting the CA (``[federation] ca_file``); on SQLite.
+- ``community``: ``nightshift``, created through the CLI.
+
+Without Node.js, the peer's npm packages (``npm ci --prefix tests/interop``, which
+``make test`` runs) or openssl, the tests skip with the reason; under ``CI=true`` they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from actors.settings import settings_from_dict
+from actors.urls import Urls
+from actors.web.app import create_app
+from tests.flows.copub import Copub, config_dict, write_toml
+from tests.interop.fedify import FedifyPeer, PeerUnavailable, Tls, make_tls, node_binary
+from tests.pg import free_port
+
+
+def unavailable(reason: str) -> None:
+    """Skip, or fail under CI=true, where the peer must run."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the Fedify interop peer is required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    try:
+        node_binary()
+        return make_tls(tmp_path_factory.mktemp("tls"))
+    except PeerUnavailable as exc:
+        unavailable(str(exc))
+        raise  # unreachable: unavailable() raises
+
+
+@pytest.fixture
+async def peer(tls: Tls, tmp_path: Path) -> AsyncIterator[FedifyPeer]:
+    try:
+        started = await FedifyPeer.start(tls, tmp_path / "fedify-peer.log")
+    except PeerUnavailable as exc:
+        unavailable(str(exc))
+        raise
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+def _record_errors(app: web.Application) -> list[str]:
+    errors: list[str] = []
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        if response.status >= 500:
+            errors.append(f"{request.method} {request.path_qs} -> {response.status}")
+
+    app.on_response_prepare.append(on_prepare)
+    return errors
+
+
+async def start_copub_https(database_url: str, tmp_path: Path, tls: Tls, **sections: Any) -> Copub:
+    """copub on https://localhost:PORT (the test certificate), trusting the test CA."""
+    port = free_port()
+    raw = config_dict(database_url, port, federation={"ca_file": str(tls.ca)}, **sections)
+    raw["server"]["base_url"] = f"https://localhost:{port}"
+    config_file = write_toml(tmp_path / f"copub-{port}.toml", raw)
+    settings = settings_from_dict(raw, source=str(config_file))
+    app = create_app(settings)
+    errors = _record_errors(app)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls.cert, tls.key)
+    server = TestServer(app, host="127.0.0.1", port=port)
+    await server.start_server(ssl=context)
+    return Copub(server, app, config_file, Urls(settings.server.base_url), errors)
+
+
+@pytest.fixture
+async def copub(database_url: str, tmp_path: Path, tls: Tls) -> AsyncIterator[Copub]:
+    server = await start_copub_https(database_url, tmp_path, tls)
+    try:
+        yield server
+    finally:
+        await server.server.close()
+    assert not server.errors, f"copub answered with server errors: {server.errors}"
+
+
+@pytest.fixture
+async def community(copub: Copub) -> str:
+    return await copub.create_community("nightshift")

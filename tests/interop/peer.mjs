@@ -1,0 +1,307 @@
+// A Fedify peer for copub's interoperability tests: one Person actor on https, and a
+// plain-HTTP control API on loopback that the tests drive.
+//
+//   node peer.mjs  (env: PEER_CERT, PEER_KEY: PEM files; PEER_HOST (default localhost);
+//                   PEER_PORT (0: any); PEER_USERNAME (default alice); PEER_LOG: a LogTape
+//                   level for Fedify's own log on stderr (default "warning"))
+//
+// Prints one JSON line on stdout when ready: {"origin", "actor", "handle", "control"}.
+// Trust for the other side's certificate comes from NODE_EXTRA_CA_CERTS.
+//
+// Control API (JSON in, JSON out; errors are {"error"} with a 4xx/5xx status):
+//   GET  /health                    -> {origin, actor, handle}
+//   POST /lookup   {query}          -> {id, type, document}  (handle, acct: or URL)
+//   POST /follow   {target}         -> {activity}            sends Follow
+//   POST /unfollow {target}         -> {activity}            sends Undo(Follow)
+//   POST /post     {target, content, inReplyTo?} -> {activity, note}
+//                                      a public Create(Note) mentioning target
+//   POST /like     {object}         -> {activity}            Like, sent to its author
+//   POST /tamper   {target, content} -> {status, body}       a signed Create whose body
+//                                      is altered after signing (a man in the middle)
+//   GET  /received                  -> [activities that passed Fedify's verification]
+//   GET  /rejected                  -> [inbox requests Fedify refused: {status, body}]
+import { Buffer } from "node:buffer";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import process from "node:process";
+import {
+  Accept,
+  Activity,
+  Create,
+  createFederation,
+  Endpoints,
+  Follow,
+  generateCryptoKeyPair,
+  Like,
+  MemoryKvStore,
+  Mention,
+  Note,
+  Person,
+  PUBLIC_COLLECTION,
+  signRequest,
+  Undo,
+} from "@fedify/fedify";
+import { Temporal } from "@js-temporal/polyfill";
+import { configure, getConsoleSink } from "@logtape/logtape";
+
+const env = process.env;
+const HOST = env.PEER_HOST ?? "localhost";
+const USERNAME = env.PEER_USERNAME ?? "alice";
+
+await configure({
+  sinks: { stderr: getConsoleSink() },
+  loggers: [
+    { category: "fedify", lowestLevel: env.PEER_LOG ?? "warning", sinks: ["stderr"] },
+    { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+  ],
+});
+
+const received = []; // verified activities, in arrival order
+const rejected = []; // inbox POSTs Fedify did not accept
+const notes = new Map(); // note id -> {note, create}
+const follows = new Map(); // followed actor id -> our Follow
+const keys = [
+  await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
+  await generateCryptoKeyPair("Ed25519"),
+];
+
+// -- the federation side -------------------------------------------------------------
+
+const server = https.createServer({
+  cert: readFileSync(env.PEER_CERT),
+  key: readFileSync(env.PEER_KEY),
+});
+await new Promise((resolve) => server.listen(Number(env.PEER_PORT ?? 0), "127.0.0.1", resolve));
+const origin = `https://${HOST}:${server.address().port}`;
+
+const federation = createFederation({
+  kv: new MemoryKvStore(),
+  origin,
+  allowPrivateAddress: true, // everything runs on 127.0.0.1
+});
+
+federation
+  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
+    if (identifier !== USERNAME) return null;
+    const pairs = await ctx.getActorKeyPairs(identifier);
+    return new Person({
+      id: ctx.getActorUri(identifier),
+      preferredUsername: identifier,
+      name: "Alice (Fedify peer)",
+      summary: "A Fedify test peer for copub.",
+      url: ctx.getActorUri(identifier),
+      inbox: ctx.getInboxUri(identifier),
+      endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+      publicKey: pairs[0].cryptographicKey,
+      assertionMethods: pairs.map((pair) => pair.multikey),
+    });
+  })
+  .setKeyPairsDispatcher((_ctx, identifier) => (identifier === USERNAME ? keys : []));
+
+federation.setObjectDispatcher(Note, "/users/{identifier}/notes/{id}", (ctx, values) =>
+  notes.get(ctx.getObjectUri(Note, values).href)?.note ?? null,
+);
+federation.setObjectDispatcher(Create, "/users/{identifier}/notes/{id}/activity", (ctx, values) =>
+  notes.get(ctx.getObjectUri(Note, values).href)?.create ?? null,
+);
+
+federation
+  .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .on(Activity, async (ctx, activity) => {
+    const entry = {
+      id: activity.id?.href ?? null,
+      type: activity.constructor.name,
+      actor: activity.actorId?.href ?? null,
+      object: activity.objectId?.href ?? null,
+      recipient: ctx.recipient,
+      document: await activity.toJsonLd({ format: "compact" }),
+    };
+    if (activity instanceof Accept) {
+      // The Follow must come back embedded, as ours: Fedify reads it without a fetch.
+      const follow = await activity.getObject();
+      entry.acceptedFollow = follow instanceof Follow ? follow.id?.href ?? null : null;
+    }
+    received.push(entry);
+  })
+  .onError((_ctx, error) => {
+    rejected.push({ status: 0, body: `listener error: ${error}` });
+  });
+
+async function toRequest(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    for (const one of [value].flat()) headers.append(name, one);
+  }
+  const body = chunks.length ? Buffer.concat(chunks) : undefined;
+  const url = new URL(req.url, `https://${req.headers.host ?? HOST}`);
+  return new Request(url, { method: req.method, headers, body });
+}
+
+async function writeResponse(res, response) {
+  const body = Buffer.from(await response.arrayBuffer());
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  res.end(body);
+}
+
+server.on("request", async (req, res) => {
+  try {
+    const request = await toRequest(req);
+    const response = await federation.fetch(request, { contextData: undefined });
+    if (request.method === "POST" && !response.ok) {
+      rejected.push({ path: req.url, status: response.status, body: await response.clone().text() });
+    }
+    await writeResponse(res, response);
+  } catch (error) {
+    res.writeHead(500, { "Content-Type": "text/plain" }).end(String(error?.stack ?? error));
+  }
+});
+
+// -- the control side ----------------------------------------------------------------
+
+const ctx = () => federation.createContext(new URL(origin), undefined);
+const me = () => ctx().getActorUri(USERNAME);
+const newId = (kind) => new URL(`/users/${USERNAME}/${kind}/${randomUUID()}`, origin);
+
+class ControlError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function lookup(query) {
+  const found = await ctx().lookupObject(query);
+  if (found == null) throw new ControlError(404, `lookup of ${query} found nothing`);
+  return found;
+}
+
+async function lookupActor(query) {
+  const actor = await lookup(query);
+  if (actor.inboxId == null) throw new ControlError(400, `${query} is not an actor`);
+  return actor;
+}
+
+async function send(recipient, activity) {
+  await ctx().sendActivity({ identifier: USERNAME }, recipient, activity, {
+    preferSharedInbox: true,
+  });
+  return { activity: await activity.toJsonLd({ format: "compact" }) };
+}
+
+async function buildNote(target, content, inReplyTo) {
+  const handle = `@${target.preferredUsername}@${target.id.host}`;
+  const id = newId("notes");
+  const note = new Note({
+    id,
+    attribution: me(),
+    to: PUBLIC_COLLECTION,
+    ccs: [target.id],
+    content: `<p><a href="${target.id.href}" class="mention">${handle}</a> ${content}</p>`,
+    tags: [new Mention({ href: target.id, name: handle })],
+    replyTarget: inReplyTo ? new URL(inReplyTo) : null,
+    published: Temporal.Now.instant(),
+    url: id,
+  });
+  const create = new Create({
+    id: new URL(`${id.href}/activity`),
+    actor: me(),
+    object: note,
+    to: PUBLIC_COLLECTION,
+    ccs: [target.id],
+    published: note.published,
+  });
+  notes.set(id.href, { note, create });
+  return { note, create };
+}
+
+const routes = {
+  "GET /health": () => ({ origin, actor: me().href, handle: `${USERNAME}@${new URL(origin).host}` }),
+  "GET /received": () => received,
+  "GET /rejected": () => rejected,
+  "POST /lookup": async ({ query }) => {
+    const found = await lookup(query);
+    return { id: found.id?.href, type: found.constructor.name, document: await found.toJsonLd() };
+  },
+  "POST /follow": async ({ target }) => {
+    const actor = await lookupActor(target);
+    const follow = new Follow({ id: newId("follows"), actor: me(), object: actor.id });
+    follows.set(actor.id.href, follow);
+    return await send(actor, follow);
+  },
+  "POST /unfollow": async ({ target }) => {
+    const actor = await lookupActor(target);
+    const follow = follows.get(actor.id.href);
+    if (follow == null) throw new ControlError(409, `not following ${actor.id.href}`);
+    follows.delete(actor.id.href);
+    return await send(actor, new Undo({ id: newId("undos"), actor: me(), object: follow }));
+  },
+  "POST /post": async ({ target, content, inReplyTo }) => {
+    const actor = await lookupActor(target);
+    const { note, create } = await buildNote(actor, content, inReplyTo);
+    const sent = await send(actor, create);
+    return { ...sent, note: await note.toJsonLd({ format: "compact" }) };
+  },
+  "POST /like": async ({ object }) => {
+    const found = await lookup(object);
+    const author = await lookupActor(found.attributionId?.href ?? object);
+    return await send(author, new Like({ id: newId("likes"), actor: me(), object: found.id }));
+  },
+  "POST /tamper": async ({ target, content }) => {
+    // Signed exactly as Fedify signs, then the body changes on the way (Digest now lies).
+    const actor = await lookupActor(target);
+    const { create } = await buildNote(actor, content);
+    const body = JSON.stringify(await create.toJsonLd({ format: "compact" }));
+    const inbox = actor.endpoints?.sharedInbox ?? actor.inboxId;
+    const signed = await signRequest(
+      new Request(inbox, {
+        method: "POST",
+        headers: { "Content-Type": "application/activity+json" },
+        body,
+      }),
+      keys[0].privateKey,
+      new URL(`${me().href}#main-key`),
+    );
+    const altered = body.replace(content, `${content} (altered in transit)`);
+    const response = await fetch(inbox, { method: "POST", headers: signed.headers, body: altered });
+    return { status: response.status, body: await response.text() };
+  },
+};
+
+const control = http.createServer(async (req, res) => {
+  const route = routes[`${req.method} ${new URL(req.url, "http://control").pathname}`];
+  let status = 200;
+  let result;
+  try {
+    if (route == null) throw new ControlError(404, `no route ${req.method} ${req.url}`);
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const input = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf-8")) : {};
+    result = await route(input);
+  } catch (error) {
+    status = error instanceof ControlError ? error.status : 502;
+    result = { error: String(error?.message ?? error) };
+  }
+  res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(result));
+});
+await new Promise((resolve) => control.listen(0, "127.0.0.1", resolve));
+
+const stop = () => {
+  server.close();
+  control.close();
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+
+const handle = `${USERNAME}@${new URL(origin).host}`;
+const ready = {
+  origin,
+  actor: me().href,
+  handle,
+  control: `http://127.0.0.1:${control.address().port}`,
+};
+process.stdout.write(`${JSON.stringify(ready)}\n`);
