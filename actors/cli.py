@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import admin, cli_delivery, cli_social
-from actors.cli_support import run_db, settings_of
+from actors.cli_support import new_event_loop, run_db, settings_of
 from actors.community import community_to_group
 from actors.settings import ConfigError, Settings, load_settings
 from actors.store import queries
@@ -84,7 +84,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     listen_host = host or settings.server.host
     listen_port = port or settings.server.port
     click.echo(f"serving {settings.server.base_url} on http://{listen_host}:{listen_port}")
-    web.run_app(create_app(settings), host=listen_host, port=listen_port, print=None)
+    web.run_app(
+        create_app(settings),
+        host=listen_host,
+        port=listen_port,
+        print=None,
+        access_log=None,  # copub logs each activity it accepts, with its id and sender
+        loop=new_event_loop(),
+    )
 
 
 async def _seed(settings: Settings) -> list[str]:

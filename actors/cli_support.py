@@ -7,6 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover
+    uvloop = None  # type: ignore[assignment]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.settings import Settings
@@ -14,6 +19,13 @@ from actors.store.db import create_engine, migrate, sessionmaker
 from actors.urls import Urls
 
 T = TypeVar("T")
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop (about twice aiohttp's throughput) where installed, else asyncio's."""
+    if uvloop is None:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def settings_of(ctx: click.Context) -> Settings:

@@ -189,11 +189,20 @@ class InboxProcessor:
                 skip_locked=self.skip_locked,
             )
             claimed = [(i.id, i.ap_raw, i.community_slug, i.attempts) for i in items]
-        for item_id, raw, slug, attempts in claimed:
-            await self._apply(item_id, raw, slug, attempts)
+        untouched = [
+            item_id
+            for item_id, raw, slug, attempts in claimed
+            if not await self._apply(item_id, raw, slug, attempts)
+        ]
+        if untouched:  # handlers that changed nothing: mark them done together
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    update(InboxItemRow).where(InboxItemRow.id.in_(untouched)).values(state="done")
+                )
         return len(claimed)
 
-    async def _apply(self, item_id: int, raw: str, slug: str | None, attempts: int) -> None:
+    async def _apply(self, item_id: int, raw: str, slug: str | None, attempts: int) -> bool:
+        """Apply one item; True when its state was already written (done or failed)."""
         activity = json.loads(raw)
         ctx = InboundContext(
             urls=self.urls,
@@ -228,12 +237,8 @@ class InboxProcessor:
                         locked_until=retry_at,
                     )
                 )
-            return
-        if not ctx.written:
-            async with self.sessions.begin() as session:
-                await session.execute(
-                    update(InboxItemRow).where(InboxItemRow.id == item_id).values(state="done")
-                )
+            return True
+        return ctx.written
 
     async def run(self, poll_interval: float = 1.0) -> None:
         while True:

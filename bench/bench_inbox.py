@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -24,10 +25,14 @@ from federation.httpsig import sign_request
 from federation.keys import Signer, generate_rsa_keypair
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_http import free_port, wait_ready  # noqa: E402
+from bench_http import free_port, wait_ready
 
 TOTAL = int(os.environ.get("BENCH_INBOX_REQUESTS", "5000"))
-CONCURRENCY = 32
+CONCURRENCY = 16
+# BENCH_PROFILE=/tmp/inbox.prof runs the server under cProfile (written on SIGINT).
+PROFILE = (
+    ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if "BENCH_PROFILE" in os.environ else []
+)
 
 
 async def serve_actor(port: int, public_pem: str) -> web.AppRunner:
@@ -126,9 +131,10 @@ def main() -> None:
         f'[database]\nurl = "sqlite+aiosqlite:///{tmp}/bench.sqlite3"\n'
         "[federation]\nallow_private_addresses = true\n"
         '[[communities]]\nslug = "bench"\nname = "Bench"\n'
+        + os.environ.get("BENCH_INBOX_EXTRA", "")
     )
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "actors.cli", "serve"],
+        ["taskset", "-c", "0", sys.executable, *PROFILE, "-m", "actors.cli", "serve"],
         env={**os.environ, "COPUB_CONFIG": str(config)},
         cwd=tmp,
         stdout=subprocess.DEVNULL,
@@ -137,8 +143,8 @@ def main() -> None:
     try:
         asyncio.run(run(base, actor_port))
     finally:
-        server.terminate()
-        server.wait(10)
+        server.send_signal(signal.SIGINT)
+        server.wait(20)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import glob
 import os
 import pwd
@@ -34,6 +35,10 @@ T = TypeVar("T")
 ENV_URL = "COPUB_TEST_PG_URL"
 SYSTEM_USER = "postgres"
 RAM_DIR_MIN_BYTES = 1 << 30
+PREFIX = "copub-pg-"
+OWNER_FILE = "owner.pid"  # the pid of the test process that started the cluster
+INITDB_OPTIONS = ("-U", SYSTEM_USER, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+START_OPTIONS = ("-w", "-t", "60")
 SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
     "fsync": "off",
@@ -134,6 +139,35 @@ async def _create_database(dsn: str, name: str, template: str) -> None:
         await conn.close()
 
 
+def _stop(bindir: Path, basedir: Path) -> None:
+    _run([str(bindir / "pg_ctl"), "stop", "-D", str(basedir / "data"), "-m", "immediate", "-w"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(bindir: Path, scratch: str) -> None:
+    """Stop and remove clusters left by test runs that were killed before their teardown."""
+    for basedir in Path(scratch).glob(PREFIX + "*"):
+        try:
+            owner = int((basedir / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or a run that is starting right now
+        if _alive(owner):
+            continue
+        if (basedir / "data" / "postmaster.pid").exists():
+            with contextlib.suppress(RuntimeError):
+                _stop(bindir, basedir)
+        shutil.rmtree(basedir, ignore_errors=True)
+
+
 @dataclass
 class PostgresServer:
     """A running server the tests may create databases on, as a superuser."""
@@ -177,17 +211,7 @@ class PostgresServer:
             return
         assert self.bindir is not None
         try:
-            _run(
-                [
-                    str(self.bindir / "pg_ctl"),
-                    "stop",
-                    "-D",
-                    str(self.basedir / "data"),
-                    "-m",
-                    "immediate",
-                    "-w",
-                ]
-            )
+            _stop(self.bindir, self.basedir)
         finally:
             shutil.rmtree(self.basedir, ignore_errors=True)
 
@@ -210,25 +234,16 @@ def start_cluster(attempts: int = 3) -> PostgresServer:
             raise PostgresUnavailable(
                 f"running as root and there is no {SYSTEM_USER!r} user to run initdb as"
             ) from exc
-    basedir = Path(tempfile.mkdtemp(prefix="copub-pg-", dir=scratch_dir()))
+    scratch = scratch_dir()
+    reap_orphans(bindir, scratch)
+    basedir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=scratch))
     try:
+        (basedir / OWNER_FILE).write_text(str(os.getpid()))
         if os.geteuid() == 0:
             os.chown(basedir, owner.pw_uid, owner.pw_gid)
         basedir.chmod(0o700)
         data = basedir / "data"
-        _run(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                SYSTEM_USER,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]
-        )
+        _run([str(bindir / "initdb"), "-D", str(data), *INITDB_OPTIONS])
         conf = {**SETTINGS, "unix_socket_directories": f"'{basedir}'"}
         lines = "".join(f"{key} = {value}\n" for key, value in conf.items())
         with (data / "postgresql.conf").open("a", encoding="utf-8") as fh:
@@ -237,21 +252,9 @@ def start_cluster(attempts: int = 3) -> PostgresServer:
         for _ in range(attempts):
             port = free_port()
             try:
-                _run(
-                    [
-                        str(bindir / "pg_ctl"),
-                        "start",
-                        "-D",
-                        str(data),
-                        "-w",
-                        "-t",
-                        "60",
-                        "-l",
-                        str(basedir / "server.log"),
-                        "-o",
-                        f"-p {port}",
-                    ]
-                )
+                log = str(basedir / "server.log")
+                _run([str(bindir / "pg_ctl"), "start", "-D", str(data), "-l", log, *START_OPTIONS,
+                      "-o", f"-p {port}"])  # fmt: skip
             except RuntimeError as exc:  # most likely the port was taken meanwhile
                 last_error = exc
                 continue
@@ -259,8 +262,8 @@ def start_cluster(attempts: int = 3) -> PostgresServer:
                 "postgresql", username=SYSTEM_USER, host="127.0.0.1", port=port, database="postgres"
             )
             return PostgresServer(admin_url=url, bindir=bindir, basedir=basedir)
-        log = (basedir / "server.log").read_text(errors="replace") if data.exists() else ""
-        raise RuntimeError(f"PostgreSQL did not start: {last_error}\n{log}")
+        log_text = (basedir / "server.log").read_text(errors="replace") if data.exists() else ""
+        raise RuntimeError(f"PostgreSQL did not start: {last_error}\n{log_text}")
     except BaseException:
         shutil.rmtree(basedir, ignore_errors=True)
         raise

@@ -176,6 +176,10 @@ async def on_reaction(ctx: InboundContext, activity: JSON) -> None:
     object_id = get_id(target)
     if object_id is None:
         return
+    async with ctx.sessions() as session:
+        known = await social.get_object(session, object_id)
+    if known is None or known.deleted_at is not None:
+        return  # not an item of ours: nothing to relay
     async with ctx.write() as session:
         row = await social.get_object(session, object_id)
         if row is None or row.deleted_at is not None:

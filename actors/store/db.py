@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,24 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+class _SerializedWrites(async_sessionmaker[AsyncSession]):
+    """SQLite allows one writer: queue this process's write transactions on an asyncio lock
+    instead of letting them collide in SQLite's busy handler, which sleeps in steps of up
+    to 100 ms. Reads (``sessions()``) run concurrently as before (WAL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
+        async with self._write_lock, super().begin() as session:
+            yield session
+
+
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name == "sqlite":
+        return _SerializedWrites(engine)
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(os.environ.get("XPEER", Path(__file__).resolve().parent))
 PEER_SCRIPT = HERE / "peer.mjs"
 FEDIFY_PACKAGE = HERE / "node_modules" / "@fedify" / "fedify" / "package.json"
 
@@ -38,7 +38,7 @@ class PeerUnavailable(RuntimeError):
 
 def node_binary() -> str:
     """The ``node`` to run the peer with; PeerUnavailable when it cannot run."""
-    node = shutil.which("node")
+    node = os.environ.get("XNODE") or shutil.which("node")
     if node is None:
         raise PeerUnavailable("Node.js is not installed (the Fedify peer needs node >= 20)")
     if not FEDIFY_PACKAGE.exists():

@@ -20,6 +20,7 @@
 //                                      is altered after signing (a man in the middle)
 //   GET  /received                  -> [activities that passed Fedify's verification]
 //   GET  /rejected                  -> [inbox requests Fedify refused: {status, body}]
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -44,14 +45,16 @@ import {
   Undo,
 } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
-import { configure, getConsoleSink } from "@logtape/logtape";
+import { configure, defaultTextFormatter } from "@logtape/logtape";
 
 const env = process.env;
 const HOST = env.PEER_HOST ?? "localhost";
 const USERNAME = env.PEER_USERNAME ?? "alice";
 
+// Logs go to stderr (stdout carries only the ready line, and nobody drains it after).
 await configure({
-  sinks: { stderr: getConsoleSink() },
+  sinks: { stderr: (record) => process.stderr.write(defaultTextFormatter(record)) },
+  contextLocalStorage: new AsyncLocalStorage(),
   loggers: [
     { category: "fedify", lowestLevel: env.PEER_LOG ?? "warning", sinks: ["stderr"] },
     { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
@@ -62,8 +65,11 @@ const received = []; // verified activities, in arrival order
 const rejected = []; // inbox POSTs Fedify did not accept
 const notes = new Map(); // note id -> {note, create}
 const follows = new Map(); // followed actor id -> our Follow
+// RSA for HTTP and LD signatures (2048 bits like Mastodon: Fedify's default 4096 costs
+// seconds per start), Ed25519 for Object Integrity Proofs.
+const rsa = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]) };
 const keys = [
-  await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
+  await crypto.subtle.generateKey({ ...rsa, modulusLength: 2048 }, true, ["sign", "verify"]),
   await generateCryptoKeyPair("Ed25519"),
 ];
 
@@ -224,7 +230,11 @@ const routes = {
   "GET /rejected": () => rejected,
   "POST /lookup": async ({ query }) => {
     const found = await lookup(query);
-    return { id: found.id?.href, type: found.constructor.name, document: await found.toJsonLd() };
+    return {
+      id: found.id?.href,
+      type: found.constructor.name,
+      document: await found.toJsonLd({ format: "compact" }), // what Fedify understood
+    };
   },
   "POST /follow": async ({ target }) => {
     const actor = await lookupActor(target);
