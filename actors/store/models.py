@@ -169,6 +169,8 @@ class ObjectRow(Base):
     title: Mapped[str | None] = mapped_column(String(500), default=None)
     content_html: Mapped[str] = mapped_column(Text, default="")
     source_markdown: Mapped[str | None] = mapped_column(Text, default=None)
+    summary: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str | None] = mapped_column(String(20), default=None)  # practices
     ap_json: Mapped[dict[str, Any]] = mapped_column(default=dict)
     published: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime | None] = mapped_column(default=None)

@@ -4,7 +4,10 @@
 - ``peer``: the Fedify peer (``node peer.mjs``) on https://localhost:PORT, trusting the CA;
   stopped (its whole process group) when the test ends.
 - ``copub``: the real app serving https://localhost:PORT with that certificate, its
-  outgoing client trusting the CA (``[federation] ca_file``); on SQLite.
+  outgoing client trusting the CA (``[federation] ca_file``); it notes the signature
+  scheme and answer of every inbox POST (``copub.inbox_requests``).
+  ``@pytest.mark.parametrize("peer", ["draft-cavage-http-signatures-12"], indirect=True)``
+  makes the peer sign with draft-cavage first instead of RFC 9421 (Fedify's default).
 - ``community``: ``nightshift``, created through the CLI.
 
 Without Node.js, the peer's npm packages (``npm ci --prefix tests/interop``, which
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +53,14 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
 
 
 @pytest.fixture
-async def peer(tls: Tls, tmp_path: Path) -> AsyncIterator[FedifyPeer]:
+async def peer(
+    request: pytest.FixtureRequest, tls: Tls, tmp_path: Path
+) -> AsyncIterator[FedifyPeer]:
+    first_knock = getattr(request, "param", "rfc9421")
     try:
-        started = await FedifyPeer.start(tls, tmp_path / "fedify-peer.log")
+        started = await FedifyPeer.start(
+            tls, tmp_path / "fedify-peer.log", first_knock=first_knock
+        )
     except PeerUnavailable as exc:
         unavailable(str(exc))
         raise
@@ -61,18 +70,41 @@ async def peer(tls: Tls, tmp_path: Path) -> AsyncIterator[FedifyPeer]:
         await started.stop()
 
 
-def _record_errors(app: web.Application) -> list[str]:
+@dataclass(frozen=True)
+class InboxRequest:
+    path: str
+    scheme: str  # "rfc9421", "cavage" or "unsigned"
+    status: int
+
+
+@dataclass
+class HttpsCopub(Copub):
+    inbox_requests: list[InboxRequest] = field(default_factory=list)
+
+
+def _signature_scheme(request: web.Request) -> str:
+    if "Signature-Input" in request.headers:
+        return "rfc9421"
+    return "cavage" if "Signature" in request.headers else "unsigned"
+
+
+def _record(app: web.Application) -> tuple[list[str], list[InboxRequest]]:
     errors: list[str] = []
+    inbox: list[InboxRequest] = []
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
         if response.status >= 500:
             errors.append(f"{request.method} {request.path_qs} -> {response.status}")
+        if request.method == "POST" and request.path.endswith("/inbox"):
+            inbox.append(InboxRequest(request.path, _signature_scheme(request), response.status))
 
     app.on_response_prepare.append(on_prepare)
-    return errors
+    return errors, inbox
 
 
-async def start_copub_https(database_url: str, tmp_path: Path, tls: Tls, **sections: Any) -> Copub:
+async def start_copub_https(
+    database_url: str, tmp_path: Path, tls: Tls, **sections: Any
+) -> HttpsCopub:
     """copub on https://localhost:PORT (the test certificate), trusting the test CA."""
     port = free_port()
     raw = config_dict(database_url, port, federation={"ca_file": str(tls.ca)}, **sections)
@@ -80,16 +112,17 @@ async def start_copub_https(database_url: str, tmp_path: Path, tls: Tls, **secti
     config_file = write_toml(tmp_path / f"copub-{port}.toml", raw)
     settings = settings_from_dict(raw, source=str(config_file))
     app = create_app(settings)
-    errors = _record_errors(app)
+    errors, inbox_requests = _record(app)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls.cert, tls.key)
     server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server(ssl=context)
-    return Copub(server, app, config_file, Urls(settings.server.base_url), errors)
+    urls = Urls(settings.server.base_url)
+    return HttpsCopub(server, app, config_file, urls, errors, inbox_requests)
 
 
 @pytest.fixture
-async def copub(database_url: str, tmp_path: Path, tls: Tls) -> AsyncIterator[Copub]:
+async def copub(database_url: str, tmp_path: Path, tls: Tls) -> AsyncIterator[HttpsCopub]:
     server = await start_copub_https(database_url, tmp_path, tls)
     try:
         yield server

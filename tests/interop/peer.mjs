@@ -3,7 +3,9 @@
 //
 //   node peer.mjs  (env: PEER_CERT, PEER_KEY: PEM files; PEER_HOST (default localhost);
 //                   PEER_PORT (0: any); PEER_USERNAME (default alice); PEER_LOG: a LogTape
-//                   level for Fedify's own log on stderr (default "warning"))
+//                   level for Fedify's own log on stderr (default "warning");
+//                   PEER_FIRST_KNOCK: "rfc9421" (Fedify's default) or
+//                   "draft-cavage-http-signatures-12", the first signature tried on a server)
 //
 // Prints one JSON line on stdout when ready: {"origin", "actor", "handle", "control"}.
 // Trust for the other side's certificate comes from NODE_EXTRA_CA_CERTS.
@@ -16,8 +18,9 @@
 //   POST /post     {target, content, inReplyTo?} -> {activity, note}
 //                                      a public Create(Note) mentioning target
 //   POST /like     {object}         -> {activity}            Like, sent to its author
-//   POST /tamper   {target, content} -> {status, body}       a signed Create whose body
-//                                      is altered after signing (a man in the middle)
+//   POST /tamper   {target, content, spec} -> {status, body}  a Create signed with spec
+//                                      ("rfc9421" or "draft-cavage-http-signatures-12")
+//                                      whose body is altered after signing
 //   GET  /received                  -> [activities that passed Fedify's verification]
 //   GET  /rejected                  -> [inbox requests Fedify refused: {status, body}]
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -63,7 +66,7 @@ await configure({
 
 const received = []; // verified activities, in arrival order
 const rejected = []; // inbox POSTs Fedify did not accept
-const notes = new Map(); // note id -> {note, create}
+const served = new Map(); // id -> what the actor published or sent
 const follows = new Map(); // followed actor id -> our Follow
 // RSA for HTTP and LD signatures (2048 bits like Mastodon: Fedify's default 4096 costs
 // seconds per start), Ed25519 for Object Integrity Proofs.
@@ -86,6 +89,7 @@ const federation = createFederation({
   kv: new MemoryKvStore(),
   origin,
   allowPrivateAddress: true, // everything runs on 127.0.0.1
+  firstKnock: env.PEER_FIRST_KNOCK ?? "rfc9421",
 });
 
 federation
@@ -104,32 +108,42 @@ federation
       assertionMethods: pairs.map((pair) => pair.multikey),
     });
   })
+  .mapHandle((_ctx, username) => (username === USERNAME ? USERNAME : null))
   .setKeyPairsDispatcher((_ctx, identifier) => (identifier === USERNAME ? keys : []));
 
-federation.setObjectDispatcher(Note, "/users/{identifier}/notes/{id}", (ctx, values) =>
-  notes.get(ctx.getObjectUri(Note, values).href)?.note ?? null,
-);
-federation.setObjectDispatcher(Create, "/users/{identifier}/notes/{id}/activity", (ctx, values) =>
-  notes.get(ctx.getObjectUri(Note, values).href)?.create ?? null,
-);
+// Everything the actor sent is served at its id: Fedify peers dereference ids of objects
+// embedded from another origin (an Accept's Follow) rather than trust the embedding.
+for (const [cls, path] of [
+  [Note, "/users/{identifier}/notes/{id}"],
+  [Create, "/users/{identifier}/notes/{id}/activity"],
+  [Follow, "/users/{identifier}/follows/{id}"],
+  [Undo, "/users/{identifier}/undos/{id}"],
+  [Like, "/users/{identifier}/likes/{id}"],
+]) {
+  federation.setObjectDispatcher(cls, path, (ctx, values) => {
+    const found = served.get(ctx.getObjectUri(cls, values).href);
+    return found instanceof cls ? found : null;
+  });
+}
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
+  .withIdempotency("per-inbox")
   .on(Activity, async (ctx, activity) => {
-    const entry = {
+    // Resolve the object as a Fedify app would (embedded, else fetched; a failure fails
+    // the request, so it shows up in /rejected).
+    const object = await activity.getObject();
+    received.push({
       id: activity.id?.href ?? null,
       type: activity.constructor.name,
       actor: activity.actorId?.href ?? null,
       object: activity.objectId?.href ?? null,
+      objectType: object?.constructor.name ?? null,
       recipient: ctx.recipient,
       document: await activity.toJsonLd({ format: "compact" }),
-    };
-    if (activity instanceof Accept) {
-      // The Follow must come back embedded, as ours: Fedify reads it without a fetch.
-      const follow = await activity.getObject();
-      entry.acceptedFollow = follow instanceof Follow ? follow.id?.href ?? null : null;
-    }
-    received.push(entry);
+      // For an Accept: the Follow it accepts, as Fedify read it.
+      acceptedFollow: activity instanceof Accept && object instanceof Follow ? object.id?.href : null,
+    });
   })
   .onError((_ctx, error) => {
     rejected.push({ status: 0, body: `listener error: ${error}` });
@@ -192,6 +206,7 @@ async function lookupActor(query) {
 }
 
 async function send(recipient, activity) {
+  served.set(activity.id.href, activity);
   await ctx().sendActivity({ identifier: USERNAME }, recipient, activity, {
     preferSharedInbox: true,
   });
@@ -220,7 +235,7 @@ async function buildNote(target, content, inReplyTo) {
     ccs: [target.id],
     published: note.published,
   });
-  notes.set(id.href, { note, create });
+  served.set(id.href, note);
   return { note, create };
 }
 
@@ -260,7 +275,7 @@ const routes = {
     const author = await lookupActor(found.attributionId?.href ?? object);
     return await send(author, new Like({ id: newId("likes"), actor: me(), object: found.id }));
   },
-  "POST /tamper": async ({ target, content }) => {
+  "POST /tamper": async ({ target, content, spec }) => {
     // Signed exactly as Fedify signs, then the body changes on the way (Digest now lies).
     const actor = await lookupActor(target);
     const { create } = await buildNote(actor, content);
@@ -274,6 +289,7 @@ const routes = {
       }),
       keys[0].privateKey,
       new URL(`${me().href}#main-key`),
+      { spec },
     );
     const altered = body.replace(content, `${content} (altered in transit)`);
     const response = await fetch(inbox, { method: "POST", headers: signed.headers, body: altered });

@@ -1,11 +1,14 @@
 """copub against Fedify: both directions, over https, found by handle.
 
 Every scenario ends with ``verified_everything``: each activity copub queued for the
-peer was delivered and passed Fedify's verification (HTTP signature, key ownership).
+peer was delivered and passed Fedify's verification (HTTP signature, key ownership), and
+the peer resolved its object. The peer signs with RFC 9421 first (Fedify's "double
+knocking": draft-cavage only if a server refuses); copub must take it at the first knock.
 """
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from actors.store.models import InboxItemRow
@@ -13,9 +16,17 @@ from actors.web.keys import CLIENT, REMOTE
 from federation.resolve import resolve_handle
 from tests.flows.copub import Copub, sqlite_only, wait_until
 from tests.interop.checks import find, record, verified_everything
+from tests.interop.conftest import HttpsCopub
 from tests.interop.fedify import FedifyPeer
 
 pytestmark = sqlite_only
+
+CAVAGE = "draft-cavage-http-signatures-12"
+
+
+def signed_with(copub: HttpsCopub) -> set[tuple[str, int]]:
+    """(signature scheme, status) of every inbox POST copub answered."""
+    return {(r.scheme, r.status) for r in copub.inbox_requests}
 
 
 async def follow(peer: FedifyPeer, copub: Copub, slug: str = "nightshift") -> dict[str, object]:
@@ -28,7 +39,7 @@ async def follow(peer: FedifyPeer, copub: Copub, slug: str = "nightshift") -> di
 
 
 async def test_handles_resolve_both_ways_and_the_follow_is_accepted(
-    copub: Copub, peer: FedifyPeer, community: str
+    copub: HttpsCopub, peer: FedifyPeer, community: str
 ) -> None:
     # Given the community, when the peer looks it up by its handle (WebFinger over https)
     found = await peer.lookup(copub.urls.handle("nightshift"))
@@ -44,6 +55,22 @@ async def test_handles_resolve_both_ways_and_the_follow_is_accepted(
     # Then copub has it as an accepted follower
     assert await copub.follower_state("nightshift", peer.actor) == "accepted"
     assert await verified_everything(copub, peer) == 1
+    # And it took the RFC 9421 signature at the first knock
+    assert signed_with(copub) == {("rfc9421", 202)}
+
+
+@pytest.mark.parametrize("peer", [CAVAGE], indirect=True)
+async def test_a_peer_signing_draft_cavage_follows_and_posts(
+    copub: HttpsCopub, peer: FedifyPeer, community: str
+) -> None:
+    # Given a Fedify peer that signs with draft-cavage (what most of the fediverse sends)
+    # When it follows the community and posts to it
+    await follow(peer, copub)
+    create = await peer.post(copub.urls.handle("nightshift"), "Signed the old way.")
+    # Then copub accepts both and relays the post
+    await peer.wait_for(find("Announce", object_id_=create["id"]), what="the relayed post")
+    assert signed_with(copub) == {("cavage", 202)}
+    await verified_everything(copub, peer)
 
 
 async def test_a_new_story_reaches_the_peer(
@@ -141,13 +168,14 @@ async def _not(value: object) -> bool:
     return not await value  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("spec", ["rfc9421", CAVAGE])
 async def test_a_body_altered_in_transit_is_refused(
-    copub: Copub, peer: FedifyPeer, community: str
+    copub: Copub, peer: FedifyPeer, community: str, spec: str
 ) -> None:
     # Given the peer follows the community
     await follow(peer, copub)
     # When a post signed by the peer's Fedify arrives with a body changed after signing
-    status, body = await peer.tamper(copub.urls.handle("nightshift"), "Original words")
+    status, body = await peer.tamper(copub.urls.handle("nightshift"), "Original words", spec)
     # Then copub refuses it and stores nothing
     assert status == 401, body
     async with copub.sessions() as session:
