@@ -13,8 +13,16 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import admin, cli_delivery, cli_social
-from actors.cli_support import new_event_loop, run_db, settings_of
+from actors import (
+    admin,
+    cli_content,
+    cli_delivery,
+    cli_edit,
+    cli_members,
+    cli_social,
+    cli_tokens,
+)
+from actors.cli_support import PluginGroup, new_event_loop, run_db, settings_of
 from actors.community import community_to_group
 from actors.settings import ConfigError, Settings, load_settings
 from actors.store import queries
@@ -28,7 +36,7 @@ T = TypeVar("T")
 _settings = settings_of
 
 
-@click.group()
+@click.group(cls=PluginGroup)
 @click.option(
     "--config",
     "config_path",
@@ -175,7 +183,14 @@ def community_show(ctx: click.Context, slug: str, as_json: bool) -> None:
         click.echo(f"domain:    {c.summary}")
 
 
-for _command in (*cli_social.COMMANDS, *cli_delivery.COMMANDS):
+for _command in (
+    *cli_content.COMMANDS,
+    *cli_edit.COMMANDS,
+    *cli_tokens.COMMANDS,
+    *cli_social.COMMANDS,
+    *cli_delivery.COMMANDS,
+    *cli_members.COMMANDS,
+):
     main.add_command(_command)
 
 

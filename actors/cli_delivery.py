@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.cli_support import in_transaction, settings_of
+from actors.cli_support import in_transaction, new_event_loop, settings_of
 from actors.delivery import WorkerBusy, build_worker, delivery_client, worker_lock
 from actors.settings import Settings
 from actors.store import jobs
@@ -30,7 +30,8 @@ def worker(ctx: click.Context) -> None:
     in_process_worker = false for the server if you run this."""
     settings = settings_of(ctx)
     try:
-        asyncio.run(_work(settings))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(_work(settings))
     except WorkerBusy as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -1,26 +1,14 @@
-"""``copub publish|edit|delete|followers|block``: what coordinators do from the shell."""
+"""``copub followers|block``: who receives a community's activities."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import outbound, publishing
+from actors import outbound
 from actors.cli_support import in_transaction, urls_of
 from actors.community import Community
-from actors.content import StoryDraft
 from actors.store import queries, social
-
-
-def _content(content: str | None, content_file: str | None) -> str | None:
-    if content_file == "-":
-        return sys.stdin.read()
-    if content_file:
-        return Path(content_file).read_text(encoding="utf-8")
-    return content
 
 
 async def _community(session: AsyncSession, slug: str) -> Community:
@@ -28,80 +16,6 @@ async def _community(session: AsyncSession, slug: str) -> Community:
     if community is None:
         raise click.ClickException(f"no community named {slug!r}")
     return community
-
-
-@click.command("publish")
-@click.argument("slug")
-@click.argument("kind", type=click.Choice(["story"]))
-@click.option("--title", required=True, help="The headline.")
-@click.option("--content", default=None, help="Markdown text.")
-@click.option("--content-file", default=None, help="Read Markdown from a file ('-': stdin).")
-@click.pass_context
-def publish(
-    ctx: click.Context, slug: str, kind: str, title: str, content: str | None,
-    content_file: str | None,
-) -> None:  # fmt: skip
-    """Publish a story: sent as Create to every follower."""
-    text = _content(content, content_file)
-    if not text or not text.strip():
-        raise click.ClickException("a story needs --content or --content-file")
-    urls = urls_of(ctx)
-
-    async def work(session: AsyncSession) -> str:
-        community = await _community(session, slug)
-        row = await publishing.publish_story(
-            session, urls, community, StoryDraft(title=title, markdown=text)
-        )
-        return row.ap_id
-
-    click.echo(f"published {in_transaction(ctx, work)}")
-
-
-@click.command("edit")
-@click.argument("slug")
-@click.argument("item")
-@click.option("--title", default=None)
-@click.option("--content", default=None, help="New Markdown text.")
-@click.option("--content-file", default=None)
-@click.pass_context
-def edit(
-    ctx: click.Context, slug: str, item: str, title: str | None, content: str | None,
-    content_file: str | None,
-) -> None:  # fmt: skip
-    """Edit a published item (its URL or id): sent as Update."""
-    text = _content(content, content_file)
-    urls = urls_of(ctx)
-
-    async def work(session: AsyncSession) -> str:
-        community = await _community(session, slug)
-        try:
-            row = await publishing.edit_story(
-                session, urls, community, item, title=title, markdown=text
-            )
-        except publishing.NotPublished as exc:
-            raise click.ClickException(str(exc)) from exc
-        return row.ap_id
-
-    click.echo(f"updated {in_transaction(ctx, work)}")
-
-
-@click.command("delete")
-@click.argument("slug")
-@click.argument("item")
-@click.pass_context
-def delete(ctx: click.Context, slug: str, item: str) -> None:
-    """Delete a published item: sent as Delete; its URL answers 410."""
-    urls = urls_of(ctx)
-
-    async def work(session: AsyncSession) -> str:
-        community = await _community(session, slug)
-        try:
-            row = await publishing.delete_item(session, urls, community, item)
-        except publishing.NotPublished as exc:
-            raise click.ClickException(str(exc)) from exc
-        return row.ap_id
-
-    click.echo(f"deleted {in_transaction(ctx, work)}")
 
 
 @click.group("followers")
@@ -208,4 +122,4 @@ def block(ctx: click.Context, target: str, slug: str | None, undo: bool) -> None
         click.echo(f"removed follower {actor}")
 
 
-COMMANDS = (publish, edit, delete, followers, block)
+COMMANDS = (followers, block)

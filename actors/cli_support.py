@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
 from typing import TypeVar
 
 import click
@@ -26,6 +27,30 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     if uvloop is None:  # pragma: no cover - uvloop is a dependency on Linux and macOS
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
+
+
+PLUGIN_COMMANDS = "copub.commands"
+
+
+class PluginGroup(click.Group):
+    """A group that also offers the commands plugins declare as entry points
+    (``[project.entry-points."copub.commands"]``), loaded by name when asked for."""
+
+    def _plugins(self) -> dict[str, str]:
+        return {ep.name: ep.value for ep in entry_points(group=PLUGIN_COMMANDS)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        for ep in entry_points(group=PLUGIN_COMMANDS, name=cmd_name):
+            loaded = ep.load()
+            if isinstance(loaded, click.Command):
+                return loaded
+        return None
 
 
 def settings_of(ctx: click.Context) -> Settings:

@@ -7,6 +7,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from actors.content import COPUB_NS
 from actors.urls import Urls
 from federation.vocab import AS_CONTEXT, JSON, SECURITY_CONTEXT
 
@@ -28,6 +29,12 @@ GROUP_CONTEXT: list[Any] = [
         "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
         "moderators": {"@id": "lemmy:moderators", "@type": "@id"},
         "webfinger": "https://purl.archive.org/socialweb/webfinger#webfinger",
+        # the community's practice: stories, practices (copub's terms), events (Mobilizon's)
+        "copub": COPUB_NS,
+        "stories": {"@id": "copub:stories", "@type": "@id"},
+        "practices": {"@id": "copub:practices", "@type": "@id"},
+        "mz": "https://joinmobilizon.org/ns#",
+        "events": {"@id": "mz:events", "@type": "@id"},
     },
 ]
 
@@ -75,6 +82,9 @@ def community_to_group(community: Community, urls: Urls) -> JSON:
         "following": urls.community_following(slug),
         "featured": urls.community_featured(slug),
         "moderators": urls.community_moderators(slug),
+        "stories": urls.community_stories(slug),
+        "practices": urls.community_practices(slug),
+        "events": urls.community_events(slug),
         "attributedTo": urls.community_moderators(slug),
         "endpoints": {"sharedInbox": urls.shared_inbox()},
         "publicKey": {

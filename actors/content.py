@@ -1,22 +1,47 @@
-"""Stories (and later practices and events) <-> ActivityStreams objects."""
+"""The three kinds of content and what they share; stories <-> ``Note``.
+
+Practices (``Article``) live in ``actors.practices``, events (``Event``) in ``actors.events``.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from actors.html import markdown_to_html
 from actors.urls import Urls
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC
 
-KINDS = ("story",)
-KIND_TO_TYPE = {"story": "Note"}
+KINDS = ("story", "practice", "event")
+KIND_TO_TYPE = {"story": "Note", "practice": "Article", "event": "Event"}
+TYPE_TO_KIND = {ap_type: kind for kind, ap_type in KIND_TO_TYPE.items()}
 
-OBJECT_CONTEXT: list[object] = [
+# copub's own terms (the collections of a community). Every other extension term we send
+# is someone else's: Mastodon's, Mobilizon's, schema.org's, iCalendar's, FEP-8a8e's.
+COPUB_NS = "https://w3id.org/copub/ns#"
+
+OBJECT_CONTEXT: list[Any] = [
     AS_CONTEXT,
     {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag"},
 ]
+
+MAX_TITLE = 500
+MAX_TEXT = 100_000
+MAX_TAGS = 20
+_TAG_RE = re.compile(r"^[^\s#,<>&\"'/?]{1,64}$")
+
+
+class InvalidContent(ValueError):
+    """A field of a story, practice or event is not acceptable. ``field`` is its AS2 name
+    (``name``, ``startTime``, ...), which the API reports and the CLI maps to its option."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 def new_token() -> str:
@@ -28,10 +53,90 @@ def as2_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def require_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise InvalidContent("name", "a title is required")
+    if len(title) > MAX_TITLE:
+        raise InvalidContent("name", f"the title is longer than {MAX_TITLE} characters")
+    return title
+
+
+def require_text(text: str, field: str = "content", *, required: bool = True) -> str:
+    if required and not text.strip():
+        raise InvalidContent(field, "the text is empty")
+    if len(text) > MAX_TEXT:
+        raise InvalidContent(field, f"the text is longer than {MAX_TEXT} characters")
+    return text
+
+
+def normalize_tag(raw: str) -> str:
+    """``#Insulin`` -> ``insulin``; InvalidContent for what cannot be a hashtag."""
+    tag = raw.strip().lstrip("#").lower()
+    if not _TAG_RE.match(tag):
+        raise InvalidContent("tag", f"{raw!r} is not a hashtag (one word, no spaces)")
+    return tag
+
+
+def normalize_tags(raw: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    tags = tuple(dict.fromkeys(normalize_tag(t) for t in raw))
+    if len(tags) > MAX_TAGS:
+        raise InvalidContent("tag", f"at most {MAX_TAGS} tags")
+    return tags
+
+
+def hashtags(urls: Urls, slug: str, tags: tuple[str, ...]) -> list[JSON]:
+    """``Hashtag`` objects as Mastodon reads them, each linking to the community's tag."""
+    return [{"type": "Hashtag", "name": f"#{t}", "href": urls.community_tag(slug, t)} for t in tags]
+
+
+def tags_of(obj: JSON) -> tuple[str, ...]:
+    """The hashtags of an object (``#Name`` -> ``name``), ignoring ones we cannot read."""
+    found: list[str] = []
+    raw = obj.get("tag")
+    for tag in raw if isinstance(raw, list) else [raw] if raw else []:
+        if (
+            isinstance(tag, dict)
+            and tag.get("type") == "Hashtag"
+            and isinstance(tag.get("name"), str)
+        ):
+            try:
+                found.append(normalize_tag(tag["name"]))
+            except InvalidContent:
+                continue
+    return tuple(dict.fromkeys(found))
+
+
+def base_object(
+    urls: Urls, slug: str, oid: str, ap_type: str, published: datetime, updated: datetime | None
+) -> JSON:
+    """The properties every item of a community carries, in the order peers expect."""
+    object_id = urls.object(slug, oid)
+    obj: JSON = {
+        "id": object_id,
+        "type": ap_type,
+        "attributedTo": urls.community(slug),
+        "audience": urls.community(slug),
+        "url": object_id,
+        "published": as2_time(published),
+        "to": [PUBLIC],
+        "cc": [urls.community_followers(slug)],
+        "replies": urls.object_replies(slug, oid),
+        "sensitive": False,
+    }
+    if updated is not None:
+        obj["updated"] = as2_time(updated)
+    return obj
+
+
 @dataclass(frozen=True)
 class StoryDraft:
     title: str
     markdown: str
+
+
+def validate_story(draft: StoryDraft) -> StoryDraft:
+    return StoryDraft(title=require_title(draft.title), markdown=require_text(draft.markdown))
 
 
 def story_html(draft: StoryDraft) -> str:
@@ -53,25 +158,15 @@ def story_to_note(
 
     No ``summary``: Mastodon renders a Note's summary as a content warning.
     """
-    object_id = urls.object(slug, oid)
-    note: JSON = {
-        "@context": OBJECT_CONTEXT,
-        "id": object_id,
-        "type": "Note",
-        "attributedTo": urls.community(slug),
-        "audience": urls.community(slug),
-        "name": draft.title.strip(),
-        "content": story_html(draft),
-        "mediaType": "text/html",
-        "source": {"content": draft.markdown, "mediaType": "text/markdown"},
-        "url": object_id,
-        "published": as2_time(published),
-        "to": [PUBLIC],
-        "cc": [urls.community_followers(slug)],
-        "replies": urls.object_replies(slug, oid),
-        "sensitive": False,
-        "tag": [],
-    }
-    if updated is not None:
-        note["updated"] = as2_time(updated)
+    note: JSON = {"@context": OBJECT_CONTEXT}
+    note.update(base_object(urls, slug, oid, "Note", published, updated))
+    note.update(
+        {
+            "name": draft.title.strip(),
+            "content": story_html(draft),
+            "mediaType": "text/html",
+            "source": {"content": draft.markdown, "mediaType": "text/markdown"},
+            "tag": [],
+        }
+    )
     return note

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.hooks import ObjectObserver
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
 from actors.store import social
 from actors.store.models import InboxItemRow, utcnow
@@ -164,6 +166,7 @@ class InboxProcessor:
         on_deliveries: Any = None,
         lease_seconds: float = 120.0,
         batch: int = 50,
+        observers: Sequence[ObjectObserver] = (),
     ) -> None:
         self.urls = urls
         self.sessions = sessions
@@ -174,6 +177,7 @@ class InboxProcessor:
         self.on_deliveries = on_deliveries or (lambda: None)
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
+        self.observers = observers
         self.wakeup = asyncio.Event()
 
     def notify(self) -> None:
@@ -212,6 +216,7 @@ class InboxProcessor:
             item_id=item_id,
             recipient_slug=slug,
             on_deliveries=self.on_deliveries,
+            observers=self.observers,
         )
         try:
             await self.router.dispatch(ctx, activity)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
 
@@ -77,6 +78,38 @@ class InboxSettings:
 
 
 @dataclass(frozen=True)
+class ParticipationSettings:
+    """How the community page sorts people into circles of participation (actors/members.py).
+
+    A contribution is a post or reply to the community, or (when counted) joining one of
+    its events, within the last ``window_days``."""
+
+    window_days: int = 90
+    # at least this many contributions in the window: the core
+    core_min_contributions: int = 10
+    # at least this many (and fewer than the core's): the active ring
+    active_min_contributions: int = 3
+    # joining an event counts as a contribution
+    count_event_participation: bool = True
+    # coordinators (the moderators) are in the core whatever their count
+    coordinators_are_core: bool = True
+    # at most this many names listed for each of the core and the active ring
+    max_listed: int = 50
+
+
+@dataclass(frozen=True)
+class ContentSettings:
+    """Stories, practices and events: how members' posts are filed, and event defaults."""
+
+    # A member's top-level post carrying one of these hashtags (without '#', any case) is
+    # filed as a practice or an event; other posts stay posts.
+    practice_tags: tuple[str, ...] = ("practice", "howto")
+    event_tags: tuple[str, ...] = ("event", "meetup")
+    # The IANA time zone of an event whose author names none (CLI and API).
+    default_timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class ProfileField:
     name: str
     value: str
@@ -98,8 +131,14 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
+    participation: ParticipationSettings = field(default_factory=ParticipationSettings)
+    content: ContentSettings = field(default_factory=ContentSettings)
     communities: tuple[CommunitySeed, ...] = ()
+    # Modules loaded by name at start, each with ``setup(app, settings)`` (e.g. adapters.discourse)
     adapters: tuple[str, ...] = ()
+    # Each listed adapter's own section, raw as TOML gave it, by section name (the module's
+    # last dotted part: ``[[discourse]]`` for adapters.discourse); the adapter validates it.
+    adapter_config: dict[str, Any] = field(default_factory=dict, hash=False)
     source: str = "<defaults>"
 
 
@@ -134,11 +173,39 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
 
 
 def settings_from_dict(raw: dict[str, Any], *, source: str = "<dict>") -> Settings:
-    if "source" in raw:
-        raise ConfigError(f"{source}: unknown key 'source'")
+    for reserved in ("source", "adapter_config"):
+        if reserved in raw:
+            raise ConfigError(f"{source}: unknown key '{reserved}'")
+    raw, sections = _adapter_sections(raw, source)
     settings = _build(Settings, {**raw, "source": source}, source, "")
+    settings = dataclasses.replace(settings, adapter_config=sections)
     _validate(settings)
     return settings
+
+
+def adapter_section_name(module: str) -> str:
+    """The config section of an adapter module: its last dotted part."""
+    return module.rsplit(".", 1)[-1]
+
+
+def _adapter_sections(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split off the sections of the listed adapters (kept raw for them to validate)."""
+    modules = raw.get("adapters", [])
+    if not isinstance(modules, list):
+        return raw, {}  # _build reports the wrong type
+    own = {f.name for f in dataclasses.fields(Settings)}
+    names = [adapter_section_name(m) for m in modules if isinstance(m, str)]
+    for name in names:
+        if name in own:
+            raise ConfigError(f"{source}: adapter section '{name}' collides with a copub section")
+    rest = {k: v for k, v in raw.items() if k not in names}
+    unknown = [k for k, v in rest.items() if k not in own and isinstance(v, dict | list)]
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown key '{unknown[0]}' (an adapter's section is read only when "
+            f'the adapter is listed, e.g. adapters = ["adapters.{unknown[0]}"])'
+        )
+    return rest, {k: v for k, v in raw.items() if k in names}
 
 
 def _build(cls: type[T], data: Any, source: str, where: str) -> T:
@@ -191,6 +258,8 @@ def _validate(settings: Settings) -> None:
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
     _validate_delivery(settings.delivery, settings.federation, src)
+    _validate_content(settings.content, src)
+    _validate_participation(settings.participation, src)
     if settings.federation.ca_file and not Path(settings.federation.ca_file).is_file():
         raise ConfigError(
             f"{src}: 'federation.ca_file' {settings.federation.ca_file!r} is not a file"
@@ -204,6 +273,20 @@ def _validate(settings: Settings) -> None:
         if seed.slug in slugs:
             raise ConfigError(f"{src}: 'communities[{i}].slug' repeats '{seed.slug}'")
         slugs.add(seed.slug)
+
+
+def _validate_content(content: ContentSettings, src: str) -> None:
+    try:
+        ZoneInfo(content.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{src}: 'content.default_timezone' {content.default_timezone!r} is not an IANA "
+            "time zone (e.g. Europe/Paris)"
+        ) from exc
+    for key in ("practice_tags", "event_tags"):
+        for tag in getattr(content, key):
+            if not tag.strip().lstrip("#"):
+                raise ConfigError(f"{src}: 'content.{key}' has an empty tag")
 
 
 def _validate_delivery(
@@ -223,3 +306,17 @@ def _validate_delivery(
             f"{src}: 'delivery.lease_seconds' must be at least twice "
             "'federation.delivery_timeout_seconds'"
         )
+
+
+def _validate_participation(participation: ParticipationSettings, src: str) -> None:
+    if participation.window_days < 1:
+        raise ConfigError(f"{src}: 'participation.window_days' must be at least 1")
+    if participation.active_min_contributions < 1:
+        raise ConfigError(f"{src}: 'participation.active_min_contributions' must be at least 1")
+    if participation.core_min_contributions <= participation.active_min_contributions:
+        raise ConfigError(
+            f"{src}: 'participation.core_min_contributions' must be greater than "
+            "'participation.active_min_contributions'"
+        )
+    if participation.max_listed < 0:
+        raise ConfigError(f"{src}: 'participation.max_listed' must not be negative")

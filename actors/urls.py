@@ -7,7 +7,7 @@ can never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 COMMUNITY = "/c/{slug}"
 COMMUNITY_INBOX = "/c/{slug}/inbox"
@@ -16,10 +16,19 @@ COMMUNITY_FOLLOWERS = "/c/{slug}/followers"
 COMMUNITY_FOLLOWING = "/c/{slug}/following"
 COMMUNITY_FEATURED = "/c/{slug}/featured"
 COMMUNITY_MODERATORS = "/c/{slug}/moderators"
+COMMUNITY_STORIES = "/c/{slug}/stories"
+COMMUNITY_PRACTICES = "/c/{slug}/practices"
+COMMUNITY_EVENTS = "/c/{slug}/events"
+COMMUNITY_TAG = "/c/{slug}/tags/{tag}"
 COMMUNITY_REMOTE_FOLLOW = "/c/{slug}/follow"
 COMMUNITY_OBJECT = "/c/{slug}/o/{oid}"
 COMMUNITY_OBJECT_REPLIES = "/c/{slug}/o/{oid}/replies"
+COMMUNITY_OBJECT_PARTICIPANTS = "/c/{slug}/o/{oid}/participants"
 COMMUNITY_ACTIVITY = "/c/{slug}/a/{aid}"
+COMMUNITY_ATOM = "/c/{slug}/feed.atom"
+COMMUNITY_RSS = "/c/{slug}/feed.rss"
+COMMUNITY_CALENDAR = "/c/{slug}/events.ics"
+EVENT_CALENDAR = "/c/{slug}/o/{oid}/event.ics"
 SHARED_INBOX = "/inbox"
 APPLICATION = "/actor"
 INDEX = "/"
@@ -68,6 +77,19 @@ class Urls:
     def community_moderators(self, slug: str) -> str:
         return self.absolute(COMMUNITY_MODERATORS.format(slug=slug))
 
+    def community_stories(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_STORIES.format(slug=slug))
+
+    def community_practices(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_PRACTICES.format(slug=slug))
+
+    def community_events(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_EVENTS.format(slug=slug))
+
+    def community_tag(self, slug: str, tag: str) -> str:
+        """A hashtag of the community (``tag`` without '#', already normalised)."""
+        return self.absolute(COMMUNITY_TAG.format(slug=slug, tag=quote(tag, safe="")))
+
     def community_remote_follow(self, slug: str) -> str:
         return self.absolute(COMMUNITY_REMOTE_FOLLOW.format(slug=slug))
 
@@ -77,8 +99,37 @@ class Urls:
     def object_replies(self, slug: str, oid: str) -> str:
         return self.absolute(COMMUNITY_OBJECT_REPLIES.format(slug=slug, oid=oid))
 
+    def object_participants(self, slug: str, oid: str) -> str:
+        return self.absolute(COMMUNITY_OBJECT_PARTICIPANTS.format(slug=slug, oid=oid))
+
+    def object_ref(self, iri: str) -> tuple[str, str] | None:
+        """(slug, oid) when ``iri`` is exactly one of our object ids, else None."""
+        prefix = self.absolute("/c/")
+        if not iri.startswith(prefix):
+            return None
+        parts = iri[len(prefix) :].split("/")
+        if len(parts) != 3 or parts[1] != "o" or not parts[0] or not parts[2]:
+            return None
+        return parts[0], parts[2]
+
     def activity(self, slug: str, aid: str) -> str:
         return self.absolute(COMMUNITY_ACTIVITY.format(slug=slug, aid=aid))
+
+    def community_atom(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_ATOM.format(slug=slug))
+
+    def community_rss(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_RSS.format(slug=slug))
+
+    def community_calendar(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_CALENDAR.format(slug=slug))
+
+    def community_webcal(self, slug: str) -> str:
+        """The calendar feed as a ``webcal:`` link: calendar apps offer to subscribe."""
+        return "webcal:" + self.community_calendar(slug).split(":", 1)[1]
+
+    def event_calendar(self, slug: str, oid: str) -> str:
+        return self.absolute(EVENT_CALENDAR.format(slug=slug, oid=oid))
 
     def shared_inbox(self) -> str:
         return self.absolute(SHARED_INBOX)

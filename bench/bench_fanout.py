@@ -365,6 +365,9 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "publisher":
-        asyncio.run(publisher(sys.argv[2], sys.argv[3] == "1"))
+        from actors.cli_support import new_event_loop  # the loop `copub serve` runs on
+
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(publisher(sys.argv[2], sys.argv[3] == "1"))
     else:
         sys.exit(main())

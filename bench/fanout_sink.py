@@ -154,6 +154,15 @@ async def floor(ports: list[int], key_pem: bytes, body: bytes) -> dict[str, floa
     return {"sign_s": signed - start, "post_s": time.perf_counter() - signed}
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where installed, as copub uses it: the floor gets the same event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def main() -> None:
     role = sys.argv[1]
     if role == "sink":
@@ -164,7 +173,8 @@ def main() -> None:
             key_pem = fh.read()
         with open(sys.argv[4], "rb") as fh:
             body = fh.read()
-        print(json.dumps(asyncio.run(floor(ports, key_pem, body))), flush=True)
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            print(json.dumps(runner.run(floor(ports, key_pem, body))), flush=True)
     else:
         raise SystemExit(f"unknown role {role!r}")
 

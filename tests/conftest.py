@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors import admin
 from actors.settings import Settings
-from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from actors.store.db import create_engine, is_sqlite, load_plugin_models, migrate, sessionmaker
 from actors.web.app import create_app
 from actors.web.pages import SubscribeLookup
 from federation.keys import generate_rsa_keypair
@@ -41,6 +41,9 @@ from tests.pg import (
     server_from_env,
     start_cluster,
 )
+
+# Adapters' models (their tables are created by the migrations): Base.metadata must know them
+load_plugin_models()
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 SERVER_ERRORS = web.AppKey("test_server_errors", list[str])

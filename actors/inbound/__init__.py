@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from actors.inbound.context import InboundContext
+from actors.inbound.events import on_join, on_leave, on_undo_join
+from actors.inbound.filing import FilingRules
 from actors.inbound.follow import on_follow, on_undo_follow
 from actors.inbound.posts import inner_type, on_create, on_delete, on_reaction, on_update
+from actors.settings import ContentSettings
 from federation.routing import ActivityRouter
 from federation.vocab import JSON
 
@@ -12,18 +15,30 @@ from federation.vocab import JSON
 async def on_undo(ctx: InboundContext, activity: JSON) -> None:
     kind = inner_type(activity)
     inner = activity.get("object")
-    if kind == "Follow" or (kind is None and isinstance(inner, str)):
+    if kind == "Join":
+        await on_undo_join(ctx, activity)
+    elif kind == "Follow" or (kind is None and isinstance(inner, str)):
         await on_undo_follow(ctx, activity, inner if isinstance(inner, dict | str) else "")
+        if isinstance(inner, str):  # by id alone: it may have been a Join
+            await on_undo_join(ctx, activity)
     elif kind == "Like":
         await on_reaction(ctx, activity)
 
 
-def build_router() -> ActivityRouter[InboundContext]:
+def build_router(content: ContentSettings | None = None) -> ActivityRouter[InboundContext]:
+    """``content``: how members' posts are filed (``[content]`` of the settings)."""
+    rules = FilingRules.from_settings(content or ContentSettings())
+
+    async def create(ctx: InboundContext, activity: JSON) -> None:
+        await on_create(ctx, activity, rules)
+
     router: ActivityRouter[InboundContext] = ActivityRouter()
     router.on("Follow", on_follow)
     router.on("Undo", on_undo)
-    router.on("Create", on_create)
+    router.on("Create", create)
     router.on("Update", on_update)
     router.on("Delete", on_delete)
     router.on("Like", on_reaction)
+    router.on("Join", on_join)
+    router.on("Leave", on_leave)
     return router

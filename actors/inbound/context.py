@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
+from actors.hooks import ObjectObserver
 from actors.store import queries, social
 from actors.store.models import InboxItemRow, ObjectRow, RemoteActorRow
 from actors.urls import Urls
@@ -37,6 +38,8 @@ class InboundContext:
     recipient_slug: str | None = None
     written: bool = field(default=False)
     on_deliveries: Callable[[], None] = field(default=lambda: None)
+    # plugins told about stored, edited and deleted posts (actors.hooks), in the transaction
+    observers: Sequence[ObjectObserver] = ()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

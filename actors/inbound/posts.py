@@ -7,33 +7,24 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import outbound
+from actors import hooks, outbound
 from actors.community import Community
-from actors.html import plain_text, sanitize
+from actors.inbound import filing
 from actors.inbound.context import InboundContext
+from actors.inbound.filing import FilingRules
 from actors.store import queries, social
-from actors.store.models import ObjectRow
 from federation.errors import FederationError
 from federation.vocab import JSON, as_list, get_id, is_public
 
 log = logging.getLogger(__name__)
 
 POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
+NO_TAGS = FilingRules()
 
 
 def _origin(iri: str) -> str:
     scheme, _, rest = iri.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}"
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def may_post(session: AsyncSession, community: Community, actor_id: str) -> bool:
@@ -65,34 +56,16 @@ async def _embedded_object(ctx: InboundContext, activity: JSON) -> JSON | None:
 
 
 def _authentic(actor_id: str, obj: JSON) -> bool:
-    """The poster wrote the object, and the object lives on the poster's server."""
+    """The poster wrote the object (or, as Mobilizon says of a group's event, organised it:
+    ``actor``), and the object lives on the poster's server."""
     object_id = get_id(obj)
-    author = get_id(obj.get("attributedTo")) or actor_id
-    if object_id is None or author != actor_id:
+    authors = {get_id(obj.get("attributedTo")) or actor_id, get_id(obj.get("actor"))}
+    if object_id is None or actor_id not in authors:
         return False
     return _origin(object_id) == _origin(actor_id)
 
 
-def _object_row(
-    community: Community, obj: JSON, actor_id: str, parent: ObjectRow | None
-) -> ObjectRow:
-    return ObjectRow(
-        ap_id=obj["id"],
-        community_id=community.id,
-        kind="reply" if parent is not None or obj.get("inReplyTo") else "post",
-        ap_type=str(obj.get("type")),
-        local=False,
-        attributed_to=actor_id,
-        in_reply_to=get_id(obj.get("inReplyTo")),
-        thread_root=(parent.thread_root or parent.ap_id) if parent is not None else None,
-        title=plain_text(str(obj["name"]), 500) if isinstance(obj.get("name"), str) else None,
-        content_html=sanitize(str(obj.get("content") or "")),
-        ap_json=obj,
-        published=_parse_time(obj.get("published")) or datetime.now(UTC),
-    )
-
-
-async def on_create(ctx: InboundContext, activity: JSON) -> None:
+async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO_TAGS) -> None:
     actor_id = str(get_id(activity.get("actor")))
     obj = await _embedded_object(ctx, activity)
     if obj is None or obj.get("type") not in POST_TYPES or not _authentic(actor_id, obj):
@@ -110,8 +83,11 @@ async def on_create(ctx: InboundContext, activity: JSON) -> None:
             if not await may_post(session, community, actor_id):
                 log.info("%s may not post to %s", actor_id, community.slug)
                 continue
-            session.add(_object_row(community, obj, actor_id, parent))
+            row = filing.object_row(community, obj, actor_id, parent, rules)
+            session.add(row)
             await session.flush()
+            await filing.file_details(session, row, obj, actor_id)
+            await hooks.object_stored(ctx.observers, session, row)
             announce = outbound.build_announce(ctx.urls, community, activity)
             await outbound.send_to_followers(session, community, announce, object_id=obj["id"])
             if obj.get("inReplyTo") is None:
@@ -135,9 +111,8 @@ async def on_update(ctx: InboundContext, activity: JSON) -> None:
         row = await social.get_object(session, obj["id"])
         if row is None or row.local or row.attributed_to != actor_id or row.deleted_at:
             return
-        row.content_html = sanitize(str(obj.get("content") or ""))
-        row.ap_json = obj
-        row.updated = _parse_time(obj.get("updated")) or datetime.now(UTC)
+        await filing.refile(session, row, obj, actor_id)
+        await hooks.object_updated(ctx.observers, session, row)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:
             announce = outbound.build_announce(ctx.urls, community, activity)
@@ -162,6 +137,7 @@ async def on_delete(ctx: InboundContext, activity: JSON) -> None:
             return
         row.deleted_at = datetime.now(UTC)
         await social.withdraw_activities(session, row.ap_id)
+        await hooks.object_deleted(ctx.observers, session, row)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:
             announce = outbound.build_announce(ctx.urls, community, activity)

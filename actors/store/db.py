@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PLUGIN_MODELS = "copub.models"
+
+
+def load_plugin_models() -> None:
+    """Import the model modules plugins declare (``[project.entry-points."copub.models"]``),
+    by name, so ``Base.metadata`` knows their tables (created by our migration chain)."""
+    for ep in entry_points(group=PLUGIN_MODELS):
+        ep.load()
 
 
 def is_sqlite(url: str) -> bool:

@@ -60,8 +60,8 @@ class SqlJobQueue:
         PEM once in a thread: parsing costs about a hundred signatures."""
         recent = select(CommunityRow.id).order_by(CommunityRow.id.desc()).limit(self._cache_size)
         async with self.sessions() as session:
-            await self._load(session, set(), set(await session.scalars(recent)))
-        for signer in list(self._signers.values()):
+            _bodies, signers = await self._load(session, set(), set(await session.scalars(recent)))
+        for signer in signers.values():
             await asyncio.to_thread(load_private_key, signer.private_key_pem)
 
     async def claim(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
@@ -98,19 +98,19 @@ class SqlJobQueue:
             claimed = (await session.execute(stmt)).all()
             if not claimed:
                 return []
-            await self._load(
+            bodies, signers = await self._load(
                 session, {r.activity_id for r in claimed}, {r.community_id for r in claimed}
             )
         jobs = []
         for r in claimed:
-            ap_id, body = self._bodies[r.activity_id]
+            ap_id, body = bodies[r.activity_id]
             jobs.append(
                 DeliveryJob(
                     id=r.id,
                     inbox=r.inbox,
                     host=r.host,
                     body=body,
-                    signer=self._signers[r.community_id],
+                    signer=signers[r.community_id],
                     attempts=r.attempts,
                     created_at=r.created_at,
                     lease_until=lease,
@@ -121,8 +121,11 @@ class SqlJobQueue:
 
     async def _load(
         self, session: AsyncSession, activities: set[int], communities: set[int]
-    ) -> None:
-        missing = [a for a in activities if a not in self._bodies]
+    ) -> tuple[dict[int, tuple[str, bytes]], dict[int, Signer]]:
+        """(ap_id, body) by activity and Signer by community, from the caches or the
+        database (then remembered)."""
+        bodies = {a: self._bodies[a] for a in activities if a in self._bodies}
+        missing = activities - bodies.keys()
         if missing:
             rows = await session.execute(
                 select(ActivityRow.id, ActivityRow.ap_id, ActivityRow.ap_json).where(
@@ -131,10 +134,9 @@ class SqlJobQueue:
             )
             for ident, ap_id, ap_json in rows:
                 body = json.dumps(ap_json, ensure_ascii=False, separators=(",", ":")).encode()
-                _remember(self._bodies, ident, (ap_id, body), self._cache_size)
-        for a in activities:
-            self._bodies.move_to_end(a)
-        missing = [c for c in communities if c not in self._signers]
+                bodies[ident] = (ap_id, body)
+        signers = {c: self._signers[c] for c in communities if c in self._signers}
+        missing = communities - signers.keys()
         if missing:
             rows = await session.execute(
                 select(CommunityRow.id, CommunityRow.slug, CommunityRow.private_key_pem).where(
@@ -142,8 +144,11 @@ class SqlJobQueue:
                 )
             )
             for ident, slug, pem in rows:
-                signer = Signer(self.urls.community_key(slug), pem)
-                _remember(self._signers, ident, signer, self._cache_size)
+                signers[ident] = Signer(self.urls.community_key(slug), pem)
+        for cache, loaded in ((self._bodies, bodies), (self._signers, signers)):
+            for key, value in loaded.items():
+                _remember(cache, key, value, self._cache_size)
+        return bodies, signers
 
     async def complete(self, results: Sequence[JobResult]) -> None:
         if not results:
@@ -202,6 +207,7 @@ class SqlJobQueue:
         if not self.postgres:
             yield
             return
+        conn = None
         try:
             conn = await self.engine.connect()
             driver: Any = (await conn.get_raw_connection()).driver_connection
@@ -212,6 +218,8 @@ class SqlJobQueue:
             await driver.add_listener(NOTIFY_CHANNEL, listener)
         except Exception:
             log.exception("cannot LISTEN %s; polling only", NOTIFY_CHANNEL)
+            if conn is not None:
+                await conn.close()
             yield
             return
         try:
@@ -224,6 +232,7 @@ class SqlJobQueue:
 
 def _remember(cache: OrderedDict[int, Any], key: int, value: Any, size: int) -> None:
     cache[key] = value
+    cache.move_to_end(key)
     while len(cache) > size:
         cache.popitem(last=False)
 

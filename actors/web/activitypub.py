@@ -10,9 +10,9 @@ from aiohttp import web
 from actors import urls as routes
 from actors.community import Community, community_to_group
 from actors.store import queries, social
+from actors.web.community_page import render_community
 from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
 from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
-from actors.web.pages import render_community
 from federation.collections import collection_page, collection_root, parse_page
 from federation.errors import BadRequest, NotFound
 from federation.vocab import AS_CONTEXT, SECURITY_CONTEXT

@@ -17,13 +17,14 @@ from aiohttp.typedefs import Middleware
 
 from actors import admin
 from actors.directory import CommunityDirectory
+from actors.hooks import ObjectObserver
 from actors.inbound import build_router
 from actors.inbox import InboxProcessor, InboxWriter
 from actors.remote import Remote, SqlKeyCache
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.urls import Urls
-from actors.web import activitypub, objects, pages, wellknown
+from actors.web import activitypub, c2s, content_routes, feeds, objects, pages, wellknown
 from actors.web import inbox as inbox_routes
 from actors.web.errors import error_middleware
 from actors.web.keys import (
@@ -33,6 +34,7 @@ from actors.web.keys import (
     INBOX_PROCESSOR,
     INBOX_WRITER,
     KEY_RESOLVER,
+    OBJECT_OBSERVERS,
     REMOTE,
     SERVER_PUBLIC_KEY_PEM,
     SERVER_SIGNER,
@@ -50,6 +52,7 @@ from federation.keys import public_pem_of
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+FEED_SUFFIXES = (".atom", ".rss", ".ics")
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -90,13 +93,15 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
 
 async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
     remote = app[REMOTE]
+    observers: list[ObjectObserver] = app[OBJECT_OBSERVERS]
     processor = InboxProcessor(
         urls=app[URLS],
         sessions=app[SESSIONS],
-        router=build_router(),
+        router=build_router(app[SETTINGS].content),
         lookup_actor=remote.lookup_actor,
         fetch_object=remote.fetch_object,
         skip_locked=not is_sqlite(app[SETTINGS].database.url),
+        observers=observers,
     )
     app[INBOX_PROCESSOR] = processor
     app[INBOX_WRITER] = InboxWriter(
@@ -126,6 +131,8 @@ def _needs_signed_get(request: web.Request) -> bool:
     path = request.path
     if path.startswith(("/.well-known/", "/nodeinfo/", "/static/")) or path in ("/", "/actor"):
         return False
+    if path.endswith(FEED_SUFFIXES):  # feed readers and calendar apps do not sign
+        return False
     return request.app[URLS].community_slug_of(request.app[URLS].absolute(path)) is None
 
 
@@ -147,6 +154,7 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[URLS] = Urls(settings.server.base_url)
+    app[OBJECT_OBSERVERS] = []
     if subscribe_lookup is not None:
         app[SUBSCRIBE_LOOKUP] = subscribe_lookup
     aiohttp_jinja2.setup(
@@ -162,6 +170,9 @@ def create_app(
     activitypub.setup_routes(app)
     inbox_routes.setup_routes(app)
     objects.setup_routes(app)
+    content_routes.setup_routes(app)
+    c2s.setup_routes(app)
+    feeds.setup_routes(app)
     pages.setup_routes(app)
     app.router.add_static("/static", HERE / "static", append_version=False)
     _load_adapters(app, settings)

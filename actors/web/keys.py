@@ -6,6 +6,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.directory import CommunityDirectory
+from actors.hooks import ObjectObserver
 from actors.inbox import InboxProcessor, InboxWriter
 from actors.remote import Remote
 from actors.settings import Settings
@@ -26,3 +27,5 @@ REMOTE = web.AppKey("remote", Remote)
 KEY_RESOLVER = web.AppKey("key_resolver", CachingKeyResolver)
 INBOX_PROCESSOR = web.AppKey("inbox_processor", InboxProcessor)
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
+# Plugins' observers of members' posts (actors.hooks); adapters append in their setup()
+OBJECT_OBSERVERS = web.AppKey("object_observers", list[ObjectObserver])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from actors import urls as routes
-from actors.store import queries, social
+from actors.store import social
 from actors.store.models import ObjectRow
+from actors.web.item_pages import render_item
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import activity_response, wants_html
 from federation.collections import collection_page, collection_root, parse_page
@@ -51,14 +51,7 @@ async def object_view(request: web.Request) -> web.StreamResponse:
         return tombstone(row)
     if not wants_html(request):
         return activity_response(row.ap_json)
-    async with request.app[SESSIONS]() as session:
-        replies = await social.list_replies(session, row.ap_id, limit=500)
-        community = await queries.get_community_by_id(session, row.community_id)
-    return aiohttp_jinja2.render_template(
-        "object.html",
-        request,
-        {"item": row, "replies": replies, "community": community, "urls": request.app[URLS]},
-    )
+    return await render_item(request, row)
 
 
 async def replies_collection(request: web.Request) -> web.StreamResponse:

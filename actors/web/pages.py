@@ -1,4 +1,6 @@
-"""HTML pages for people: the index, the follow form, interaction hints."""
+"""HTML pages for people: the index, the follow form, interaction hints.
+
+The community page itself is built in community_page.py (``render_community``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp_jinja2
 from aiohttp import web
 
-from actors.community import Community, summary_html
-from actors.store import queries, social
+from actors.store import queries
+from actors.web.community_page import render_community
 from actors.web.keys import SESSIONS, URLS
 from federation.errors import FederationError, NotFound
 
@@ -18,28 +20,6 @@ log = logging.getLogger(__name__)
 # account ("you@server") -> the OStatus subscribe template of that account's server
 SubscribeLookup = Callable[[str], Awaitable[str]]
 SUBSCRIBE_LOOKUP: web.AppKey[SubscribeLookup] = web.AppKey("subscribe_lookup")
-
-
-async def render_community(
-    request: web.Request, community: Community, *, status: int = 200, **extra: object
-) -> web.Response:
-    urls = request.app[URLS]
-    async with request.app[SESSIONS]() as session:
-        stories = await social.list_objects(session, community.id, kinds=("story",), limit=20)
-        posts = await social.list_objects(session, community.id, kinds=("post",), limit=20)
-    context = {
-        "stories": stories,
-        "posts": posts,
-        "community": community,
-        "summary_html": summary_html(community.summary),
-        "handle": urls.handle(community.slug),
-        "actor_url": urls.community(community.slug),
-        "follow_url": urls.community_remote_follow(community.slug),
-        **extra,
-    }
-    response = aiohttp_jinja2.render_template("community.html", request, context, status=status)
-    response.headers["Vary"] = "Accept"  # the same URL serves the actor document
-    return response
 
 
 async def index(request: web.Request) -> web.Response:

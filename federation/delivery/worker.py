@@ -32,6 +32,9 @@ def utcnow() -> datetime:
 
 
 class DeliveryWorker:
+    """Delivers jobs from ``queue`` through ``sender``: ``run()`` until ``stop()``, or
+    ``run_once()`` / ``drain()`` step by step (tests, one-shot commands)."""
+
     def __init__(
         self,
         queue: JobQueue,
@@ -274,7 +277,7 @@ class DeliveryWorker:
 
     def _defer(self, job: DeliveryJob, at: datetime) -> JobResult:
         if self.policy.expired(job.created_at, at):
-            return JobResult(job, Fail("gave up: host unreachable"), error="circuit open")
+            return JobResult(job, Fail("gave up: not delivered within the retry period"))
         return JobResult(job, Defer(at))
 
 

@@ -24,7 +24,10 @@ AS2_AND_SECURITY_TERMS = {
     "followers", "following", "endpoints", "icon", "image", "published", "attachment",
     "attributedTo", "publicKey",
 }  # fmt: skip
-COLLECTION_KEYS = ("outbox", "followers", "following", "featured", "attributedTo", "moderators")
+COLLECTION_KEYS = (
+    "outbox", "followers", "following", "featured", "attributedTo", "moderators",
+    "stories", "practices", "events",
+)  # fmt: skip
 
 
 async def get_json(client: TestClient[Any, Any], path: str, accept: str = AS2) -> Any:

@@ -85,7 +85,8 @@ async def test_browser_gets_the_community_page(
     form = page.one("form", method="post")
     assert form["action"] == "https://cop.test/c/nightshift/follow"
     assert page.one("input", name="account")["type"] == "text"
-    assert page.one("link", rel="alternate")["href"] == "https://cop.test/c/nightshift"
+    actor_link = page.one("link", rel="alternate", type="application/activity+json")
+    assert actor_link["href"] == "https://cop.test/c/nightshift"
     assert "First Tuesday" in page.text
 
 

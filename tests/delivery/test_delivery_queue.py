@@ -185,3 +185,19 @@ async def test_stats_and_listing_for_operators(
     async with sessions() as session:
         rows = await session.scalars(select(DeliveryRow.state))
         assert sorted(rows) == ["failed", "queued"]
+
+
+async def test_a_claim_larger_than_the_caches(
+    sessions: async_sessionmaker[AsyncSession], community: Community
+) -> None:
+    other = await factories.create_community(sessions, "other")
+    ids = [await publish(sessions, c, ["https://a.test/inbox"]) for c in (community, other) * 3]
+    queue = SqlJobQueue(engine_of(sessions), URLS, cache_size=2)
+    await queue.prepare()
+    jobs_ = await queue.claim(10, 60)
+    assert sorted(j.activity_id for j in jobs_) == sorted(ids)
+    assert {j.signer.key_id for j in jobs_} == {
+        URLS.community_key(community.slug),
+        URLS.community_key("other"),
+    }
+    assert all(j.body.startswith(b'{"@context"') for j in jobs_)

@@ -2,7 +2,8 @@
 
 - ``verified_everything(copub, peer)``: every activity copub queued for the peer was
   delivered, and the peer's Fedify verified each one (it is in the peer's list of
-  verified activities); nothing the peer received was refused.
+  verified activities); nothing the peer received was refused. And the other way: every
+  activity copub accepted from the peer was applied (none failed).
 - ``find(type_, ...)``: a predicate over the peer's verified activities, for ``wait_for``.
 - ``record(copub, activity_id, kind)``: with ``COPUB_RECORD_FIXTURES=1``, save the body
   copub received from the peer, as it arrived, under tests/fixtures/activities/fedify/.
@@ -58,26 +59,34 @@ def find(
     return check
 
 
-async def _deliveries_to(copub: Copub, peer: FedifyPeer) -> list[tuple[str, str, str, Any]]:
-    """(activity id, type, state, last error) of copub's delivery jobs to the peer."""
-    query = (
-        select(ActivityRow.ap_id, ActivityRow.ap_type, DeliveryRow.state, DeliveryRow.last_error)
-        .join(ActivityRow, ActivityRow.id == DeliveryRow.activity_id)
-        .where(DeliveryRow.inbox.in_([peer.inbox, peer.shared_inbox]))
-    )
-    async with copub.sessions() as session:
-        return [tuple(row) for row in await session.execute(query)]  # type: ignore[misc]
+Row = tuple[Any, ...]
+
+
+async def _settled_rows(
+    copub: Copub, query: Any, state_at: int, timeout: float, what: str
+) -> list[Row]:
+    """The rows of ``query`` once none of them is still waiting to be worked on."""
+
+    async def settled() -> tuple[list[Row]] | None:
+        async with copub.sessions() as session:
+            rows = [tuple(row) for row in await session.execute(query)]
+        done = all(row[state_at] in ("done", "failed") for row in rows)
+        return (rows,) if done else None  # a 1-tuple: truthy even with no rows
+
+    result = await wait_until(settled, timeout, what)
+    assert result is not None
+    return result[0]
 
 
 async def verified_everything(copub: Copub, peer: FedifyPeer, timeout: float = 20) -> int:
     """Wait until copub delivered everything it queued for the peer; every one of those
     activities must be in the peer's verified list. Returns how many there were."""
-
-    async def settled() -> list[tuple[str, str, str, Any]] | None:
-        jobs = await _deliveries_to(copub, peer)
-        return jobs if all(state in ("done", "failed") for _, _, state, _ in jobs) else None
-
-    jobs = await wait_until(settled, timeout, "copub's deliveries to the peer to settle")
+    query = (
+        select(ActivityRow.ap_id, ActivityRow.ap_type, DeliveryRow.state, DeliveryRow.last_error)
+        .join(ActivityRow, ActivityRow.id == DeliveryRow.activity_id)
+        .where(DeliveryRow.inbox.in_([peer.inbox, peer.shared_inbox]))
+    )
+    jobs = await _settled_rows(copub, query, 2, timeout, "copub's deliveries to the peer")
     failed = [(ap_type, ap_id, error) for ap_id, ap_type, state, error in jobs if state != "done"]
     assert not failed, f"deliveries to the peer failed: {failed}\n{peer.log}"
     verified = {entry["id"] for entry in await peer.received()}
@@ -85,18 +94,28 @@ async def verified_everything(copub: Copub, peer: FedifyPeer, timeout: float = 2
     assert not missing, f"the peer did not verify: {missing}\n{peer.log}"
     rejected = await peer.rejected()
     assert not rejected, f"the peer refused requests: {rejected}\n{peer.log}"
+    await _applied_everything(copub, peer, timeout)
     return len(jobs)
+
+
+async def _applied_everything(copub: Copub, peer: FedifyPeer, timeout: float) -> None:
+    query = select(InboxItemRow.activity_type, InboxItemRow.state, InboxItemRow.error).where(
+        InboxItemRow.actor_id == peer.actor
+    )
+    items = await _settled_rows(copub, query, 1, timeout, "copub to apply what the peer sent")
+    failed = [(kind, error) for kind, state, error in items if state != "done"]
+    assert not failed, f"copub failed to apply activities from the peer: {failed}"
 
 
 async def received_raw(copub: Copub, activity_id: str) -> str:
     """The body of ``activity_id`` as copub's inbox stored it, once it arrived."""
 
-    async def load() -> str | None:
+    async def load() -> str:
         async with copub.sessions() as session:
             raw = await session.scalar(
                 select(InboxItemRow.ap_raw).where(InboxItemRow.activity_id == activity_id)
             )
-            return raw
+            return raw or ""
 
     return await wait_until(load, 20, f"copub to store {activity_id}")
 

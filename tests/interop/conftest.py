@@ -7,11 +7,17 @@
   outgoing client trusting the CA (``[federation] ca_file``); it notes the signature
   scheme and answer of every inbox POST (``copub.inbox_requests``).
   ``@pytest.mark.parametrize("peer", ["draft-cavage-http-signatures-12"], indirect=True)``
-  makes the peer sign with draft-cavage first instead of RFC 9421 (Fedify's default).
+  makes the peer sign with draft-cavage first instead of RFC 9421 (Fedify's default);
+  ``@pytest.mark.parametrize("copub", [{"server": {"secure_mode": True}}], indirect=True)``
+  gives copub config sections of the test's own.
 - ``community``: ``nightshift``, created through the CLI.
 
 Without Node.js, the peer's npm packages (``npm ci --prefix tests/interop``, which
 ``make test`` runs) or openssl, the tests skip with the reason; under ``CI=true`` they fail.
+
+A failing scenario shows the tail of the peer's log; ``COPUB_PEER_LOG=debug`` makes Fedify
+log every fetch, signature check and delivery there. ``COPUB_RECORD_FIXTURES=1`` re-records
+tests/fixtures/activities/fedify/ (see checks.py).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from actors.settings import settings_from_dict
 from actors.urls import Urls
 from actors.web.app import create_app
 from tests.flows.copub import Copub, config_dict, write_toml
-from tests.interop.fedify import FedifyPeer, PeerUnavailable, Tls, make_tls, node_binary
+from tests.interop.fedify import FedifyPeer, PeerUnavailable, Tls, make_tls
 from tests.pg import free_port
 
 
@@ -45,7 +51,6 @@ def unavailable(reason: str) -> None:
 @pytest.fixture(scope="session")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     try:
-        node_binary()
         return make_tls(tmp_path_factory.mktemp("tls"))
     except PeerUnavailable as exc:
         unavailable(str(exc))
@@ -58,9 +63,7 @@ async def peer(
 ) -> AsyncIterator[FedifyPeer]:
     first_knock = getattr(request, "param", "rfc9421")
     try:
-        started = await FedifyPeer.start(
-            tls, tmp_path / "fedify-peer.log", first_knock=first_knock
-        )
+        started = await FedifyPeer.start(tls, tmp_path / "fedify-peer.log", first_knock=first_knock)
     except PeerUnavailable as exc:
         unavailable(str(exc))
         raise
@@ -122,8 +125,11 @@ async def start_copub_https(
 
 
 @pytest.fixture
-async def copub(database_url: str, tmp_path: Path, tls: Tls) -> AsyncIterator[HttpsCopub]:
-    server = await start_copub_https(database_url, tmp_path, tls)
+async def copub(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path, tls: Tls
+) -> AsyncIterator[HttpsCopub]:
+    sections = getattr(request, "param", {})
+    server = await start_copub_https(database_url, tmp_path, tls, **sections)
     try:
         yield server
     finally:

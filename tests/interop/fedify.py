@@ -51,7 +51,9 @@ def node_binary() -> str:
         return str(LOCAL_NODE)
     node = shutil.which("node")
     if node is None:
-        raise PeerUnavailable(f"Node.js is not installed (the Fedify peer needs node >= {MIN_NODE})")
+        raise PeerUnavailable(
+            f"Node.js is not installed (the Fedify peer needs node >= {MIN_NODE})"
+        )
     version = subprocess.run(
         [node, "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -140,7 +142,7 @@ class FedifyPeer:
             proc = subprocess.Popen(
                 [node_binary(), str(PEER_SCRIPT)],
                 cwd=HERE,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # the peer exits when it closes: when we are gone
                 stdout=subprocess.PIPE,
                 stderr=log,
                 env=env,
@@ -193,8 +195,10 @@ class FedifyPeer:
                 )
             return result
 
-    async def lookup(self, query: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.call("POST", "/lookup", {"query": query})
+    async def lookup(self, query: str, *, signed: bool = False, ok: bool = True) -> dict[str, Any]:
+        """What Fedify finds for a handle or URL; ``signed``: a GET signed by the actor."""
+        body = {"query": query, "signed": signed}
+        result: dict[str, Any] = await self.call("POST", "/lookup", body, ok=ok)
         return result
 
     async def follow(self, target: str) -> Activity:
@@ -211,17 +215,35 @@ class FedifyPeer:
     async def like(self, object_id: str) -> Activity:
         return (await self.call("POST", "/like", {"object": object_id}))["activity"]  # type: ignore[no-any-return]
 
-    async def tamper(self, target: str, content: str, spec: str) -> tuple[int, str]:
-        """A Create signed with ``spec``, its body altered after signing: (status, answer)."""
-        body = {"target": target, "content": content, "spec": spec}
-        result = await self.call("POST", "/tamper", body)
+    async def unlike(self, object_id: str) -> Activity:
+        return (await self.call("POST", "/unlike", {"object": object_id}))["activity"]  # type: ignore[no-any-return]
+
+    async def send_signed(
+        self, target: str, content: str, spec: str, *, alter: bool
+    ) -> tuple[int, str]:
+        """A Create to ``target``'s inbox signed by Fedify with ``spec``, its body changed
+        after signing when ``alter``: (status, answer)."""
+        body = {"target": target, "content": content, "spec": spec, "alter": alter}
+        result = await self.call("POST", "/send-signed", body)
         return result["status"], result["body"]
+
+    async def nodeinfo(self, url: str) -> dict[str, Any]:
+        """The NodeInfo of the server at ``url``, as Fedify's strict parser read it."""
+        return await self.call("POST", "/nodeinfo", {"url": url})  # type: ignore[no-any-return]
+
+    async def collection(self, url: str) -> dict[str, Any]:
+        """``{type, totalItems, items}``: the ids on every page, as Fedify paged through."""
+        return await self.call("POST", "/collection", {"url": url})  # type: ignore[no-any-return]
 
     async def received(self) -> list[Activity]:
         return await self.call("GET", "/received")  # type: ignore[no-any-return]
 
     async def rejected(self) -> list[dict[str, Any]]:
         return await self.call("GET", "/rejected")  # type: ignore[no-any-return]
+
+    async def fetches(self) -> list[dict[str, Any]]:
+        """Who fetched the actor: the verified signature's ``keyId`` and ``owner``."""
+        return await self.call("GET", "/fetches")  # type: ignore[no-any-return]
 
     async def wait_for(
         self, check: Callable[[list[Activity]], T], timeout: float = 20, what: str = ""
@@ -254,8 +276,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
         except ProcessLookupError:
             pass
-    if proc.stdout is not None:
-        proc.stdout.close()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            pipe.close()
 
 
 def _tail(path: Path, size: int = 6000) -> str:

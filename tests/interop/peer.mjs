@@ -8,21 +8,30 @@
 //                   "draft-cavage-http-signatures-12", the first signature tried on a server)
 //
 // Prints one JSON line on stdout when ready: {"origin", "actor", "handle", "control"}.
+// Exits on SIGTERM, or when its stdin closes (the test process that started it is gone).
 // Trust for the other side's certificate comes from NODE_EXTRA_CA_CERTS.
 //
 // Control API (JSON in, JSON out; errors are {"error"} with a 4xx/5xx status):
 //   GET  /health                    -> {origin, actor, handle}
-//   POST /lookup   {query}          -> {id, type, document}  (handle, acct: or URL)
+//   POST /lookup   {query, signed?} -> {id, type, document}  (handle, acct: or URL; signed:
+//                                      fetch with the actor's signature, for secure mode)
 //   POST /follow   {target}         -> {activity}            sends Follow
 //   POST /unfollow {target}         -> {activity}            sends Undo(Follow)
 //   POST /post     {target, content, inReplyTo?} -> {activity, note}
 //                                      a public Create(Note) mentioning target
 //   POST /like     {object}         -> {activity}            Like, sent to its author
-//   POST /tamper   {target, content, spec} -> {status, body}  a Create signed with spec
-//                                      ("rfc9421" or "draft-cavage-http-signatures-12")
-//                                      whose body is altered after signing
+//   POST /unlike   {object}         -> {activity}            Undo(Like), likewise
+//   POST /send-signed {target, content, spec, alter} -> {status, body}  a Create signed
+//                                      by Fedify's signRequest() with spec ("rfc9421" or
+//                                      "draft-cavage-http-signatures-12"); alter: the body
+//                                      is changed after signing, as by a man in the middle
+//   POST /nodeinfo {url}            -> the server's NodeInfo, parsed strictly by Fedify
+//   POST /collection {url}          -> {type, totalItems, items: [ids]}, all pages read
 //   GET  /received                  -> [activities that passed Fedify's verification]
 //   GET  /rejected                  -> [inbox requests Fedify refused: {status, body}]
+//   GET  /fetches                   -> [fetches of the actor: {keyId, owner} of the
+//                                      verified signature; the actor needs one (like
+//                                      Mastodon's secure mode)]
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
@@ -33,15 +42,19 @@ import process from "node:process";
 import {
   Accept,
   Activity,
+  Collection,
+  CollectionPage,
   Create,
   createFederation,
   Endpoints,
   Follow,
-  generateCryptoKeyPair,
+  importJwk,
   Like,
   MemoryKvStore,
   Mention,
+  nodeInfoToJson,
   Note,
+  parseNodeInfo,
   Person,
   PUBLIC_COLLECTION,
   signRequest,
@@ -66,15 +79,21 @@ await configure({
 
 const received = []; // verified activities, in arrival order
 const rejected = []; // inbox POSTs Fedify did not accept
+const fetches = []; // signed GETs of the actor document
 const served = new Map(); // id -> what the actor published or sent
 const follows = new Map(); // followed actor id -> our Follow
-// RSA for HTTP and LD signatures (2048 bits like Mastodon: Fedify's default 4096 costs
-// seconds per start), Ed25519 for Object Integrity Proofs.
-const rsa = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]) };
-const keys = [
-  await crypto.subtle.generateKey({ ...rsa, modulusLength: 2048 }, true, ["sign", "verify"]),
-  await generateCryptoKeyPair("Ed25519"),
-];
+const likes = new Map(); // liked object id -> our Like
+// The actor's keys are fixed (peer-keys.json, test-only) so that recorded fixtures can be
+// verified later: RSA for HTTP and LD signatures, Ed25519 for Object Integrity Proofs.
+const keyFile = JSON.parse(readFileSync(new URL("./peer-keys.json", import.meta.url), "utf-8"));
+async function keyPair(jwk) {
+  const { d, p, q, dp, dq, qi, key_ops, ...publicJwk } = jwk;
+  return {
+    privateKey: await importJwk(jwk, "private"),
+    publicKey: await importJwk(publicJwk, "public"),
+  };
+}
+const keys = [await keyPair(keyFile.rsa), await keyPair(keyFile.ed25519)];
 
 // -- the federation side -------------------------------------------------------------
 
@@ -107,6 +126,10 @@ federation
       publicKey: pairs[0].cryptographicKey,
       assertionMethods: pairs.map((pair) => pair.multikey),
     });
+  })
+  .authorize((_ctx, _identifier, signedKey, signedKeyOwner) => {
+    fetches.push({ keyId: signedKey?.id?.href ?? null, owner: signedKeyOwner?.id?.href ?? null });
+    return signedKey != null && signedKeyOwner != null;
   })
   .mapHandle((_ctx, username) => (username === USERNAME ? USERNAME : null))
   .setKeyPairsDispatcher((_ctx, identifier) => (identifier === USERNAME ? keys : []));
@@ -182,6 +205,7 @@ server.on("request", async (req, res) => {
 
 // -- the control side ----------------------------------------------------------------
 
+const NODEINFO_2X = /^http:\/\/nodeinfo\.diaspora\.software\/ns\/schema\/2\.[01]$/;
 const ctx = () => federation.createContext(new URL(origin), undefined);
 const me = () => ctx().getActorUri(USERNAME);
 const newId = (kind) => new URL(`/users/${USERNAME}/${kind}/${randomUUID()}`, origin);
@@ -193,8 +217,10 @@ class ControlError extends Error {
   }
 }
 
-async function lookup(query) {
-  const found = await ctx().lookupObject(query);
+async function lookup(query, signed = false) {
+  const context = ctx();
+  const documentLoader = signed ? await context.getDocumentLoader({ identifier: USERNAME }) : undefined;
+  const found = await context.lookupObject(query, { documentLoader });
   if (found == null) throw new ControlError(404, `lookup of ${query} found nothing`);
   return found;
 }
@@ -205,11 +231,10 @@ async function lookupActor(query) {
   return actor;
 }
 
-async function send(recipient, activity) {
+// To one actor: its own inbox, as Fedify does by default (posts go to the shared inbox).
+async function send(recipient, activity, preferSharedInbox = false) {
   served.set(activity.id.href, activity);
-  await ctx().sendActivity({ identifier: USERNAME }, recipient, activity, {
-    preferSharedInbox: true,
-  });
+  await ctx().sendActivity({ identifier: USERNAME }, recipient, activity, { preferSharedInbox });
   return { activity: await activity.toJsonLd({ format: "compact" }) };
 }
 
@@ -236,6 +261,7 @@ async function buildNote(target, content, inReplyTo) {
     published: note.published,
   });
   served.set(id.href, note);
+  served.set(create.id.href, create);
   return { note, create };
 }
 
@@ -243,13 +269,44 @@ const routes = {
   "GET /health": () => ({ origin, actor: me().href, handle: `${USERNAME}@${new URL(origin).host}` }),
   "GET /received": () => received,
   "GET /rejected": () => rejected,
-  "POST /lookup": async ({ query }) => {
-    const found = await lookup(query);
+  "GET /fetches": () => fetches,
+  "POST /lookup": async ({ query, signed }) => {
+    const found = await lookup(query, signed === true);
     return {
       id: found.id?.href,
       type: found.constructor.name,
       document: await found.toJsonLd({ format: "compact" }), // what Fedify understood
     };
+  },
+  "POST /nodeinfo": async ({ url }) => {
+    // Fedify's getNodeInfo() refuses loopback addresses outright (no allowPrivateAddress),
+    // so the peer follows the discovery document itself, then parses with Fedify, strictly.
+    const fetchJson = async (target) => {
+      const response = await fetch(target, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new ControlError(422, `${target} answered ${response.status}`);
+      return await response.json();
+    };
+    const discovery = await fetchJson(new URL("/.well-known/nodeinfo", url));
+    const link = discovery.links?.find((l) => NODEINFO_2X.test(l?.rel ?? "") && l.href != null);
+    if (link == null) throw new ControlError(422, `no NodeInfo 2.x link at ${url}`);
+    const info = parseNodeInfo(await fetchJson(link.href), { tryBestEffort: false });
+    if (info == null) throw new ControlError(422, `Fedify refused the NodeInfo at ${link.href}`);
+    return nodeInfoToJson(info);
+  },
+  "POST /collection": async ({ url }) => {
+    const root = await lookup(url);
+    if (!(root instanceof Collection)) {
+      throw new ControlError(422, `${url} is a ${root.constructor.name}, not a collection`);
+    }
+    const items = [];
+    const seen = new Set();
+    let page = root.firstId == null ? root : await root.getFirst();
+    while (page != null && !seen.has(page.id?.href)) {
+      seen.add(page.id?.href);
+      items.push(...page.itemIds.map((id) => id.href));
+      page = page instanceof CollectionPage && page.nextId != null ? await page.getNext() : null;
+    }
+    return { type: root.constructor.name, totalItems: root.totalItems, items };
   },
   "POST /follow": async ({ target }) => {
     const actor = await lookupActor(target);
@@ -267,16 +324,26 @@ const routes = {
   "POST /post": async ({ target, content, inReplyTo }) => {
     const actor = await lookupActor(target);
     const { note, create } = await buildNote(actor, content, inReplyTo);
-    const sent = await send(actor, create);
+    const sent = await send(actor, create, true);
     return { ...sent, note: await note.toJsonLd({ format: "compact" }) };
   },
   "POST /like": async ({ object }) => {
     const found = await lookup(object);
     const author = await lookupActor(found.attributionId?.href ?? object);
-    return await send(author, new Like({ id: newId("likes"), actor: me(), object: found.id }));
+    const like = new Like({ id: newId("likes"), actor: me(), object: found.id });
+    likes.set(found.id.href, like);
+    return await send(author, like);
   },
-  "POST /tamper": async ({ target, content, spec }) => {
-    // Signed exactly as Fedify signs, then the body changes on the way (Digest now lies).
+  "POST /unlike": async ({ object }) => {
+    const like = likes.get(object);
+    if (like == null) throw new ControlError(409, `no Like of ${object}`);
+    likes.delete(object);
+    const found = await lookup(object);
+    const author = await lookupActor(found.attributionId?.href ?? object);
+    return await send(author, new Undo({ id: newId("undos"), actor: me(), object: like }));
+  },
+  "POST /send-signed": async ({ target, content, spec, alter }) => {
+    // Signed as Fedify signs; with alter, the body changes on the way (the digest now lies).
     const actor = await lookupActor(target);
     const { create } = await buildNote(actor, content);
     const body = JSON.stringify(await create.toJsonLd({ format: "compact" }));
@@ -291,8 +358,8 @@ const routes = {
       new URL(`${me().href}#main-key`),
       { spec },
     );
-    const altered = body.replace(content, `${content} (altered in transit)`);
-    const response = await fetch(inbox, { method: "POST", headers: signed.headers, body: altered });
+    const sent = alter ? body.replace(content, `${content} (altered in transit)`) : body;
+    const response = await fetch(inbox, { method: "POST", headers: signed.headers, body: sent });
     return { status: response.status, body: await response.text() };
   },
 };
@@ -322,6 +389,9 @@ const stop = () => {
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+// The tests hold our stdin open: if they die without stopping us, end with them.
+process.stdin.on("end", stop);
+process.stdin.resume();
 
 const handle = `${USERNAME}@${new URL(origin).host}`;
 const ready = {

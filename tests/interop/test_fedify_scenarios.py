@@ -9,7 +9,7 @@ knocking": draft-cavage only if a server refuses); copub must take it at the fir
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from actors.store.models import InboxItemRow
 from actors.web.keys import CLIENT, REMOTE
@@ -45,15 +45,24 @@ async def test_handles_resolve_both_ways_and_the_follow_is_accepted(
     found = await peer.lookup(copub.urls.handle("nightshift"))
     # Then it finds the Group
     assert (found["id"], found["type"]) == (community, "Group")
+    # And Fedify's strict parser takes copub's NodeInfo
+    nodeinfo = await peer.nodeinfo(copub.base_url)
+    assert nodeinfo["software"]["name"] == "copub"
+    assert nodeinfo["protocols"] == ["activitypub"]
     # And copub finds the peer's actor from its handle too
     assert await resolve_handle(copub.app[CLIENT], peer.handle) == peer.actor
     remote = await copub.app[REMOTE].lookup_actor(peer.actor)
     assert remote.shared_inbox == peer.shared_inbox
+    # With a signed GET that Fedify verified (the peer's actor requires one)
+    owners = {f["owner"] for f in await peer.fetches()}
+    assert owners and owners <= {community, copub.urls.application()}
     # When the peer follows the community
     sent = await follow(peer, copub)
     await record(copub, str(sent["id"]), "follow", "follow")
-    # Then copub has it as an accepted follower
+    # Then copub has it as an accepted follower, listed in the followers collection
     assert await copub.follower_state("nightshift", peer.actor) == "accepted"
+    followers = await peer.collection(copub.urls.community_followers("nightshift"))
+    assert (followers["totalItems"], followers["items"]) == (1, [peer.actor])
     assert await verified_everything(copub, peer) == 1
     # And it took the RFC 9421 signature at the first knock
     assert signed_with(copub) == {("rfc9421", 202)}
@@ -73,9 +82,7 @@ async def test_a_peer_signing_draft_cavage_follows_and_posts(
     await verified_everything(copub, peer)
 
 
-async def test_a_new_story_reaches_the_peer(
-    copub: Copub, peer: FedifyPeer, community: str
-) -> None:
+async def test_a_new_story_reaches_the_peer(copub: Copub, peer: FedifyPeer, community: str) -> None:
     # Given the peer follows the community
     await follow(peer, copub)
     # When a coordinator publishes a story
@@ -85,9 +92,48 @@ async def test_a_new_story_reaches_the_peer(
     assert create["actor"] == community
     note = create["document"]["object"]
     assert note["type"] == "Note" and note["attributedTo"] == community
-    # And it can fetch the story from copub by its URL
+    # And it can fetch the story from copub by its URL, and find it in the outbox
     fetched = await peer.lookup(story)
     assert (fetched["id"], fetched["type"]) == (story, "Note")
+    outbox = await peer.collection(copub.urls.community_outbox("nightshift"))
+    assert create["id"] in outbox["items"]
+    await verified_everything(copub, peer)
+
+
+@pytest.mark.parametrize("copub", [{"server": {"secure_mode": True}}], indirect=True)
+async def test_in_secure_mode_the_peer_reads_stories_with_signed_fetches(
+    copub: HttpsCopub, peer: FedifyPeer, community: str
+) -> None:
+    # Given copub in secure mode, and a story
+    await follow(peer, copub)
+    story = await copub.publish("nightshift", "Night meds", "What do you check twice?")
+    await peer.wait_for(find("Create", object_id_=story), what="the story's Create")
+    # When the peer fetches it without a signature, it gets nothing
+    refused = await peer.lookup(story, ok=False)
+    assert "found nothing" in refused["error"]
+    # But with a GET its actor signed (RFC 9421 first), it gets the story
+    fetched = await peer.lookup(story, signed=True)
+    assert (fetched["id"], fetched["type"]) == (story, "Note")
+    await verified_everything(copub, peer)
+
+
+async def test_an_edited_then_deleted_story_is_updated_then_gone(
+    copub: Copub, peer: FedifyPeer, community: str
+) -> None:
+    # Given a story the peer received
+    await follow(peer, copub)
+    story = await copub.publish("nightshift", "Night meds", "What do you check twice?")
+    await peer.wait_for(find("Create", object_id_=story), what="the story's Create")
+    # When the coordinator edits it, then deletes it
+    await copub.cli("edit", "nightshift", story, "--content", "What do you check three times?")
+    [update] = await peer.wait_for(find("Update", object_id_=story), what="the Update")
+    assert "three times" in update["document"]["object"]["content"]
+    await copub.cli("delete", "nightshift", story)
+    # Then the peer verifies the Delete, and the story is gone (a Tombstone, 410)
+    [delete] = await peer.wait_for(find("Delete", object_id_=story), what="the Delete")
+    assert delete["objectType"] == "Tombstone"
+    gone = await peer.call("POST", "/lookup", {"query": story}, ok=False)
+    assert "found nothing" in gone["error"]
     await verified_everything(copub, peer)
 
 
@@ -124,6 +170,10 @@ async def test_a_reply_to_a_story_is_relayed(
         find("Announce", object_id_=create["id"]), what="the relayed reply"
     )
     assert boost["document"]["object"]["object"]["inReplyTo"] == story
+    # And lists it in the story's replies
+    note = await peer.lookup(story)
+    replies = await peer.collection(note["document"]["replies"])
+    assert replies["items"] == [create["object"]["id"]]
     await verified_everything(copub, peer)
 
 
@@ -138,6 +188,12 @@ async def test_a_like_is_relayed(copub: Copub, peer: FedifyPeer, community: str)
     # Then copub relays the Like to the followers
     [boost] = await peer.wait_for(find("Announce", object_id_=like["id"]), what="the Like")
     assert boost["document"]["object"]["object"] == story
+    assert boost["objectType"] == "Like"
+    # And when the peer takes it back, the Undo is relayed too
+    undo = await peer.unlike(story)
+    await record(copub, undo["id"], "undo", "undo-like")
+    [unboost] = await peer.wait_for(find("Announce", object_id_=undo["id"]), what="the Undo")
+    assert unboost["objectType"] == "Undo"
     await verified_everything(copub, peer)
 
 
@@ -148,9 +204,7 @@ async def test_after_unfollowing_the_peer_stops_receiving(
     await follow(peer, copub)
     undo = await peer.unfollow(copub.urls.handle("nightshift"))
     await record(copub, undo["id"], "undo", "undo-follow")
-    await wait_until(
-        lambda: _not(copub.has_follower(peer.actor)), 20, "copub to drop the follower"
-    )
+    await wait_until(lambda: _not(copub.has_follower(peer.actor)), 20, "copub to drop the follower")
     # When a story is published
     story = await copub.publish("nightshift", "Night meds", "What do you check twice?")
     # Then nothing is queued for the peer
@@ -172,17 +226,18 @@ async def _not(value: object) -> bool:
 async def test_a_body_altered_in_transit_is_refused(
     copub: Copub, peer: FedifyPeer, community: str, spec: str
 ) -> None:
-    # Given the peer follows the community
+    # Given the peer follows the community, and a post it signed arrives as signed
     await follow(peer, copub)
-    # When a post signed by the peer's Fedify arrives with a body changed after signing
-    status, body = await peer.tamper(copub.urls.handle("nightshift"), "Original words", spec)
-    # Then copub refuses it and stores nothing
+    handle = copub.urls.handle("nightshift")
+    status, body = await peer.send_signed(handle, "Intact words", spec, alter=False)
+    assert status == 202, body
+    # When a post signed the same way arrives with its body changed after signing
+    status, body = await peer.send_signed(handle, "Original words", spec, alter=True)
+    # Then copub refuses it, because the digest no longer matches, and stores nothing
     assert status == 401, body
+    assert "digest" in body.lower(), body
     async with copub.sessions() as session:
-        stored = await session.scalar(
-            select(func.count())
-            .select_from(InboxItemRow)
-            .where(InboxItemRow.activity_type == "Create")
-        )
-    assert stored == 0
+        contents = list(await session.scalars(select(InboxItemRow.ap_raw)))
+    assert any("Intact words" in raw for raw in contents)
+    assert not any("Original words" in raw for raw in contents)
     await verified_everything(copub, peer)

@@ -1,0 +1,124 @@
+"""``copub edit|delete|participants``: change, withdraw and look after what was published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import publishing
+from actors.cli_content import (
+    PLACE_OPTIONS,
+    community_of,
+    content_options,
+    editor,
+    event_change,
+    event_options,
+    run,
+    text_of,
+)
+from actors.cli_support import urls_of
+from actors.practices import STATUSES
+from actors.publishing.common import local_object
+from actors.store import practice as store
+
+PRACTICE_ONLY = ("summary", "tags", "no_tags", "status", "note")
+EVENT_ONLY = ("start", "end", "timezone", *PLACE_OPTIONS, "online_url", "capacity",
+              "join_mode", "rrule")  # fmt: skip
+
+
+def _refuse_foreign(kind: str, values: dict[str, Any]) -> None:
+    """An option that does not apply to the item's kind is a mistake, not a no-op."""
+    foreign = {
+        "story": (*PRACTICE_ONLY, *EVENT_ONLY),
+        "practice": EVENT_ONLY,
+        "event": PRACTICE_ONLY,
+    }[kind]
+    for name in foreign:
+        if values.get(name) not in (None, False, ()):
+            option = "--" + name.replace("_", "-")
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise click.ClickException(f"{option} does not apply to {article} {kind}")
+
+
+@click.command("edit")
+@click.argument("slug")
+@click.argument("item")
+@content_options(required=False)
+@click.option("--summary", default=None, help="Practice: a new summary.")
+@click.option("--tag", "tags", multiple=True, help="Practice: the tags (replace the old ones).")
+@click.option("--no-tags", is_flag=True, help="Practice: remove every tag.")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Practice.")
+@click.option("--note", default=None, help="Practice: what changed, for its history.")
+@event_options
+@click.pass_context
+def edit(ctx: click.Context, /, slug: str, item: str, **values: Any) -> None:
+    """Edit a published item (its URL or id): sent as Update. A practice's history keeps
+    every version with --note; "" clears an event's --end, --online-url or --rrule."""
+    values["markdown"] = text_of(values.pop("content"), values.pop("content_file"))
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> str:
+        community = await community_of(session, slug)
+        row = await local_object(session, urls, community, item)
+        _refuse_foreign(row.kind, values)
+        if row.kind == "story":
+            await publishing.edit_story(
+                session, urls, community, item, title=values["title"], markdown=values["markdown"]
+            )
+        elif row.kind == "practice":
+            tags = () if values["no_tags"] else (values["tags"] or None)
+            await publishing.edit_practice(
+                session, urls, community, item, editor=editor(), note=values["note"],
+                title=values["title"], summary=values["summary"], markdown=values["markdown"],
+                tags=tags, status=values["status"],
+            )  # fmt: skip
+        else:
+            await publishing.edit_event(session, urls, community, item, event_change(values))
+        return row.ap_id
+
+    try:
+        click.echo(f"updated {run(ctx, work)}")
+    except publishing.Unchanged:
+        click.echo("nothing changed; nothing sent")
+
+
+@click.command("delete")
+@click.argument("slug")
+@click.argument("item")
+@click.pass_context
+def delete(ctx: click.Context, slug: str, item: str) -> None:
+    """Delete a published story, practice or event: sent as Delete; its URL answers 410."""
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> str:
+        community = await community_of(session, slug)
+        return (await publishing.delete_item(session, urls, community, item)).ap_id
+
+    click.echo(f"deleted {run(ctx, work)}")
+
+
+@click.command("participants")
+@click.argument("slug")
+@click.argument("item")
+@click.pass_context
+def participants(ctx: click.Context, slug: str, item: str) -> None:
+    """Who takes part in an event (accepted Joins), in the order they joined."""
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> tuple[list[str], int | None]:
+        community = await community_of(session, slug)
+        row = await local_object(session, urls, community, item, "event")
+        detail = await store.get_event_detail(session, row.id)
+        joined = await store.list_participants(session, row.id, limit=100_000)
+        return [p.actor_id for p in joined], detail.capacity if detail else None
+
+    actors, capacity = run(ctx, work)
+    for actor in actors:
+        click.echo(actor)
+    limit = f" of {capacity}" if capacity else ""
+    click.echo(f"{len(actors)}{limit} participants")
+
+
+COMMANDS: tuple[click.Command, ...] = (edit, delete, participants)

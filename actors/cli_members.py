@@ -1,0 +1,97 @@
+"""``copub moderators add|remove|list``: the coordinators of a community.
+
+Coordinators are the moderators of the Group: listed in its ``moderators`` collection
+(Lemmy reads it), allowed to post to a moderated community and to delete members' posts,
+and shown first in the core of the community page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.cli_support import in_transaction
+from actors.community import Community
+from actors.store import participation, queries
+
+
+async def _community(session: AsyncSession, slug: str) -> Community:
+    community = await queries.get_community(session, slug)
+    if community is None:
+        raise click.ClickException(f"no community named {slug!r}")
+    return community
+
+
+def _actor_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+        raise click.BadParameter(
+            "give the actor's URL, e.g. https://social.example/users/alice "
+            "(on Mastodon: the profile's 'Copy link to profile')",
+            param_hint="ACTOR_URL",
+        )
+    return value.strip()
+
+
+@click.group("moderators")
+def moderators() -> None:
+    """Coordinators (moderators) of a community: add, remove, list."""
+
+
+@moderators.command("add")
+@click.argument("slug")
+@click.argument("actor_url")
+@click.pass_context
+def moderators_add(ctx: click.Context, slug: str, actor_url: str) -> None:
+    """Make ACTOR_URL a coordinator of the community."""
+    actor = _actor_url(actor_url)
+
+    async def work(session: AsyncSession) -> bool:
+        community = await _community(session, slug)
+        if await queries.is_moderator(session, community.id, actor):
+            return False
+        await queries.add_moderator(session, community.id, actor)
+        return True
+
+    if in_transaction(ctx, work):
+        click.echo(f"{actor} is now a coordinator of {slug}")
+    else:
+        click.echo(f"{actor} already coordinates {slug}; nothing changed")
+
+
+@moderators.command("remove")
+@click.argument("slug")
+@click.argument("actor_url")
+@click.pass_context
+def moderators_remove(ctx: click.Context, slug: str, actor_url: str) -> None:
+    """Remove ACTOR_URL from the coordinators of the community."""
+    actor = _actor_url(actor_url)
+
+    async def work(session: AsyncSession) -> bool:
+        community = await _community(session, slug)
+        return await participation.remove_moderator(session, community.id, actor)
+
+    if not in_transaction(ctx, work):
+        raise click.ClickException(f"{actor} is not a coordinator of {slug}")
+    click.echo(f"{actor} no longer coordinates {slug}")
+
+
+@moderators.command("list")
+@click.argument("slug")
+@click.pass_context
+def moderators_list(ctx: click.Context, slug: str) -> None:
+    """The coordinators of the community, one actor URL a line."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        community = await _community(session, slug)
+        return await queries.list_moderators(session, community.id)
+
+    found = in_transaction(ctx, work)
+    for actor in found:
+        click.echo(actor)
+    if not found:
+        click.echo(f"{slug} has no coordinators yet; add one with: copub moderators add {slug} URL")
+
+
+COMMANDS = (moderators,)

@@ -1,0 +1,50 @@
+"""Hooks for plugins (adapters): who wants to know when a member's post is stored.
+
+actors never imports an adapter; an adapter's ``setup(app, settings)`` appends an
+:class:`ObjectObserver` to ``app[OBJECT_OBSERVERS]`` and the inbound handlers call it.
+
+Observers run *inside* the write transaction that stores, edits or deletes the object,
+after the row is flushed: an observer writes its own durable rows there (a queue of work
+for later), so the object and the work it causes commit together or not at all. Network
+I/O belongs after the commit (a worker that reads the queue), never in an observer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.store.models import ObjectRow
+
+
+class ObjectObserver(Protocol):
+    """Told about remote posts and replies a community stored, edited or deleted."""
+
+    async def on_object_stored(self, session: AsyncSession, row: ObjectRow) -> None: ...
+
+    async def on_object_updated(self, session: AsyncSession, row: ObjectRow) -> None: ...
+
+    async def on_object_deleted(self, session: AsyncSession, row: ObjectRow) -> None: ...
+
+
+async def object_stored(
+    observers: Sequence[ObjectObserver], session: AsyncSession, row: ObjectRow
+) -> None:
+    for observer in observers:
+        await observer.on_object_stored(session, row)
+
+
+async def object_updated(
+    observers: Sequence[ObjectObserver], session: AsyncSession, row: ObjectRow
+) -> None:
+    for observer in observers:
+        await observer.on_object_updated(session, row)
+
+
+async def object_deleted(
+    observers: Sequence[ObjectObserver], session: AsyncSession, row: ObjectRow
+) -> None:
+    for observer in observers:
+        await observer.on_object_deleted(session, row)

@@ -1,0 +1,75 @@
+"""Join, Leave and Undo(Join) of a community's events (as Mobilizon sends them)."""
+
+from __future__ import annotations
+
+import logging
+
+from actors import attendance
+from actors.inbound.context import InboundContext
+from actors.store import practice as store
+from actors.store import queries, social
+from actors.store.models import ObjectRow
+from federation.vocab import JSON, get_id
+
+log = logging.getLogger(__name__)
+
+
+def _is_open_event(row: ObjectRow | None) -> bool:
+    return row is not None and row.kind == "event" and row.local and row.deleted_at is None
+
+
+async def on_join(ctx: InboundContext, activity: JSON) -> None:
+    actor_id = get_id(activity.get("actor"))
+    event_id = get_id(activity.get("object"))
+    if not actor_id or not event_id or not ctx.urls.is_local(event_id):
+        log.info("Join of %s ignored: not one of our events", event_id)
+        return
+    async with ctx.sessions() as session:
+        row = await social.get_object(session, event_id)
+        community = (
+            await queries.get_community_by_id(session, row.community_id)
+            if row is not None and _is_open_event(row)
+            else None
+        )
+    if community is None:
+        log.info("Join of %s ignored: no such event", event_id)
+        return
+    actor = await ctx.lookup_actor(actor_id, community)  # may fetch: outside the transaction
+    async with ctx.write() as session:
+        row = await social.get_object(session, event_id)
+        if row is None or not _is_open_event(row):
+            return
+        await attendance.join(
+            session, ctx.urls, community, row, activity, actor_id=actor_id, inbox=actor.inbox
+        )
+
+
+async def on_leave(ctx: InboundContext, activity: JSON) -> None:
+    actor_id = get_id(activity.get("actor"))
+    event_id = get_id(activity.get("object"))
+    if not actor_id or not event_id:
+        return
+    async with ctx.write() as session:
+        row = await social.get_object(session, event_id)
+        if row is not None and _is_open_event(row):
+            await attendance.leave(session, actor_id, event=row)
+
+
+async def on_undo_join(ctx: InboundContext, activity: JSON) -> None:
+    """Undo of a Join, embedded (its object is the event) or by the Join's id alone."""
+    actor_id = get_id(activity.get("actor"))
+    inner = activity.get("object")
+    join_id = get_id(inner)
+    event_id = get_id(inner.get("object")) if isinstance(inner, dict) else None
+    if not actor_id or not join_id:
+        return
+    if event_id is None:
+        async with ctx.sessions() as session:
+            if not await store.joined_with(session, actor_id, join_id):
+                return  # an Undo of something else (a Follow, by its id)
+    async with ctx.write() as session:
+        row = await social.get_object(session, event_id) if event_id else None
+        if row is not None and _is_open_event(row):
+            await attendance.leave(session, actor_id, event=row)
+        else:
+            await attendance.leave(session, actor_id, join_activity_id=join_id)

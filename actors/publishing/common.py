@@ -1,0 +1,85 @@
+"""What every kind shares: finding a published item, sending it, deleting it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import outbound
+from actors.community import Community
+from actors.store import social
+from actors.store.models import ObjectRow
+from actors.urls import Urls
+from federation.vocab import JSON
+
+log = logging.getLogger(__name__)
+
+
+class NotPublished(LookupError):
+    """No such item of this community (or it was deleted, or is of another kind)."""
+
+
+class WrongKind(NotPublished):
+    """The item exists but is of another kind (editing a story as a practice)."""
+
+
+class Unchanged(Exception):
+    """An edit that changes nothing: no Update is sent, no revision is saved."""
+
+
+def oid_of(urls: Urls, community: Community, ref: str) -> str:
+    """Accept an object's full URL or just its last path segment; the full URL."""
+    return ref if ref.startswith(("http://", "https://")) else urls.object(community.slug, ref)
+
+
+def short_id(row: ObjectRow) -> str:
+    """The last path segment of a local item's id (``/c/slug/o/<this>``)."""
+    return row.ap_id.rsplit("/", 1)[-1]
+
+
+async def local_object(
+    session: AsyncSession, urls: Urls, community: Community, ref: str, kind: str | None = None
+) -> ObjectRow:
+    row = await social.get_object(session, oid_of(urls, community, ref))
+    if row is None or not row.local or row.community_id != community.id or row.deleted_at:
+        raise NotPublished(f"{community.slug} has no published item {ref!r}")
+    if kind is not None and row.kind != kind:
+        raise WrongKind(f"{ref!r} is a {row.kind}, not a {kind}")
+    return row
+
+
+async def send_create(
+    session: AsyncSession, urls: Urls, community: Community, row: ObjectRow
+) -> None:
+    """Store the new item (its id must be set) and send Create of it to every follower."""
+    session.add(row)
+    await session.flush()
+    create = outbound.build_create(urls, community, row.ap_json)
+    await outbound.send_to_followers(session, community, create, object_id=row.ap_id)
+    log.info("published %s %s", row.kind, row.ap_id, extra={"community": community.slug})
+
+
+async def send_update(
+    session: AsyncSession, urls: Urls, community: Community, row: ObjectRow, obj: JSON,
+    when: datetime,
+) -> None:  # fmt: skip
+    row.ap_json = obj
+    row.updated = when
+    update = outbound.build_update(urls, community, obj, when)
+    await outbound.send_to_followers(session, community, update, object_id=row.ap_id)
+    log.info("updated %s %s", row.kind, row.ap_id, extra={"community": community.slug})
+
+
+async def delete_item(
+    session: AsyncSession, urls: Urls, community: Community, ref: str
+) -> ObjectRow:
+    """Delete a story, practice or event: followers get Delete, its URL answers 410."""
+    row = await local_object(session, urls, community, ref)
+    row.deleted_at = datetime.now(UTC)
+    await social.withdraw_activities(session, row.ap_id)
+    delete = outbound.build_delete(urls, community, row.ap_id, row.ap_type)
+    await outbound.send_to_followers(session, community, delete, object_id=row.ap_id)
+    log.info("deleted %s %s", row.kind, row.ap_id, extra={"community": community.slug})
+    return row

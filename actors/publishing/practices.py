@@ -1,0 +1,133 @@
+"""Practices (the shared repertoire): ``Article``s that live; each edit is an ``Update`` and a
+saved revision (who, when, what changed, the full text) for the practice's history."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.community import Community
+from actors.content import new_token, tags_of
+from actors.practices import PracticeDraft, practice_html, practice_to_article, validate_practice
+from actors.publishing.common import Unchanged, local_object, send_create, send_update, short_id
+from actors.store import practice as store
+from actors.store.models import ObjectRow
+from actors.urls import Urls
+
+FIRST_NOTE = "First version"
+
+
+def _apply(row: ObjectRow, draft: PracticeDraft) -> None:
+    row.title = draft.title
+    row.summary = draft.summary
+    row.source_markdown = draft.markdown
+    row.status = draft.status
+    row.content_html = practice_html(draft)
+
+
+def current_practice(row: ObjectRow) -> PracticeDraft:
+    return PracticeDraft(
+        title=row.title or "",
+        summary=row.summary or "",
+        markdown=row.source_markdown or "",
+        tags=tags_of(row.ap_json),
+        status=row.status or "emerging",
+    )
+
+
+async def publish_practice(
+    session: AsyncSession,
+    urls: Urls,
+    community: Community,
+    draft: PracticeDraft,
+    *,
+    editor: str,
+    note: str | None = None,
+) -> ObjectRow:
+    """Publish a practice (Create(Article) to followers) and save it as revision 1.
+    ``editor`` names who wrote it (an actor URL or a plain name, shown in its history)."""
+    draft = validate_practice(draft)
+    oid = new_token()
+    now = datetime.now(UTC)
+    article = practice_to_article(
+        urls=urls, slug=community.slug, oid=oid, draft=draft, published=now
+    )
+    row = ObjectRow(
+        ap_id=article["id"],
+        community_id=community.id,
+        kind="practice",
+        ap_type="Article",
+        local=True,
+        attributed_to=urls.community(community.slug),
+        ap_json=article,
+        published=now,
+    )
+    _apply(row, draft)
+    await send_create(session, urls, community, row)
+    await store.add_revision(
+        session, row, editor=editor, change_note=(note or "").strip() or FIRST_NOTE, when=now
+    )
+    return row
+
+
+def _what_changed(old: PracticeDraft, new: PracticeDraft) -> str:
+    names = [
+        label
+        for label, changed in (
+            ("title", old.title != new.title),
+            ("summary", old.summary != new.summary),
+            ("text", old.markdown != new.markdown),
+            ("tags", old.tags != new.tags),
+            (f"status: {old.status} -> {new.status}", old.status != new.status),
+        )
+        if changed
+    ]
+    return "Changed " + ", ".join(names)
+
+
+async def edit_practice(
+    session: AsyncSession,
+    urls: Urls,
+    community: Community,
+    ref: str,
+    *,
+    editor: str,
+    note: str | None = None,
+    title: str | None = None,
+    summary: str | None = None,
+    markdown: str | None = None,
+    tags: tuple[str, ...] | None = None,
+    status: str | None = None,
+) -> ObjectRow:
+    """Change what is given (None: keep); followers get Update(Article) and the history a
+    new revision with ``note`` (else a list of what changed). Unchanged if nothing did."""
+    row = await local_object(session, urls, community, ref, "practice")
+    old = current_practice(row)
+    new = validate_practice(
+        replace(
+            old,
+            title=old.title if title is None else title,
+            summary=old.summary if summary is None else summary,
+            markdown=old.markdown if markdown is None else markdown,
+            tags=old.tags if tags is None else tags,
+            status=old.status if status is None else status,
+        )
+    )
+    if new == old:
+        raise Unchanged(f"{row.ap_id}: nothing changed")
+    now = datetime.now(UTC)
+    article = practice_to_article(
+        urls=urls,
+        slug=community.slug,
+        oid=short_id(row),
+        draft=new,
+        published=row.published,
+        updated=now,
+    )
+    _apply(row, new)
+    await send_update(session, urls, community, row, article, now)
+    change_note = (note or "").strip() or _what_changed(old, new)
+    await store.add_revision(session, row, editor=editor, change_note=change_note, when=now)
+    return row

@@ -1,0 +1,143 @@
+"""Reads behind the pages and feeds: recent items, events with their details, revisions.
+
+Lists select only what a page shows (never ``ap_json`` or the Markdown source of a list),
+and every list has a limit: the community page costs the same with 10 or 10,000 items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from actors.store.models import ObjectRow
+from actors.store.models_practice import EventDetailRow, ParticipantRow, RevisionRow
+
+EventPair = tuple[ObjectRow, EventDetailRow]
+
+_LIST_OPTIONS = (defer(ObjectRow.ap_json), defer(ObjectRow.source_markdown))
+
+
+def _live(community_id: int, kinds: Sequence[str]) -> tuple[ColumnElement[bool], ...]:
+    return (
+        ObjectRow.community_id == community_id,
+        ObjectRow.kind.in_(kinds),
+        ObjectRow.deleted_at.is_(None),
+    )
+
+
+async def recent_items(
+    session: AsyncSession,
+    community_id: int,
+    kinds: Sequence[str],
+    *,
+    limit: int,
+    with_content: bool = True,
+) -> list[ObjectRow]:
+    """Newest first; ``ap_json`` and the Markdown source are not loaded."""
+    options = (*_LIST_OPTIONS, defer(ObjectRow.content_html)) if not with_content else _LIST_OPTIONS
+    rows = await session.scalars(
+        select(ObjectRow)
+        .where(*_live(community_id, kinds))
+        .options(*options)
+        .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def feed_items(
+    session: AsyncSession, community_id: int, kinds: Sequence[str], *, limit: int
+) -> list[ObjectRow]:
+    """The community's own items for its Atom and RSS feeds, newest first."""
+    rows = await session.scalars(
+        select(ObjectRow)
+        .where(*_live(community_id, kinds), ObjectRow.local.is_(True))
+        .options(*_LIST_OPTIONS)
+        .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def _events() -> Any:
+    """Events with their details (untyped: SQLAlchemy 2.0 and 2.1 spell the type apart)."""
+    return select(ObjectRow, EventDetailRow).join(
+        EventDetailRow, EventDetailRow.object_id == ObjectRow.id
+    )
+
+
+async def upcoming_event_candidates(
+    session: AsyncSession, community_id: int, now: datetime, *, limit: int
+) -> list[EventPair]:
+    """One-off events not over yet (the ``limit`` soonest) and recurring events (whose next
+    date the caller works out; at most ``10 * limit``)."""
+    one_off = await session.execute(
+        _events()
+        .where(*_live(community_id, ("event",)))
+        .options(*_LIST_OPTIONS)
+        .where(
+            EventDetailRow.rrule.is_(None),
+            func.coalesce(EventDetailRow.end_time, EventDetailRow.start_time) >= now,
+        )
+        .order_by(EventDetailRow.start_time, ObjectRow.id)
+        .limit(limit)
+    )
+    recurring = await session.execute(
+        _events()
+        .where(*_live(community_id, ("event",)))
+        .options(*_LIST_OPTIONS)
+        .where(EventDetailRow.rrule.is_not(None))
+        .order_by(EventDetailRow.start_time.desc(), ObjectRow.id)
+        .limit(10 * limit)
+    )
+    return [(o, d) for o, d in one_off] + [(o, d) for o, d in recurring]
+
+
+async def calendar_events(
+    session: AsyncSession, community_id: int, since: datetime, *, limit: int
+) -> list[EventPair]:
+    """Events for the calendar feed: recurring ones and those ending after ``since``."""
+    rows = await session.execute(
+        _events()
+        .where(*_live(community_id, ("event",)))
+        .where(
+            or_(
+                EventDetailRow.rrule.is_not(None),
+                func.coalesce(EventDetailRow.end_time, EventDetailRow.start_time) >= since,
+            )
+        )
+        .order_by(EventDetailRow.start_time.desc(), ObjectRow.id)
+        .limit(limit)
+    )
+    return [(o, d) for o, d in rows]
+
+
+async def event_details(session: AsyncSession, object_id: int) -> EventDetailRow | None:
+    return await session.get(EventDetailRow, object_id)
+
+
+async def participants(
+    session: AsyncSession, object_id: int, *, limit: int
+) -> tuple[list[str], int]:
+    """Who joined the event (first ``limit``, in order of joining) and how many did."""
+    where = (ParticipantRow.object_id == object_id, ParticipantRow.state == "joined")
+    total = await session.scalar(select(func.count()).select_from(ParticipantRow).where(*where))
+    actors = await session.scalars(
+        select(ParticipantRow.actor_id).where(*where).order_by(ParticipantRow.id).limit(limit)
+    )
+    return list(actors), int(total or 0)
+
+
+async def revisions(session: AsyncSession, object_id: int) -> list[RevisionRow]:
+    """Every saved version of an item, oldest first."""
+    rows = await session.scalars(
+        select(RevisionRow)
+        .where(RevisionRow.object_id == object_id)
+        .order_by(RevisionRow.number, RevisionRow.id)
+    )
+    return list(rows)

@@ -1,0 +1,102 @@
+"""The community page: its domain, events, stories, practices, people, and the follow form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.community import Community, summary_html
+from actors.members import Circles, Member, derive_circles, window_start
+from actors.settings import ParticipationSettings
+from actors.store import pages_queries, participation, queries, social
+from actors.web.keys import SESSIONS, SETTINGS, URLS
+from actors.web.present import Person, person, soonest, status_label
+
+SHOWN = 10  # items per section
+
+
+@dataclass(frozen=True)
+class CirclesView:
+    coordinators: tuple[Person, ...]
+    core: tuple[tuple[Person, Member], ...]
+    active: tuple[tuple[Person, Member], ...]
+    more_core: int  # listed beyond max_listed
+    more_active: int
+    peripheral: int
+    transactional: int
+    window_days: int
+
+
+async def _circles(
+    session: AsyncSession, community: Community, settings: ParticipationSettings, now: datetime
+) -> tuple[Circles, list[str]]:
+    coordinators = await queries.list_moderators(session, community.id)
+    people = await participation.participations(
+        session, community.id, window_start(now, settings), coordinators
+    )
+    followers = await social.count_followers(session, community.id, state="accepted")
+    return derive_circles(people, settings, followers_total=followers), coordinators
+
+
+async def community_context(request: web.Request, community: Community) -> dict[str, Any]:
+    urls = request.app[URLS]
+    settings = request.app[SETTINGS].participation
+    now = datetime.now(UTC)
+    slug = community.slug
+    async with request.app[SESSIONS]() as session:
+        stories = await pages_queries.recent_items(session, community.id, ("story",), limit=SHOWN)
+        practices = await pages_queries.recent_items(
+            session, community.id, ("practice",), limit=SHOWN, with_content=False
+        )
+        posts = await pages_queries.recent_items(session, community.id, ("post",), limit=SHOWN)
+        candidates = await pages_queries.upcoming_event_candidates(
+            session, community.id, now, limit=SHOWN
+        )
+        circles, coordinators = await _circles(session, community, settings, now)
+        core = circles.core[: settings.max_listed]
+        active = circles.active[: settings.max_listed]
+        named = {m.actor_id for m in (*core, *active)} | set(coordinators)
+        named |= {p.attributed_to for p in posts}
+        known = await participation.known_actors(session, sorted(named))
+    view = CirclesView(
+        coordinators=tuple(person(a, known) for a in coordinators),
+        core=tuple((person(m.actor_id, known), m) for m in core),
+        active=tuple((person(m.actor_id, known), m) for m in active),
+        more_core=len(circles.core) - len(core),
+        more_active=len(circles.active) - len(active),
+        peripheral=circles.peripheral,
+        transactional=circles.transactional,
+        window_days=settings.window_days,
+    )
+    return {
+        "community": community,
+        "summary_html": summary_html(community.summary),
+        "handle": urls.handle(slug),
+        "actor_url": urls.community(slug),
+        "follow_url": urls.community_remote_follow(slug),
+        "atom_url": urls.community_atom(slug),
+        "rss_url": urls.community_rss(slug),
+        "calendar_url": urls.community_calendar(slug),
+        "webcal_url": urls.community_webcal(slug),
+        "events": soonest(candidates, now, SHOWN),
+        "stories": stories,
+        "practices": practices,
+        "posts": [(post, person(post.attributed_to, known)) for post in posts],
+        "circles": view,
+        "status_label": status_label,
+    }
+
+
+async def render_community(
+    request: web.Request, community: Community, *, status: int = 200, **extra: object
+) -> web.Response:
+    context = await community_context(request, community)
+    context.update(extra)
+    response = aiohttp_jinja2.render_template("community.html", request, context, status=status)
+    response.headers["Vary"] = "Accept"  # the same URL serves the actor document
+    return response

@@ -1,0 +1,149 @@
+"""What templates show: people by name, events by their local time, practices' history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from actors.diffs import FieldChange, Hunk, field_changes, text_diff
+from actors.practices import STATUS_LABELS
+from actors.schedule import Occurrence, describe, occurrences, zone
+from actors.store.models import ObjectRow
+from actors.store.models_practice import EventDetailRow, RevisionRow
+from actors.store.participation import KnownActor
+
+
+@dataclass(frozen=True)
+class Person:
+    actor_id: str
+    name: str
+    handle: str | None
+    url: str  # the profile page (or the actor id)
+
+
+def person(actor_id: str, known: Mapping[str, KnownActor]) -> Person:
+    """Named as the actor's server names it; an actor never fetched, by its URL."""
+    info = known.get(actor_id)
+    fallback = actor_id.split("://", 1)[-1]
+    if info is None:
+        return Person(actor_id, fallback, None, actor_id)
+    url = info.url if info.url and info.url.startswith(("https://", "http://")) else actor_id
+    return Person(actor_id, info.name or info.handle or fallback, info.handle, url)
+
+
+def status_label(status: str | None, *, full: bool = False) -> str:
+    """``Established practice`` (or in full: ``Emerging practice: being tried out``)."""
+    if not status:
+        return ""
+    label = STATUS_LABELS.get(status, status.capitalize())
+    return label if full else label.split(":", 1)[0]
+
+
+def day(moment: datetime) -> str:
+    """``Tue 3 Mar 2026``"""
+    return f"{moment:%a} {moment.day} {moment:%b %Y}"
+
+
+DASH = "\u2013"  # an en dash, between times
+
+
+def when(start: datetime, end: datetime | None) -> str:
+    """``Tue 3 Mar 2026, 18:00-19:00 CET`` (an en dash; both ends in the event's zone)."""
+    text = f"{day(start)}, {start:%H:%M}"
+    if end is not None and end > start:
+        same_day = end.date() == start.date()
+        text += f"{DASH}{end:%H:%M}" if same_day else f" {DASH} {day(end)}, {end:%H:%M}"
+    return f"{text} {start.tzname() or ''}".rstrip()
+
+
+@dataclass(frozen=True)
+class EventView:
+    item: ObjectRow
+    details: EventDetailRow
+    next: Occurrence | None
+    upcoming: tuple[Occurrence, ...]
+    recurrence: str | None  # in words
+    timezone: str
+
+    @property
+    def when(self) -> str:
+        shown = self.next or Occurrence(
+            self.details.start_time.astimezone(zone(self.timezone)),
+            self.details.end_time.astimezone(zone(self.timezone))
+            if self.details.end_time
+            else None,
+        )
+        return when(shown.start, shown.end)
+
+    @property
+    def sort_key(self) -> datetime:
+        return self.next.start if self.next else self.details.start_time
+
+
+def event_view(
+    item: ObjectRow, details: EventDetailRow, now: datetime, *, count: int = 1
+) -> EventView:
+    found = occurrences(
+        details.start_time,
+        details.end_time,
+        details.timezone,
+        details.rrule,
+        after=now,
+        limit=count,
+    )
+    local_start = details.start_time.astimezone(zone(details.timezone))
+    return EventView(
+        item=item,
+        details=details,
+        next=found[0] if found else None,
+        upcoming=tuple(found),
+        recurrence=describe(details.rrule, local_start),
+        timezone=zone(details.timezone).key,
+    )
+
+
+def soonest(
+    pairs: Sequence[tuple[ObjectRow, EventDetailRow]], now: datetime, limit: int
+) -> list[EventView]:
+    """The ``limit`` events happening next (recurring ones by their next date)."""
+    views = [event_view(item, details, now) for item, details in pairs]
+    return sorted((v for v in views if v.next is not None), key=lambda v: v.sort_key)[:limit]
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    revision: RevisionRow
+    editor: Person | str
+    fields: tuple[FieldChange, ...]
+    hunks: tuple[Hunk, ...]
+    first: bool
+
+
+def _fields(rev: RevisionRow) -> dict[str, str | None]:
+    return {"Title": rev.title, "Status": rev.status, "Summary": rev.summary}
+
+
+def history(
+    revisions: Sequence[RevisionRow], known: Mapping[str, KnownActor], *, limit: int = 50
+) -> list[RevisionView]:
+    """The last ``limit`` revisions, each against the one before it, newest first."""
+    views = []
+    for index in range(max(0, len(revisions) - limit), len(revisions)):
+        rev = revisions[index]
+        previous = revisions[index - 1] if index else None
+        is_url = rev.editor.startswith(("https://", "http://"))
+        editor: Person | str = person(rev.editor, known) if is_url else rev.editor
+        if previous is None:
+            views.append(RevisionView(rev, editor, (), (), first=True))
+            continue
+        views.append(
+            RevisionView(
+                rev,
+                editor,
+                tuple(field_changes(_fields(previous), _fields(rev))),
+                tuple(text_diff(previous.source_markdown, rev.source_markdown)),
+                first=False,
+            )
+        )
+    return list(reversed(views))

@@ -1,0 +1,161 @@
+"""Mirrored items as the community's own: the object row, its details, and the activity.
+
+``fan_out`` decides whether followers get the activity (a delivery per inbox) or only the
+outbox records it (a backfilled topic is history, not news).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import outbound
+from actors.community import Community
+from actors.content import new_token
+from actors.store import social
+from actors.store.models import ObjectRow
+from actors.store.models_practice import EventDetailRow, RevisionRow
+from actors.urls import Urls
+from adapters.discourse.config import ForumConfig
+from adapters.discourse.mapping import EventInfo, Item
+from federation.vocab import JSON
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    def __init__(self, forum: ForumConfig, urls: Urls, community: Community) -> None:
+        self.forum = forum
+        self.urls = urls
+        self.community = community
+
+    def new_object_id(self) -> str:
+        return self.urls.object(self.community.slug, new_token())
+
+    async def _send(
+        self, session: AsyncSession, activity: JSON, object_id: str, *, fan_out: bool
+    ) -> None:
+        if fan_out:
+            await outbound.send_to_followers(session, self.community, activity, object_id=object_id)
+        else:
+            await social.insert_activity(
+                session, community_id=self.community.id, ap_json=activity, object_ap_id=object_id
+            )
+
+    async def create(
+        self,
+        session: AsyncSession,
+        obj: JSON,
+        *,
+        kind: str,
+        title: str | None,
+        content_html: str,
+        published: datetime,
+        in_reply_to: str | None = None,
+        thread_root: str | None = None,
+        item: Item | None = None,
+        editor: str = "",
+        fan_out: bool,
+    ) -> ObjectRow:
+        row = ObjectRow(
+            ap_id=obj["id"],
+            community_id=self.community.id,
+            kind=kind,
+            ap_type=obj["type"],
+            local=True,
+            attributed_to=self.urls.community(self.community.slug),
+            in_reply_to=in_reply_to,
+            thread_root=thread_root,
+            title=title[:500] if title else None,
+            content_html=content_html,
+            source_markdown=item.source_markdown if item else None,
+            summary=item.summary if item else None,
+            ap_json=obj,
+            published=published,
+        )
+        session.add(row)
+        await session.flush()
+        if item is not None:
+            await self._details(session, row, item, editor, created=True)
+        await self._send(
+            session,
+            outbound.build_create(self.urls, self.community, obj),
+            row.ap_id,
+            fan_out=fan_out,
+        )
+        return row
+
+    async def update(
+        self,
+        session: AsyncSession,
+        row: ObjectRow,
+        obj: JSON,
+        *,
+        title: str | None,
+        content_html: str,
+        item: Item | None = None,
+        editor: str = "",
+        fan_out: bool,
+    ) -> None:
+        now = datetime.now(UTC)
+        row.title = title[:500] if title else None
+        row.content_html = content_html
+        row.ap_json = obj
+        row.updated = now
+        if item is not None:
+            row.source_markdown = item.source_markdown
+            row.summary = item.summary
+            await self._details(session, row, item, editor, created=False)
+        update = outbound.build_update(self.urls, self.community, obj, now)
+        await self._send(session, update, row.ap_id, fan_out=fan_out)
+
+    async def delete(self, session: AsyncSession, object_id: str, *, fan_out: bool) -> None:
+        row = await social.get_object(session, object_id)
+        if row is None or row.deleted_at is not None:
+            return
+        row.deleted_at = datetime.now(UTC)
+        await social.withdraw_activities(session, row.ap_id)
+        delete = outbound.build_delete(self.urls, self.community, row.ap_id, row.ap_type)
+        await self._send(session, delete, row.ap_id, fan_out=fan_out)
+
+    async def _details(
+        self, session: AsyncSession, row: ObjectRow, item: Item, editor: str, *, created: bool
+    ) -> None:
+        """The queryable side of events (the calendar) and of practices (their history)."""
+        if item.event is not None:
+            await _event_details(session, row.id, item.event)
+        if item.kind == "practice":
+            number = 1 if created else await _next_revision(session, row.id)
+            session.add(
+                RevisionRow(
+                    object_id=row.id,
+                    number=number,
+                    editor=editor,
+                    title=item.title,
+                    summary=item.summary,
+                    source_markdown=item.source_markdown,
+                    change_note="posted on the forum" if created else "edited on the forum",
+                )
+            )
+
+
+async def _event_details(session: AsyncSession, object_id: int, event: EventInfo) -> None:
+    details = await session.get(EventDetailRow, object_id)
+    if details is None:
+        details = EventDetailRow(object_id=object_id, start_time=event.start)
+        session.add(details)
+    details.start_time = event.start
+    details.end_time = event.end
+    details.timezone = event.timezone
+    details.location_name = event.location
+    details.online_url = event.url
+
+
+async def _next_revision(session: AsyncSession, object_id: int) -> int:
+    latest = await session.scalar(
+        select(func.max(RevisionRow.number)).where(RevisionRow.object_id == object_id)
+    )
+    return int(latest or 0) + 1

@@ -1,0 +1,92 @@
+"""One connected forum at run time: its config, API client, database and community.
+
+Shared by the server (webhooks, the job worker, the poller) and the CLI (check, sync).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.community import Community
+from actors.settings import Settings
+from actors.store import queries
+from actors.urls import Urls
+from adapters.discourse.api import ForumApi
+from adapters.discourse.client import DiscourseClient, NotFound
+from adapters.discourse.config import ForumConfig
+from adapters.discourse.sync import Announce, Counts, Mirror
+from federation.ssrf import AddressPolicy
+
+log = logging.getLogger(__name__)
+
+
+class NoCommunity(LookupError):
+    """The configured community does not exist (yet) in the database."""
+
+
+def make_client(forum: ForumConfig, settings: Settings, **options: float) -> DiscourseClient:
+    policy = AddressPolicy.build(
+        allow_private=settings.federation.allow_private_addresses,
+        allowed_networks=forum.allowed_networks,
+    )
+    return DiscourseClient(
+        forum.base_url,
+        forum.api_key,
+        forum.api_username,
+        user_agent=settings.federation.user_agent,
+        policy=policy,
+        timeout_seconds=forum.timeout_seconds,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class ForumRuntime:
+    forum: ForumConfig
+    client: DiscourseClient
+    urls: Urls
+    sessions: async_sessionmaker[AsyncSession]
+    api: ForumApi = field(init=False)
+    _community: Community | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.api = ForumApi(self.forum, self.client)
+
+    @property
+    def slug(self) -> str:
+        return self.forum.community
+
+    async def community(self) -> Community:
+        if self._community is None:
+            async with self.sessions() as session:
+                found = await queries.get_community(session, self.slug)
+            if found is None:
+                raise NoCommunity(
+                    f"community {self.slug!r} does not exist: create it with "
+                    f"`copub community create {self.slug} --name ...`"
+                )
+            self._community = found
+        return self._community
+
+    async def mirror(self) -> Mirror:
+        return Mirror(self.forum, self.urls, await self.community())
+
+    async def sync_topic(self, topic_id: int, *, announce: Announce, bumped_at: str = "") -> Counts:
+        """Fetch a topic with all its posts and apply it (a topic gone from the forum, or
+        one we may not see any more, is deleted)."""
+        mirror = await self.mirror()
+        try:
+            topic, posts = await self.api.topic(topic_id)
+        except NotFound:
+            async with self.sessions.begin() as session:
+                return await mirror.delete_topic(session, topic_id)
+        async with self.sessions.begin() as session:
+            return await mirror.apply_topic(
+                session, topic, posts, announce=announce, complete=True, bumped_at=bumped_at
+            )
+
+    def webhook_path(self) -> str:
+        return f"/adapters/discourse/{self.slug}/webhook"

@@ -1,0 +1,285 @@
+"""Forum state -> the community's items, idempotently.
+
+Whatever the source (backfill, webhook, poll), a topic or post is *applied*: compared with
+what the mapping table says we published (by post id, ``version`` and a fingerprint of what
+we would publish) and only a difference produces an activity. Applying the same state twice,
+or an older state after a newer one, changes nothing. Posts the adapter itself wrote (by the
+bot, or linked with origin ``fediverse``) are never mirrored back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.community import Community
+from actors.content import as2_time
+from actors.store import social
+from actors.store.models import utcnow
+from actors.urls import Urls
+from adapters.discourse import mapping, store
+from adapters.discourse.config import ForumConfig
+from adapters.discourse.models import ForumPostRow, ForumTopicRow
+from adapters.discourse.publish import Publisher
+from adapters.discourse.wire import ForumPost, ForumTopic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+    def add(self, other: Counts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.deleted
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Which new items followers receive. Replies are announced only in topics that were
+    already known: importing an old topic brings its replies as history."""
+
+    topics: bool
+    replies: bool
+
+
+LIVE = Announce(topics=True, replies=True)
+QUIET = Announce(topics=False, replies=False)
+
+
+class Mirror:
+    def __init__(self, forum: ForumConfig, urls: Urls, community: Community) -> None:
+        self.forum = forum
+        self.urls = urls
+        self.community = community
+        self.publisher = Publisher(forum, urls, community)
+
+    def _ours(self, post: ForumPost, link: ForumPostRow | None) -> bool:
+        """Written by the adapter (a fediverse reply): never mirrored back."""
+        by_bot = post.username.lower() == self.forum.api_username.lower()
+        return by_bot or (link is not None and link.origin == "fediverse")
+
+    def in_scope(self, topic: ForumTopic) -> bool:
+        category = self.forum.category_id
+        return topic.archetype == "regular" and (
+            category is None or topic.category_id in (None, category)
+        )
+
+    async def apply_topic(
+        self,
+        session: AsyncSession,
+        topic: ForumTopic,
+        posts: Sequence[ForumPost],
+        *,
+        announce: Announce,
+        complete: bool,
+        bumped_at: str = "",
+    ) -> Counts:
+        """Apply a topic and ``posts`` of it (all of them when ``complete``: then linked
+        posts missing from the topic's stream are deleted)."""
+        links = {link.post_id: link for link in await store.links_of_topic(
+            session, self.community.id, topic.id)}  # fmt: skip
+        state = await store.topic_state(session, self.community.id, topic.id)
+        first = next((p for p in posts if p.post_number == 1), None)
+        if not self.in_scope(topic) or topic.deleted_at or first is None or first.deleted_at:
+            return await self.delete_topic(session, topic.id)
+        counts = Counts()
+        item = mapping.topic_item(self.forum, topic, first)
+        known_before = first.id in links and not links[first.id].deleted
+        root = await self._apply_root(session, topic, first, item, links, announce, counts)
+        by_number = {link.post_number: link for link in links.values()}
+        replies = announce.replies and known_before
+        for post in sorted(posts, key=lambda p: p.post_number):
+            if post.post_number > 1:
+                await self._apply_reply(session, topic.slug, post, root, links, by_number,
+                                        replies, counts)  # fmt: skip
+        if complete:
+            present = set(topic.stream)
+            for link in list(links.values()):
+                if link.post_id not in present and link.origin == "forum" and not link.deleted:
+                    await self._delete(session, link, counts)
+        self._remember(session, state, topic, item, root, bumped_at)
+        return counts
+
+    def _remember(
+        self,
+        session: AsyncSession,
+        state: ForumTopicRow | None,
+        topic: ForumTopic,
+        item: mapping.Item,
+        root: str,
+        bumped_at: str,
+    ) -> None:
+        if state is None:
+            state = ForumTopicRow(community_id=self.community.id, topic_id=topic.id)
+            session.add(state)
+        state.slug = topic.slug
+        state.title = topic.title[:500]
+        state.kind = item.kind
+        state.tags = list(topic.tags)
+        state.object_ap_id = root
+        state.highest_post_number = topic.highest_post_number
+        state.bumped_at = bumped_at
+        state.deleted = False
+        state.synced_at = utcnow()
+
+    async def _apply_root(
+        self,
+        session: AsyncSession,
+        topic: ForumTopic,
+        first: ForumPost,
+        item: mapping.Item,
+        links: dict[int, ForumPostRow],
+        announce: Announce,
+        counts: Counts,
+    ) -> str:
+        link = links.get(first.id)
+        row = await social.get_object(session, link.object_ap_id) if link else None
+        editor = f"{self.forum.base_url}/u/{first.username}"
+        published = mapping.parse_time(topic.created_at) or utcnow()
+        if link is not None and row is not None and not link.deleted and row.kind == item.kind:
+            if not _newer(first.version, item.fingerprint, link):
+                counts.unchanged += 1
+                return link.object_ap_id
+            obj = mapping.item_object(self.forum, self.urls, row.ap_id, item,
+                                      published=row.published, updated=utcnow())  # fmt: skip
+            await self.publisher.update(session, row, obj, title=item.title,
+                                        content_html=item.content_html, item=item,
+                                        editor=editor, fan_out=link.announced)  # fmt: skip
+            _stamp(link, first.version, item.fingerprint)
+            counts.updated += 1
+            return row.ap_id
+        if link is not None and not link.deleted:  # the kind changed: a new object replaces it
+            await self._delete(session, link, counts)
+        object_id = self.publisher.new_object_id()
+        obj = mapping.item_object(self.forum, self.urls, object_id, item, published=published)
+        await self.publisher.create(session, obj, kind=item.kind, title=item.title,
+                                    content_html=item.content_html, published=published,
+                                    item=item, editor=editor, fan_out=announce.topics)  # fmt: skip
+        links[first.id] = await self._link(session, link, first, object_id, item.fingerprint,
+                                           announced=announce.topics)  # fmt: skip
+        counts.created += 1
+        return object_id
+
+    async def _apply_reply(
+        self,
+        session: AsyncSession,
+        topic_slug: str,
+        post: ForumPost,
+        root: str,
+        links: dict[int, ForumPostRow],
+        by_number: dict[int, ForumPostRow],
+        announce: bool,
+        counts: Counts,
+    ) -> None:
+        link = links.get(post.id)
+        if self._ours(post, link):
+            return
+        if post.deleted_at or not post.is_regular:
+            if link is not None and not link.deleted:
+                await self._delete(session, link, counts)
+            return
+        fp = mapping.fingerprint(post.cooked, post.username, post.name)
+        if link is not None and not link.deleted:
+            if not _newer(post.version, fp, link):
+                counts.unchanged += 1
+                return
+            row = await social.get_object(session, link.object_ap_id)
+            if row is not None and row.deleted_at is None:
+                obj = dict(row.ap_json)
+                obj.update(content=mapping.reply_html(post), updated=as2_time(utcnow()))
+                await self.publisher.update(session, row, obj, title=None,
+                                            content_html=obj["content"],
+                                            fan_out=link.announced)  # fmt: skip
+                _stamp(link, post.version, fp)
+                counts.updated += 1
+                return
+        parent_link = by_number.get(post.reply_to_post_number or 0)
+        parent = parent_link.object_ap_id if parent_link and not parent_link.deleted else root
+        published = mapping.parse_time(post.created_at) or utcnow()
+        object_id = self.publisher.new_object_id()
+        obj = mapping.reply_object(self.forum, self.urls, object_id, post, in_reply_to=parent,
+                                   topic_slug=topic_slug, published=published)  # fmt: skip
+        await self.publisher.create(session, obj, kind="reply", title=None,
+                                    content_html=obj["content"], published=published,
+                                    in_reply_to=parent, thread_root=root,
+                                    fan_out=announce)  # fmt: skip
+        new_link = await self._link(session, link, post, object_id, fp, announced=announce)
+        links[post.id] = by_number[post.post_number] = new_link
+        counts.created += 1
+
+    async def _link(
+        self,
+        session: AsyncSession,
+        link: ForumPostRow | None,
+        post: ForumPost,
+        object_id: str,
+        fp: str,
+        *,
+        announced: bool,
+    ) -> ForumPostRow:
+        if link is None:
+            link = ForumPostRow(community_id=self.community.id, topic_id=post.topic_id,
+                                post_id=post.id, origin="forum", created_at=utcnow())  # fmt: skip
+            session.add(link)
+        link.post_number = post.post_number
+        link.object_ap_id = object_id
+        link.deleted = False
+        link.announced = announced
+        _stamp(link, post.version, fp)
+        await session.flush()
+        return link
+
+    async def _delete(self, session: AsyncSession, link: ForumPostRow, counts: Counts) -> None:
+        await self.publisher.delete(session, link.object_ap_id, fan_out=link.announced)
+        link.deleted = True
+        link.updated_at = utcnow()
+        counts.deleted += 1
+
+    async def apply_post(
+        self, session: AsyncSession, topic: ForumTopicRow, post: ForumPost, *, announce: bool
+    ) -> Counts:
+        """A reply from a webhook, in a topic already mirrored."""
+        counts = Counts()
+        if topic.object_ap_id is None or topic.deleted:
+            return counts
+        links = {link.post_id: link for link in await store.links_of_topic(
+            session, self.community.id, topic.topic_id)}  # fmt: skip
+        by_number = {link.post_number: link for link in links.values()}
+        await self._apply_reply(session, topic.slug, post, topic.object_ap_id, links, by_number,
+                                announce, counts)  # fmt: skip
+        return counts
+
+    async def delete_topic(self, session: AsyncSession, topic_id: int) -> Counts:
+        """The topic is gone (deleted, moved out of the category, made private)."""
+        counts = Counts()
+        for link in await store.links_of_topic(session, self.community.id, topic_id):
+            if link.origin == "forum" and not link.deleted:
+                await self._delete(session, link, counts)
+        state = await store.topic_state(session, self.community.id, topic_id)
+        if state is not None:
+            state.deleted = True
+            state.bumped_at = ""
+        return counts
+
+
+def _newer(version: int, fp: str, link: ForumPostRow) -> bool:
+    """A later revision, or the same one published differently (a title or tag edit)."""
+    return version > link.version or (version == link.version and fp != link.fingerprint)
+
+
+def _stamp(link: ForumPostRow, version: int, fp: str) -> None:
+    link.version = max(link.version or 0, version)
+    link.fingerprint = fp
+    link.updated_at = utcnow()

@@ -1,0 +1,146 @@
+"""The adapter's one loop: applies stored webhook events and performs forum writes.
+
+Jobs are leased (``locked_until``), so a crash releases them; a failure is retried with
+exponential backoff from the forum's ``retry_seconds`` up to an hour, for about a day and
+a half. A rejected key or a missing permission is an error in the log, retried slowly
+(an admin fixes the key, the queue keeps the work), never a crash loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.store.models import utcnow
+from adapters.discourse import events, store, writes
+from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden
+from adapters.discourse.models import ForumJobRow
+from adapters.discourse.runtime import ForumRuntime, NoCommunity
+from adapters.discourse.wire import WireError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 40
+MAX_DELAY = 3600.0
+SLOW_DELAY = 300.0  # after a rejected key or permission
+LEASE_SECONDS = 300.0
+
+
+class JobWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        runtimes: Mapping[str, ForumRuntime],
+        *,
+        poll_interval: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.runtimes = runtimes
+        self.poll_interval = poll_interval
+        self._by_community: dict[int, ForumRuntime] = {}
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def _runtime_of(self, community_id: int) -> ForumRuntime | None:
+        if community_id not in self._by_community:
+            for runtime in self.runtimes.values():
+                with contextlib.suppress(NoCommunity):
+                    self._by_community[(await runtime.community()).id] = runtime
+        return self._by_community.get(community_id)
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                worked = await self.run_once()
+            except Exception:
+                log.exception("Discourse job loop error")
+                worked = False
+            if worked:
+                continue
+            self._wakeup.clear()
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+
+    async def run_once(self) -> bool:
+        """Claim and do one due job; False when there was none."""
+        async with self.sessions.begin() as session:
+            job = await store.claim_job(session, now=utcnow(), lease_seconds=LEASE_SECONDS)
+        if job is None:
+            return False
+        runtime = await self._runtime_of(job.community_id)
+        if runtime is None:
+            await self._finish(job, "failed", error="no forum is configured for this community")
+            return True
+        try:
+            outcome = await self._do(runtime, job)
+        except Exception as exc:
+            await self._failed(runtime, job, exc)
+        else:
+            log.info(
+                "discourse %s job %d: %s",
+                job.kind,
+                job.id,
+                outcome,
+                extra={"community": runtime.slug, "object_id": job.object_ap_id},
+            )
+            await self._finish(job, "done")
+        return True
+
+    async def _do(self, runtime: ForumRuntime, job: ForumJobRow) -> str:
+        if job.kind == "webhook":
+            payload = job.payload
+            counts = await events.apply_event(runtime, str(payload.get("event")), payload["body"])
+            return f"{payload.get('event')}: {counts}"
+        return await writes.perform(runtime, job)
+
+    async def _failed(self, runtime: ForumRuntime, job: ForumJobRow, exc: Exception) -> None:
+        retryable = (
+            exc.retryable if isinstance(exc, DiscourseError) else not isinstance(exc, WireError)
+        )
+        delay = min(MAX_DELAY, runtime.forum.retry_seconds * 2 ** (job.attempts - 1))
+        where = {"community": runtime.slug, "object_id": job.object_ap_id}
+        if isinstance(exc, BadCredentials | Forbidden):
+            delay = max(delay, SLOW_DELAY)
+            log.error(
+                "%s refused copub's request (%s); check the key with `copub discourse check %s`",
+                runtime.forum.base_url,
+                exc,
+                runtime.slug,
+                extra=where,
+            )
+        elif isinstance(exc, DiscourseError | WireError | NoCommunity):
+            log.warning("discourse %s job %d failed: %s", job.kind, job.id, exc, extra=where)
+        else:
+            log.exception("discourse %s job %d failed", job.kind, job.id, extra=where)
+        if not retryable or job.attempts >= MAX_ATTEMPTS:
+            await self._finish(job, "failed", error=str(exc))
+        else:
+            next_try = utcnow() + timedelta(seconds=delay)
+            await self._finish(job, "retrying", error=str(exc), next_try_at=next_try)
+
+    async def _finish(
+        self,
+        job: ForumJobRow,
+        state: str,
+        *,
+        error: str | None = None,
+        next_try_at: datetime | None = None,
+    ) -> None:
+        async with self.sessions.begin() as session:
+            await store.finish_job(
+                session, job.id, state=state, error=error, next_try_at=next_try_at
+            )

@@ -1,0 +1,163 @@
+"""Fediverse -> forum: members' replies in a mirrored thread are posted into the topic by
+the bot account, quoting who wrote them; their edits and deletes follow.
+
+:class:`ReplyObserver` (an ``actors.hooks.ObjectObserver``) only queues a job, in the
+transaction that stores the reply; :func:`perform` does the API call later, from the job
+worker, so a failed write is retried, never lost. Every post written is recorded in the
+mapping table with origin ``fediverse``: its webhook echo is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.store import queries, social
+from actors.store.models import ObjectRow, RemoteActorRow
+from adapters.discourse import store
+from adapters.discourse.client import NotFound
+from adapters.discourse.compose import reply_raw
+from adapters.discourse.mapping import fingerprint
+from adapters.discourse.models import ForumJobRow, ForumPostRow
+from adapters.discourse.runtime import ForumRuntime
+from adapters.discourse.wire import ForumPost
+from federation.vocab import get_id
+
+log = logging.getLogger(__name__)
+
+EDIT_REASON = "edited on the fediverse"
+
+
+class ReplyObserver:
+    """Queues forum writes for fediverse replies in threads mirrored from a forum."""
+
+    def __init__(self, slugs: frozenset[str], wake: Callable[[], None]) -> None:
+        self.slugs = slugs
+        self.wake = wake
+        self._slug_of: dict[int, str | None] = {}
+
+    async def _connected(self, session: AsyncSession, row: ObjectRow) -> bool:
+        if row.community_id not in self._slug_of:
+            community = await queries.get_community_by_id(session, row.community_id)
+            self._slug_of[row.community_id] = community.slug if community else None
+        return self._slug_of[row.community_id] in self.slugs
+
+    async def _queue(self, session: AsyncSession, row: ObjectRow, kind: str) -> None:
+        await store.enqueue(session, row.community_id, kind, object_ap_id=row.ap_id)
+        event.listen(session.sync_session, "after_commit", lambda _s: self.wake(), once=True)
+
+    async def _written(self, session: AsyncSession, row: ObjectRow) -> bool:
+        link = await store.link_of_object(session, row.ap_id)
+        if link is not None:
+            return link.origin == "fediverse" and not link.deleted
+        return await store.has_pending_write(session, row.ap_id, "reply")
+
+    async def on_object_stored(self, session: AsyncSession, row: ObjectRow) -> None:
+        if row.local or row.kind != "reply" or not await self._connected(session, row):
+            return
+        thread = row.thread_root or row.in_reply_to
+        if thread is not None and await store.link_of_object(session, thread) is not None:
+            await self._queue(session, row, "reply")
+
+    async def on_object_updated(self, session: AsyncSession, row: ObjectRow) -> None:
+        if await self._connected(session, row) and await self._written(session, row):
+            await self._queue(session, row, "edit")
+
+    async def on_object_deleted(self, session: AsyncSession, row: ObjectRow) -> None:
+        if await self._connected(session, row) and await self._written(session, row):
+            await self._queue(session, row, "delete")
+
+
+def _handle_of(actor_id: str, actor: RemoteActorRow | None) -> str:
+    if actor is not None and actor.handle:
+        return actor.handle
+    host = actor_id.split("://", 1)[-1].split("/", 1)[0]
+    return f"{actor_id.rstrip('/').rsplit('/', 1)[-1]}@{host}"
+
+
+def compose(runtime: ForumRuntime, row: ObjectRow, actor: RemoteActorRow | None) -> str:
+    handle = _handle_of(row.attributed_to, actor)
+    original = get_id(row.ap_json.get("url")) or row.ap_id
+    community = runtime.urls.community(runtime.slug)
+    return reply_raw(
+        name=(actor.name if actor and actor.name else "") or handle,
+        handle=handle,
+        profile_url=(actor.url if actor and actor.url else None) or row.attributed_to,
+        original_url=original,
+        content_html=row.content_html,
+        drop_links=frozenset({community}),
+    )
+
+
+async def perform(runtime: ForumRuntime, job: ForumJobRow) -> str:
+    """Do one write; returns what happened (for the log)."""
+    assert job.object_ap_id is not None
+    async with runtime.sessions() as session:
+        row = await social.get_object(session, job.object_ap_id)
+        link = await store.link_of_object(session, job.object_ap_id)
+        root = parent = None
+        actor = None
+        if row is not None:
+            root = await store.link_of_object(session, row.thread_root or row.in_reply_to or "")
+            parent = await store.link_of_object(session, row.in_reply_to or "")
+            actor = await social.get_remote_actor(session, row.attributed_to)
+    if job.kind == "reply":
+        if row is None or row.deleted_at is not None or link is not None:
+            return "nothing to post"
+        if root is None or root.deleted:
+            return "the topic is gone"
+        raw = compose(runtime, row, actor)
+        reply_to = parent.post_number if parent and parent.post_number > 1 else None
+        post = await _already_posted(runtime, root.topic_id, row) if job.attempts > 1 else None
+        if post is None:
+            post = await runtime.api.create_post(root.topic_id, raw, reply_to)
+        async with runtime.sessions.begin() as session:
+            session.add(
+                ForumPostRow(
+                    community_id=job.community_id,
+                    topic_id=post.topic_id,
+                    post_id=post.id,
+                    post_number=post.post_number,
+                    object_ap_id=row.ap_id,
+                    origin="fediverse",
+                    version=post.version,
+                    fingerprint=fingerprint(raw),
+                )
+            )
+        return f"posted as post {post.id} in topic {post.topic_id}"
+    if link is None or link.deleted or link.origin != "fediverse":
+        return "not in the forum"
+    if job.kind == "edit" and row is not None and row.deleted_at is None:
+        raw = compose(runtime, row, actor)
+        if fingerprint(raw) == link.fingerprint:
+            return "unchanged"
+        post = await runtime.api.edit_post(link.post_id, raw, EDIT_REASON)
+        async with runtime.sessions.begin() as session:
+            current = await store.link_of_object(session, link.object_ap_id)
+            if current is not None:
+                current.version, current.fingerprint = post.version, fingerprint(raw)
+        return f"edited post {link.post_id}"
+    if job.kind == "delete":
+        with contextlib.suppress(NotFound):  # deleted in the forum already
+            await runtime.api.delete_post(link.post_id)
+        async with runtime.sessions.begin() as session:
+            current = await store.link_of_object(session, link.object_ap_id)
+            if current is not None:
+                current.deleted = True
+        return f"deleted post {link.post_id}"
+    return "nothing to do"
+
+
+async def _already_posted(runtime: ForumRuntime, topic_id: int, row: ObjectRow) -> ForumPost | None:
+    """After an interrupted attempt: the bot's post carrying this reply, if it got there."""
+    original = get_id(row.ap_json.get("url")) or row.ap_id
+    bot = runtime.forum.api_username.lower()
+    for post in reversed(await runtime.api.tail(topic_id)):
+        if post.username.lower() == bot and (original in post.cooked or row.ap_id in post.cooked):
+            log.info("reply %s was already posted as post %d", row.ap_id, post.id)
+            return post
+    return None

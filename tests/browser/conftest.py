@@ -1,0 +1,228 @@
+"""Fixtures for browser tests: Debian's chromium driven by Playwright, a real copub, and a
+visitor's fediverse server.
+
+- ``browser``: headless chromium (``/usr/bin/chromium``; never ``playwright install``).
+  Without it (or without the ``playwright`` package) the tests skip, except under
+  ``CI=true``, where they fail.
+- ``site``: copub on http://127.0.0.1:PORT (SQLite) with a community, a story with a reply,
+  a practice revised twice and a recurring event; ``Site`` names their URLs.
+- ``visitor``: a tiny fediverse server on 127.0.0.1 that answers WebFinger with an OStatus
+  subscribe template and serves the subscribe page it points to.
+- ``open_page``: a page in a fresh context that records console errors and page errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from actors.community import Community
+from tests import factories
+from tests.flows.copub import Copub, start_copub
+from tests.pages.builders import (
+    EventSpec,
+    Version,
+    actor_url,
+    add_event,
+    add_follower,
+    add_post,
+    add_practice,
+    add_remote_actor,
+    add_story,
+    now,
+)
+from tests.pg import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PHONE = {"width": 360, "height": 740}
+LONG_WORD = "Supercalifragilistic" * 6  # one unbreakable word, wider than a phone
+
+
+def _unavailable() -> str | None:
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    if not CHROMIUM.exists():
+        return f"no browser at {CHROMIUM} (apt-get install --no-install-recommends chromium)"
+    return None
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    reason = _unavailable()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests need chromium in CI: {reason}")
+        pytest.skip(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@dataclass
+class OpenPage:
+    """A browser page and the errors it reported."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+
+    def assert_no_errors(self) -> None:
+        assert not self.errors, f"the page reported errors: {self.errors}"
+
+
+PageOpener = Callable[..., Awaitable[OpenPage]]
+
+
+@pytest.fixture
+async def open_page(browser: Any) -> AsyncIterator[PageOpener]:
+    contexts: list[Any] = []
+
+    async def open_(**context_options: Any) -> OpenPage:
+        context = await browser.new_context(**context_options)
+        contexts.append(context)
+        page = await context.new_page()
+        opened = OpenPage(page)
+        page.on(
+            "console",
+            lambda msg: opened.errors.append(f"console {msg.type}: {msg.text}")
+            if msg.type in ("error", "warning")
+            else None,
+        )
+        page.on("pageerror", lambda exc: opened.errors.append(f"page error: {exc}"))
+        return opened
+
+    yield open_
+    for context in contexts:
+        await context.close()
+
+
+@dataclass
+class Site:
+    copub: Copub
+    community: Community
+    story: str
+    practice: str
+    event: str
+
+    @property
+    def community_url(self) -> str:
+        return self.copub.urls.community(self.community.slug)
+
+    @property
+    def handle(self) -> str:
+        return self.copub.urls.handle(self.community.slug)
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    path = tmp_path / "copub.sqlite3"
+    copub = await start_copub(f"sqlite+aiosqlite:///{path}", tmp_path)
+    try:
+        db, urls = copub.sessions, copub.urls
+        community = await factories.create_community(db)
+        alice, bob = actor_url("alice"), actor_url("bob", "mobilizon.example")
+        await add_remote_actor(db, alice, name="Alice Ångström", handle="alice@social.example")
+        await add_follower(db, community, alice)
+        story = await add_story(
+            db, community, f"A long night & a {LONG_WORD}",
+            f"We saw [a link](https://example.org/{LONG_WORD}/{LONG_WORD}).", urls=urls,
+        )  # fmt: skip
+        for _ in range(3):
+            await add_post(db, community, alice, html=f"<p>Same here: {LONG_WORD}</p>")
+        await add_post(db, community, alice, html="<p>Me too</p>", reply_to=story.ap_id)
+        practice = await add_practice(
+            db, community, "Double-check insulin",
+            [Version("Check the dose.", status="emerging", note="First"),
+             Version(f"Check the dose twice.\nAsk {LONG_WORD}.", status="emerging", note="More"),
+             Version(f"Check the dose twice.\nAsk {LONG_WORD}.", status="established")],
+            urls=urls,
+        )  # fmt: skip
+        start = now() + timedelta(days=2)
+        event = await add_event(
+            db, community,
+            EventSpec("Monthly case review", start, start + timedelta(hours=1), "Europe/Berlin",
+                      "FREQ=MONTHLY", location="Ward B",
+                      online_url=f"https://meet.example/{LONG_WORD}", capacity=12,
+                      participants=[(alice, None), (bob, None)]),
+            urls=urls,
+        )  # fmt: skip
+        yield Site(copub, community, story.ap_id, practice.ap_id, event.ap_id)
+    finally:
+        await copub.server.close()
+    assert not copub.errors, f"copub answered with server errors: {copub.errors}"
+
+
+@dataclass
+class Visitor:
+    """The visitor's own server: WebFinger and a subscribe page."""
+
+    base_url: str
+    lookups: list[str] = field(default_factory=list)
+
+    @property
+    def host(self) -> str:
+        return self.base_url.split("://", 1)[1]
+
+
+@pytest.fixture
+async def visitor() -> AsyncIterator[Visitor]:
+    port = free_port()
+    found = Visitor(f"http://127.0.0.1:{port}")
+
+    async def webfinger(request: web.Request) -> web.Response:
+        resource = request.query.get("resource", "")
+        found.lookups.append(resource)
+        user = resource.removeprefix("acct:").split("@", 1)[0]
+        return web.json_response(
+            {
+                "subject": resource,
+                "links": [
+                    {"rel": "self", "type": "application/activity+json",
+                     "href": f"{found.base_url}/users/{user}"},
+                    {"rel": "http://ostatus.org/schema/1.0/subscribe",
+                     "template": f"{found.base_url}/authorize_interaction?uri={{uri}}"},
+                ],
+            },  # fmt: skip
+            content_type="application/jrd+json",
+        )
+
+    async def subscribe(request: web.Request) -> web.Response:
+        uri = request.query.get("uri", "")
+        return web.Response(
+            text=f'<!doctype html><html lang="en"><title>Follow</title><h1>Follow {uri}?</h1>',
+            content_type="text/html",
+        )
+
+    async def no_icon(_request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_get("/.well-known/webfinger", webfinger)
+    app.router.add_get("/authorize_interaction", subscribe)
+    app.router.add_get("/favicon.ico", no_icon)
+    server = TestServer(app, host="127.0.0.1", port=port)
+    await server.start_server()
+    try:
+        yield found
+    finally:
+        await server.close()
