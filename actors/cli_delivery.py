@@ -14,7 +14,7 @@ from actors.cli_support import in_transaction, new_event_loop, settings_of
 from actors.delivery import WorkerBusy, build_worker, delivery_client, worker_lock
 from actors.settings import Settings
 from actors.store import jobs
-from actors.store.db import create_engine, is_sqlite, migrate
+from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ async def _work(settings: Settings) -> None:
         try:
             await migrate(engine)
             await client.start()
-            loop_worker = build_worker(settings, engine, client)
+            loop_worker = build_worker(settings, sessionmaker(engine), client)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, loop_worker.stop)

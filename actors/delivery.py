@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.settings import Settings
 from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
@@ -50,15 +50,16 @@ def delivery_client(settings: Settings) -> FederationClient:
 
 def build_worker(
     settings: Settings,
-    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
     client: FederationClient,
     *,
     policy: RetryPolicy | None = None,
 ) -> DeliveryWorker:
-    """The worker for these settings, sending through ``client``."""
+    """The worker for these settings, sending through ``client``; ``sessions`` should be
+    the process's own sessionmaker (on SQLite it serialises the process's writes)."""
     delivery = settings.delivery
     return DeliveryWorker(
-        SqlJobQueue(engine, Urls(settings.server.base_url)),
+        SqlJobQueue(sessions, Urls(settings.server.base_url)),
         client,
         policy=policy or RetryPolicy(max_age_seconds=delivery.give_up_after_hours * 3600),
         concurrency=delivery.concurrency,

@@ -8,6 +8,7 @@ RFC 5545 RRULE. Recurrences are expanded in local wall-clock time, so a meeting 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,9 @@ FREQUENCIES = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "
 DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
         "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}  # fmt: skip
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
+
+
+_Key = tuple[datetime, datetime | None, str, str | None]
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,35 @@ def next_occurrence(
 ) -> Occurrence | None:
     found = occurrences(start, end, tz_name, recurrence, after=now, limit=1)
     return found[0] if found else None
+
+
+class NextOccurrences:
+    """A memo of each event's next occurrence, kept until that occurrence is over.
+
+    The first occurrence not over at some moment stays the first one until it ends, so a
+    page that lists upcoming events expands each rule once per meeting, not per request.
+    Keyed by the event's times and rule (an edit makes a new key); at most ``size`` kept.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._memo: OrderedDict[_Key, tuple[Occurrence | None, datetime | None]] = OrderedDict()
+
+    def get(
+        self, start: datetime, end: datetime | None, tz_name: str, recurrence: str | None,
+        now: datetime,
+    ) -> Occurrence | None:  # fmt: skip
+        key = (start, end, tz_name, recurrence)
+        hit = self._memo.get(key)
+        if hit is not None and (hit[1] is None or now <= hit[1]):
+            self._memo.move_to_end(key)
+            return hit[0]
+        found = next_occurrence(start, end, tz_name, recurrence, now)
+        self._memo[key] = (found, None if found is None else (found.end or found.start))
+        self._memo.move_to_end(key)
+        if len(self._memo) > self._size:
+            self._memo.popitem(last=False)
+        return found
 
 
 def describe(recurrence: str | None, start: datetime) -> str | None:

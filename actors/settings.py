@@ -95,6 +95,8 @@ class ParticipationSettings:
     coordinators_are_core: bool = True
     # at most this many names listed for each of the core and the active ring
     max_listed: int = 50
+    # the circles are counted at most this often per community, in seconds (0: every view)
+    refresh_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -318,5 +320,8 @@ def _validate_participation(participation: ParticipationSettings, src: str) -> N
             f"{src}: 'participation.core_min_contributions' must be greater than "
             "'participation.active_min_contributions'"
         )
-    if participation.max_listed < 0:
-        raise ConfigError(f"{src}: 'participation.max_listed' must not be negative")
+    if participation.max_listed < 0 or participation.refresh_seconds < 0:
+        raise ConfigError(
+            f"{src}: 'participation.max_listed' and 'participation.refresh_seconds' "
+            "must not be negative"
+        )

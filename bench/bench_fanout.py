@@ -103,7 +103,7 @@ async def publisher(config: str, with_worker: bool) -> None:
     sessions = sessionmaker(engine)
     client = delivery_client(settings)
     await client.start()
-    worker = build_worker(settings, engine, client)
+    worker = build_worker(settings, sessions, client)
     task = None
     await worker.queue.prepare()  # as a running server has: keys loaded
     if with_worker:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actors.inbound.context import InboundContext
-from actors.inbound.events import on_join, on_leave, on_undo_join
+from actors.inbound.events import on_join, on_leave, on_undo_join, undoes_a_join
 from actors.inbound.filing import FilingRules
 from actors.inbound.follow import on_follow, on_undo_follow
 from actors.inbound.posts import inner_type, on_create, on_delete, on_reaction, on_update
@@ -15,12 +15,10 @@ from federation.vocab import JSON
 async def on_undo(ctx: InboundContext, activity: JSON) -> None:
     kind = inner_type(activity)
     inner = activity.get("object")
-    if kind == "Join":
+    if kind == "Join" or (isinstance(inner, str) and await undoes_a_join(ctx, activity)):
         await on_undo_join(ctx, activity)
     elif kind == "Follow" or (kind is None and isinstance(inner, str)):
         await on_undo_follow(ctx, activity, inner if isinstance(inner, dict | str) else "")
-        if isinstance(inner, str):  # by id alone: it may have been a Join
-            await on_undo_join(ctx, activity)
     elif kind == "Like":
         await on_reaction(ctx, activity)
 

@@ -55,6 +55,16 @@ async def on_leave(ctx: InboundContext, activity: JSON) -> None:
             await attendance.leave(session, actor_id, event=row)
 
 
+async def undoes_a_join(ctx: InboundContext, activity: JSON) -> bool:
+    """An Undo naming its object by id alone: is that id a Join we accepted?"""
+    actor_id = get_id(activity.get("actor"))
+    join_id = get_id(activity.get("object"))
+    if not actor_id or not join_id:
+        return False
+    async with ctx.sessions() as session:
+        return await store.joined_with(session, actor_id, join_id)
+
+
 async def on_undo_join(ctx: InboundContext, activity: JSON) -> None:
     """Undo of a Join, embedded (its object is the event) or by the Join's id alone."""
     actor_id = get_id(activity.get("actor"))
@@ -63,10 +73,6 @@ async def on_undo_join(ctx: InboundContext, activity: JSON) -> None:
     event_id = get_id(inner.get("object")) if isinstance(inner, dict) else None
     if not actor_id or not join_id:
         return
-    if event_id is None:
-        async with ctx.sessions() as session:
-            if not await store.joined_with(session, actor_id, join_id):
-                return  # an Undo of something else (a Follow, by its id)
     async with ctx.write() as session:
         row = await social.get_object(session, event_id) if event_id else None
         if row is not None and _is_open_event(row):

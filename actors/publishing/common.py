@@ -29,6 +29,10 @@ class Unchanged(Exception):
     """An edit that changes nothing: no Update is sent, no revision is saved."""
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def oid_of(urls: Urls, community: Community, ref: str) -> str:
     """Accept an object's full URL or just its last path segment; the full URL."""
     return ref if ref.startswith(("http://", "https://")) else urls.object(community.slug, ref)
@@ -46,7 +50,7 @@ async def local_object(
     if row is None or not row.local or row.community_id != community.id or row.deleted_at:
         raise NotPublished(f"{community.slug} has no published item {ref!r}")
     if kind is not None and row.kind != kind:
-        raise WrongKind(f"{ref!r} is a {row.kind}, not a {kind}")
+        raise WrongKind(f"{ref!r} is {_a(row.kind)}, not {_a(kind)}")
     return row
 
 

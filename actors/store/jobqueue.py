@@ -19,9 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actors.store.db import sessionmaker
 from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow, utcnow
 from actors.urls import Urls
 from federation.delivery.ports import Defer, DeliveryJob, Done, Fail, Gone, JobResult, Retry
@@ -36,20 +35,25 @@ NOTIFY_CHANNEL = "copub_deliveries"
 class SqlJobQueue:
     """``JobQueue`` over the ``deliveries`` table (SQLite or PostgreSQL).
 
-    Bodies and signers are cached per process (an activity is sent to many inboxes)."""
+    Give it the process's sessionmaker: on SQLite that one queues every write transaction
+    of the process on one lock. Bodies and signers are cached per process (an activity is
+    sent to many inboxes)."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
         urls: Urls,
         *,
         cache_size: int = 256,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        engine = sessions.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("SqlJobQueue needs sessions bound to an AsyncEngine")
         self.engine = engine
         self.clock = clock
         self.urls = urls
-        self.sessions = sessionmaker(engine)
+        self.sessions = sessions
         self.postgres = engine.dialect.name == "postgresql"
         self._bodies: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
         self._signers: OrderedDict[int, Signer] = OrderedDict()

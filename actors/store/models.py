@@ -154,6 +154,8 @@ class ObjectRow(Base):
     """A story, practice, event or a member's post/reply, local or remote."""
 
     __tablename__ = "objects"
+    # a community's items of one kind, newest first: its pages, feeds and member counts
+    __table_args__ = (Index("ix_objects_listing", "community_id", "kind", "published"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ap_id: Mapped[str] = mapped_column(String(2048), unique=True)

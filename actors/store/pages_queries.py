@@ -7,6 +7,7 @@ and every list has a limit: the community page costs the same with 10 or 10,000 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -71,31 +72,59 @@ def _events() -> Any:
     )
 
 
+@dataclass(frozen=True)
+class EventFacts:
+    """What a list or a page shows of an event: its title, times, rule and place."""
+
+    object_id: int
+    ap_id: str
+    title: str | None
+    start_time: datetime
+    end_time: datetime | None
+    timezone: str
+    rrule: str | None
+    location_name: str | None
+    online_url: str | None
+    capacity: int | None
+
+
+def event_facts(item: ObjectRow, details: EventDetailRow) -> EventFacts:
+    return EventFacts(
+        item.id, item.ap_id, item.title, details.start_time, details.end_time, details.timezone,
+        details.rrule, details.location_name, details.online_url, details.capacity,
+    )  # fmt: skip
+
+
+_FACTS = (
+    ObjectRow.id.label("object_id"), ObjectRow.ap_id, ObjectRow.title, EventDetailRow.start_time,
+    EventDetailRow.end_time, EventDetailRow.timezone, EventDetailRow.rrule,
+    EventDetailRow.location_name, EventDetailRow.online_url, EventDetailRow.capacity,
+)  # fmt: skip
+
+
 async def upcoming_event_candidates(
     session: AsyncSession, community_id: int, now: datetime, *, limit: int
-) -> list[EventPair]:
+) -> list[EventFacts]:
     """One-off events not over yet (the ``limit`` soonest) and recurring events (whose next
-    date the caller works out; at most ``10 * limit``)."""
-    one_off = await session.execute(
-        _events()
-        .where(*_live(community_id, ("event",)))
-        .options(*_LIST_OPTIONS)
-        .where(
-            EventDetailRow.rrule.is_(None),
-            func.coalesce(EventDetailRow.end_time, EventDetailRow.start_time) >= now,
+    date the caller works out; at most ``10 * limit``, the latest started first)."""
+    one_off = select(*_FACTS).where(
+        *_live(community_id, ("event",)),
+        EventDetailRow.rrule.is_(None),
+        func.coalesce(EventDetailRow.end_time, EventDetailRow.start_time) >= now,
+    )
+    recurring = select(*_FACTS).where(
+        *_live(community_id, ("event",)), EventDetailRow.rrule.is_not(None)
+    )
+    found: list[EventFacts] = []
+    for query in (
+        one_off.order_by(EventDetailRow.start_time, ObjectRow.id).limit(limit),
+        recurring.order_by(EventDetailRow.start_time.desc(), ObjectRow.id).limit(10 * limit),
+    ):
+        rows = await session.execute(
+            query.join_from(ObjectRow, EventDetailRow, EventDetailRow.object_id == ObjectRow.id)
         )
-        .order_by(EventDetailRow.start_time, ObjectRow.id)
-        .limit(limit)
-    )
-    recurring = await session.execute(
-        _events()
-        .where(*_live(community_id, ("event",)))
-        .options(*_LIST_OPTIONS)
-        .where(EventDetailRow.rrule.is_not(None))
-        .order_by(EventDetailRow.start_time.desc(), ObjectRow.id)
-        .limit(10 * limit)
-    )
-    return [(o, d) for o, d in one_off] + [(o, d) for o, d in recurring]
+        found.extend(EventFacts(**row._mapping) for row in rows)
+    return found
 
 
 async def calendar_events(

@@ -6,14 +6,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from actors.members import Participation
 from actors.store.models import FollowerRow, ModeratorRow, ObjectRow, RemoteActorRow
 from actors.store.models_practice import ParticipantRow
 
 MEMBER_KINDS = ("post", "reply")
+_NOT_CHOSEN = 2**62  # sorts people who are not coordinators after those who are
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and asyncpg's parameter limits
 
 
@@ -22,12 +24,18 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
-async def posts_by_actor(
+async def participations(
     session: AsyncSession, community_id: int, since: datetime
-) -> dict[str, int]:
-    """Members' posts and replies to the community since ``since`` (inclusive), per author."""
-    rows = await session.execute(
-        select(ObjectRow.attributed_to, func.count())
+) -> list[Participation]:
+    """Everyone who contributed since ``since`` (inclusive), and the coordinators: one query.
+
+    Ordered by coordinators first (in the order they were added), then by actor id."""
+    posts = (
+        select(
+            ObjectRow.attributed_to.label("actor"),
+            func.count().label("posts"),
+            literal(0).label("events"),
+        )
         .where(
             ObjectRow.community_id == community_id,
             ObjectRow.kind.in_(MEMBER_KINDS),
@@ -37,62 +45,56 @@ async def posts_by_actor(
         )
         .group_by(ObjectRow.attributed_to)
     )
-    return {actor: int(count) for actor, count in rows}
-
-
-async def events_joined_by_actor(
-    session: AsyncSession, community_id: int, since: datetime
-) -> dict[str, int]:
-    """Events of the community joined since ``since`` (inclusive), per participant."""
-    rows = await session.execute(
-        select(ParticipantRow.actor_id, func.count())
+    joined = (
+        select(ParticipantRow.actor_id, literal(0), func.count())
         .join(ObjectRow, ObjectRow.id == ParticipantRow.object_id)
         .where(
             ObjectRow.community_id == community_id,
+            ObjectRow.kind == "event",
             ObjectRow.deleted_at.is_(None),
             ParticipantRow.state == "joined",
             ParticipantRow.created_at >= since,
         )
         .group_by(ParticipantRow.actor_id)
     )
-    return {actor: int(count) for actor, count in rows}
-
-
-async def followers_among(
-    session: AsyncSession, community_id: int, actor_ids: Sequence[str]
-) -> set[str]:
-    """Which of ``actor_ids`` are accepted followers."""
-    found: set[str] = set()
-    for chunk in _chunks(actor_ids):
-        rows = await session.scalars(
-            select(FollowerRow.actor_id).where(
-                FollowerRow.community_id == community_id,
-                FollowerRow.state == "accepted",
-                FollowerRow.actor_id.in_(chunk),
-            )
+    chosen = select(ModeratorRow.actor_id, literal(0), literal(0)).where(
+        ModeratorRow.community_id == community_id
+    )
+    people = union_all(posts, joined, chosen).subquery()
+    follower = aliased(FollowerRow)
+    moderator = aliased(ModeratorRow)
+    rows = await session.execute(
+        select(
+            people.c.actor,
+            func.sum(people.c.posts),
+            func.sum(people.c.events),
+            func.max(follower.id),
+            func.max(moderator.id),
         )
-        found.update(rows)
-    return found
-
-
-async def participations(
-    session: AsyncSession, community_id: int, since: datetime, coordinators: Sequence[str]
-) -> list[Participation]:
-    """Everyone who contributed since ``since``, and the coordinators."""
-    posts = await posts_by_actor(session, community_id, since)
-    joined = await events_joined_by_actor(session, community_id, since)
-    people = sorted({*posts, *joined, *coordinators})
-    following = await followers_among(session, community_id, people)
-    chosen = set(coordinators)
+        .outerjoin(
+            follower,
+            and_(
+                follower.community_id == community_id,
+                follower.actor_id == people.c.actor,
+                follower.state == "accepted",
+            ),
+        )
+        .outerjoin(
+            moderator,
+            and_(moderator.community_id == community_id, moderator.actor_id == people.c.actor),
+        )
+        .group_by(people.c.actor)
+        .order_by(func.coalesce(func.max(moderator.id), _NOT_CHOSEN), people.c.actor)
+    )
     return [
         Participation(
             actor_id=actor,
-            posts=posts.get(actor, 0),
-            events_joined=joined.get(actor, 0),
-            follower=actor in following,
-            coordinator=actor in chosen,
+            posts=int(posts_ or 0),
+            events_joined=int(events or 0),
+            follower=follower_id is not None,
+            coordinator=moderator_id is not None,
         )
-        for actor in people
+        for actor, posts_, events, follower_id, moderator_id in rows
     ]
 
 

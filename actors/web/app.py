@@ -26,8 +26,10 @@ from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.urls import Urls
 from actors.web import activitypub, c2s, content_routes, feeds, objects, pages, wellknown
 from actors.web import inbox as inbox_routes
+from actors.web.cache import TimedCache
 from actors.web.errors import error_middleware
 from actors.web.keys import (
+    CIRCLES,
     CLIENT,
     DIRECTORY,
     ENGINE,
@@ -154,6 +156,7 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[URLS] = Urls(settings.server.base_url)
+    app[CIRCLES] = TimedCache(settings.participation.refresh_seconds)
     app[OBJECT_OBSERVERS] = []
     if subscribe_lookup is not None:
         app[SUBSCRIBE_LOOKUP] = subscribe_lookup

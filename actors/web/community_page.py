@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,41 +10,43 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community, summary_html
-from actors.members import Circles, Member, derive_circles, window_start
+from actors.members import derive_circles, window_start
 from actors.settings import ParticipationSettings
-from actors.store import pages_queries, participation, queries, social
-from actors.web.keys import SESSIONS, SETTINGS, URLS
-from actors.web.present import Person, person, soonest, status_label
+from actors.store import pages_queries, participation, social
+from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS
+from actors.web.present import CirclesView, person, soonest, status_label
 
 SHOWN = 10  # items per section
 
 
-@dataclass(frozen=True)
-class CirclesView:
-    coordinators: tuple[Person, ...]
-    core: tuple[tuple[Person, Member], ...]
-    active: tuple[tuple[Person, Member], ...]
-    more_core: int  # listed beyond max_listed
-    more_active: int
-    peripheral: int
-    transactional: int
-    window_days: int
-
-
 async def _circles(
     session: AsyncSession, community: Community, settings: ParticipationSettings, now: datetime
-) -> tuple[Circles, list[str]]:
-    coordinators = await queries.list_moderators(session, community.id)
-    people = await participation.participations(
-        session, community.id, window_start(now, settings), coordinators
-    )
+) -> CirclesView:
+    """The circles with the names of the coordinators, the core and the active ring."""
+    people = await participation.participations(session, community.id, window_start(now, settings))
     followers = await social.count_followers(session, community.id, state="accepted")
-    return derive_circles(people, settings, followers_total=followers), coordinators
+    circles = derive_circles(people, settings, followers_total=followers)
+    coordinators = [p.actor_id for p in people if p.coordinator]
+    core = circles.core[: settings.max_listed]
+    active = circles.active[: settings.max_listed]
+    named = {m.actor_id for m in (*core, *active)} | set(coordinators)
+    known = await participation.known_actors(session, sorted(named))
+    return CirclesView(
+        coordinators=tuple(person(a, known) for a in coordinators),
+        core=tuple((person(m.actor_id, known), m) for m in core),
+        active=tuple((person(m.actor_id, known), m) for m in active),
+        more_core=len(circles.core) - len(core),
+        more_active=len(circles.active) - len(active),
+        peripheral=circles.peripheral,
+        transactional=circles.transactional,
+        window_days=settings.window_days,
+    )
 
 
 async def community_context(request: web.Request, community: Community) -> dict[str, Any]:
     urls = request.app[URLS]
     settings = request.app[SETTINGS].participation
+    cache = request.app[CIRCLES]
     now = datetime.now(UTC)
     slug = community.slug
     async with request.app[SESSIONS]() as session:
@@ -57,22 +58,13 @@ async def community_context(request: web.Request, community: Community) -> dict[
         candidates = await pages_queries.upcoming_event_candidates(
             session, community.id, now, limit=SHOWN
         )
-        circles, coordinators = await _circles(session, community, settings, now)
-        core = circles.core[: settings.max_listed]
-        active = circles.active[: settings.max_listed]
-        named = {m.actor_id for m in (*core, *active)} | set(coordinators)
-        named |= {p.attributed_to for p in posts}
-        known = await participation.known_actors(session, sorted(named))
-    view = CirclesView(
-        coordinators=tuple(person(a, known) for a in coordinators),
-        core=tuple((person(m.actor_id, known), m) for m in core),
-        active=tuple((person(m.actor_id, known), m) for m in active),
-        more_core=len(circles.core) - len(core),
-        more_active=len(circles.active) - len(active),
-        peripheral=circles.peripheral,
-        transactional=circles.transactional,
-        window_days=settings.window_days,
-    )
+        circles = cache.get(community.id)
+        if circles is None:
+            circles = await _circles(session, community, settings, now)
+            cache.put(community.id, circles)
+        authors = await participation.known_actors(
+            session, sorted({p.attributed_to for p in posts})
+        )
     return {
         "community": community,
         "summary_html": summary_html(community.summary),
@@ -86,8 +78,8 @@ async def community_context(request: web.Request, community: Community) -> dict[
         "events": soonest(candidates, now, SHOWN),
         "stories": stories,
         "practices": practices,
-        "posts": [(post, person(post.attributed_to, known)) for post in posts],
-        "circles": view,
+        "posts": [(post, person(post.attributed_to, authors)) for post in posts],
+        "circles": circles,
         "status_label": status_label,
     }
 

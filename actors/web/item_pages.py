@@ -50,7 +50,9 @@ async def render_item(request: web.Request, row: ObjectRow) -> web.Response:
                 )
                 people |= set(joined)
                 context["event"] = event_view(
-                    row, details, datetime.now(UTC), count=OCCURRENCES_SHOWN
+                    pages_queries.event_facts(row, details),
+                    datetime.now(UTC),
+                    count=OCCURRENCES_SHOWN,
                 )
                 context["participants"] = joined
                 context["participants_total"] = total

@@ -11,6 +11,8 @@ from actors.inbox import InboxProcessor, InboxWriter
 from actors.remote import Remote
 from actors.settings import Settings
 from actors.urls import Urls
+from actors.web.cache import TimedCache
+from actors.web.present import CirclesView
 from federation.client import FederationClient
 from federation.httpsig import CachingKeyResolver
 from federation.keys import Signer
@@ -29,3 +31,5 @@ INBOX_PROCESSOR = web.AppKey("inbox_processor", InboxProcessor)
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 # Plugins' observers of members' posts (actors.hooks); adapters append in their setup()
 OBJECT_OBSERVERS = web.AppKey("object_observers", list[ObjectObserver])
+# the members' circles of each community (by id), as the community page shows them
+CIRCLES = web.AppKey("circles", TimedCache[int, CirclesView])

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from actors.diffs import FieldChange, Hunk, field_changes, text_diff
+from actors.members import Member
 from actors.practices import STATUS_LABELS
-from actors.schedule import Occurrence, describe, occurrences, zone
-from actors.store.models import ObjectRow
-from actors.store.models_practice import EventDetailRow, RevisionRow
+from actors.schedule import NextOccurrences, Occurrence, describe, occurrences, zone
+from actors.store.models_practice import RevisionRow
+from actors.store.pages_queries import EventFacts
 from actors.store.participation import KnownActor
 
 
@@ -20,6 +21,18 @@ class Person:
     name: str
     handle: str | None
     url: str  # the profile page (or the actor id)
+
+
+@dataclass(frozen=True)
+class CirclesView:
+    coordinators: tuple[Person, ...]
+    core: tuple[tuple[Person, Member], ...]
+    active: tuple[tuple[Person, Member], ...]
+    more_core: int  # listed beyond max_listed
+    more_active: int
+    peripheral: int
+    transactional: int
+    window_days: int
 
 
 def person(actor_id: str, known: Mapping[str, KnownActor]) -> Person:
@@ -59,8 +72,7 @@ def when(start: datetime, end: datetime | None) -> str:
 
 @dataclass(frozen=True)
 class EventView:
-    item: ObjectRow
-    details: EventDetailRow
+    facts: EventFacts
     next: Occurrence | None
     upcoming: tuple[Occurrence, ...]
     recurrence: str | None  # in words
@@ -68,47 +80,54 @@ class EventView:
 
     @property
     def when(self) -> str:
+        tz = zone(self.timezone)
+        facts = self.facts
         shown = self.next or Occurrence(
-            self.details.start_time.astimezone(zone(self.timezone)),
-            self.details.end_time.astimezone(zone(self.timezone))
-            if self.details.end_time
-            else None,
+            facts.start_time.astimezone(tz),
+            facts.end_time.astimezone(tz) if facts.end_time else None,
         )
         return when(shown.start, shown.end)
 
-    @property
-    def sort_key(self) -> datetime:
-        return self.next.start if self.next else self.details.start_time
-
 
 def event_view(
-    item: ObjectRow, details: EventDetailRow, now: datetime, *, count: int = 1
+    facts: EventFacts,
+    now: datetime,
+    *,
+    count: int = 1,
+    found: Sequence[Occurrence] | None = None,
 ) -> EventView:
-    found = occurrences(
-        details.start_time,
-        details.end_time,
-        details.timezone,
-        details.rrule,
-        after=now,
-        limit=count,
-    )
-    local_start = details.start_time.astimezone(zone(details.timezone))
+    """An event with its next ``count`` occurrences (or those ``found`` already)."""
+    if found is None:
+        found = occurrences(
+            facts.start_time,
+            facts.end_time,
+            facts.timezone,
+            facts.rrule,
+            after=now,
+            limit=count,
+        )
+    tz = zone(facts.timezone)
     return EventView(
-        item=item,
-        details=details,
+        facts=facts,
         next=found[0] if found else None,
         upcoming=tuple(found),
-        recurrence=describe(details.rrule, local_start),
-        timezone=zone(details.timezone).key,
+        recurrence=describe(facts.rrule, facts.start_time.astimezone(tz)),
+        timezone=tz.key,
     )
 
 
-def soonest(
-    pairs: Sequence[tuple[ObjectRow, EventDetailRow]], now: datetime, limit: int
-) -> list[EventView]:
+_NEXT = NextOccurrences()  # a memo (pure): each rule expanded once per meeting, not per view
+
+
+def soonest(candidates: Sequence[EventFacts], now: datetime, limit: int) -> list[EventView]:
     """The ``limit`` events happening next (recurring ones by their next date)."""
-    views = [event_view(item, details, now) for item, details in pairs]
-    return sorted((v for v in views if v.next is not None), key=lambda v: v.sort_key)[:limit]
+    upcoming = []
+    for f in candidates:
+        found = _NEXT.get(f.start_time, f.end_time, f.timezone, f.rrule, now)
+        if found is not None:
+            upcoming.append((found, f))
+    upcoming.sort(key=lambda entry: entry[0].start)
+    return [event_view(f, now, found=[next_]) for next_, f in upcoming[:limit]]
 
 
 @dataclass(frozen=True)

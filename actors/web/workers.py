@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from aiohttp import web
 
 from actors.delivery import WorkerBusy, build_worker, delivery_client, wake_on_commit, worker_lock
-from actors.web.keys import ENGINE, SESSIONS, SETTINGS
+from actors.web.keys import SESSIONS, SETTINGS
 from federation.delivery.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
             return
         client = delivery_client(settings)
         await client.start()
-        worker = build_worker(settings, app[ENGINE], client)
+        worker = build_worker(settings, app[SESSIONS], client)
         app[DELIVERY_WORKER] = worker
         wake_on_commit(app[SESSIONS], worker)
         task = asyncio.create_task(worker.run(), name="delivery-worker")

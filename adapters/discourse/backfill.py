@@ -8,9 +8,11 @@ page, so an interrupted run resumes there; running it again fetches only what ch
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from actors.store.models import utcnow
 from adapters.discourse import store
@@ -22,6 +24,29 @@ from adapters.discourse.wire import TopicSummary
 log = logging.getLogger(__name__)
 
 MAX_POLL_PAGES = 10
+# topics fetched at once: a little overlap of network and database; a real forum's rate
+# limit (60 requests a minute for an admin key) is the bound anyway, honoured by the client
+FETCH_CONCURRENCY = 4
+T = TypeVar("T")
+
+
+async def _gather(call: Callable[[int], Awaitable[T]], keys: list[int], limit: int) -> list[T]:
+    """``call(key)`` for each key, ``limit`` at a time, results in order; the first failure
+    cancels the rest."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(key: int) -> T:
+        async with gate:
+            return await call(key)
+
+    tasks = [asyncio.ensure_future(one(k)) for k in keys]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 @dataclass
@@ -74,6 +99,7 @@ class CategoryWalker:
             state.category_id, state.category_slug = category.id, category.slug
             report = SyncReport(start_page=state.backfill_page)
         policy = Announce(topics=announce, replies=announce) if announce else QUIET
+        mirror = await runtime.mirror()
         seen: set[int] = set()
         page = report.start_page
         while True:
@@ -82,50 +108,50 @@ class CategoryWalker:
                 states = await store.topic_states(
                     session, community.id, [t.id for t in listing.topics]
                 )
-            for summary in listing.topics:
-                report.topics_listed += 1
-                if self._in_scope(summary, category.id):
-                    seen.add(summary.id)
-                    if full or _changed(summary, states.get(summary.id)):
-                        report.topics_fetched += 1
-                        report.counts.add(
-                            await runtime.sync_topic(
-                                summary.id, announce=policy, bumped_at=summary.bumped_at
-                            )
-                        )
-                progress(1)
+            listed = [t for t in listing.topics if self._in_scope(t, category.id)]
+            seen.update(t.id for t in listed)
+            todo = [t for t in listed if full or _changed(t, states.get(t.id))]
+            fetched = await _gather(runtime.fetch, [t.id for t in todo], FETCH_CONCURRENCY)
             page += 1
-            report.pages += 1
-            async with runtime.sessions.begin() as session:
+            async with runtime.sessions.begin() as session:  # one transaction a page
+                for summary, topic in zip(todo, fetched, strict=True):
+                    report.counts.add(await runtime.apply(
+                        session, mirror, summary.id, topic, announce=policy,
+                        bumped_at=summary.bumped_at))  # fmt: skip
                 state = await store.forum_state(session, community.id)
                 state.backfill_page = page if listing.more else 0
                 if not listing.more:
                     state.backfill_finished_at = utcnow()
+            report.topics_listed += len(listing.topics)
+            report.topics_fetched += len(todo)
+            report.pages += 1
+            progress(len(listing.topics))
             if not listing.more:
                 break
             if stop_after_pages is not None and report.pages >= stop_after_pages:
                 return report  # interrupted on purpose (tests); resumes at `page`
         if report.start_page == 0:  # the whole category was listed: what vanished from it?
-            report.topics_removed = await self._vanished(community.id, seen)
+            await self._vanished(community.id, seen, report)
         report.finished = True
         return report
 
-    async def _vanished(self, community_id: int, seen: set[int]) -> int:
+    async def _vanished(self, community_id: int, seen: set[int], report: SyncReport) -> None:
+        """Topics we mirror that the complete listing no longer shows: deleted, moved to
+        another category, or hidden from the bot. Each is looked at, and removed if gone."""
         async with self.runtime.sessions() as session:
             known = await store.live_topic_ids(session, community_id)
-        removed = 0
         for topic_id in sorted(known - seen):
             counts = await self.runtime.sync_topic(topic_id, announce=QUIET)
+            report.counts.add(counts)
             async with self.runtime.sessions() as session:
                 state = await store.topic_state(session, community_id, topic_id)
-            removed += int(state is not None and state.deleted)
-            if counts.changed:
+            if state is not None and state.deleted:
+                report.topics_removed += 1
                 log.info("topic %d left the category", topic_id)
-        return removed
 
     async def reconcile(self) -> Counts:
-        """What webhooks missed: topics bumped since we last saw them (pages of the listing
-        until one has no change). Only after a backfill, so old topics never count as new."""
+        """What webhooks missed: topics bumped since we last saw them (the listing's first
+        pages, until an unchanged topic). Only after a backfill: old topics are not news."""
         runtime = self.runtime
         community = await runtime.community()
         counts = Counts()
@@ -146,16 +172,16 @@ class CategoryWalker:
                 states = await store.topic_states(
                     session, community.id, [t.id for t in listing.topics]
                 )
-            changed = [
-                t
-                for t in listing.topics
-                if self._in_scope(t, category.id) and _changed(t, states.get(t.id))
-            ]
+            listed = [t for t in listing.topics if self._in_scope(t, category.id)]
+            changed = [t for t in listed if _changed(t, states.get(t.id))]
             for summary in changed:
                 counts.add(
                     await runtime.sync_topic(summary.id, announce=LIVE, bumped_at=summary.bumped_at)
                 )
-            if not changed or not listing.more:
+            # latest activity first: past an unchanged topic (not a pinned one, which stays
+            # on top), the rest of the listing is unchanged too
+            settled = any(not t.pinned for t in listed if t not in changed)
+            if settled or not listing.more:
                 break
         async with runtime.sessions.begin() as session:
             (await store.forum_state(session, community.id)).last_poll_at = utcnow()

@@ -2,7 +2,8 @@
 
 ``Api-Key`` and ``Api-Username`` on every authenticated request; a ``429`` is waited out
 (``extras.wait_seconds`` of Discourse's error body, else ``Retry-After``) and retried;
-``5xx`` and network errors back off and retry a few times; anything else becomes a
+``5xx`` and network errors back off and retry a few times (not for ``POST``: it may have
+created something before failing); anything else becomes a
 :class:`DiscourseError` whose class says what is wrong (bad key, not found, forbidden...).
 Connections go through federation's :class:`GuardedResolver`, so the address policy
 (``federation.allow_private_addresses`` plus the forum's ``allowed_networks``) holds.
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 Params = Sequence[tuple[str, str | int]]
 Sleep = Callable[[float], Awaitable[None]]
 _BAD_KEY_HINTS = ("api username or key is invalid", "invalid api", "api key")
+# retried here after a 5xx or a network error; a POST may have created the post before the
+# answer was lost, so its retry is the job queue's, which first looks whether it did
+_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 
 
 class DiscourseError(Exception):
@@ -181,7 +185,7 @@ class DiscourseClient:
                     method, url, params, headers, data
                 )
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                if attempt >= self.max_attempts:
+                if attempt >= self.max_attempts or method not in _IDEMPOTENT:
                     raise Unreachable(f"cannot reach {self.base_url}: {_describe(exc)}") from exc
                 await self._backoff(attempt, f"{method} {path}: {_describe(exc)}")
                 continue
@@ -196,7 +200,7 @@ class DiscourseClient:
                 log.info("%s rate-limits us: waiting %.2f s", self.base_url, wait)
                 await self._sleep(wait)
                 continue
-            if status >= 500 and attempt < self.max_attempts:
+            if status >= 500 and attempt < self.max_attempts and method in _IDEMPOTENT:
                 await self._backoff(attempt, f"{method} {path}: HTTP {status}")
                 continue
             raise error_for(status, payload, f"{method} {path}")

@@ -16,7 +16,7 @@ from actors import outbound
 from actors.community import Community
 from actors.content import new_token
 from actors.store import social
-from actors.store.models import ObjectRow
+from actors.store.models import ActivityRow, ObjectRow
 from actors.store.models_practice import EventDetailRow, RevisionRow
 from actors.urls import Urls
 from adapters.discourse.config import ForumConfig
@@ -40,9 +40,16 @@ class Publisher:
     ) -> None:
         if fan_out:
             await outbound.send_to_followers(session, self.community, activity, object_id=object_id)
-        else:
-            await social.insert_activity(
-                session, community_id=self.community.id, ap_json=activity, object_ap_id=object_id
+        else:  # outbox only: no deliveries need its id, so no flush (inserts batch at commit)
+            session.add(
+                ActivityRow(
+                    ap_id=activity["id"],
+                    community_id=self.community.id,
+                    ap_type=activity["type"],
+                    object_ap_id=object_id,
+                    public=True,
+                    ap_json=activity,
+                )
             )
 
     async def create(
@@ -77,8 +84,8 @@ class Publisher:
             published=published,
         )
         session.add(row)
-        await session.flush()
-        if item is not None:
+        if item is not None and (item.event is not None or item.kind == "practice"):
+            await session.flush()  # the details rows need the object's id
             await self._details(session, row, item, editor, created=True)
         await self._send(
             session,

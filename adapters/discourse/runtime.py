@@ -18,6 +18,7 @@ from adapters.discourse.api import ForumApi
 from adapters.discourse.client import DiscourseClient, NotFound
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.sync import Announce, Counts, Mirror
+from adapters.discourse.wire import ForumPost, ForumTopic
 from federation.ssrf import AddressPolicy
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ def make_client(forum: ForumConfig, settings: Settings, **options: float) -> Dis
         user_agent=settings.federation.user_agent,
         policy=policy,
         timeout_seconds=forum.timeout_seconds,
+        # a 5xx or a network error is retried at once a few times (0.5, 1, 2 s), then the
+        # caller's own retry (the job queue, or the next run) takes over
+        backoff_seconds=min(0.5, forum.retry_seconds),
         **options,  # type: ignore[arg-type]
     )
 
@@ -74,18 +78,37 @@ class ForumRuntime:
     async def mirror(self) -> Mirror:
         return Mirror(self.forum, self.urls, await self.community())
 
-    async def sync_topic(self, topic_id: int, *, announce: Announce, bumped_at: str = "") -> Counts:
-        """Fetch a topic with all its posts and apply it (a topic gone from the forum, or
-        one we may not see any more, is deleted)."""
-        mirror = await self.mirror()
+    async def fetch(self, topic_id: int) -> tuple[ForumTopic, list[ForumPost]] | None:
+        """A topic with all its posts; None when it is gone or we may not see it any more."""
         try:
-            topic, posts = await self.api.topic(topic_id)
+            return await self.api.topic(topic_id)
         except NotFound:
-            async with self.sessions.begin() as session:
-                return await mirror.delete_topic(session, topic_id)
+            return None
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        mirror: Mirror,
+        topic_id: int,
+        fetched: tuple[ForumTopic, list[ForumPost]] | None,
+        *,
+        announce: Announce,
+        bumped_at: str = "",
+    ) -> Counts:
+        if fetched is None:
+            return await mirror.delete_topic(session, topic_id)
+        topic, posts = fetched
+        return await mirror.apply_topic(
+            session, topic, posts, announce=announce, complete=True, bumped_at=bumped_at
+        )
+
+    async def sync_topic(self, topic_id: int, *, announce: Announce, bumped_at: str = "") -> Counts:
+        """Fetch a topic and apply it (a topic gone from the forum is deleted)."""
+        mirror = await self.mirror()
+        fetched = await self.fetch(topic_id)
         async with self.sessions.begin() as session:
-            return await mirror.apply_topic(
-                session, topic, posts, announce=announce, complete=True, bumped_at=bumped_at
+            return await self.apply(
+                session, mirror, topic_id, fetched, announce=announce, bumped_at=bumped_at
             )
 
     def webhook_path(self) -> str:

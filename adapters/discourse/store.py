@@ -185,6 +185,13 @@ async def claim_job(
     return None
 
 
+async def next_due(session: AsyncSession) -> datetime | None:
+    """When the next pending job is due (a retry's ``next_try_at``)."""
+    return await session.scalar(
+        select(func.min(ForumJobRow.next_try_at)).where(ForumJobRow.state.in_(PENDING))
+    )
+
+
 async def finish_job(
     session: AsyncSession,
     job_id: int,

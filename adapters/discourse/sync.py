@@ -238,7 +238,6 @@ class Mirror:
         link.deleted = False
         link.announced = announced
         _stamp(link, post.version, fp)
-        await session.flush()
         return link
 
     async def _delete(self, session: AsyncSession, link: ForumPostRow, counts: Counts) -> None:

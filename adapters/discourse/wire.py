@@ -117,6 +117,7 @@ class TopicSummary:
     highest_post_number: int
     bumped_at: str
     archetype: str
+    pinned: bool = False
 
 
 def summary_of(data: Any) -> TopicSummary:
@@ -130,6 +131,7 @@ def summary_of(data: Any) -> TopicSummary:
         highest_post_number=_opt_int(data, "highest_post_number") or 0,
         bumped_at=_str(data, "bumped_at") or _str(data, "last_posted_at"),
         archetype=_str(data, "archetype", "regular"),
+        pinned=bool(data.get("pinned")),
     )
 
 

@@ -62,18 +62,27 @@ class JobWorker:
 
     async def run(self) -> None:
         while not self._stopping:
+            self._wakeup.clear()
             try:
-                worked = await self.run_once()
+                if await self.run_once():
+                    continue
+                idle = await self._idle_seconds()
             except Exception:
                 log.exception("Discourse job loop error")
-                worked = False
-            if worked:
-                continue
-            self._wakeup.clear()
+                idle = self.poll_interval
             if self._stopping:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+                await asyncio.wait_for(self._wakeup.wait(), idle)
+
+    async def _idle_seconds(self) -> float:
+        """Until the next retry is due, at most ``poll_interval`` (jobs queued by other
+        processes are found by polling; the ones queued here wake the loop at once)."""
+        async with self.sessions() as session:
+            due = await store.next_due(session)
+        if due is None:
+            return self.poll_interval
+        return min(self.poll_interval, max(0.01, (due - utcnow()).total_seconds()))
 
     async def run_once(self) -> bool:
         """Claim and do one due job; False when there was none."""

@@ -9,6 +9,9 @@ visitor's fediverse server.
 - ``visitor``: a tiny fediverse server on 127.0.0.1 that answers WebFinger with an OStatus
   subscribe template and serves the subscribe page it points to.
 - ``open_page``: a page in a fresh context that records console errors and page errors.
+
+The browser is started once per test module (starting chromium costs about a second), so
+these fixtures and the tests run in the module's event loop (``pytestmark = BROWSER_LOOP``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -42,6 +46,7 @@ from tests.pages.builders import (
 from tests.pg import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -60,7 +65,13 @@ def _unavailable() -> str | None:
     return None
 
 
-@pytest.fixture
+# One browser per test module, so the tests run in the module's event loop: each test
+# module sets ``pytestmark = BROWSER_LOOP``.
+BROWSER_LOOP = pytest.mark.asyncio(loop_scope="module")
+fixture = pytest_asyncio.fixture(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
     reason = _unavailable()
     if reason is not None:
@@ -93,7 +104,7 @@ class OpenPage:
 PageOpener = Callable[..., Awaitable[OpenPage]]
 
 
-@pytest.fixture
+@fixture
 async def open_page(browser: Any) -> AsyncIterator[PageOpener]:
     contexts: list[Any] = []
 
@@ -104,9 +115,11 @@ async def open_page(browser: Any) -> AsyncIterator[PageOpener]:
         opened = OpenPage(page)
         page.on(
             "console",
-            lambda msg: opened.errors.append(f"console {msg.type}: {msg.text}")
-            if msg.type in ("error", "warning")
-            else None,
+            lambda msg: (
+                opened.errors.append(f"console {msg.type}: {msg.text}")
+                if msg.type in ("error", "warning")
+                else None
+            ),
         )
         page.on("pageerror", lambda exc: opened.errors.append(f"page error: {exc}"))
         return opened
@@ -133,7 +146,7 @@ class Site:
         return self.copub.urls.handle(self.community.slug)
 
 
-@pytest.fixture
+@fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     path = tmp_path / "copub.sqlite3"
     copub = await start_copub(f"sqlite+aiosqlite:///{path}", tmp_path)
@@ -184,7 +197,7 @@ class Visitor:
         return self.base_url.split("://", 1)[1]
 
 
-@pytest.fixture
+@fixture
 async def visitor() -> AsyncIterator[Visitor]:
     port = free_port()
     found = Visitor(f"http://127.0.0.1:{port}")
@@ -193,16 +206,19 @@ async def visitor() -> AsyncIterator[Visitor]:
         resource = request.query.get("resource", "")
         found.lookups.append(resource)
         user = resource.removeprefix("acct:").split("@", 1)[0]
-        return web.json_response(
+        links = [
             {
-                "subject": resource,
-                "links": [
-                    {"rel": "self", "type": "application/activity+json",
-                     "href": f"{found.base_url}/users/{user}"},
-                    {"rel": "http://ostatus.org/schema/1.0/subscribe",
-                     "template": f"{found.base_url}/authorize_interaction?uri={{uri}}"},
-                ],
-            },  # fmt: skip
+                "rel": "self",
+                "type": "application/activity+json",
+                "href": f"{found.base_url}/u/{user}",
+            },
+            {
+                "rel": SUBSCRIBE_REL,
+                "template": f"{found.base_url}/authorize_interaction?uri={{uri}}",
+            },
+        ]
+        return web.json_response(
+            {"subject": resource, "links": links},
             content_type="application/jrd+json",
         )
 

@@ -3,11 +3,14 @@ keep to the accessibility basics (landmarks, one h1, labels, language, contrast)
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, OpenPage, PageOpener, Site
+from tests.browser.conftest import BROWSER_LOOP, PHONE, OpenPage, PageOpener, Site
+
+pytestmark = BROWSER_LOOP
 
 # (selector, what it is): text whose contrast against its background is checked
 CONTRAST = [
@@ -22,7 +25,10 @@ CONTRAST = [
 ]
 
 AUDIT = """() => {
-  const parse = c => { const m = c.match(/[\\d.]+/g).map(Number); return m.length > 3 ? m : [...m, 1]; };
+  const parse = c => {
+    const m = c.match(/[\\d.]+/g).map(Number);
+    return m.length > 3 ? m : [...m, 1];
+  };
   const background = el => {
     for (; el; el = el.parentElement) {
       const c = parse(getComputedStyle(el).backgroundColor);
@@ -33,7 +39,8 @@ AUDIT = """() => {
   const colours = sel => [...document.querySelectorAll(sel)]
     .filter(el => el.offsetParent !== null && el.textContent.trim())
     .slice(0, 20).map(el => [parse(getComputedStyle(el).color), background(el)]);
-  const headings = [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")].map(h => Number(h.tagName[1]));
+  const headings = [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")]
+    .map(h => Number(h.tagName[1]));
   return {
     lang: document.documentElement.lang,
     title: document.title,
@@ -79,7 +86,7 @@ def check_accessibility(found: dict[str, Any], url: str) -> None:
     assert found["landmarks"] == ["header", "main", "footer"], url
     assert len(found["h1"]) == 1, (url, found["h1"])
     levels = found["headings"]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
     assert found["unlabelled"] == [], url
     assert found["images_without_alt"] == 0
     for selector, what in CONTRAST:

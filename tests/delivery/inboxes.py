@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from actors.store import jobs, social
@@ -147,12 +147,6 @@ async def start_inbox(keys: StaticKeys) -> InboxServer:
     return inbox
 
 
-def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    engine = sessions.kw["bind"]
-    assert isinstance(engine, AsyncEngine)
-    return engine
-
-
 def make_worker(
     sessions: async_sessionmaker[AsyncSession],
     client: FederationClient,
@@ -162,7 +156,7 @@ def make_worker(
     breaker: BreakerPolicy | None = None,
     **options: Any,
 ) -> DeliveryWorker:
-    queue = SqlJobQueue(engine_of(sessions), URLS, clock=clock or utcnow)
+    queue = SqlJobQueue(sessions, URLS, clock=clock or utcnow)
     if clock is not None:
         options["clock"] = clock
     return DeliveryWorker(queue, client, policy=policy, breaker=breaker, **options)

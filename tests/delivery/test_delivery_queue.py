@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from actors.store import jobs, social
-from actors.store.db import create_engine
+from actors.store.db import create_engine, sessionmaker
 from actors.store.jobqueue import SqlJobQueue
 from actors.store.models import ActivityRow, DeliveryRow
 from federation.delivery.ports import Done, Fail, JobResult
 from tests import factories
-from tests.delivery.inboxes import URLS, FakeClock, add_follower, deliveries, engine_of, publish
+from tests.delivery.inboxes import URLS, FakeClock, add_follower, deliveries, publish
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ async def test_expired_lease_is_claimed_again_and_stale_outcomes_ignored(
     sessions: async_sessionmaker[AsyncSession], community: Community
 ) -> None:
     clock = FakeClock()
-    queue = SqlJobQueue(engine_of(sessions), URLS, clock=clock)
+    queue = SqlJobQueue(sessions, URLS, clock=clock)
     await publish(sessions, community, ["https://a.test/inbox", "https://b.test/inbox"])
     clock.now = (await deliveries(sessions))[0].next_try_at
 
@@ -147,7 +147,7 @@ async def test_concurrent_claimers_never_claim_the_same_job(
     await publish(sessions, community, inboxes)
     engines = [create_engine(database_url) for _ in range(3)]
     try:
-        queues = [SqlJobQueue(engine, URLS) for engine in engines]
+        queues = [SqlJobQueue(sessionmaker(engine), URLS) for engine in engines]
 
         async def claim_all(queue: SqlJobQueue) -> list[int]:
             got: list[int] = []
@@ -167,7 +167,7 @@ async def test_concurrent_claimers_never_claim_the_same_job(
 async def test_stats_and_listing_for_operators(
     sessions: async_sessionmaker[AsyncSession], community: Community
 ) -> None:
-    queue = SqlJobQueue(engine_of(sessions), URLS)
+    queue = SqlJobQueue(sessions, URLS)
     ap_id = await publish(sessions, community, ["https://a.test/inbox", "https://b.test/inbox"])
     [job, _other] = sorted(await queue.claim(10, 60), key=lambda j: j.inbox)
     await queue.complete([JobResult(job, Fail("HTTP 403"), status=403, error="forbidden")])
@@ -192,7 +192,7 @@ async def test_a_claim_larger_than_the_caches(
 ) -> None:
     other = await factories.create_community(sessions, "other")
     ids = [await publish(sessions, c, ["https://a.test/inbox"]) for c in (community, other) * 3]
-    queue = SqlJobQueue(engine_of(sessions), URLS, cache_size=2)
+    queue = SqlJobQueue(sessions, URLS, cache_size=2)
     await queue.prepare()
     jobs_ = await queue.claim(10, 60)
     assert sorted(j.activity_id for j in jobs_) == sorted(ids)

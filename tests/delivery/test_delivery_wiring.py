@@ -30,7 +30,6 @@ from tests.delivery.inboxes import (
     InboxServer,
     StaticKeys,
     deliveries,
-    engine_of,
     make_worker,
     publish,
     start_inbox,
@@ -188,7 +187,7 @@ async def test_copub_deliveries_shows_the_queue(
     config_file: Path,
 ) -> None:
     ap_id = await publish(sessions, community, ["https://a.test/inbox", "https://b.test/inbox"])
-    queue = SqlJobQueue(engine_of(sessions), URLS)
+    queue = SqlJobQueue(sessions, URLS)
     job = next(j for j in await queue.claim(10, 60) if j.inbox == "https://a.test/inbox")
     await queue.complete([JobResult(job, Fail("HTTP 403"), status=403, error="not allowed")])
 

@@ -85,7 +85,7 @@ class FakeDiscourse:
     _clock: datetime = field(default_factory=lambda: datetime(2025, 1, 1, 9, 0, tzinfo=UTC))
     _ids: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _server: TestServer | None = None
-    reachable: bool = True
+    lose_answers: int = 0  # POSTs that are carried out but answered 504
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -153,6 +153,10 @@ class FakeDiscourse:
         for _ in range(after):
             self._failures.append((0, {}))
         self._failures.append((status, {"wait_seconds": wait_seconds}))
+
+    def recover(self) -> None:
+        """The forum is back: failures not yet answered are dropped."""
+        self._failures.clear()
 
     def live_posts(self, topic: Topic) -> list[Post]:
         return [self.posts[i] for i in topic.post_ids if self.posts[i].deleted_at is None]
@@ -263,6 +267,9 @@ class FakeDiscourse:
         body_text = await request.text()
         route = request.match_info.route.name or ""
         response = await self._gate(request, route) or await handler(request)
+        if self.lose_answers and request.method == "POST" and response.status == 200:
+            self.lose_answers -= 1  # done, but the answer is lost on the way (a proxy timeout)
+            response = web.json_response(shapes.error_body(["Gateway Timeout"], None), status=504)
         assert isinstance(response, web.Response)
         answer = json.loads(response.text) if response.text else None
         self.exchanges.append(

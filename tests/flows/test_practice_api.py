@@ -154,6 +154,11 @@ async def test_api_updates_and_deletes(
     await remote.wait_for(about("Delete", event["id"]))
     status, group = await copub.get(copub.actor("nightshift"))
     assert await first_page(copub, group["events"]) == (0, [])
+    # An Update that takes a practice for an event is 400, naming the type
+    wrong = {"type": "Update", "object": {"type": "Event", "id": practice["id"], "name": "x"}}
+    status, answer, _ = await post(copub, wrong, secret)
+    assert (status, answer["field"]) == (400, "type")
+    assert "is a practice, not an event" in answer["error"]
     # An Update or Delete of what is not there is 404
     status, answer, _ = await post(copub, {"type": "Delete", "object": event["id"]}, secret)
     assert (status, answer["field"]) == (404, "object")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.flows import mobilizon
-from tests.flows.copub import Copub, sqlite_only
+from tests.flows.copub import Copub, follow, sqlite_only
 from tests.flows.remote import Delivery, Person, RemoteServer
 from tests.flows.test_practice_publish import first_page, published
 
@@ -122,11 +122,14 @@ async def test_undo_join_takes_the_participant_out(
     assert (await remote.post(mona, copub.inbox("nightshift"), undo))[0] == 202
     await copub.processed(undo["id"])
     assert await participants(copub, event_id) == (1, [otto.id])
-    # Undo naming the Join by its id alone
+    # Undo naming the Join by its id alone, to the community's inbox: otto leaves the
+    # event and still follows the community
+    await follow(remote, otto, copub, "nightshift")
     undo = mobilizon.undo(otto, second, embed=False)
-    assert (await remote.post(otto, copub.shared_inbox, undo))[0] == 202
+    assert (await remote.post(otto, copub.inbox("nightshift"), undo))[0] == 202
     await copub.processed(undo["id"])
     assert await participants(copub, event_id) == (0, [])
+    assert await copub.follower_state("nightshift", otto.id) == "accepted"
 
 
 @sqlite_only

@@ -14,6 +14,7 @@ from tests.pages.builders import (
     actor_url,
     add_event,
     add_follower,
+    add_moderator,
     add_post,
     add_remote_actor,
     add_story,
@@ -22,11 +23,9 @@ from tests.pages.builders import (
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-async def people(
-    db: Sessions, community: Community, coordinators: tuple[str, ...] = ()
-) -> dict[str, Participation]:
+async def people(db: Sessions, community: Community) -> dict[str, Participation]:
     async with db() as session:
-        found = await participation.participations(session, community.id, SINCE, coordinators)
+        found = await participation.participations(session, community.id, SINCE)
     return {p.actor_id: p for p in found}
 
 
@@ -69,15 +68,25 @@ async def test_event_participation_in_the_window(db: Sessions, nightshift: Commu
 
 
 async def test_followers_and_coordinators_are_marked(db: Sessions, nightshift: Community) -> None:
-    alice, bob, coord = actor_url("alice"), actor_url("bob"), actor_url("coord")
+    alice, bob = actor_url("alice"), actor_url("bob")
+    zed, amy = actor_url("zed"), actor_url("amy")
+    await add_moderator(db, nightshift, zed)
+    await add_moderator(db, nightshift, amy)
     await add_follower(db, nightshift, alice)
     await add_follower(db, nightshift, bob, state="pending")
-    await add_post(db, nightshift, alice, published=SINCE)
-    await add_post(db, nightshift, bob, published=SINCE)
-    found = await people(db, nightshift, (coord,))
-    assert found[alice].follower and not found[alice].coordinator
-    assert not found[bob].follower  # a pending request is not following yet
-    assert found[coord] == Participation(coord, 0, 0, follower=False, coordinator=True)
+    await add_follower(db, nightshift, amy)
+    for actor in (alice, bob, amy, amy):
+        await add_post(db, nightshift, actor, published=SINCE)
+    await add_event(db, nightshift, EventSpec("E", SINCE, participants=[(amy, SINCE)]))
+    async with db() as session:
+        found = await participation.participations(session, nightshift.id, SINCE)
+    # coordinators first, in the order they were added; then everyone else by id
+    assert [p.actor_id for p in found] == [zed, amy, alice, bob]
+    by_id = {p.actor_id: p for p in found}
+    assert by_id[alice] == Participation(alice, 1, 0, follower=True, coordinator=False)
+    assert not by_id[bob].follower  # a pending request is not following yet
+    assert by_id[zed] == Participation(zed, 0, 0, follower=False, coordinator=True)
+    assert by_id[amy] == Participation(amy, 2, 1, follower=True, coordinator=True)
 
 
 async def test_names_of_known_actors(db: Sessions, nightshift: Community) -> None:
