@@ -10,8 +10,6 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from actors.content import InvalidContent, require_text, require_title
-from actors.event_text import event_facts_html
-from actors.html import markdown_to_html
 from actors.recurrence import validate_rrule, zone
 from actors.schedule import Occurrence, occurrences
 from actors.store.models_practice import EventDetailRow
@@ -109,12 +107,6 @@ def next_meetings(draft: EventDraft, now: datetime) -> list[Occurrence]:
     return occurrences(
         draft.start, draft.end, draft.timezone, draft.rrule, after=now, limit=NEXT_SHOWN
     )
-
-
-def event_html(draft: EventDraft, now: datetime) -> str:
-    """The event's text: first the facts (when, where, online, next meetings), then its
-    description."""
-    return event_facts_html(draft, next_meetings(draft, now)) + markdown_to_html(draft.markdown)
 
 
 def detail_row(object_id: int, draft: EventDraft) -> EventDetailRow:

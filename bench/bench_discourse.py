@@ -50,13 +50,23 @@ async def main() -> None:
         posts = sum(len(t.post_ids) for t in forum.topics.values())
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
-            raw = {"server": {"base_url": "http://127.0.0.1:9"}, "database": {"url": url},
-                   "federation": {"allow_private_addresses": True}}  # fmt: skip
+            raw = {
+                "server": {"base_url": "http://127.0.0.1:9"},
+                "database": {"url": url},
+                "federation": {"allow_private_addresses": True},
+            }
             settings = settings_from_dict(raw)
             [forum_cfg] = parse_forums(
-                {"community": "nightshift", "base_url": forum.base_url, "api_key": "bench-key",
-                 "api_username": "copub-bot", "category": category.id,
-                 "webhook_secret": "bench-secret-123"}, "bench")  # fmt: skip
+                {
+                    "community": "nightshift",
+                    "base_url": forum.base_url,
+                    "api_key": "bench-key",
+                    "api_username": "copub-bot",
+                    "category": category.id,
+                    "webhook_secret": "bench-secret-123",
+                },
+                "bench",
+            )
             engine = create_engine(url)
             await migrate(engine)
             sessions = sessionmaker(engine)
@@ -103,18 +113,29 @@ async def run(forum: FakeDiscourse, runtime: ForumRuntime, posts: int) -> None:
     assert report.counts.created == posts, report
     assert again.counts.created == 0 and again.topics_fetched == 0
     per_topic = requests / TOPICS
-    print(f"discourse: {TOPICS} topics, {posts} posts, {requests} requests "
-          f"({per_topic:.2f} per topic)")  # fmt: skip
-    print(f"discourse: floor (API calls, no database): {floor:.2f} s = "
-          f"{fetched / floor:.0f} topics/s ({floor_requests} requests)")  # fmt: skip
-    print(f"discourse: backfill on SQLite: {wall:.2f} s = {TOPICS / wall:.0f} topics/s, "
-          f"{posts / wall:.0f} posts/s ({wall / floor:.1f}x the floor)")  # fmt: skip
-    print(f"discourse: second run (nothing changed): {second:.2f} s, "
-          f"{len(forum.exchanges)} requests")  # fmt: skip
-    print(f"discourse: at 60 req/min (Discourse's default for an admin key): "
-          f"{60 / per_topic / 60:.2f} topics/s, {TOPICS * per_topic / 60:.1f} min for these")  # fmt: skip
+    print(
+        f"discourse: {TOPICS} topics, {posts} posts, {requests} requests "
+        f"({per_topic:.2f} per topic)"
+    )
+    print(
+        f"discourse: floor (API calls, no database): {floor:.2f} s = "
+        f"{fetched / floor:.0f} topics/s ({floor_requests} requests)"
+    )
+    print(
+        f"discourse: backfill on SQLite: {wall:.2f} s = {TOPICS / wall:.0f} topics/s, "
+        f"{posts / wall:.0f} posts/s ({wall / floor:.1f}x the floor)"
+    )
+    print(
+        f"discourse: second run (nothing changed): {second:.2f} s, {len(forum.exchanges)} requests"
+    )
+    print(
+        f"discourse: at 60 req/min (Discourse's default for an admin key): "
+        f"{60 / per_topic / 60:.2f} topics/s, {TOPICS * per_topic / 60:.1f} min for these"
+    )
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(25)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            25
+        )
 
 
 if __name__ == "__main__":

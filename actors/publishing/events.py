@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.community import Community
 from actors.content import new_token
 from actors.event_json import draft_from_event, event_to_json
-from actors.events import EventDraft, detail_row, event_html, validate_event
+from actors.events import EventDraft, detail_row, validate_event
+from actors.html import markdown_to_html
 from actors.publishing.common import Unchanged, local_object, send_create, send_update, short_id
 from actors.store import practice as store
 from actors.store.models import ObjectRow
@@ -21,7 +22,8 @@ async def publish_event(
     session: AsyncSession, urls: Urls, community: Community, draft: EventDraft
 ) -> ObjectRow:
     """Publish an event: Create(Event) to followers, its details stored for pages,
-    the calendar feed and Join."""
+    the calendar feed and Join. The row's ``content_html`` is the description alone (pages
+    show the time and place from the details); the Event's content leads with them."""
     draft = validate_event(draft)
     oid = new_token()
     now = datetime.now(UTC)
@@ -36,7 +38,7 @@ async def publish_event(
         local=True,
         attributed_to=urls.community(community.slug),
         title=draft.title,
-        content_html=event_html(draft, now),
+        content_html=markdown_to_html(draft.markdown),
         source_markdown=draft.markdown,
         ap_json=event,
         published=now,
@@ -80,7 +82,7 @@ async def edit_event(
     )
     row.title = new.title
     row.source_markdown = new.markdown
-    row.content_html = event_html(new, now)
+    row.content_html = markdown_to_html(new.markdown)
     await store.save_event_detail(session, detail_row(row.id, new))
     await send_update(session, urls, community, row, event, now)
     return row

@@ -6,12 +6,12 @@ and every list has a limit: the community page costs the same with 10 or 10,000 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -31,24 +31,48 @@ def _live(community_id: int, kinds: Sequence[str]) -> tuple[ColumnElement[bool],
     )
 
 
-async def recent_items(
-    session: AsyncSession,
-    community_id: int,
-    kinds: Sequence[str],
-    *,
-    limit: int,
-    with_content: bool = True,
-) -> list[ObjectRow]:
-    """Newest first; ``ap_json`` and the Markdown source are not loaded."""
-    options = (*_LIST_OPTIONS, defer(ObjectRow.content_html)) if not with_content else _LIST_OPTIONS
-    rows = await session.scalars(
-        select(ObjectRow)
-        .where(*_live(community_id, kinds))
-        .options(*options)
-        .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
-        .limit(limit)
-    )
-    return list(rows)
+@dataclass(frozen=True)
+class ItemSummary:
+    """What a list shows of an item (a story, a practice, a member's post)."""
+
+    ap_id: str
+    kind: str
+    title: str | None
+    summary: str | None
+    status: str | None
+    content_html: str | None  # only when asked for
+    attributed_to: str
+    published: datetime
+    updated: datetime | None
+
+
+async def recent_by_kind(
+    session: AsyncSession, community_id: int, shown: Mapping[str, tuple[int, bool]]
+) -> dict[str, list[ItemSummary]]:
+    """For each kind, its newest items: ``{kind: (how many, with their content?)}``; one query."""
+    parts = []
+    for kind, (limit, with_content) in shown.items():
+        content = ObjectRow.content_html if with_content else null().label("content_html")
+        newest = (
+            select(
+                ObjectRow.ap_id, ObjectRow.kind, ObjectRow.title, ObjectRow.summary,
+                ObjectRow.status, content, ObjectRow.attributed_to, ObjectRow.published,
+                ObjectRow.updated,
+            )
+            .where(*_live(community_id, (kind,)))
+            .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
+            .limit(limit)
+            .subquery()
+        )  # fmt: skip
+        parts.append(select(newest))
+    found: dict[str, list[ItemSummary]] = {kind: [] for kind in shown}
+    if parts:
+        rows = await session.execute(union_all(*parts))
+        for row in rows:
+            found[row.kind].append(ItemSummary(**row._mapping))
+    for items in found.values():
+        items.sort(key=lambda item: item.published, reverse=True)
+    return found
 
 
 async def feed_items(

@@ -50,11 +50,12 @@ async def community_context(request: web.Request, community: Community) -> dict[
     now = datetime.now(UTC)
     slug = community.slug
     async with request.app[SESSIONS]() as session:
-        stories = await pages_queries.recent_items(session, community.id, ("story",), limit=SHOWN)
-        practices = await pages_queries.recent_items(
-            session, community.id, ("practice",), limit=SHOWN, with_content=False
+        recent = await pages_queries.recent_by_kind(
+            session,
+            community.id,
+            {"story": (SHOWN, False), "practice": (SHOWN, False), "post": (SHOWN, True)},
         )
-        posts = await pages_queries.recent_items(session, community.id, ("post",), limit=SHOWN)
+        stories, practices, posts = recent["story"], recent["practice"], recent["post"]
         candidates = await pages_queries.upcoming_event_candidates(
             session, community.id, now, limit=SHOWN
         )

@@ -9,6 +9,7 @@ a post (``/posts/{id}.json``). Writes: ``POST /posts.json``, ``PUT``/``DELETE
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class Category:
     topic_count: int
     permission: int | None  # 1 full, 2 create posts, 3 read only; None: may not post
     read_restricted: bool
+    about_topic_id: int | None = None  # "About the ... category": its description, not news
 
     @property
     def can_reply(self) -> bool:
@@ -46,6 +48,7 @@ def _category_of(data: Any) -> Category:
     if not isinstance(data, dict) or not isinstance(data.get("id"), int):
         raise WireError("a category must have an id")
     permission = data.get("permission")
+    about = re.search(r"/(\d+)/?$", str(data.get("topic_url") or ""))
     return Category(
         id=data["id"],
         slug=str(data.get("slug") or ""),
@@ -53,6 +56,7 @@ def _category_of(data: Any) -> Category:
         topic_count=int(data.get("topic_count") or 0),
         permission=permission if isinstance(permission, int) else None,
         read_restricted=bool(data.get("read_restricted")),
+        about_topic_id=int(about.group(1)) if about else None,
     )
 
 

@@ -16,9 +16,10 @@ from typing import TypeVar
 
 from actors.store.models import utcnow
 from adapters.discourse import store
+from adapters.discourse.api import Category
 from adapters.discourse.models import ForumTopicRow
+from adapters.discourse.outcome import LIVE, QUIET, Announce, Counts
 from adapters.discourse.runtime import ForumRuntime
-from adapters.discourse.sync import LIVE, QUIET, Announce, Counts
 from adapters.discourse.wire import TopicSummary
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,12 @@ class CategoryWalker:
     def __init__(self, runtime: ForumRuntime) -> None:
         self.runtime = runtime
 
-    def _in_scope(self, summary: TopicSummary, category_id: int) -> bool:
-        return summary.archetype == "regular" and summary.category_id in (None, category_id)
+    def _in_scope(self, summary: TopicSummary, category: Category) -> bool:
+        return (
+            summary.archetype == "regular"
+            and summary.category_id in (None, category.id)
+            and summary.id != category.about_topic_id
+        )
 
     async def backfill(
         self,
@@ -108,16 +113,23 @@ class CategoryWalker:
                 states = await store.topic_states(
                     session, community.id, [t.id for t in listing.topics]
                 )
-            listed = [t for t in listing.topics if self._in_scope(t, category.id)]
+            listed = [t for t in listing.topics if self._in_scope(t, category)]
             seen.update(t.id for t in listed)
             todo = [t for t in listed if full or _changed(t, states.get(t.id))]
             fetched = await _gather(runtime.fetch, [t.id for t in todo], FETCH_CONCURRENCY)
             page += 1
             async with runtime.sessions.begin() as session:  # one transaction a page
                 for summary, topic in zip(todo, fetched, strict=True):
-                    report.counts.add(await runtime.apply(
-                        session, mirror, summary.id, topic, announce=policy,
-                        bumped_at=summary.bumped_at))  # fmt: skip
+                    report.counts.add(
+                        await runtime.apply(
+                            session,
+                            mirror,
+                            summary.id,
+                            topic,
+                            announce=policy,
+                            bumped_at=summary.bumped_at,
+                        )
+                    )
                 state = await store.forum_state(session, community.id)
                 state.backfill_page = page if listing.more else 0
                 if not listing.more:
@@ -172,7 +184,7 @@ class CategoryWalker:
                 states = await store.topic_states(
                     session, community.id, [t.id for t in listing.topics]
                 )
-            listed = [t for t in listing.topics if self._in_scope(t, category.id)]
+            listed = [t for t in listing.topics if self._in_scope(t, category)]
             changed = [t for t in listed if _changed(t, states.get(t.id))]
             for summary in changed:
                 counts.add(

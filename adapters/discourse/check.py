@@ -121,8 +121,10 @@ async def _category(runtime: ForumRuntime, report: _Report) -> None:
             f"missing permission: {user!r} may not see category {forum.category!r} "
             f"({exc.message}); scope 'categories: show' or a group that can see it"
         ) from exc
-    ok(f"category {category.name!r} (id {category.id}, slug {category.slug!r}): "
-       f"{category.topic_count} topics")  # fmt: skip
+    ok(
+        f"category {category.name!r} (id {category.id}, slug {category.slug!r}): "
+        f"{category.topic_count} topics"
+    )
     if not category.can_reply:
         raise fail(
             f"missing permission: {user!r} can see {category.name!r} but may not reply there "

@@ -13,8 +13,8 @@ from typing import Any
 
 from adapters.discourse import store
 from adapters.discourse.client import NotFound
+from adapters.discourse.outcome import LIVE, Counts
 from adapters.discourse.runtime import ForumRuntime
-from adapters.discourse.sync import LIVE, Counts
 from adapters.discourse.wire import ForumPost, post_of, webhook_topic_of
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,11 @@ async def apply_event(runtime: ForumRuntime, event: str, body: dict[str, Any]) -
     return Counts()
 
 
+async def _about(runtime: ForumRuntime, topic_id: int) -> bool:
+    """The category's "About the ... category" topic: its description, not news."""
+    return (await runtime.api.category()).about_topic_id == topic_id
+
+
 async def _known(runtime: ForumRuntime, topic_id: int) -> bool:
     community = await runtime.community()
     async with runtime.sessions() as session:
@@ -48,6 +53,8 @@ async def _known(runtime: ForumRuntime, topic_id: int) -> bool:
 
 async def _topic_event(runtime: ForumRuntime, data: dict[str, Any]) -> Counts:
     topic = webhook_topic_of(data)
+    if await _about(runtime, topic.id):
+        return Counts()
     if topic.archetype != "regular" or not (
         _in_category(runtime, topic.category_id) or await _known(runtime, topic.id)
     ):
@@ -60,6 +67,8 @@ async def _post_event(runtime: ForumRuntime, event: str, post: ForumPost) -> Cou
         return Counts()
     if post.username.lower() == runtime.forum.api_username.lower():
         log.debug("post %d is the bot's own: not mirrored back", post.id)
+        return Counts()
+    if await _about(runtime, post.topic_id):
         return Counts()
     community = await runtime.community()
     async with runtime.sessions() as session:

@@ -30,8 +30,10 @@ _EVENT_DIV = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _ATTR = re.compile(r"([\w-]+)\s*=\s*\"([^\"]*)\"")
-EVENT_CONTEXT: list[object] = [AS_CONTEXT, {"mz": "https://joinmobilizon.org/ns#",
-                                            "timezone": "mz:timezone"}]  # fmt: skip
+EVENT_CONTEXT: list[object] = [
+    AS_CONTEXT,
+    {"mz": "https://joinmobilizon.org/ns#", "timezone": "mz:timezone"},
+]
 
 
 @dataclass(frozen=True)

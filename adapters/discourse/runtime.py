@@ -17,7 +17,8 @@ from actors.urls import Urls
 from adapters.discourse.api import ForumApi
 from adapters.discourse.client import DiscourseClient, NotFound
 from adapters.discourse.config import ForumConfig
-from adapters.discourse.sync import Announce, Counts, Mirror
+from adapters.discourse.outcome import Announce, Counts
+from adapters.discourse.sync import Mirror
 from adapters.discourse.wire import ForumPost, ForumTopic
 from federation.ssrf import AddressPolicy
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,39 +22,11 @@ from actors.urls import Urls
 from adapters.discourse import mapping, store
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
+from adapters.discourse.outcome import Announce, Counts
 from adapters.discourse.publish import Publisher
 from adapters.discourse.wire import ForumPost, ForumTopic
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-    def add(self, other: Counts) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    @property
-    def changed(self) -> int:
-        return self.created + self.updated + self.deleted
-
-
-@dataclass(frozen=True)
-class Announce:
-    """Which new items followers receive. Replies are announced only in topics that were
-    already known: importing an old topic brings its replies as history."""
-
-    topics: bool
-    replies: bool
-
-
-LIVE = Announce(topics=True, replies=True)
-QUIET = Announce(topics=False, replies=False)
 
 
 class Mirror:
@@ -88,8 +59,10 @@ class Mirror:
     ) -> Counts:
         """Apply a topic and ``posts`` of it (all of them when ``complete``: then linked
         posts missing from the topic's stream are deleted)."""
-        links = {link.post_id: link for link in await store.links_of_topic(
-            session, self.community.id, topic.id)}  # fmt: skip
+        links = {
+            link.post_id: link
+            for link in await store.links_of_topic(session, self.community.id, topic.id)
+        }
         state = await store.topic_state(session, self.community.id, topic.id)
         first = next((p for p in posts if p.post_number == 1), None)
         if not self.in_scope(topic) or topic.deleted_at or first is None or first.deleted_at:
@@ -102,8 +75,9 @@ class Mirror:
         replies = announce.replies and known_before
         for post in sorted(posts, key=lambda p: p.post_number):
             if post.post_number > 1:
-                await self._apply_reply(session, topic.slug, post, root, links, by_number,
-                                        replies, counts)  # fmt: skip
+                await self._apply_reply(
+                    session, topic.slug, post, root, links, by_number, replies, counts
+                )
         if complete:
             present = set(topic.stream)
             for link in list(links.values()):
@@ -152,11 +126,19 @@ class Mirror:
             if not _newer(first.version, item.fingerprint, link):
                 counts.unchanged += 1
                 return link.object_ap_id
-            obj = mapping.item_object(self.forum, self.urls, row.ap_id, item,
-                                      published=row.published, updated=utcnow())  # fmt: skip
-            await self.publisher.update(session, row, obj, title=item.title,
-                                        content_html=item.content_html, item=item,
-                                        editor=editor, fan_out=link.announced)  # fmt: skip
+            obj = mapping.item_object(
+                self.forum, self.urls, row.ap_id, item, published=row.published, updated=utcnow()
+            )
+            await self.publisher.update(
+                session,
+                row,
+                obj,
+                title=item.title,
+                content_html=item.content_html,
+                item=item,
+                editor=editor,
+                fan_out=link.announced,
+            )
             _stamp(link, first.version, item.fingerprint)
             counts.updated += 1
             return row.ap_id
@@ -164,11 +146,20 @@ class Mirror:
             await self._delete(session, link, counts)
         object_id = self.publisher.new_object_id()
         obj = mapping.item_object(self.forum, self.urls, object_id, item, published=published)
-        await self.publisher.create(session, obj, kind=item.kind, title=item.title,
-                                    content_html=item.content_html, published=published,
-                                    item=item, editor=editor, fan_out=announce.topics)  # fmt: skip
-        links[first.id] = await self._link(session, link, first, object_id, item.fingerprint,
-                                           announced=announce.topics)  # fmt: skip
+        await self.publisher.create(
+            session,
+            obj,
+            kind=item.kind,
+            title=item.title,
+            content_html=item.content_html,
+            published=published,
+            item=item,
+            editor=editor,
+            fan_out=announce.topics,
+        )
+        links[first.id] = await self._link(
+            session, link, first, object_id, item.fingerprint, announced=announce.topics
+        )
         counts.created += 1
         return object_id
 
@@ -199,9 +190,14 @@ class Mirror:
             if row is not None and row.deleted_at is None:
                 obj = dict(row.ap_json)
                 obj.update(content=mapping.reply_html(post), updated=as2_time(utcnow()))
-                await self.publisher.update(session, row, obj, title=None,
-                                            content_html=obj["content"],
-                                            fan_out=link.announced)  # fmt: skip
+                await self.publisher.update(
+                    session,
+                    row,
+                    obj,
+                    title=None,
+                    content_html=obj["content"],
+                    fan_out=link.announced,
+                )
                 _stamp(link, post.version, fp)
                 counts.updated += 1
                 return
@@ -209,12 +205,26 @@ class Mirror:
         parent = parent_link.object_ap_id if parent_link and not parent_link.deleted else root
         published = mapping.parse_time(post.created_at) or utcnow()
         object_id = self.publisher.new_object_id()
-        obj = mapping.reply_object(self.forum, self.urls, object_id, post, in_reply_to=parent,
-                                   topic_slug=topic_slug, published=published)  # fmt: skip
-        await self.publisher.create(session, obj, kind="reply", title=None,
-                                    content_html=obj["content"], published=published,
-                                    in_reply_to=parent, thread_root=root,
-                                    fan_out=announce)  # fmt: skip
+        obj = mapping.reply_object(
+            self.forum,
+            self.urls,
+            object_id,
+            post,
+            in_reply_to=parent,
+            topic_slug=topic_slug,
+            published=published,
+        )
+        await self.publisher.create(
+            session,
+            obj,
+            kind="reply",
+            title=None,
+            content_html=obj["content"],
+            published=published,
+            in_reply_to=parent,
+            thread_root=root,
+            fan_out=announce,
+        )
         new_link = await self._link(session, link, post, object_id, fp, announced=announce)
         links[post.id] = by_number[post.post_number] = new_link
         counts.created += 1
@@ -230,8 +240,13 @@ class Mirror:
         announced: bool,
     ) -> ForumPostRow:
         if link is None:
-            link = ForumPostRow(community_id=self.community.id, topic_id=post.topic_id,
-                                post_id=post.id, origin="forum", created_at=utcnow())  # fmt: skip
+            link = ForumPostRow(
+                community_id=self.community.id,
+                topic_id=post.topic_id,
+                post_id=post.id,
+                origin="forum",
+                created_at=utcnow(),
+            )
             session.add(link)
         link.post_number = post.post_number
         link.object_ap_id = object_id
@@ -253,11 +268,14 @@ class Mirror:
         counts = Counts()
         if topic.object_ap_id is None or topic.deleted:
             return counts
-        links = {link.post_id: link for link in await store.links_of_topic(
-            session, self.community.id, topic.topic_id)}  # fmt: skip
+        links = {
+            link.post_id: link
+            for link in await store.links_of_topic(session, self.community.id, topic.topic_id)
+        }
         by_number = {link.post_number: link for link in links.values()}
-        await self._apply_reply(session, topic.slug, post, topic.object_ap_id, links, by_number,
-                                announce, counts)  # fmt: skip
+        await self._apply_reply(
+            session, topic.slug, post, topic.object_ap_id, links, by_number, announce, counts
+        )
         return counts
 
     async def delete_topic(self, session: AsyncSession, topic_id: int) -> Counts:

@@ -117,8 +117,9 @@ def check_request(exchange: Exchange) -> list[str]:
         if where == "header" and param.get("required") and name.lower() not in headers:
             problems.append(f"header {name} is required")
         if where == "path":
-            problems += [f"path {name}: {e}" for e in _errors(
-                schema, _coerce(schema, path_params[name]))]  # fmt: skip
+            problems += [
+                f"path {name}: {e}" for e in _errors(schema, _coerce(schema, path_params[name]))
+            ]
     body_schema = (
         (op.spec.get("requestBody") or {}).get("content", {}).get("application/json", {})
     ).get("schema")

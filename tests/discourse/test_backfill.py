@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from actors.store.models import ActivityRow, DeliveryRow, ObjectRow
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
-from tests.discourse.harness import SLUG, adapter, count_rows, snapshot
+from tests.discourse.harness import SLUG, adapter, count_rows, jobs_settled, snapshot
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.discourse_shapes import Category, User
 from tests.flows.copub import Copub, sqlite_only
@@ -88,9 +88,12 @@ async def test_interrupted_backfill_resumes_where_it_stopped(
 
 @sqlite_only
 async def test_announce_sends_new_topics_not_their_old_replies(
-    copub: Copub, forum: FakeDiscourse, category: Category, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     forum.seed_topics(category, 4, posts=5)
     out = await copub.cli("discourse", "sync", SLUG, "--announce")
     assert "items 20 created" in out
@@ -122,10 +125,14 @@ async def test_a_second_backfill_catches_edits_deletes_and_new_replies(
     out = await copub.cli("discourse", "sync", SLUG, "--full")
     assert "2 fetched" in out and "1 updated" in out
     async with copub.sessions() as session:
-        texts = list(await session.scalars(
-            select(ObjectRow.content_html).where(ObjectRow.deleted_at.is_(None))))  # fmt: skip
-        live = await session.scalar(select(func.count()).select_from(ObjectRow).where(
-            ObjectRow.deleted_at.is_(None)))  # fmt: skip
+        texts = list(
+            await session.scalars(
+                select(ObjectRow.content_html).where(ObjectRow.deleted_at.is_(None))
+            )
+        )
+        live = await session.scalar(
+            select(func.count()).select_from(ObjectRow).where(ObjectRow.deleted_at.is_(None))
+        )
     assert any("An edited reply" in t for t in texts)
     assert live == 5
 
@@ -140,3 +147,20 @@ async def test_status_shows_the_cursor_and_the_queue(
     assert "mirrored:   2 forum posts; 0 fediverse replies" in out
     assert "backfill:   finished" in out
     assert "jobs:       none" in out
+
+
+@sqlite_only
+async def test_the_category_description_topic_is_not_an_item(
+    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, community: str
+) -> None:
+    general = forum.add_category("general", "General", about=True)
+    about = forum.topics[general.about_topic_id]
+    about.category_id = category.id  # moved: it is now the about topic listed in ours
+    category.about_topic_id = about.id
+    forum.seed_topics(category, 2)
+    out = await copub.cli("discourse", "sync", SLUG)
+    assert "synced 3 topics: 2 fetched" in out
+    await forum.reply(about, "A reply in the about topic, ignored.", user=nora)
+    await forum.hooks.settle()
+    await jobs_settled(copub)
+    assert await count_rows(copub, ObjectRow) == 2

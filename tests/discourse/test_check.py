@@ -63,9 +63,13 @@ async def test_a_category_slug_is_found(
     ],
 )
 async def test_each_mistake_is_named(
-    tmp_path: Path, database_url: str, forum: FakeDiscourse, category: Category,
-    change: dict[str, Any], expected: str,
-) -> None:  # fmt: skip
+    tmp_path: Path,
+    database_url: str,
+    forum: FakeDiscourse,
+    category: Category,
+    change: dict[str, Any],
+    expected: str,
+) -> None:
     failed, out = await check(tmp_path, database_url, {**forum_table(forum, category), **change})
     assert failed == 1, out
     assert expected in out

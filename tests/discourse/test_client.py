@@ -37,8 +37,9 @@ class Waits:
 
 
 def client_for(base_url: str, waits: Waits, key: str = API_KEY) -> DiscourseClient:
-    return DiscourseClient(base_url, key, BOT, user_agent="copub-test", policy=OPEN,
-                           backoff_seconds=0.01, sleep=waits)  # fmt: skip
+    return DiscourseClient(
+        base_url, key, BOT, user_agent="copub-test", policy=OPEN, backoff_seconds=0.01, sleep=waits
+    )
 
 
 @pytest.fixture
@@ -97,8 +98,9 @@ async def scripted() -> AsyncIterator[Callable[[list[web.Response]], str]]:
 
 
 async def test_retry_after_is_honoured_without_extras(scripted: Callable[..., str]) -> None:
-    base = scripted([web.json_response({"errors": ["slow down"]}, status=429,
-                                       headers={"Retry-After": "0"})])  # fmt: skip
+    base = scripted(
+        [web.json_response({"errors": ["slow down"]}, status=429, headers={"Retry-After": "0"})]
+    )
     waits = Waits()
     async with client_for(base, waits) as client:
         assert await client.get("/latest.json") == {}

@@ -31,25 +31,41 @@ ENDPOINTS = {
 
 @sqlite_only
 async def test_every_exchange_matches_the_openapi_document(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     # A session that uses every endpoint the adapter knows, errors included
     forum.seed_topics(category, 35, posts=2, long_every=20, long_posts=45)
     await copub.cli("discourse", "check", SLUG)
     forum.fail_next(429, wait_seconds=0.01, after=5)
     await copub.cli("discourse", "sync", SLUG)
-    topic = await forum.create_topic("Contract", "A topic to exercise every endpoint.",
-                                     user=nora, category=category, tags=("practice",))  # fmt: skip
+    topic = await forum.create_topic(
+        "Contract",
+        "A topic to exercise every endpoint.",
+        user=nora,
+        category=category,
+        tags=("practice",),
+    )
     reply = await forum.reply(topic, "A reply that will be deleted soon.", user=nora)
     await forum.delete_post(reply)
     await forum.hooks.settle()
     await jobs_settled(copub)
     [create] = await remote.wait_for(
-        lambda got: [d for d in got if d.ok and d.type == "Create"
-                     and d.activity["object"].get("name") == "Contract"])  # fmt: skip
-    note = remote.note(follower, "A fediverse reply for the contract test.",
-                       in_reply_to=create.activity["object"]["id"])  # fmt: skip
+        lambda got: [
+            d
+            for d in got
+            if d.ok and d.type == "Create" and d.activity["object"].get("name") == "Contract"
+        ]
+    )
+    note = remote.note(
+        follower,
+        "A fediverse reply for the contract test.",
+        in_reply_to=create.activity["object"]["id"],
+    )
     await remote.send_create(follower, copub.inbox(SLUG), note)
     [post] = await until_bot_posts(forum, topic)
     await remote.send_update(follower, copub.inbox(SLUG), note, "Edited for the contract test.")
@@ -62,8 +78,9 @@ async def test_every_exchange_matches_the_openapi_document(
     await copub.cli("discourse", "sync", SLUG, "--full")
     assert len(bot_posts(forum, topic)) == 1
     # Every endpoint was used
-    used = {(e.method, contract.operation_of(e.method, e.path)[0].template)
-            for e in forum.exchanges}  # fmt: skip
+    used = {
+        (e.method, contract.operation_of(e.method, e.path)[0].template) for e in forum.exchanges
+    }
     assert used == ENDPOINTS
     assert {e.status for e in forum.exchanges} >= {200, 404, 429}
     # And every request and every answer conforms

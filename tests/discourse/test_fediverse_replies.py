@@ -18,8 +18,9 @@ async def mirrored_topic(
     forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer
 ) -> tuple[Topic, str]:
     """Nora's topic, and the id of the object followers got for it."""
-    topic = await forum.create_topic("Insulin at night", "Who double-checks insulin at 3 am?",
-                                     user=nora, category=category)  # fmt: skip
+    topic = await forum.create_topic(
+        "Insulin at night", "Who double-checks insulin at 3 am?", user=nora, category=category
+    )
     [create] = await remote.wait_for(lambda got: [d for d in got if d.ok and d.type == "Create"])
     return topic, create.activity["object"]["id"]
 
@@ -37,13 +38,21 @@ async def until_bot_posts(forum: FakeDiscourse, topic: Topic, n: int = 1) -> lis
 
 
 async def test_mastodon_reply_appears_in_the_topic_once_and_its_echo_is_ignored(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     topic, root = await mirrored_topic(forum, category, nora, remote)
     # When alice replies on Mastodon to the community's post
-    note = remote.note(follower, "We ask a second nurse, every time.",
-                       mention=copub.mention(SLUG), in_reply_to=root)  # fmt: skip
+    note = remote.note(
+        follower,
+        "We ask a second nurse, every time.",
+        mention=copub.mention(SLUG),
+        in_reply_to=root,
+    )
     await remote.send_create(follower, copub.inbox(SLUG), note)
     # Then the bot posts it into the topic, saying who wrote it, with a link to the original
     [post] = await until_bot_posts(forum, topic)
@@ -72,9 +81,13 @@ async def test_mastodon_reply_appears_in_the_topic_once_and_its_echo_is_ignored(
 
 @sqlite_only
 async def test_edit_and_delete_on_mastodon_follow_into_the_forum(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     topic, root = await mirrored_topic(forum, category, nora, remote)
     note = remote.note(follower, "First thought on insulin checks.", in_reply_to=root)
     await remote.send_create(follower, copub.inbox(SLUG), note)
@@ -91,26 +104,37 @@ async def test_edit_and_delete_on_mastodon_follow_into_the_forum(
     # Then the echoes (post_edited, post_destroyed) were ignored: nothing new on our side
     assert await count_rows(copub, ObjectRow) == 2
     assert [h.event for h in forum.hooks.sent[2:]] == [
-        "post_created", "post_edited", "post_destroyed"]  # fmt: skip
+        "post_created",
+        "post_edited",
+        "post_destroyed",
+    ]
     assert all(h.status == 200 for h in forum.hooks.sent)
 
 
 @sqlite_only
 async def test_reply_to_a_forum_reply_answers_that_post(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     topic, root = await mirrored_topic(forum, category, nora, remote)
     sam = forum.add_user("sam", "Sam Shift")
     await forum.reply(topic, "We use a barcode scanner for this.", user=sam)
 
     def reply_note(got: list[Delivery]) -> list[Delivery]:
-        return [d for d in got if d.ok and d.type == "Create"
-                and d.activity["object"].get("inReplyTo") == root]  # fmt: skip
+        return [
+            d
+            for d in got
+            if d.ok and d.type == "Create" and d.activity["object"].get("inReplyTo") == root
+        ]
 
     [sams] = await remote.wait_for(reply_note)
-    note = remote.note(follower, "Which scanner do you use, Sam?",
-                       in_reply_to=sams.activity["object"]["id"])  # fmt: skip
+    note = remote.note(
+        follower, "Which scanner do you use, Sam?", in_reply_to=sams.activity["object"]["id"]
+    )
     await remote.send_create(follower, copub.inbox(SLUG), note)
     [post] = await until_bot_posts(forum, topic)
     assert post.reply_to_post_number == 2
@@ -118,9 +142,13 @@ async def test_reply_to_a_forum_reply_answers_that_post(
 
 @sqlite_only
 async def test_a_failed_write_is_retried_from_the_queue_not_lost(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     topic, root = await mirrored_topic(forum, category, nora, remote)
     await forum.hooks.settle()
     await jobs_settled(copub)
@@ -131,6 +159,7 @@ async def test_a_failed_write_is_retried_from_the_queue_not_lost(
     await remote.send_create(follower, copub.inbox(SLUG), note)
     # Then the reply arrives exactly once (the third try finds the post the second made)
     [post] = await until_bot_posts(forum, topic)
+    assert "A reply that meets a flaky forum." in post.raw
     await wait_until(lambda: _done(copub), 15, "the reply job done")
     async with copub.sessions() as session:
         [job] = list(await session.scalars(select(ForumJobRow).where(ForumJobRow.kind == "reply")))
@@ -141,8 +170,12 @@ async def test_a_failed_write_is_retried_from_the_queue_not_lost(
 
 
 async def _done(copub: Copub) -> bool:
-    return await count_rows(copub, ForumJobRow, ForumJobRow.kind == "reply",
-                            ForumJobRow.state == "done") == 1  # fmt: skip
+    return (
+        await count_rows(
+            copub, ForumJobRow, ForumJobRow.kind == "reply", ForumJobRow.state == "done"
+        )
+        == 1
+    )
 
 
 async def _true(value: bool) -> bool:

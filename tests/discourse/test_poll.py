@@ -17,9 +17,13 @@ pytestmark = sqlite_only
 
 
 async def test_reconcile_catches_a_missed_topic_once(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: object,
-) -> None:  # fmt: skip
+) -> None:
     forum.seed_topics(category, 40)
     walker = adapter(copub).walker(SLUG)
     # Before any backfill the poller does nothing (old topics must not look new)
@@ -27,14 +31,16 @@ async def test_reconcile_catches_a_missed_topic_once(
     await walker.backfill()
     # When a topic is created while the webhook is broken
     forum.hooks.url = None
-    await forum.create_topic("Missed by the webhook", "The webhook was down for this one.",
-                             user=nora, category=category)  # fmt: skip
+    await forum.create_topic(
+        "Missed by the webhook", "The webhook was down for this one.", user=nora, category=category
+    )
     # Then a reconciliation finds it, on the first page, and followers get it
     mark = len(forum.exchanges)
     counts = await walker.reconcile()
     assert (counts.created, counts.updated, counts.deleted) == (1, 0, 0)
     assert [e.path for e in forum.exchanges[mark:] if e.path.startswith("/c/")] == [
-        "/c/night-shift/7.json"]  # fmt: skip
+        "/c/night-shift/7.json"
+    ]
     [create] = await remote.wait_for(lambda got: [d for d in got if d.ok and d.type == "Create"])
     assert "Missed by the webhook" in create.activity["object"]["content"]
     # And the next reconciliation changes nothing
@@ -56,15 +62,19 @@ async def polling_copub(
 
 
 async def test_the_server_polls_on_its_own(
-    polling_copub: Copub, forum: FakeDiscourse, category: Category, nora: User,
+    polling_copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
     remote: RemoteServer,
-) -> None:  # fmt: skip
+) -> None:
     copub = polling_copub
     await copub.create_community(SLUG)
     await follow(remote, remote.person("alice"), copub, SLUG)
     await copub.cli("discourse", "sync", SLUG)
-    topic = await forum.create_topic("Found by polling", "Nobody sent a webhook for this.",
-                                     user=nora, category=category)  # fmt: skip
+    topic = await forum.create_topic(
+        "Found by polling", "Nobody sent a webhook for this.", user=nora, category=category
+    )
     [create] = await remote.wait_for(lambda got: [d for d in got if d.ok and d.type == "Create"])
     assert "Found by polling" in create.activity["object"]["content"]
     await forum.reply(topic, "And a reply found by polling too.", user=nora)

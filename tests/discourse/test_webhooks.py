@@ -35,11 +35,7 @@ def created(kind: str | None = None) -> object:
 
 def about(type_: str, object_id: str) -> object:
     def check(got: list[Delivery]) -> list[Delivery]:
-        return [
-            d
-            for d in got
-            if d.ok and d.type == type_ and _object_id(d.activity) == object_id
-        ]
+        return [d for d in got if d.ok and d.type == type_ and _object_id(d.activity) == object_id]
 
     return check
 
@@ -50,14 +46,20 @@ def _object_id(activity: dict[str, object]) -> object:
 
 
 async def test_topic_created_in_the_forum_reaches_followers(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     # When Nora opens a topic in the connected category
     await forum.create_topic(
-        "Insulin at 3 am", "We nearly doubled a dose. **Always** double-check.",
-        user=nora, category=category,
-    )  # fmt: skip
+        "Insulin at 3 am",
+        "We nearly doubled a dose. **Always** double-check.",
+        user=nora,
+        category=category,
+    )
     await forum.hooks.settle()
     # Then the follower gets one Create of a Note by the community, with the text
     [delivery] = await remote.wait_for(created("Note"))
@@ -77,11 +79,16 @@ async def test_topic_created_in_the_forum_reaches_followers(
 
 @sqlite_only
 async def test_edit_sends_update_and_delete_sends_delete(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
-    topic = await forum.create_topic("Handover", "First version of the handover note.",
-                                     user=nora, category=category)  # fmt: skip
+) -> None:
+    topic = await forum.create_topic(
+        "Handover", "First version of the handover note.", user=nora, category=category
+    )
     [create] = await remote.wait_for(created())
     object_id = create.activity["object"]["id"]
     # When Nora edits the first post (and the title)
@@ -102,19 +109,27 @@ async def test_edit_sends_update_and_delete_sends_delete(
 
 @sqlite_only
 async def test_forum_reply_is_a_reply_in_the_thread(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
-    topic = await forum.create_topic("Night rounds", "How do you time your night rounds?",
-                                     user=nora, category=category)  # fmt: skip
+) -> None:
+    topic = await forum.create_topic(
+        "Night rounds", "How do you time your night rounds?", user=nora, category=category
+    )
     [create] = await remote.wait_for(created())
     root = create.activity["object"]["id"]
     sam = forum.add_user("sam", "Sam Shift")
     # When Sam replies in the forum
     await forum.reply(topic, "Every two hours, with a **checklist**.", user=sam)
     # Then followers get a Note by the community in reply to the topic, saying who wrote it
-    [reply] = await remote.wait_for(lambda got: [
-        d for d in created("Note")(got) if d.activity["object"].get("inReplyTo") == root])  # fmt: skip
+    [reply] = await remote.wait_for(
+        lambda got: [
+            d for d in created("Note")(got) if d.activity["object"].get("inReplyTo") == root
+        ]
+    )
     note = reply.activity["object"]
     assert note["attributedTo"] == copub.actor(SLUG)
     assert note["content"].startswith(
@@ -131,8 +146,9 @@ async def test_events_out_of_order_and_repeated_apply_once(
     copub: Copub, forum: FakeDiscourse, category: Category, nora: User, community: str
 ) -> None:
     forum.hooks.pause()
-    topic = await forum.create_topic("Checklist", "The night checklist, version one.",
-                                     user=nora, category=category)  # fmt: skip
+    topic = await forum.create_topic(
+        "Checklist", "The night checklist, version one.", user=nora, category=category
+    )
     first = forum.posts[topic.post_ids[0]]
     reply = await forum.reply(topic, "A reply that will be edited twice.", user=nora)
     await forum.edit(reply, "A reply, edited once, and more.")
@@ -163,8 +179,9 @@ async def test_bad_signature_is_refused_and_changes_nothing(
     copub: Copub, forum: FakeDiscourse, category: Category, nora: User, community: str
 ) -> None:
     forum.hooks.pause()
-    await forum.create_topic("Forged", "A topic someone forges a webhook for.",
-                             user=nora, category=category)  # fmt: skip
+    await forum.create_topic(
+        "Forged", "A topic someone forges a webhook for.", user=nora, category=category
+    )
     [hook, _] = forum.hooks.pending
     before = await snapshot(copub)
     for signature in ("sha256=" + "0" * 64, "", "md5=abc", None):
@@ -197,9 +214,13 @@ async def test_ping_and_unknown_community(copub: Copub, forum: FakeDiscourse) ->
 
 @sqlite_only
 async def test_event_topic_becomes_an_event(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
+) -> None:
     await forum.create_topic("Monthly case review", EVENT, user=nora, category=category)
     [delivery] = await remote.wait_for(created("Event"))
     event = delivery.activity["object"]
@@ -212,11 +233,20 @@ async def test_event_topic_becomes_an_event(
 
 @sqlite_only
 async def test_tagged_topic_becomes_a_practice(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, remote: RemoteServer,
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
     follower: Person,
-) -> None:  # fmt: skip
-    await forum.create_topic("Double-check protocol", "Two nurses read the dose aloud.",
-                             user=nora, category=category, tags=("practice", "insulin"))  # fmt: skip
+) -> None:
+    await forum.create_topic(
+        "Double-check protocol",
+        "Two nurses read the dose aloud.",
+        user=nora,
+        category=category,
+        tags=("practice", "insulin"),
+    )
     [delivery] = await remote.wait_for(created("Article"))
     article = delivery.activity["object"]
     assert article["name"] == "Double-check protocol"

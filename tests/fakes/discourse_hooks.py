@@ -14,6 +14,7 @@ background (Discourse's Sidekiq job), with these headers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -58,10 +59,8 @@ class WebhookSender:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         if self._session is not None:
             await self._session.close()
 
@@ -115,9 +114,10 @@ class WebhookSender:
             "X-Discourse-Event-Id": str(hook.event_id),
             "X-Discourse-Event-Type": hook.event_type,
             "X-Discourse-Event": hook.event,
-            "X-Discourse-Event-Signature": signature if signature is not None
+            "X-Discourse-Event-Signature": signature
+            if signature is not None
             else f"sha256={digest}",
-        }  # fmt: skip
+        }
 
     async def post(self, hook: SentWebhook, headers: dict[str, str]) -> tuple[int, Any]:
         assert self._session is not None and self.url is not None

@@ -41,6 +41,7 @@ class Category:
     read_restricted: bool = False
     topic_count: int = 0
     post_count: int = 0
+    about_topic_id: int = 1  # "About the ... category", created with the category
 
 
 @dataclass
@@ -213,7 +214,7 @@ def _category_common(category: Category) -> dict[str, Any]:
         "topic_count": category.topic_count, "post_count": category.post_count,
         "position": category.id, "description": f"<p>{category.name}</p>",
         "description_text": category.name, "description_excerpt": category.name,
-        "topic_url": f"/t/about-the-{category.slug}-category/1",
+        "topic_url": f"/t/about-the-{category.slug}-category/{category.about_topic_id}",
         "read_restricted": category.read_restricted, "notification_level": 1,
         "can_edit": True, "topic_template": None, "topic_title_placeholder": None,
         "has_children": False, "subcategory_count": None, "sort_order": None,

@@ -189,6 +189,12 @@ async def test_each_kind_has_its_collection_and_edit_refuses_foreign_options(
     for key, expected in (("stories", story), ("practices", practice), ("events", event_id)):
         total, items = await first_page(copub, group[key])
         assert (total, [i["id"] for i in items]) == (1, [expected]), key
+    # Each item's page (for browsers, at the same URL) shows it
+    for item, title in ((story, "Insulin at 3 am"), (practice, "Double-check protocol"),
+                        (event_id, "Monthly case review")):  # fmt: skip
+        status, page = await copub.get(item, accept="text/html")
+        assert status == 200
+        assert title in page
     # An option that does not fit the item's kind is an error, and nothing is sent
     out = await copub.cli("edit", "nightshift", story, "--start", "2031-01-01T10:00", ok=False)
     assert "--start does not apply to a story" in out
