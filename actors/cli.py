@@ -18,6 +18,7 @@ from actors import (
     cli_content,
     cli_delivery,
     cli_edit,
+    cli_links,
     cli_members,
     cli_social,
     cli_tokens,
@@ -190,6 +191,7 @@ for _command in (
     *cli_social.COMMANDS,
     *cli_delivery.COMMANDS,
     *cli_members.COMMANDS,
+    *cli_links.COMMANDS,
 ):
     main.add_command(_command)
 

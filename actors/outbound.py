@@ -109,6 +109,7 @@ async def send_to_followers(
     *,
     object_id: str | None = None,
     exclude_inboxes: frozenset[str] = frozenset(),
+    exclude_actors: frozenset[str] = frozenset(),
     public: bool = True,
 ) -> ActivityRow:
     row = await social.insert_activity(
@@ -119,7 +120,9 @@ async def send_to_followers(
         public=public,
     )
     inboxes = [
-        i for i in await jobs.follower_inboxes(session, community.id) if i not in exclude_inboxes
+        i
+        for i in await jobs.follower_inboxes(session, community.id, exclude_actors=exclude_actors)
+        if i not in exclude_inboxes
     ]
     await jobs.enqueue_deliveries(session, row.id, community.id, inboxes)
     return row

@@ -29,6 +29,8 @@ COMMUNITY_ATOM = "/c/{slug}/feed.atom"
 COMMUNITY_RSS = "/c/{slug}/feed.rss"
 COMMUNITY_CALENDAR = "/c/{slug}/events.ics"
 EVENT_CALENDAR = "/c/{slug}/o/{oid}/event.ics"
+COMMUNITY_NETWORK = "/c/{slug}/network"
+COMMUNITY_NETWORK_JSON = "/c/{slug}/network.json"
 SHARED_INBOX = "/inbox"
 APPLICATION = "/actor"
 INDEX = "/"
@@ -127,6 +129,13 @@ class Urls:
     def community_webcal(self, slug: str) -> str:
         """The calendar feed as a ``webcal:`` link: calendar apps offer to subscribe."""
         return "webcal:" + self.community_calendar(slug).split(":", 1)[1]
+
+    def community_network(self, slug: str) -> str:
+        """The page of the community's links, their links, organizations and brokers."""
+        return self.absolute(COMMUNITY_NETWORK.format(slug=slug))
+
+    def community_network_json(self, slug: str) -> str:
+        return self.absolute(COMMUNITY_NETWORK_JSON.format(slug=slug))
 
     def event_calendar(self, slug: str, oid: str) -> str:
         return self.absolute(EVENT_CALENDAR.format(slug=slug, oid=oid))

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ["bench_http.py", "bench_signatures.py", "bench_fanout.py"]
+BENCHES = [
+    "bench_http.py",
+    "bench_signatures.py",
+    "bench_fanout.py",
+    "bench_discourse.py",
+    "bench_pages.py",
+]
 
 
 def main() -> int:

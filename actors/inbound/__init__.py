@@ -6,10 +6,17 @@ from actors.inbound.context import InboundContext
 from actors.inbound.events import on_join, on_leave, on_undo_join, undoes_a_join
 from actors.inbound.filing import FilingRules
 from actors.inbound.follow import on_follow, on_undo_follow
+from actors.inbound.links import (
+    on_accept,
+    on_announce,
+    on_linked_change,
+    on_linked_create,
+    on_reject,
+)
 from actors.inbound.posts import inner_type, on_create, on_delete, on_reaction, on_update
 from actors.settings import ContentSettings
 from federation.routing import ActivityRouter
-from federation.vocab import JSON
+from federation.vocab import JSON, get_id
 
 
 async def on_undo(ctx: InboundContext, activity: JSON) -> None:
@@ -28,15 +35,28 @@ def build_router(content: ContentSettings | None = None) -> ActivityRouter[Inbou
     rules = FilingRules.from_settings(content or ContentSettings())
 
     async def create(ctx: InboundContext, activity: JSON) -> None:
-        await on_create(ctx, activity, rules)
+        if not await on_linked_create(ctx, activity):  # from a linked community
+            await on_create(ctx, activity, rules)
+
+    async def update(ctx: InboundContext, activity: JSON) -> None:
+        if not await on_linked_change(ctx, str(get_id(activity.get("actor"))), activity):
+            await on_update(ctx, activity)
+
+    async def delete(ctx: InboundContext, activity: JSON) -> None:
+        if not await on_linked_change(ctx, str(get_id(activity.get("actor"))), activity):
+            await on_delete(ctx, activity)
 
     router: ActivityRouter[InboundContext] = ActivityRouter()
     router.on("Follow", on_follow)
     router.on("Undo", on_undo)
     router.on("Create", create)
-    router.on("Update", on_update)
-    router.on("Delete", on_delete)
+    router.on("Update", update)
+    router.on("Delete", delete)
     router.on("Like", on_reaction)
     router.on("Join", on_join)
     router.on("Leave", on_leave)
+    # links between communities (actors/inbound/links.py)
+    router.on("Accept", on_accept)
+    router.on("Reject", on_reject)
+    router.on("Announce", on_announce)
     return router

@@ -44,16 +44,19 @@ _CHUNK = 500
 # -- producers ------------------------------------------------------------------------------
 
 
-async def follower_inboxes(session: AsyncSession, community_id: int) -> list[str]:
+async def follower_inboxes(
+    session: AsyncSession, community_id: int, *, exclude_actors: Iterable[str] = ()
+) -> list[str]:
     """Where to deliver to all accepted followers: each follower's shared inbox if it has
     one, else its own inbox, without duplicates (in the order followers came); blocked
-    actors and domains (of this community or server-wide) are left out."""
+    actors and domains (of this community or server-wide), and ``exclude_actors`` (say, the
+    linked community an item came from), are left out."""
     blocks = await session.execute(
         select(BlockRow.kind, BlockRow.value).where(
             or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)
         )
     )
-    actors: set[str] = set()
+    actors: set[str] = set(exclude_actors)
     domains: set[str] = set()
     for kind, value in blocks:
         if kind == "actor":

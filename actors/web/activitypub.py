@@ -9,7 +9,7 @@ from aiohttp import web
 
 from actors import urls as routes
 from actors.community import Community, community_to_group
-from actors.store import queries, social
+from actors.store import links, queries, social
 from actors.web.community_page import render_community
 from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
 from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
@@ -98,6 +98,18 @@ def followers_loader(app: web.Application) -> PageLoader:
     return load
 
 
+def following_loader(app: web.Application) -> PageLoader:
+    """The community's accepted links: the Groups it follows."""
+
+    async def load(community: Community, page: int, size: int) -> tuple[list[Any], int]:
+        async with app[SESSIONS]() as session:
+            return await links.following_ids(
+                session, community.id, offset=(page - 1) * size, limit=size
+            )
+
+    return load
+
+
 def moderators_loader(request_app: web.Application) -> PageLoader:
     async def load(community: Community, page: int, size: int) -> tuple[list[Any], int]:
         async with request_app[SESSIONS]() as session:
@@ -143,11 +155,13 @@ def setup_routes(app: web.Application) -> None:
         routes.COMMUNITY_FOLLOWERS,
         collection_handler(routes.Urls.community_followers, followers_loader(app)),
     )
-    for template, build in (
-        (routes.COMMUNITY_FOLLOWING, routes.Urls.community_following),
-        (routes.COMMUNITY_FEATURED, routes.Urls.community_featured),
-    ):
-        app.router.add_get(template, collection_handler(build, _empty))
+    app.router.add_get(
+        routes.COMMUNITY_FOLLOWING,
+        collection_handler(routes.Urls.community_following, following_loader(app)),
+    )
+    app.router.add_get(
+        routes.COMMUNITY_FEATURED, collection_handler(routes.Urls.community_featured, _empty)
+    )
     app.router.add_get(
         routes.COMMUNITY_MODERATORS,
         collection_handler(routes.Urls.community_moderators, moderators_loader(app)),

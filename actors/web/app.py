@@ -24,8 +24,18 @@ from actors.remote import Remote, SqlKeyCache
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.urls import Urls
-from actors.web import activitypub, c2s, content_routes, feeds, objects, pages, wellknown
+from actors.web import (
+    activitypub,
+    archive_pages,
+    c2s,
+    content_routes,
+    feeds,
+    objects,
+    pages,
+    wellknown,
+)
 from actors.web import inbox as inbox_routes
+from actors.web import network as network_pages
 from actors.web.cache import TimedCache
 from actors.web.errors import error_middleware
 from actors.web.keys import (
@@ -177,6 +187,8 @@ def create_app(
     c2s.setup_routes(app)
     feeds.setup_routes(app)
     pages.setup_routes(app)
+    network_pages.setup_routes(app)  # links: /c/{slug}/network(.json)
+    archive_pages.setup(app)
     app.router.add_static("/static", HERE / "static", append_version=False)
     _load_adapters(app, settings)
     return app

@@ -14,6 +14,7 @@ from actors.members import derive_circles, window_start
 from actors.settings import ParticipationSettings
 from actors.store import pages_queries, participation, social
 from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS
+from actors.web.network import linked_context
 from actors.web.present import CirclesView, person, soonest, status_label
 
 SHOWN = 10  # items per section
@@ -82,6 +83,8 @@ async def community_context(request: web.Request, community: Community) -> dict[
         "posts": [(post, person(post.attributed_to, authors)) for post in posts],
         "circles": circles,
         "status_label": status_label,
+        "urls": urls,
+        "shown": SHOWN,
     }
 
 
@@ -89,6 +92,7 @@ async def render_community(
     request: web.Request, community: Community, *, status: int = 200, **extra: object
 ) -> web.Response:
     context = await community_context(request, community)
+    context.update(await linked_context(request, community))  # from linked communities
     context.update(extra)
     response = aiohttp_jinja2.render_template("community.html", request, context, status=status)
     response.headers["Vary"] = "Accept"  # the same URL serves the actor document

@@ -1,28 +1,24 @@
-"""Pure mapping between forum posts and a community's items (no I/O, no database).
+"""Pure mapping from forum posts to a community's items (no I/O, no database).
 
 A topic becomes a story (``Note``), a practice (``Article``) or an event (``Event``):
 its tags decide (``tag_kinds``), and a first post with a discourse-calendar ``[event ...]``
 block is an event. A forum reply becomes a ``Note`` by the community, in reply to the
-topic's object, saying whose words it carries. To use actors' own practice and event
-builders when they exist, change the line of ``BUILDERS`` for that kind.
+topic's object, saying whose words it carries. The AS2 objects are built in ``objects.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape, unescape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from actors.content import OBJECT_CONTEXT, as2_time
 from actors.html import plain_text, sanitize
-from actors.urls import Urls
+from actors.practices import STATUSES
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.wire import ForumPost, ForumTopic
-from federation.vocab import AS_CONTEXT, JSON, PUBLIC
 
 _EVENT_RAW = re.compile(r"\[event\b([^\]]*)\]", re.IGNORECASE)
 _EVENT_DIV = re.compile(
@@ -30,10 +26,6 @@ _EVENT_DIV = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _ATTR = re.compile(r"([\w-]+)\s*=\s*\"([^\"]*)\"")
-EVENT_CONTEXT: list[object] = [
-    AS_CONTEXT,
-    {"mz": "https://joinmobilizon.org/ns#", "timezone": "mz:timezone"},
-]
 
 
 @dataclass(frozen=True)
@@ -132,15 +124,23 @@ class Item:
     ap_type: str
     title: str
     content_html: str  # the item's content as stored and shown on its page
-    summary: str | None
+    summary: str | None  # plain text (a practice's gist)
     source_markdown: str | None
     tags: tuple[str, ...]
     url: str
     event: EventInfo | None
+    status: str = "emerging"  # of a practice: a tag named like a status sets it
+    plain_text: str = ""  # the text without markup, when there is no raw Markdown
+
+    @property
+    def markdown(self) -> str:
+        return self.source_markdown if self.source_markdown is not None else self.plain_text
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.kind, self.title, self.content_html, self.tags, self.event)
+        return fingerprint(
+            self.kind, self.title, self.content_html, self.tags, self.event, self.status
+        )
 
 
 def topic_item(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> Item:
@@ -155,115 +155,18 @@ def topic_item(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> Item:
         f"by {attribution(first)}</p>{body}"
         if kind == "story"
         else body,
-        summary=f"<p>{escape(summary)}</p>" if summary else None,
+        summary=summary,
         source_markdown=first.raw,
         tags=topic.tags,
         url=topic_url(forum, topic.id, topic.slug),
         event=event_of(first) if kind == "event" else None,
+        status=next((t for t in topic.tags if t in STATUSES), "emerging"),
+        plain_text=plain_text(body),
     )
-
-
-def _base(
-    urls: Urls,
-    slug: str,
-    object_id: str,
-    ap_type: str,
-    published: datetime,
-    updated: datetime | None,
-) -> JSON:
-    oid = object_id.rsplit("/", 1)[-1]
-    obj: JSON = {
-        "@context": OBJECT_CONTEXT,
-        "id": object_id,
-        "type": ap_type,
-        "attributedTo": urls.community(slug),
-        "audience": urls.community(slug),
-        "published": as2_time(published),
-        "to": [PUBLIC],
-        "cc": [urls.community_followers(slug)],
-        "replies": urls.object_replies(slug, oid),
-        "sensitive": False,
-        "mediaType": "text/html",
-    }
-    if updated is not None:
-        obj["updated"] = as2_time(updated)
-    return obj
-
-
-def _hashtags(forum: ForumConfig, tags: tuple[str, ...]) -> list[JSON]:
-    return [{"type": "Hashtag", "name": f"#{t}", "href": f"{forum.base_url}/tag/{t}"} for t in tags]
-
-
-def story_object(forum: ForumConfig, item: Item, obj: JSON) -> JSON:
-    obj.update(name=item.title, content=item.content_html, url=item.url)
-    obj["tag"] = _hashtags(forum, item.tags)
-    return obj
-
-
-def practice_object(forum: ForumConfig, item: Item, obj: JSON) -> JSON:
-    obj.update(name=item.title, content=item.content_html, url=item.url)
-    if item.summary:
-        obj["summary"] = item.summary
-    obj["tag"] = _hashtags(forum, item.tags)
-    return obj
-
-
-def event_object(forum: ForumConfig, item: Item, obj: JSON) -> JSON:
-    obj["@context"] = EVENT_CONTEXT
-    obj.update(name=item.title, content=item.content_html, url=item.url)
-    if item.event is not None:
-        obj["startTime"] = as2_time(item.event.start)
-        if item.event.end is not None:
-            obj["endTime"] = as2_time(item.event.end)
-        obj["timezone"] = item.event.timezone
-        if item.event.location:
-            obj["location"] = {"type": "Place", "name": item.event.location}
-    obj["tag"] = _hashtags(forum, item.tags)
-    return obj
-
-
-BUILDERS: dict[str, Callable[[ForumConfig, Item, JSON], JSON]] = {
-    "story": story_object,
-    "practice": practice_object,
-    "event": event_object,
-}
-
-
-def item_object(
-    forum: ForumConfig,
-    urls: Urls,
-    object_id: str,
-    item: Item,
-    *,
-    published: datetime,
-    updated: datetime | None = None,
-) -> JSON:
-    obj = _base(urls, forum.community, object_id, item.ap_type, published, updated)
-    return BUILDERS[item.kind](forum, item, obj)
 
 
 def reply_html(post: ForumPost) -> str:
     return f"<p>{attribution(post)} wrote:</p>{body_html(post)}"
-
-
-def reply_object(
-    forum: ForumConfig,
-    urls: Urls,
-    object_id: str,
-    post: ForumPost,
-    *,
-    in_reply_to: str,
-    topic_slug: str,
-    published: datetime,
-    updated: datetime | None = None,
-) -> JSON:
-    obj = _base(urls, forum.community, object_id, "Note", published, updated)
-    obj.update(
-        content=reply_html(post),
-        inReplyTo=in_reply_to,
-        url=topic_url(forum, post.topic_id, topic_slug, post.post_number),
-    )
-    return obj
 
 
 def parse_time(text: str | None) -> datetime | None:

@@ -9,18 +9,18 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import outbound
 from actors.community import Community
 from actors.content import new_token
-from actors.store import social
+from actors.events import detail_row
+from actors.store import practice, social
 from actors.store.models import ActivityRow, ObjectRow
-from actors.store.models_practice import EventDetailRow, RevisionRow
 from actors.urls import Urls
 from adapters.discourse.config import ForumConfig
-from adapters.discourse.mapping import EventInfo, Item
+from adapters.discourse.mapping import Item
+from adapters.discourse.objects import event_draft
 from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
@@ -131,38 +131,12 @@ class Publisher:
     async def _details(
         self, session: AsyncSession, row: ObjectRow, item: Item, editor: str, *, created: bool
     ) -> None:
-        """The queryable side of events (the calendar) and of practices (their history)."""
+        """The queryable side of events (the calendar, Join) and of practices (history)."""
         if item.event is not None:
-            await _event_details(session, row.id, item.event)
+            await practice.save_event_detail(session, detail_row(row.id, event_draft(item)))
         if item.kind == "practice":
-            number = 1 if created else await _next_revision(session, row.id)
-            session.add(
-                RevisionRow(
-                    object_id=row.id,
-                    number=number,
-                    editor=editor,
-                    title=item.title,
-                    summary=item.summary,
-                    source_markdown=item.source_markdown,
-                    change_note="posted on the forum" if created else "edited on the forum",
-                )
+            row.status = item.status
+            note = "posted on the forum" if created else "edited on the forum"
+            await practice.add_revision(
+                session, row, editor=editor, change_note=note, when=datetime.now(UTC)
             )
-
-
-async def _event_details(session: AsyncSession, object_id: int, event: EventInfo) -> None:
-    details = await session.get(EventDetailRow, object_id)
-    if details is None:
-        details = EventDetailRow(object_id=object_id, start_time=event.start)
-        session.add(details)
-    details.start_time = event.start
-    details.end_time = event.end
-    details.timezone = event.timezone
-    details.location_name = event.location
-    details.online_url = event.url
-
-
-async def _next_revision(session: AsyncSession, object_id: int) -> int:
-    latest = await session.scalar(
-        select(func.max(RevisionRow.number)).where(RevisionRow.object_id == object_id)
-    )
-    return int(latest or 0) + 1

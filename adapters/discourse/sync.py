@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
 from actors.content import as2_time
-from actors.store import social
+from actors.store import practice, social
 from actors.store.models import utcnow
 from actors.urls import Urls
-from adapters.discourse import mapping, store
+from adapters.discourse import mapping, objects, store
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
 from adapters.discourse.outcome import Announce, Counts
@@ -126,8 +126,15 @@ class Mirror:
             if not _newer(first.version, item.fingerprint, link):
                 counts.unchanged += 1
                 return link.object_ap_id
-            obj = mapping.item_object(
-                self.forum, self.urls, row.ap_id, item, published=row.published, updated=utcnow()
+            participants = await practice.count_participants(session, row.id)
+            obj = objects.item_object(
+                self.forum,
+                self.urls,
+                row.ap_id,
+                item,
+                published=row.published,
+                updated=utcnow(),
+                participants=participants,
             )
             await self.publisher.update(
                 session,
@@ -145,7 +152,7 @@ class Mirror:
         if link is not None and not link.deleted:  # the kind changed: a new object replaces it
             await self._delete(session, link, counts)
         object_id = self.publisher.new_object_id()
-        obj = mapping.item_object(self.forum, self.urls, object_id, item, published=published)
+        obj = objects.item_object(self.forum, self.urls, object_id, item, published=published)
         await self.publisher.create(
             session,
             obj,
@@ -205,7 +212,7 @@ class Mirror:
         parent = parent_link.object_ap_id if parent_link and not parent_link.deleted else root
         published = mapping.parse_time(post.created_at) or utcnow()
         object_id = self.publisher.new_object_id()
-        obj = mapping.reply_object(
+        obj = objects.reply_object(
             self.forum,
             self.urls,
             object_id,

@@ -102,6 +102,7 @@ def pages(site: Site) -> list[tuple[str, str]]:
         (site.story, "A long night & a"),
         (site.practice, "Double-check insulin"),
         (site.event, "Monthly case review"),
+        (site.copub.urls.community_events(site.community.slug), "Events"),
     ]
 
 

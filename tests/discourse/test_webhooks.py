@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from actors.store.models import ObjectRow
+from actors.store.models_practice import EventDetailRow, RevisionRow
 from adapters.discourse.models import ForumJobRow, ForumPostRow
 from tests.discourse.harness import SLUG, count_rows, jobs_settled, snapshot
 from tests.fakes.discourse import FakeDiscourse
@@ -225,10 +228,16 @@ async def test_event_topic_becomes_an_event(
     [delivery] = await remote.wait_for(created("Event"))
     event = delivery.activity["object"]
     assert event["name"] == "Monthly case review"
-    assert event["startTime"] == "2026-12-01T17:00:00Z"  # 18:00 in Paris
-    assert event["endTime"] == "2026-12-01T19:00:00Z"
+    assert event["startTime"] == "2026-12-01T18:00:00+01:00"  # as Mobilizon writes it
+    assert event["endTime"] == "2026-12-01T20:00:00+01:00"
+    assert event["timezone"] == "Europe/Paris"
     assert "room 4" in event["content"]
     assert "discourse-post-event" not in event["content"]
+    # And it is in the community's calendar, at 17:00 UTC
+    async with copub.sessions() as session:
+        [detail] = list(await session.scalars(select(EventDetailRow)))
+    assert detail.start_time == datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    assert detail.timezone == "Europe/Paris"
 
 
 @sqlite_only
@@ -251,5 +260,59 @@ async def test_tagged_topic_becomes_a_practice(
     article = delivery.activity["object"]
     assert article["name"] == "Double-check protocol"
     assert "Two nurses read the dose aloud" in article["summary"]
+    assert article["creativeWorkStatus"] == "emerging"
+    async with copub.sessions() as session:
+        [revision] = list(await session.scalars(select(RevisionRow)))
+    assert revision.editor == forum.base_url + "/u/nora"
     assert {t["name"] for t in article["tag"]} == {"#practice", "#insulin"}
     assert await count_rows(copub, ForumPostRow) == 1
+
+
+@sqlite_only
+async def test_other_categories_are_ignored_and_a_moved_topic_is_deleted(
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
+    follower: Person,
+) -> None:
+    general = forum.add_category("general", "General")
+    await forum.create_topic(
+        "Elsewhere", "A topic in another category.", user=nora, category=general
+    )
+    topic = await forum.create_topic(
+        "Moving soon", "This topic will be moved away.", user=nora, category=category
+    )
+    [create] = await remote.wait_for(created())
+    assert "Moving soon" in create.activity["object"]["content"]
+    # When a moderator moves the topic to another category
+    await forum.move_topic(topic, general)
+    # Then it leaves the community: followers get a Delete
+    await remote.wait_for(about("Delete", create.activity["object"]["id"]))
+    await jobs_settled(copub)
+    assert await count_rows(copub, ObjectRow, ObjectRow.deleted_at.is_(None)) == 0
+
+
+@sqlite_only
+async def test_a_revoked_key_is_an_error_retried_slowly_not_a_crash_loop(
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    community: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    forum.keys.clear()  # the admin revoked the key
+    await forum.create_topic(
+        "After the revocation", "A topic nobody can fetch now.", user=nora, category=category
+    )
+    await forum.hooks.settle()
+    await jobs_settled(copub)
+    async with copub.sessions() as session:
+        jobs = list(await session.scalars(select(ForumJobRow)))
+    assert {j.state for j in jobs} == {"retrying"}
+    assert all("API username or key is invalid" in (j.last_error or "") for j in jobs)
+    assert all(j.attempts == 1 for j in jobs)  # waiting minutes, not hammering the forum
+    assert all((j.next_try_at - j.updated_at).total_seconds() >= 299 for j in jobs)
+    assert "copub discourse check nightshift" in caplog.text

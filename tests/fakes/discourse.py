@@ -6,7 +6,8 @@ forum with ``add_user``, ``add_category``, ``add_key``; act in it with ``create_
 ``reply``, ``edit``, ``delete_post``, ``delete_topic``... (each sends its webhooks unless
 ``webhooks=False``); ``seed_topics`` fills a category fast, without webhooks.
 ``fail_next(429, wait_seconds=0.05)`` injects failures; ``rate_limit`` (requests per
-``rate_window`` seconds, per key; None: off) is Discourse's ``max_admin_api_reqs_per_minute``.
+``rate_window`` seconds, per key) is Discourse's ``max_admin_api_reqs_per_minute``: 60 a
+minute unless a test turns it off (``rate_limit=None``) to go faster than a real forum.
 Every exchange is kept in ``exchanges`` for the OpenAPI contract test.
 """
 
@@ -29,7 +30,7 @@ from tests.fakes.discourse_text import cook
 @dataclass
 class FakeDiscourse(ForumHttp):
     title: str = "Care Forum"
-    rate_limit: int | None = None
+    rate_limit: int | None = 60  # Discourse's max_admin_api_reqs_per_minute; None: off
     rate_window: float = 60.0
     rate_wait_seconds: float | None = None  # what a 429 says to wait (default: the window)
     per_page: int = 30
@@ -229,6 +230,13 @@ class FakeDiscourse(ForumHttp):
             if title is not None:
                 await self._emit_topic("topic_edited", topic)
         return post
+
+    async def move_topic(self, topic: Topic, category: Category, *, webhooks: bool = True) -> None:
+        self.categories[topic.category_id].topic_count -= 1
+        topic.category_id = category.id
+        category.topic_count += 1
+        if webhooks:
+            await self._emit_topic("topic_edited", topic)
 
     async def delete_post(self, post: Post, *, webhooks: bool = True) -> None:
         post.deleted_at = self.now()

@@ -1,0 +1,231 @@
+"""What linked communities send: their stories, practices, events and relayed member posts.
+
+Accepted shapes (copub, Lemmy, NodeBB, the Discourse plugin): ``Create`` from the Group,
+``Announce(object id)``, ``Announce(Create(...))`` and ``Announce(Note|Page|...)``.
+
+Each item is verified at its origin: an embedded copy is trusted only when it lives on the
+signed sender's own server; otherwise it is fetched (signed GET) from its own server, which
+must answer with exactly that object. It is stored once by object id, recorded once per
+community (``link_items``) and, where the link's policy says ``announce``, announced once to
+the community's followers, never to the community it came from nor its origin. An item
+already recorded is neither stored nor announced again, so cycles of links end there.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import outbound
+from actors.community import Community
+from actors.html import plain_text, sanitize
+from actors.inbound.context import InboundContext
+from actors.inbound.filing import parse_time
+from actors.store import links as store
+from actors.store import queries, social
+from actors.store.models import ObjectRow
+from actors.store.models_links import LinkItemRow, LinkRow
+from federation.errors import FederationError
+from federation.httpsig import origin_of
+from federation.vocab import JSON, as_list, get_id, is_public
+
+log = logging.getLogger(__name__)
+
+ITEM_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
+NOT_ANNOUNCED = frozenset({"reply"})  # replies travel with their thread, not as boosts
+
+
+def item_kind(obj: JSON) -> str:
+    """What a linked item is to a community: reply, event, practice, story (titled) or post."""
+    if get_id(obj.get("inReplyTo")):
+        return "reply"
+    if obj.get("type") == "Event":
+        return "event"
+    if obj.get("type") == "Article":
+        return "practice"
+    return "story" if isinstance(obj.get("name"), str) and obj["name"].strip() else "post"
+
+
+def unwrap(activity: JSON) -> JSON | str | None:
+    """The item an activity carries: the object of a Create, of an Announce, or of the
+    Create an Announce wraps (embedded or by id)."""
+    inner = activity.get("object")
+    if activity.get("type") == "Announce" and isinstance(inner, dict):
+        if inner.get("type") == "Create":
+            inner = inner.get("object")
+        elif inner.get("type") not in ITEM_TYPES:
+            return None  # Announce(Like), Announce(Follow), ...: nothing to store
+    if isinstance(inner, dict | str) and get_id(inner):
+        return inner
+    return None
+
+
+def authors(obj: JSON) -> list[str]:
+    return [i for i in (get_id(a) for a in as_list(obj.get("attributedTo"))) if i]
+
+
+def origin_group(obj: JSON, sender: str) -> str:
+    """The community an item belongs to: its ``audience``, else the Group that sent it."""
+    for audience in as_list(obj.get("audience")):
+        ident = get_id(audience)
+        if ident:
+            return ident
+    return sender
+
+
+def _public(obj: JSON, wrapper: JSON) -> bool:
+    """Public by its own addressing; an object that carries none (the Discourse plugin's)
+    is as public as the activity that brought it."""
+    if "to" in obj or "cc" in obj:
+        return is_public(obj)
+    return is_public(wrapper)
+
+
+def check_item(object_id: str, obj: JSON, wrapper: JSON) -> str | None:
+    """Why ``obj`` cannot be taken as the linked item ``object_id``, or None."""
+    if get_id(obj) != object_id:
+        return f"its origin answered with another object ({get_id(obj)})"
+    if obj.get("type") not in ITEM_TYPES:
+        return f"a {obj.get('type')} is not an item"
+    origin = origin_of(object_id)
+    if origin is None or not any(origin_of(author) == origin for author in authors(obj)):
+        return "its author is not on its server"
+    if not _public(obj, wrapper):
+        return "it is not public"
+    return None
+
+
+async def verified_item(
+    ctx: InboundContext,
+    sender: str,
+    item: JSON | str,
+    wrapper: JSON,
+    community: Community | None,
+) -> JSON | None:
+    """The item as its origin has it, or None (logged) when the origin does not confirm it."""
+    object_id = str(get_id(item))
+    origin = origin_of(object_id)
+    if isinstance(item, dict) and origin is not None and origin == origin_of(sender):
+        obj = item  # signed by its own server: the origin has spoken
+    else:
+        try:
+            obj = await ctx.fetch_object(object_id, community)
+        except FederationError as exc:
+            log.info("%s from %s refused: its origin: %s", object_id, sender, exc.reason)
+            return None
+    reason = check_item(object_id, obj, wrapper)
+    if reason is not None:
+        log.info("%s from %s refused: %s", object_id, sender, reason)
+        return None
+    return obj
+
+
+async def _needs(session: AsyncSession, community_id: int, object_id: str) -> bool:
+    """Whether the community has yet to receive the item (not its own, not recorded)."""
+    row = await social.get_object(session, object_id)
+    if row is None:
+        return True
+    if row.community_id == community_id and row.kind != store.LINKED_KIND:
+        return False  # its own item, or a member's post it stored itself
+    return not await store.has_item(session, community_id, row.id)
+
+
+async def _recipients(
+    session: AsyncSession, links: list[LinkRow], object_id: str
+) -> list[tuple[Community, LinkRow]]:
+    found = []
+    for link in links:
+        community = await queries.get_community_by_id(session, link.community_id)
+        # (our own objects coming back are stored as ours: not needed)
+        if community is not None and await _needs(session, community.id, object_id):
+            found.append((community, link))
+    return found
+
+
+def linked_row(community_id: int, obj: JSON) -> ObjectRow:
+    name, summary = obj.get("name"), obj.get("summary")
+    return ObjectRow(
+        ap_id=obj["id"],
+        community_id=community_id,
+        kind=store.LINKED_KIND,
+        ap_type=str(obj.get("type"))[:40],
+        local=False,
+        attributed_to=authors(obj)[0],
+        in_reply_to=get_id(obj.get("inReplyTo")),
+        title=plain_text(name, 500) or None if isinstance(name, str) else None,
+        content_html=sanitize(str(obj.get("content") or "")),
+        summary=plain_text(summary, 2000) or None if isinstance(summary, str) else None,
+        ap_json=obj,
+        published=parse_time(obj.get("published")) or datetime.now(UTC),
+    )
+
+
+async def receive_item(ctx: InboundContext, activity: JSON, links: list[LinkRow]) -> None:
+    """Store, record and (by policy) announce the item ``activity`` carries."""
+    sender = str(get_id(activity.get("actor")))
+    item = unwrap(activity)
+    if item is None:
+        log.info("%s from %s carries no item", activity.get("type"), sender)
+        return
+    object_id = str(get_id(item))
+    async with ctx.sessions() as session:
+        wanted = await _recipients(session, links, object_id)
+        local = (
+            await social.get_object(session, object_id) if ctx.urls.is_local(object_id) else None
+        )
+    if not wanted:
+        return  # already here: neither stored nor announced again
+    if ctx.urls.is_local(object_id):
+        obj = local.ap_json if local is not None and local.deleted_at is None else None
+    else:
+        obj = await verified_item(ctx, sender, item, activity, wanted[0][0])
+    if obj is None:
+        return
+    async with ctx.write() as session:
+        for community, link in wanted:
+            await _record(ctx, session, community, link, obj, sender)
+
+
+async def _record(
+    ctx: InboundContext,
+    session: AsyncSession,
+    community: Community,
+    link: LinkRow,
+    obj: JSON,
+    sender: str,
+) -> None:
+    if not await _needs(session, community.id, obj["id"]):
+        return
+    row = await social.get_object(session, obj["id"])
+    if row is None:
+        row = linked_row(community.id, obj)
+        session.add(row)
+        await session.flush()
+    kind = item_kind(obj)
+    group = origin_group(obj, sender)
+    item = LinkItemRow(
+        community_id=community.id, object_id=row.id, kind=kind, via_actor=sender, origin_group=group
+    )
+    session.add(item)
+    if link.policy == "announce" and kind not in NOT_ANNOUNCED:
+        announce = outbound.build_announce(ctx.urls, community, obj["id"])
+        await outbound.send_to_followers(
+            session,
+            community,
+            announce,
+            object_id=obj["id"],
+            exclude_actors=frozenset({sender, group}),
+        )
+        item.announced = True
+    await session.flush()
+    log.info(
+        "%s %s from %s via %s%s",
+        kind,
+        obj["id"],
+        group,
+        sender,
+        " announced" if item.announced else "",
+        extra={"community": community.slug},
+    )

@@ -1,0 +1,141 @@
+"""The network page (``/c/{slug}/network``, HTML) and document (``network.json``), and the
+"from linked communities" section of the community page.
+
+Pages read the database only. The second hop (each linked Group's ``following``) is
+fetched in the background, at most once an hour per Group: a page that finds it missing or
+stale is served as it is and asks :class:`FollowingRefresher` to fetch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from actors import network
+from actors import urls as routes
+from actors.community import Community
+from actors.html import plain_text
+from actors.store import links as store
+from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
+from actors.web.negotiation import json_response
+from federation.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+LINKED_SHOWN = 10
+LINKED_KINDS = ("story", "practice", "event", "post")
+KIND_LABELS = {"story": "Story", "practice": "Practice", "event": "Event", "post": "Post"}
+
+
+class FollowingRefresher:
+    """Background fetches of linked Groups' ``following``, one at a time per Group."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    def request(self, group_ids: Iterable[str], community: Community) -> None:
+        for group in group_ids:
+            if group not in self._running and REMOTE in self._app:
+                self._running[group] = asyncio.create_task(
+                    self._refresh(group, community), name=f"following {group}"
+                )
+
+    async def _refresh(self, group: str, community: Community) -> None:
+        try:
+            await network.refresh_following(self._app[REMOTE], group, community)
+        except Exception:
+            log.exception("refreshing the following of %s failed", group)
+        finally:
+            self._running.pop(group, None)
+
+    async def idle(self) -> None:
+        """Wait for the fetches under way (tests and shutdown)."""
+        while self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+
+NETWORK_REFRESHER = web.AppKey("network_refresher", FollowingRefresher)
+
+
+async def _community(request: web.Request) -> Community:
+    slug = request.match_info["slug"]
+    community = await request.app[DIRECTORY].get(slug)
+    if community is None:
+        raise NotFound(f"no community named {slug!r}")
+    return community
+
+
+async def _network(request: web.Request, community: Community) -> network.Network:
+    async with request.app[SESSIONS]() as session:
+        found = await network.build_network(session, request.app[URLS], community)
+    if found.stale:
+        request.app[NETWORK_REFRESHER].request(found.stale, community)
+    return found
+
+
+async def network_json(request: web.Request) -> web.Response:
+    community = await _community(request)
+    found = await _network(request, community)
+    return json_response(found.document)
+
+
+async def network_page(request: web.Request) -> web.Response:
+    community = await _community(request)
+    found = await _network(request, community)
+    urls = request.app[URLS]
+    return aiohttp_jinja2.render_template(
+        "network.html",
+        request,
+        {
+            "community": community,
+            "network": found.document,
+            "community_url": urls.community(community.slug),
+            "json_url": urls.community_network_json(community.slug),
+            "refreshing": bool(found.stale),
+        },
+    )
+
+
+async def linked_context(request: web.Request, community: Community) -> dict[str, Any]:
+    """What ``linked.html`` shows on the community page: the newest linked items."""
+    urls = request.app[URLS]
+    async with request.app[SESSIONS]() as session:
+        rows = await store.recent_items(
+            session, community.id, limit=LINKED_SHOWN, kinds=LINKED_KINDS
+        )
+        groups = sorted({item.origin_group for _obj, item in rows})
+        known = await store.remote_actors(session, groups)
+    items = [
+        {
+            "url": obj.ap_id,
+            "title": obj.title or plain_text(obj.content_html, 80) or KIND_LABELS[item.kind],
+            "kind": KIND_LABELS.get(item.kind, item.kind),
+            "excerpt": plain_text(obj.content_html, 280) if obj.title else "",
+            "published": obj.published,
+            "group": network.describe(item.origin_group, known),
+        }
+        for obj, item in rows
+    ]
+    return {"linked_items": items, "network_url": urls.community_network(community.slug)}
+
+
+async def _close(app: web.Application) -> None:
+    await app[NETWORK_REFRESHER].close()
+
+
+def setup_routes(app: web.Application) -> None:
+    app[NETWORK_REFRESHER] = FollowingRefresher(app)
+    app.on_shutdown.append(_close)  # before the client and the database close
+    app.router.add_get(routes.COMMUNITY_NETWORK, network_page)
+    app.router.add_get(routes.COMMUNITY_NETWORK_JSON, network_json)
