@@ -29,7 +29,7 @@ from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow, LinkRow
 from federation.errors import FederationError
 from federation.httpsig import origin_of
-from federation.vocab import JSON, as_list, get_id, is_public
+from federation.vocab import JSON, PUBLIC_ALIASES, as_list, get_id, is_public
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,19 @@ def authors(obj: JSON) -> list[str]:
     return [i for i in (get_id(a) for a in as_list(obj.get("attributedTo"))) if i]
 
 
-def origin_group(obj: JSON, sender: str) -> str:
-    """The community an item belongs to: its ``audience``, else the Group that sent it."""
+async def origin_group(session: AsyncSession, obj: JSON, sender: str) -> str:
+    """The community an item belongs to: its ``audience``; else a Group we know among those
+    it is addressed to or mentions (a member's post to a community); else the sender."""
     for audience in as_list(obj.get("audience")):
         ident = get_id(audience)
         if ident:
+            return ident
+    named = [get_id(v) for key in ("to", "cc") for v in as_list(obj.get(key))]
+    named += [get_id(t.get("href")) for t in as_list(obj.get("tag")) if isinstance(t, dict)]
+    candidates = [i for i in dict.fromkeys(named) if i and i not in PUBLIC_ALIASES]
+    known = await store.remote_actors(session, candidates)
+    for ident in candidates:
+        if ident in known and known[ident].actor_type == store.GROUP:
             return ident
     return sender
 
@@ -204,7 +212,7 @@ async def _record(
         session.add(row)
         await session.flush()
     kind = item_kind(obj)
-    group = origin_group(obj, sender)
+    group = await origin_group(session, obj, sender)
     item = LinkItemRow(
         community_id=community.id, object_id=row.id, kind=kind, via_actor=sender, origin_group=group
     )
