@@ -23,7 +23,7 @@ from actors.store.models_links import LINK_POLICIES, LinkRow
 from actors.urls import Urls
 from federation.errors import BadRequest
 from federation.resolve import parse_handle, resolve_handle
-from federation.vocab import AS_CONTEXT, JSON
+from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +38,9 @@ def is_url(text: str) -> bool:
     return text.startswith(("https://", "http://"))
 
 
-def build_follow(urls: Urls, community: Community, target: str, follow_id: str) -> JSON:
-    return {
-        "@context": AS_CONTEXT,
-        "id": follow_id,
-        "type": "Follow",
-        "actor": urls.community(community.slug),
-        "object": target,
-        "to": [target],
-    }
-
-
-def build_undo_follow(urls: Urls, community: Community, link: LinkRow) -> JSON:
-    """``Undo`` embedding the Follow it takes back (what Mastodon and Lemmy match on)."""
-    follow = build_follow(urls, community, link.remote_actor_id, link.follow_activity_id)
-    return {
-        "@context": AS_CONTEXT,
-        "id": urls.activity(community.slug, new_token()),
-        "type": "Undo",
-        "actor": urls.community(community.slug),
-        "object": {k: v for k, v in follow.items() if k != "@context"},
-        "to": [link.remote_actor_id],
-    }
+def link_follow(urls: Urls, community: Community, link: LinkRow) -> JSON:
+    """The Follow of a link (as sent, and as embedded in its Undo)."""
+    return outbound.build_follow(urls, community, link.remote_actor_id, link.follow_activity_id)
 
 
 def check_policy(policy: str) -> str:
@@ -114,7 +95,7 @@ async def link(
     row.inbox = inbox
     row.updated_at = utcnow()
     await session.flush()
-    follow = build_follow(urls, community, group.ap_id, follow_id)
+    follow = link_follow(urls, community, row)
     await outbound.send_to_inbox(session, community, follow, inbox)
     log.info(
         "%s follows %s (link %s)",
@@ -146,7 +127,7 @@ async def find_link(session: AsyncSession, community: Community, target: str) ->
 
 async def unlink(session: AsyncSession, urls: Urls, community: Community, row: LinkRow) -> None:
     """Stop following: ``Undo(Follow)`` to the Group, and the link is gone."""
-    undo = build_undo_follow(urls, community, row)
+    undo = outbound.build_undo(urls, community, link_follow(urls, community, row))
     await outbound.send_to_inbox(session, community, undo, row.inbox)
     await session.delete(row)
     log.info(

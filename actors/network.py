@@ -67,7 +67,7 @@ async def build_network(
     incoming = await store.incoming_links(session, community.id)
     groups = await store.linked_group_ids(session, community.id)
     cache = await store.cached_following(session, groups)
-    participation = await store.participation(session, community.id, me)
+    participation = await store.people_by_community(session, community.id, me)
     brokers = _brokers(participation.by_community)
     second = sorted({i for row in cache.values() for i in row.following if isinstance(i, str)})
     wanted = {r.remote_actor_id for r in outgoing} | {b for b, _ in brokers} | set(second)

@@ -38,6 +38,21 @@ def clean_follow(follow: JSON) -> JSON:
     }
 
 
+def build_follow(urls: Urls, community: Community, target: str, follow_id: str) -> JSON:
+    """The community follows another community (a link, actors/links.py)."""
+    activity = _base(urls, community, "Follow")
+    activity.update(id=follow_id, object=target, to=[target])
+    return activity
+
+
+def build_undo(urls: Urls, community: Community, inner: JSON) -> JSON:
+    """``Undo`` embedding the activity it takes back (what Mastodon and Lemmy match on)."""
+    activity = _base(urls, community, "Undo")
+    activity["object"] = {k: v for k, v in inner.items() if k != "@context"}
+    activity["to"] = inner.get("to", [])
+    return activity
+
+
 def build_accept(urls: Urls, community: Community, follow: JSON) -> JSON:
     activity = _base(urls, community, "Accept")
     activity["object"] = clean_follow(follow)

@@ -13,6 +13,7 @@ BENCHES = [
     "bench_fanout.py",
     "bench_discourse.py",
     "bench_pages.py",
+    "bench_links.py",
 ]
 
 

@@ -130,26 +130,13 @@ async def verified_item(
     return obj
 
 
-async def _needs(session: AsyncSession, community_id: int, object_id: str) -> bool:
-    """Whether the community has yet to receive the item (not its own, not recorded)."""
-    row = await social.get_object(session, object_id)
+async def _needs(session: AsyncSession, community_id: int, row: ObjectRow | None) -> bool:
+    """Whether a community has yet to receive an item (``row``: the item, if stored)."""
     if row is None:
         return True
     if row.community_id == community_id and row.kind != store.LINKED_KIND:
-        return False  # its own item, or a member's post it stored itself
+        return False  # its own item (come back), or a member's post it stored itself
     return not await store.has_item(session, community_id, row.id)
-
-
-async def _recipients(
-    session: AsyncSession, links: list[LinkRow], object_id: str
-) -> list[tuple[Community, LinkRow]]:
-    found = []
-    for link in links:
-        community = await queries.get_community_by_id(session, link.community_id)
-        # (our own objects coming back are stored as ours: not needed)
-        if community is not None and await _needs(session, community.id, object_id):
-            found.append((community, link))
-    return found
 
 
 def linked_row(community_id: int, obj: JSON) -> ObjectRow:
@@ -170,30 +157,35 @@ def linked_row(community_id: int, obj: JSON) -> ObjectRow:
     )
 
 
-async def receive_item(ctx: InboundContext, activity: JSON, links: list[LinkRow]) -> None:
-    """Store, record and (by policy) announce the item ``activity`` carries."""
+async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
+    """Store, record and (by policy) announce the item ``activity`` carries, for each
+    community here that links to its sender; False when none does."""
     sender = str(get_id(activity.get("actor")))
     item = unwrap(activity)
-    if item is None:
-        log.info("%s from %s carries no item", activity.get("type"), sender)
-        return
-    object_id = str(get_id(item))
     async with ctx.sessions() as session:
-        wanted = await _recipients(session, links, object_id)
-        local = (
-            await social.get_object(session, object_id) if ctx.urls.is_local(object_id) else None
-        )
+        links = await store.accepted_links_from(session, sender)
+        if not links or item is None:
+            if links:
+                log.info("%s from %s carries no item", activity.get("type"), sender)
+            return bool(links)
+        object_id = str(get_id(item))
+        stored = await social.get_object(session, object_id)
+        wanted: list[tuple[Community, LinkRow]] = []
+        for link in links:
+            community = await queries.get_community_by_id(session, link.community_id)
+            if community is not None and await _needs(session, community.id, stored):
+                wanted.append((community, link))
     if not wanted:
-        return  # already here: neither stored nor announced again
-    if ctx.urls.is_local(object_id):
-        obj = local.ap_json if local is not None and local.deleted_at is None else None
+        return True  # already here: neither stored nor announced again
+    if ctx.urls.is_local(object_id):  # another community of this server: as stored
+        obj = stored.ap_json if stored is not None and stored.deleted_at is None else None
     else:
         obj = await verified_item(ctx, sender, item, activity, wanted[0][0])
-    if obj is None:
-        return
-    async with ctx.write() as session:
-        for community, link in wanted:
-            await _record(ctx, session, community, link, obj, sender)
+    if obj is not None:
+        async with ctx.write() as session:
+            for community, link in wanted:
+                await _record(ctx, session, community, link, obj, sender)
+    return True
 
 
 async def _record(
@@ -204,9 +196,9 @@ async def _record(
     obj: JSON,
     sender: str,
 ) -> None:
-    if not await _needs(session, community.id, obj["id"]):
-        return
     row = await social.get_object(session, obj["id"])
+    if not await _needs(session, community.id, row):
+        return
     if row is None:
         row = linked_row(community.id, obj)
         session.add(row)

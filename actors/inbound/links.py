@@ -69,11 +69,6 @@ async def on_reject(ctx: InboundContext, activity: JSON) -> None:
     await _answer(ctx, activity, "rejected")
 
 
-async def _links_from(ctx: InboundContext, sender: str) -> list[LinkRow]:
-    async with ctx.sessions() as session:
-        return await store.accepted_links_from(session, sender)
-
-
 async def on_announce(ctx: InboundContext, activity: JSON) -> None:
     """A linked community shares an item (or an edit or deletion of one)."""
     sender = str(get_id(activity.get("actor")))
@@ -81,20 +76,13 @@ async def on_announce(ctx: InboundContext, activity: JSON) -> None:
     if isinstance(inner, dict) and inner.get("type") in ("Update", "Delete"):
         await on_linked_change(ctx, sender, inner, activity)
         return
-    links = await _links_from(ctx, sender)
-    if not links:
+    if not await linked.receive_item(ctx, activity):
         log.info("Announce from %s ignored: no community here links to it", sender)
-        return
-    await linked.receive_item(ctx, activity, links)
 
 
 async def on_linked_create(ctx: InboundContext, activity: JSON) -> bool:
     """A Create from a Group a community here links to; False when it is not one."""
-    links = await _links_from(ctx, str(get_id(activity.get("actor"))))
-    if not links:
-        return False
-    await linked.receive_item(ctx, activity, links)
-    return True
+    return await linked.receive_item(ctx, activity)
 
 
 async def on_linked_change(

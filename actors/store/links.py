@@ -140,7 +140,7 @@ class Participation:
     by_community: dict[str, set[str]]
 
 
-async def participation(
+async def people_by_community(
     session: AsyncSession, community_id: int, community_actor: str, *, limit: int = 5000
 ) -> Participation:
     """People of our community (accepted followers that are not Groups, authors of the

@@ -73,8 +73,7 @@ def sign_request(
     algorithm = "rsa-sha256" if isinstance(key, rsa.RSAPrivateKey) else "hs2019"
     signature = base64.b64encode(sign_bytes(key, lines.encode("utf-8"))).decode("ascii")
     out["Signature"] = (
-        f'keyId="{signer.key_id}",algorithm="{algorithm}",headers="{names}",'
-        f'signature="{signature}"'
+        f'keyId="{signer.key_id}",algorithm="{algorithm}",headers="{names}",signature="{signature}"'
     )
     return out
 

@@ -135,8 +135,10 @@ def split_url(url: str) -> tuple[str, str, str]:
     if ":" in host:
         host = f"[{host}]"
     port = parts.port
-    authority = host if port is None or (scheme, port) in (("https", 443), ("http", 80)) else (
-        f"{host}:{port}"
+    authority = (
+        host
+        if port is None or (scheme, port) in (("https", 443), ("http", 80))
+        else (f"{host}:{port}")
     )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return scheme, authority, target
@@ -167,7 +169,7 @@ _KINDS: dict[type, str] = {}
 
 
 def key_kind(key: PublicKey | PrivateKey) -> str:
-    """"rsa" or "ed25519", memoised by class (isinstance against the ABCs costs ~1 us)."""
+    """ "rsa" or "ed25519", memoised by class (isinstance against the ABCs costs ~1 us)."""
     kind = _KINDS.get(type(key))
     if kind is None:
         if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
@@ -211,9 +213,7 @@ def verify_bytes(key: PublicKey, algorithm: str, data: bytes, signature: bytes) 
     return True
 
 
-def check_time_window(
-    label: str, timestamp: float, now: float, max_skew: float
-) -> None:
+def check_time_window(label: str, timestamp: float, now: float, max_skew: float) -> None:
     if timestamp > now + max_skew:
         raise SignatureError(f"{label} is too far in the future")
     if timestamp < now - max_skew:

@@ -5,6 +5,8 @@ deliveries can be counted apart).
 - ``database_urls``: three databases of the test's backend (SQLite files or PostgreSQL).
 - ``orgs``: (A, B, C): ``hospital``, ``clinic`` and ``college`` on their own servers.
 - ``people`` / ``followers``: the RemoteServer and fa, fb, fc following A, B, C.
+- ``home``: one copub (SQLite) with the community ``hospital``, for tests against fake
+  origins of other software (tests/links/origin.py); ``fa``: its follower (and server).
 """
 
 from __future__ import annotations
@@ -79,3 +81,24 @@ async def followers(
         await follow(people, person, org.copub, org.slug)
         found.append(person)
     return found[0], found[1], found[2]
+
+
+@pytest.fixture
+async def home(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Copub]:
+    path = tmp_path / "home.sqlite3"
+    path.write_bytes(sqlite_template.read_bytes())
+    server = await start_copub(f"sqlite+aiosqlite:///{path}", tmp_path)
+    await server.create_community("hospital")
+    try:
+        yield server
+    finally:
+        await server.server.close()
+    assert not server.errors, server.errors
+
+
+@pytest.fixture
+async def fa(home: Copub) -> AsyncIterator[tuple[RemoteServer, Person]]:
+    async with RemoteServer() as people:
+        person = people.person("fa", shared_inbox=False)
+        await follow(people, person, home, "hospital")
+        yield people, person

@@ -93,6 +93,15 @@ class Org:
         )
         return await self.count(query)
 
+    async def received_about(self, object_id: str) -> int:
+        """Activities this server received that mention ``object_id``."""
+        query = (
+            select(func.count())
+            .select_from(InboxItemRow)
+            .where(InboxItemRow.ap_raw.contains(object_id))
+        )
+        return await self.count(query)
+
     async def announces_of(self, object_id: str) -> int:
         query = (
             select(func.count())
@@ -114,6 +123,15 @@ class Org:
             await self.count(select(func.count()).select_from(table))
             for table in (ActivityRow, DeliveryRow, InboxItemRow)
         ]
+        async with self.copub.sessions() as session:
+            errors = list(
+                await session.execute(
+                    select(InboxItemRow.activity_id, InboxItemRow.error).where(
+                        InboxItemRow.error.is_not(None)
+                    )
+                )
+            )
+        assert not errors, f"inbox items of {self.slug} failed: {errors}"
         return busy == 0, totals[0], totals[1], totals[2]
 
     async def signer(self) -> Signer:

@@ -59,6 +59,7 @@ class Origin:
     fetched: list[str] = field(default_factory=list)  # paths of the GETs answered
     accept_with: Path | None = None  # a recorded Accept; None: echo the Follow
     accepting: bool = False
+    answer: str = "Accept"  # or "Reject"
     _server: TestServer | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _cond: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -132,7 +133,7 @@ class Origin:
         async with self._cond:
             self.received.append(activity)
             self._cond.notify_all()
-        if activity.get("type") == "Follow" and self.accepting:
+        if activity.get("type") == "Follow" and self.accepting and "inbox" in request.path:
             task = asyncio.create_task(self._accept(activity))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -140,13 +141,13 @@ class Origin:
 
     async def _accept(self, follow: JSON) -> None:
         group = str(get_id(follow.get("object")))
-        if self.accept_with is not None:
+        if self.accept_with is not None and self.answer == "Accept":
             accept = self.hosts.load(self.accept_with)
         else:
             accept = {
                 "@context": "https://www.w3.org/ns/activitystreams",
-                "id": group + "#accepts/" + str(len(self.received)),
-                "type": "Accept",
+                "id": f"{group}#{self.answer.lower()}s/{len(self.received)}",
+                "type": self.answer,
                 "actor": group,
                 "object": follow,
             }

@@ -8,7 +8,6 @@ group with the policy ``announce``; its follower ``fa`` sees what comes over the
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow
 from federation.jsonld import expand
 from federation.vocab import get_id
-from tests.flows.copub import Copub, follow, start_copub
+from tests.flows.copub import Copub
 from tests.flows.remote import Person, RemoteServer
 from tests.links.network import Org, carrying, settled
 from tests.links.origin import ACTIVITIES, Origin, activity_files, start_origins
@@ -47,27 +46,6 @@ def test_parse_round_trip(path: Path) -> None:
         assert item is None
     elif activity["type"] in ("Announce", "Create"):
         assert get_id(item) is not None and "/" in str(get_id(item))
-
-
-@pytest.fixture
-async def home(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Copub]:
-    path = tmp_path / "home.sqlite3"
-    path.write_bytes(sqlite_template.read_bytes())
-    server = await start_copub(f"sqlite+aiosqlite:///{path}", tmp_path)
-    await server.create_community("hospital")
-    try:
-        yield server
-    finally:
-        await server.server.close()
-    assert not server.errors, server.errors
-
-
-@pytest.fixture
-async def fa(home: Copub) -> AsyncIterator[tuple[RemoteServer, Person]]:
-    async with RemoteServer() as people:
-        person = people.person("fa", shared_inbox=False)
-        await follow(people, person, home, "hospital")
-        yield people, person
 
 
 async def _link(home: Copub, origin: Origin, group_path: str) -> str:

@@ -13,18 +13,16 @@ from tests.flows.remote import Person, RemoteServer
 from tests.links.network import Org, carrying, post_signed, settled, sqlite_only
 
 
-async def test_story_crosses_two_links_once_even_in_a_cycle(
-    orgs: tuple[Org, Org, Org], people: RemoteServer, followers: tuple[Person, Person, Person]
-) -> None:
+async def _crosses_once(
+    orgs: tuple[Org, Org, Org],
+    people: RemoteServer,
+    followers: tuple[Person, Person, Person],
+    title: str,
+) -> str:
+    """C publishes a story; it reaches fc, fb and fa exactly once; returns its id."""
     a, b, c = orgs
     fa, fb, fc = followers
-    # Given A links B and B links C (both announce), and C links A: a cycle
-    await a.link(b)
-    await b.link(c)
-    await c.link(a)
-    # When C publishes a story
-    story = await c.copub.publish(c.slug, "Handover checklist", "What we check at 7 am.")
-    # Then C's, B's and A's followers each get it
+    story = await c.copub.publish(c.slug, title, "What we check at 7 am.")
     await people.wait_for(carrying(story, fa.inbox_path))
     await settled(a, b, c)
     # exactly once: C's Create to fc, B's Announce to fb, A's Announce to fa
@@ -34,23 +32,47 @@ async def test_story_crosses_two_links_once_even_in_a_cycle(
     assert (to_fb.type, to_fb.signer, to_fb.activity["object"]) == ("Announce", b.actor, story)
     assert (to_fa.type, to_fa.signer, to_fa.activity["object"]) == ("Announce", a.actor, story)
     assert to_fa.activity["audience"] == a.actor
-    # And each community stored it once and announced it once; C never took it back
+    # each community stored it once and announced it once; C never took it back
     for org in (a, b):
         assert (await org.stored(story), await org.link_items(story)) == (1, 1)
         assert await org.announces_of(story) == 1
-    assert await c.link_items(story) == 0
-    assert await c.announces_of(story) == 0
-    # And A did not announce it to C, where it came from
-    assert await a.copub.deliveries_to(c.copub.shared_inbox, "Announce") == 0
+    assert (await c.link_items(story), await c.announces_of(story)) == (0, 0)
+    return story
+
+
+async def test_story_crosses_two_links_once_even_in_a_cycle(
+    orgs: tuple[Org, Org, Org], people: RemoteServer, followers: tuple[Person, Person, Person]
+) -> None:
+    a, b, c = orgs
+    fa, fb, fc = followers
+    # Given A links B and B links C, both with the policy announce
+    await a.link(b)
+    await b.link(c)
+    # When C publishes a story, Then it reaches C's, B's and A's followers once each
+    story = await _crosses_once(orgs, people, followers, "Handover checklist")
     # And A shows it under "from linked communities", from C
     status, html = await a.copub.get(a.actor, accept="text/html")
     assert status == 200
     linked = html.split('id="linked-h"', 1)[1]
     assert "Handover checklist" in linked
     assert c.actor in linked
+    # When C links A too: a cycle A -> B -> C -> A
+    await c.link(a)
+    # Then a story from C still reaches each follower once, and goes no further
+    await _crosses_once(orgs, people, followers, "Fridge log")
+    assert await a.copub.deliveries_to(c.copub.shared_inbox, "Announce") == 0
+    # And a story from A travels the cycle A -> C -> B once, and never comes back to A
+    own = await a.copub.publish(a.slug, "Night rota", "Three a night on weekends.")
+    await people.wait_for(carrying(own, fb.inbox_path))
+    await settled(a, b, c)
+    for person, kind in ((fa, "Create"), (fc, "Announce"), (fb, "Announce")):
+        assert [d.type for d in carrying(own, person.inbox_path)(people.received)] == [kind]
+    assert (await a.link_items(own), await a.announces_of(own)) == (0, 0)
+    assert await a.received_about(own) == 0  # not even offered back: origins are left out
     # And nothing else moves: the queues stay idle and the totals do not change
     before = await settled(a, b, c)
     assert await settled(a, b, c) == before
+    assert story in html
 
 
 @sqlite_only
