@@ -94,17 +94,30 @@ async def network_page(request: web.Request) -> web.Response:
     community = await _community(request)
     found = await _network(request, community)
     urls = request.app[URLS]
+    document = found.document
+    labels = {document["community"]["id"]: community.name}
+    for link in (*document["links"]["outgoing"], *document["links"]["incoming"]):
+        labels[link["id"]] = link["name"] or link["handle"] or link["id"]
     return aiohttp_jinja2.render_template(
         "network.html",
         request,
         {
             "community": community,
-            "network": found.document,
+            "network": document,
+            "labels": labels,
             "community_url": urls.community(community.slug),
             "json_url": urls.community_network_json(community.slug),
             "refreshing": bool(found.stale),
         },
     )
+
+
+def _excerpt(title: str | None, html: str) -> str:
+    """The first words of an item, without its title when the text repeats it."""
+    text = plain_text(html, 400)
+    if title and text.startswith(title):
+        text = text[len(title) :].lstrip(" :-")
+    return text[:280] + ("…" if len(text) > 280 else "")
 
 
 async def linked_context(request: web.Request, community: Community) -> dict[str, Any]:
@@ -114,16 +127,17 @@ async def linked_context(request: web.Request, community: Community) -> dict[str
         rows = await store.recent_items(
             session, community.id, limit=LINKED_SHOWN, kinds=LINKED_KINDS
         )
-        groups = sorted({item.origin_group for _obj, item in rows})
-        known = await store.remote_actors(session, groups)
+        named = {item.origin_group for _obj, item in rows} | {obj.attributed_to for obj, _ in rows}
+        known = await store.remote_actors(session, sorted(named))
     items = [
         {
             "url": obj.ap_id,
-            "title": obj.title or plain_text(obj.content_html, 80) or KIND_LABELS[item.kind],
+            "title": obj.title,
             "kind": KIND_LABELS.get(item.kind, item.kind),
-            "excerpt": plain_text(obj.content_html, 280) if obj.title else "",
+            "excerpt": _excerpt(obj.title, obj.content_html),
             "published": obj.published,
             "group": network.describe(item.origin_group, known),
+            "author": network.describe(obj.attributed_to, known),
         }
         for obj, item in rows
     ]
