@@ -10,6 +10,7 @@ HERE = Path(__file__).parent
 BENCHES = [
     "bench_http.py",
     "bench_signatures.py",
+    "bench_inbox.py",
     "bench_fanout.py",
     "bench_discourse.py",
     "bench_pages.py",
