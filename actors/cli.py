@@ -34,9 +34,6 @@ from actors.web.app import create_app
 T = TypeVar("T")
 
 
-_settings = settings_of
-
-
 @click.group(cls=PluginGroup)
 @click.option(
     "--config",
@@ -63,7 +60,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 @click.pass_context
 def migrate_cmd(ctx: click.Context) -> None:
     """Apply database migrations."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
 
     async def nothing(_session: AsyncSession) -> None:
         return None
@@ -82,7 +79,7 @@ def _redacted(url: str) -> str:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Migrate, seed the configured communities and serve."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     urls = Urls(settings.server.base_url)
 
     created = asyncio.run(_seed(settings))
@@ -126,7 +123,7 @@ def community() -> None:
 @click.pass_context
 def community_create(ctx: click.Context, slug: str, name: str, summary: str, closed: bool) -> None:
     """Create a community (an ActivityPub Group with its own key pair)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     urls = Urls(settings.server.base_url)
 
     async def work(session: AsyncSession) -> None:
@@ -145,7 +142,7 @@ def community_create(ctx: click.Context, slug: str, name: str, summary: str, clo
 @click.pass_context
 def community_list(ctx: click.Context) -> None:
     """List communities."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     urls = Urls(settings.server.base_url)
 
     async def work(session: AsyncSession) -> list[Any]:
@@ -162,7 +159,7 @@ def community_list(ctx: click.Context) -> None:
 @click.pass_context
 def community_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     """Show one community."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     urls = Urls(settings.server.base_url)
 
     async def work(session: AsyncSession) -> Any:

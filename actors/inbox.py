@@ -163,7 +163,6 @@ class InboxProcessor:
         lookup_actor: ActorLookup,
         fetch_object: ObjectFetch,
         skip_locked: bool,
-        on_deliveries: Any = None,
         lease_seconds: float = 120.0,
         batch: int = 50,
         observers: Sequence[ObjectObserver] = (),
@@ -174,7 +173,6 @@ class InboxProcessor:
         self.lookup_actor = lookup_actor
         self.fetch_object = fetch_object
         self.skip_locked = skip_locked
-        self.on_deliveries = on_deliveries or (lambda: None)
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
         self.observers = observers
@@ -215,7 +213,6 @@ class InboxProcessor:
             fetch_object=self.fetch_object,
             item_id=item_id,
             recipient_slug=slug,
-            on_deliveries=self.on_deliveries,
             observers=self.observers,
         )
         try:

@@ -14,7 +14,7 @@ from actors.store.models import RemoteActorRow, RemoteKeyRow
 from actors.urls import Urls
 from federation.client import FederationClient
 from federation.errors import FetchError
-from federation.httpsig import CachedKey, PublicKeyInfo
+from federation.httpsig import CachedKey, InMemoryKeyCache, PublicKeyInfo
 from federation.keys import Signer
 from federation.resolve import subscribe_template, webfinger
 from federation.vocab import JSON, get_id
@@ -25,14 +25,14 @@ ACTOR_TTL = timedelta(days=1)
 
 
 class SqlKeyCache:
-    """KeyCache persisted in ``remote_keys``, with an in-process front."""
+    """KeyCache persisted in ``remote_keys``, with a bounded in-process LRU in front."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._memory: dict[str, CachedKey] = {}
+        self._memory = InMemoryKeyCache()
 
     async def get(self, key_id: str) -> CachedKey | None:
-        entry = self._memory.get(key_id)
+        entry = await self._memory.get(key_id)
         if entry is not None:
             return entry
         async with self._sessions() as session:
@@ -42,11 +42,11 @@ class SqlKeyCache:
         entry = CachedKey(
             PublicKeyInfo(row.key_id, row.owner, row.public_key_pem), row.fetched_at.timestamp()
         )
-        self._memory[key_id] = entry
+        await self._memory.put(key_id, entry)
         return entry
 
     async def put(self, key_id: str, entry: CachedKey) -> None:
-        self._memory[key_id] = entry
+        await self._memory.put(key_id, entry)
         async with self._sessions.begin() as session:
             await session.merge(
                 RemoteKeyRow(

@@ -37,7 +37,6 @@ class InboundContext:
     item_id: int
     recipient_slug: str | None = None
     written: bool = field(default=False)
-    on_deliveries: Callable[[], None] = field(default=lambda: None)
     # plugins told about stored, edited and deleted posts (actors.hooks), in the transaction
     observers: Sequence[ObjectObserver] = ()
 
@@ -49,7 +48,6 @@ class InboundContext:
                 update(InboxItemRow).where(InboxItemRow.id == self.item_id).values(state="done")
             )
         self.written = True
-        self.on_deliveries()
 
     async def community_for(self, session: AsyncSession, iri: str | None) -> Community | None:
         slug = self.urls.community_slug_of(iri) if iri else None

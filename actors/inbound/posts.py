@@ -14,7 +14,7 @@ from actors.inbound.context import InboundContext
 from actors.inbound.filing import FilingRules
 from actors.store import queries, social
 from federation.errors import FederationError
-from federation.vocab import JSON, as_list, get_id, is_public
+from federation.vocab import JSON, get_id, is_public
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +175,3 @@ def inner_type(activity: JSON) -> str | None:
         kind = inner.get("type")
         return kind if isinstance(kind, str) else None
     return None
-
-
-def mentions(obj: JSON) -> list[str]:
-    return [
-        str(get_id(t.get("href")))
-        for t in as_list(obj.get("tag"))
-        if isinstance(t, dict) and t.get("type") == "Mention"
-    ]

@@ -13,6 +13,8 @@ from ..errors import SignatureError
 from ..keys import Signer
 from ..vocab import AS2_MEDIA_TYPE
 from .common import (
+    BODY_METHODS,
+    SIGNER_OWNED_HEADERS,
     Prepared,
     check_time_window,
     encode_base,
@@ -23,9 +25,7 @@ from .common import (
 )
 from .digest import digest_header, verify_content_digest, verify_digest
 
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 ALGORITHMS = frozenset({"rsa-sha256", "hs2019", "ed25519"})
-_DROP = frozenset({"host", "date", "digest", "signature", "signature-input", "content-digest"})
 
 
 def sign_request(
@@ -50,7 +50,7 @@ def sign_request(
     accept = content_type = None
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _DROP:
+        if lower in SIGNER_OWNED_HEADERS:
             continue
         if lower == "accept":
             accept = value

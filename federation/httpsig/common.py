@@ -34,6 +34,12 @@ _SHA512 = hashes.SHA512()
 _PSS_SHA512 = padding.PSS(mgf=padding.MGF1(_SHA512), salt_length=64)
 
 RSA_V1_5 = frozenset({"rsa-sha256", "hs2019", "rsa-v1_5-sha256"})
+# Methods whose body a signature must cover with a digest.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Headers the signers compute themselves; callers' copies are replaced.
+SIGNER_OWNED_HEADERS = frozenset(
+    {"host", "date", "digest", "signature", "signature-input", "content-digest"}
+)
 
 
 @dataclass(frozen=True, slots=True)

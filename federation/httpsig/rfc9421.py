@@ -10,6 +10,8 @@ from ..errors import SignatureError
 from ..keys import Signer
 from ..vocab import AS2_MEDIA_TYPE
 from .common import (
+    BODY_METHODS,
+    SIGNER_OWNED_HEADERS,
     Prepared,
     check_time_window,
     default_algorithm,
@@ -32,9 +34,7 @@ from .structured import (
 )
 
 ALGORITHMS = frozenset({"rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519"})
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _TARGETS = frozenset({"@target-uri", "@path", "@request-target"})
-_DROP = frozenset({"host", "date", "digest", "signature", "signature-input", "content-digest"})
 
 
 def sign_request_rfc9421(
@@ -51,7 +51,9 @@ def sign_request_rfc9421(
     ``content-digest content-type`` when there is a body (RSA: ``rsa-v1_5-sha256``)."""
     scheme, authority, target = split_url(url)
     created = int(time.time() if now is None else now)
-    out = {name: value for name, value in headers.items() if name.lower() not in _DROP}
+    out = {
+        name: value for name, value in headers.items() if name.lower() not in SIGNER_OWNED_HEADERS
+    }
     out["Host"] = authority
     out["Date"] = http_date(created)
     values = {"@method": method.upper(), "@target-uri": f"{scheme}://{authority}{target}"}
