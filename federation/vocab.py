@@ -43,3 +43,34 @@ def ids(values: Iterable[Any]) -> list[str]:
 def is_public(activity: JSON) -> bool:
     audience = as_list(activity.get("to")) + as_list(activity.get("cc"))
     return any(get_id(a) in PUBLIC_ALIASES for a in audience)
+
+
+def types_of(value: Any) -> frozenset[str]:
+    """The `type` of a JSON object as a set: AS2 allows a string or a list of strings.
+
+    Anything else (a missing type, a number, a nested object) gives the empty set, so
+    callers compare with ``in`` or ``&`` and never hash a list.
+    """
+    if not isinstance(value, dict):
+        return frozenset()
+    raw = value.get("type")
+    if isinstance(raw, str):
+        return frozenset((raw,))
+    if isinstance(raw, list):
+        return frozenset(t for t in raw[:8] if isinstance(t, str))
+    return frozenset()
+
+
+def has_type(value: Any, *names: str) -> bool:
+    """Whether the object's `type` (a string or a list) names any of ``names``."""
+    return not types_of(value).isdisjoint(names)
+
+
+def actor_of(activity: JSON) -> str | None:
+    """The id of an activity's actor."""
+    return get_id(activity.get("actor"))
+
+
+def object_id_of(activity: JSON) -> str | None:
+    """The id of an activity's object (a link or an embedded object)."""
+    return get_id(activity.get("object"))
