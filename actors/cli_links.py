@@ -94,12 +94,12 @@ POLICY = click.Choice(linking.POLICIES)
 @click.option(
     "--policy",
     type=POLICY,
-    default="none",
-    show_default=True,
-    help="announce: share what comes over the link with this community's followers.",
+    default=None,
+    help="announce: share what comes over the link with this community's followers. "
+    f"Default: the link's policy as it is; {linking.DEFAULT_POLICY} for a new link.",
 )
 @click.pass_context
-def link(ctx: click.Context, slug: str, target: str, policy: str) -> None:
+def link(ctx: click.Context, slug: str, target: str, policy: str | None) -> None:
     """Link a community with a sister community elsewhere (@name@host or its URL): the
     community follows it, and what it publishes shows on this community's page."""
 
@@ -112,6 +112,7 @@ def link(ctx: click.Context, slug: str, target: str, policy: str) -> None:
         return group.handle or group.ap_id, result
 
     name, result = with_remote(ctx, work)
+    policy = result.link.policy
     if result.sent_follow:
         click.echo(f"asked to link {slug} with {name}: pending until it accepts; policy {policy}")
     else:

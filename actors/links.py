@@ -19,7 +19,7 @@ from actors.content import new_token
 from actors.remote import Remote
 from actors.store import links as store
 from actors.store.models import RemoteActorRow, utcnow
-from actors.store.models_links import LINK_POLICIES, LinkRow
+from actors.store.models_links import DEFAULT_LINK_POLICY, LINK_POLICIES, LinkRow
 from actors.urls import Urls
 from federation.errors import BadRequest
 from federation.resolve import parse_handle, resolve_handle
@@ -28,6 +28,7 @@ from federation.vocab import JSON
 log = logging.getLogger(__name__)
 
 POLICIES = LINK_POLICIES
+DEFAULT_POLICY = DEFAULT_LINK_POLICY
 
 
 class LinkError(Exception):
@@ -72,16 +73,22 @@ class LinkResult:
 
 
 async def link(
-    session: AsyncSession, urls: Urls, community: Community, group: RemoteActorRow, policy: str
+    session: AsyncSession,
+    urls: Urls,
+    community: Community,
+    group: RemoteActorRow,
+    policy: str | None = None,
 ) -> LinkResult:
     """Follow ``group`` (again, when the last Follow was not accepted); the link is
-    ``pending`` until the Group's Accept."""
-    check_policy(policy)
+    ``pending`` until the Group's Accept. ``policy``: None keeps an existing link's policy
+    (a new link gets :data:`DEFAULT_POLICY`)."""
+    if policy is not None:
+        check_policy(policy)
     row = await store.get_link(session, community.id, group.ap_id)
     inbox = group.inbox
     if row is not None and row.state == "accepted":
-        row.policy = policy
-        row.updated_at = utcnow()
+        if policy is not None:
+            set_policy(row, policy)
         return LinkResult(row, sent_follow=False)
     # each request is a new Follow (a repeated one for a pending link, too); an Accept of
     # an earlier one still matches by its embedded actor and object
@@ -91,7 +98,7 @@ async def link(
         session.add(row)
     row.follow_activity_id = follow_id
     row.state = "pending"
-    row.policy = policy
+    row.policy = policy or row.policy or DEFAULT_POLICY
     row.inbox = inbox
     row.updated_at = utcnow()
     await session.flush()

@@ -13,6 +13,7 @@ from actors.store.models import Base, utcnow
 
 LINK_STATES = ("pending", "accepted", "rejected")
 LINK_POLICIES = ("none", "announce")
+DEFAULT_LINK_POLICY = "none"  # a new link only shows what comes over it on the page
 
 
 class LinkRow(Base):
@@ -30,7 +31,7 @@ class LinkRow(Base):
     remote_actor_id: Mapped[str] = mapped_column(String(2048), index=True)
     inbox: Mapped[str] = mapped_column(String(2048))
     state: Mapped[str] = mapped_column(String(16), default="pending")
-    policy: Mapped[str] = mapped_column(String(16), default="none")
+    policy: Mapped[str] = mapped_column(String(16), default=DEFAULT_LINK_POLICY)
     follow_activity_id: Mapped[str] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -106,3 +106,34 @@ async def test_a_group_following_us_is_an_incoming_link(home: Copub, lemmy: Orig
         listed = await home.cli("links", "ward")
         assert f"in\taccepted\t-\t{handle(lemmy)}\t{group}" in listed
         assert "eve" not in listed
+
+
+async def test_linking_again_keeps_the_policy_unless_one_is_given(
+    home: Copub, lemmy: Origin
+) -> None:
+    org, group = Org(home, "hospital"), lemmy.url(NURSING)
+    # Given a link made with the policy announce
+    out = await home.cli("link", "hospital", handle(lemmy), "--policy", "announce")
+    assert "policy announce" in out
+    await org.wait_link(group, "accepted")
+    # When the coordinator runs link again without --policy
+    out = await home.cli("link", "hospital", handle(lemmy))
+    # Then the link keeps its policy, and says so
+    assert out.strip().endswith("policy announce"), out
+    assert "out\taccepted\tannounce" in await home.cli("links", "hospital")
+    # And a pending link asked again keeps its policy too
+    lemmy.answer = "Reject"
+    await home.cli("unlink", "hospital", group)
+    await home.cli("link", "hospital", group, "--policy", "announce")
+    await org.wait_link(group, "rejected")
+    out = await home.cli("link", "hospital", group)
+    assert "pending until it accepts; policy announce" in out, out
+    [listed] = (await home.cli("links", "hospital")).splitlines()
+    assert listed.split("\t")[2] == "announce", listed
+    # And a policy given explicitly still changes it; a new link gets the default, none
+    out = await home.cli("link", "hospital", group, "--policy", "none")
+    assert out.strip().endswith("policy none"), out
+    await home.cli("unlink", "hospital", group)
+    lemmy.answer = "Accept"
+    out = await home.cli("link", "hospital", group)
+    assert out.strip().endswith("policy none"), out
