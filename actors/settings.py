@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from federation.intake import Limits
+
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
 
 
@@ -135,6 +137,9 @@ class Settings:
     inbox: InboxSettings = field(default_factory=InboxSettings)
     participation: ParticipationSettings = field(default_factory=ParticipationSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
+    # How much of a remote document is read: lists capped, URLs and dates checked
+    # (federation/intake.py, ``[limits]``)
+    limits: Limits = field(default_factory=Limits)
     communities: tuple[CommunitySeed, ...] = ()
     # Modules loaded by name at start, each with ``setup(app, settings)`` (e.g. adapters.discourse)
     adapters: tuple[str, ...] = ()
@@ -262,6 +267,10 @@ def _validate(settings: Settings) -> None:
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)
     _validate_participation(settings.participation, src)
+    limit_problems = settings.limits.problems()
+    if limit_problems:
+        name, why = limit_problems[0]
+        raise ConfigError(f"{src}: 'limits.{name}' {why}")
     if settings.federation.ca_file and not Path(settings.federation.ca_file).is_file():
         raise ConfigError(
             f"{src}: 'federation.ca_file' {settings.federation.ca_file!r} is not a file"

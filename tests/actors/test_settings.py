@@ -199,3 +199,15 @@ class TestLookupOrder:
         monkeypatch.setenv("COPUB_CONFIG", str(cwd / "missing.toml"))
         with pytest.raises(ConfigError, match=r"missing\.toml: file not found"):
             load_settings()
+
+
+def test_limits_are_read_and_checked(tmp_path: Path) -> None:
+    # The commented [limits] of the example are the defaults; a section changes them
+    assert load_settings(EXAMPLE).limits.max_audience == 200
+    raw = {"limits": {"max_audience": 20, "min_year": 1970}}
+    limits = settings_from_dict(raw).limits
+    assert (limits.max_audience, limits.min_year, limits.max_tags) == (20, 1970, 64)
+    with pytest.raises(ConfigError, match=r"'limits\.max_tags' must be at least 1"):
+        settings_from_dict({"limits": {"max_tags": 0}})
+    with pytest.raises(ConfigError, match=r"'limits\.max_audience' must be int"):
+        settings_from_dict({"limits": {"max_audience": "many"}})

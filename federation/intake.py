@@ -1,0 +1,199 @@
+"""The one place values from another server are checked before anything here uses them.
+
+- URLs: :func:`safe_url` keeps an http(s) URL with a host and nothing else: no other scheme
+  (``javascript:``, ``data:``), no whitespace or control character anywhere (checked on the
+  raw string: ``urlsplit`` silently drops tabs, CR and LF), a bounded length. Every URL
+  taken from a remote document and shown in a page, a feed or a calendar goes through it.
+- Lists: :func:`bounded` de-duplicates (by id, for links and objects) and caps a list before
+  anyone walks it; :func:`bound_document` does so for the addressing, tags, attachments and
+  other lists of a document and of the objects it embeds (``Announce(Create(Note))``).
+- Dates: :func:`remote_time` reads an ISO 8601 time and refuses one outside a sane range
+  (:func:`date_problem` names the field of a document that is out of range).
+- Types: ``federation.vocab.types_of`` / ``has_type`` (a string or a list).
+
+The caps are a :class:`Limits` value (the ``[limits]`` section of the settings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from federation.vocab import JSON, as_list, get_id
+
+MAX_URL_LENGTH = 2048
+AUDIENCE_KEYS = ("to", "cc", "bto", "bcc", "audience")
+DATE_KEYS = ("published", "updated", "startTime", "endTime")
+# A list is read this many times its cap at most: duplicates beyond are not even looked at.
+SCAN_FACTOR = 8
+# Other lists a document may carry where one value is usual.
+OTHER_LIST_KEYS = ("attributedTo", "actor", "location", "url", "icon", "image", "inReplyTo")
+MAX_TIME_TEXT = 64
+
+# Whitespace (any, Unicode included), C0 and C1 controls, and the characters RFC 3986 never
+# allows in a URL that break out of an attribute or a content line.
+_NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f-\x9f"<>\\`]')
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a remote document is read (``[limits]`` of config.example.toml)."""
+
+    # entries kept of each addressing list (to, cc, bto, bcc, audience), after removing repeats
+    max_audience: int = 200
+    # tags kept (hashtags, mentions, emoji)
+    max_tags: int = 64
+    # attachments kept (media, links, profile fields)
+    max_attachments: int = 32
+    # entries kept of any other list (attributedTo, location, url, icon, image, ...)
+    max_list_items: int = 32
+    # longest URL accepted, in characters
+    max_url_length: int = MAX_URL_LENGTH
+    # dates before this year are refused (an event "since year 1" is an attack, not a plan)
+    min_year: int = 1900
+    # dates more than this many years ahead are refused
+    max_years_ahead: int = 100
+
+    def problems(self) -> list[tuple[str, str]]:
+        """What is wrong with these limits, as (field, why), for the settings loader."""
+        found = [
+            (name, "must be at least 1")
+            for name in (
+                "max_audience",
+                "max_tags",
+                "max_attachments",
+                "max_list_items",
+                "max_years_ahead",
+            )
+            if getattr(self, name) < 1
+        ]
+        if self.max_url_length < 64:
+            found.append(("max_url_length", "must be at least 64"))
+        if not 1 <= self.min_year <= 2000:
+            found.append(("min_year", "must be between 1 and 2000"))
+        return found
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def safe_url(value: object, *, max_length: int = MAX_URL_LENGTH) -> str | None:
+    """``value`` when it is an http(s) URL with a host and nothing unsafe in it, else None."""
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        return None
+    if _NOT_IN_URL.search(value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return value
+
+
+def first_url(value: Any, *, max_length: int = MAX_URL_LENGTH, scan: int = 16) -> str | None:
+    """The first safe URL of a ``url``-like property: a string, a Link (``href``), an object
+    (``id``), or a list of them, preferring a Link to an HTML page (PeerTube lists several)."""
+    candidates = as_list(value)[:scan]
+    pages = [c for c in candidates if isinstance(c, dict) and c.get("mediaType") == "text/html"]
+    for candidate in (*pages, *candidates):
+        ident = candidate if isinstance(candidate, str) else get_id(candidate)
+        url = safe_url(ident, max_length=max_length)
+        if url is not None:
+            return url
+    return None
+
+
+def bounded(values: Any, cap: int) -> list[Any]:
+    """The entries of an AS2 list property (one value or a list), without repeats (a link or
+    an object counts as its id), at most ``cap``. Entries that are neither a string nor an
+    object are dropped; no more than ``cap * SCAN_FACTOR`` entries are read."""
+    kept: list[Any] = []
+    seen: set[str] = set()
+    for value in as_list(values)[: max(cap, 1) * SCAN_FACTOR]:
+        if isinstance(value, str):
+            key: str | None = value
+        elif isinstance(value, dict):
+            key = get_id(value)
+        else:
+            continue
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(value)
+        if len(kept) >= cap:
+            break
+    return kept
+
+
+def _caps(limits: Limits) -> list[tuple[str, int]]:
+    caps = [(key, limits.max_audience) for key in AUDIENCE_KEYS]
+    caps += [("tag", limits.max_tags), ("attachment", limits.max_attachments)]
+    caps += [(key, limits.max_list_items) for key in OTHER_LIST_KEYS]
+    return caps
+
+
+def bound_document(document: JSON, limits: Limits = DEFAULT_LIMITS, *, depth: int = 3) -> JSON:
+    """``document`` with its lists bounded (:func:`bounded`), and those of the objects it
+    embeds down to ``depth`` levels; the same dict when nothing needed it, else a copy
+    (the document given is never changed)."""
+    changes: JSON = {}
+    for key, cap in _caps(limits):
+        value = document.get(key)
+        if isinstance(value, list):
+            kept = bounded(value, cap)
+            if len(kept) != len(value):
+                changes[key] = kept
+    inner = document.get("object")
+    if depth > 1 and isinstance(inner, dict):
+        inner_bounded = bound_document(inner, limits, depth=depth - 1)
+        if inner_bounded is not inner:
+            changes["object"] = inner_bounded
+    return {**document, **changes} if changes else document
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or len(value) > MAX_TIME_TEXT:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def in_date_range(moment: datetime, limits: Limits = DEFAULT_LIMITS, *, now: datetime) -> bool:
+    """Whether ``moment`` lies between the year ``min_year`` and ``max_years_ahead`` from now."""
+    return limits.min_year <= moment.year <= now.year + limits.max_years_ahead
+
+
+def remote_time(
+    value: object, limits: Limits = DEFAULT_LIMITS, *, now: datetime | None = None
+) -> datetime | None:
+    """An ISO 8601 time from a remote document (UTC when it names no offset), or None when
+    it is not one or lies outside the sane range."""
+    moment = _parse_time(value)
+    if moment is None or not in_date_range(moment, limits, now=now or datetime.now(UTC)):
+        return None
+    return moment
+
+
+def date_problem(
+    document: JSON, limits: Limits = DEFAULT_LIMITS, *, now: datetime | None = None
+) -> str | None:
+    """Why a document's dates are refused (a readable one outside the sane range), or None."""
+    now = now or datetime.now(UTC)
+    for key in DATE_KEYS:
+        moment = _parse_time(document.get(key))
+        if moment is not None and not in_date_range(moment, limits, now=now):
+            return (
+                f"{key} {document[key]!r} is outside the years "
+                f"{limits.min_year}..{now.year + limits.max_years_ahead}"
+            )
+    return None
