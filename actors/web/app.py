@@ -38,6 +38,7 @@ from actors.web import inbox as inbox_routes
 from actors.web import network as network_pages
 from actors.web.cache import TimedCache
 from actors.web.errors import error_middleware
+from actors.web.headers import security_headers
 from actors.web.keys import (
     CIRCLES,
     CLIENT,
@@ -164,6 +165,7 @@ def create_app(
         middlewares=middlewares,
         client_max_size=settings.federation.max_body_bytes,
     )
+    app.on_response_prepare.append(security_headers(settings.server.base_url))
     app[SETTINGS] = settings
     app[URLS] = Urls(settings.server.base_url)
     app[CIRCLES] = TimedCache(settings.participation.refresh_seconds)

@@ -8,7 +8,9 @@ visitor's fediverse server.
   a practice revised twice and a recurring event; ``Site`` names their URLs.
 - ``visitor``: a tiny fediverse server on 127.0.0.1 that answers WebFinger with an OStatus
   subscribe template and serves the subscribe page it points to.
-- ``open_page``: a page in a fresh context that records console errors and page errors.
+- ``open_page``: a page in a fresh context that records console errors, page errors and
+  Content-Security-Policy violations; at teardown every copub document it loaded must
+  have come with a policy and no violation may have been reported.
 
 The browser is started once per test module (starting chromium costs about a second), so
 these fixtures and the tests run in the module's event loop (``pytestmark = BROWSER_LOOP``).
@@ -90,29 +92,64 @@ async def browser() -> AsyncIterator[Any]:
             await chromium.close()
 
 
+# Each document reports the Content-Security-Policy violations it sees to the test; the
+# reports' promises let ``OpenPage.settle()`` wait until the test has received them all.
+REPORT_VIOLATIONS = """window.copubCspReports = [];
+document.addEventListener("securitypolicyviolation", e => window.copubCspReports.push(
+  window.copubCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.documentURI}${e.sample ? ": " + e.sample : ""}`)));"""
+
+
 @dataclass
 class OpenPage:
-    """A browser page and the errors it reported."""
+    """A browser page, the errors and CSP violations it reported, and the policy of each
+    copub document it loaded."""
 
     page: Any
     errors: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    policies: dict[str, str | None] = field(default_factory=dict)  # document URL -> its CSP
 
     def assert_no_errors(self) -> None:
         assert not self.errors, f"the page reported errors: {self.errors}"
+        self.assert_no_violations()
+
+    def assert_no_violations(self) -> None:
+        assert not self.violations, f"the page broke its security policy: {self.violations}"
+
+    async def settle(self) -> None:
+        """Wait until every violation the current document reported has reached the test."""
+        await self.page.evaluate("Promise.all(window.copubCspReports || [])")
 
 
 PageOpener = Callable[..., Awaitable[OpenPage]]
 
 
 @fixture
-async def open_page(browser: Any) -> AsyncIterator[PageOpener]:
+async def open_page(browser: Any, site: Site) -> AsyncIterator[PageOpener]:
+    """Every page opened here must load each copub document under a page policy and report
+    no violation of it, whatever the test asserts itself."""
     contexts: list[Any] = []
+    opened_pages: list[OpenPage] = []
+
+    def record_document(opened: OpenPage, response: Any) -> None:
+        request = response.request
+        if request.resource_type == "document" and response.url.startswith(site.base_url):
+            opened.policies[response.url] = response.headers.get("content-security-policy")
 
     async def open_(**context_options: Any) -> OpenPage:
         context = await browser.new_context(**context_options)
         contexts.append(context)
         page = await context.new_page()
         opened = OpenPage(page)
+        opened_pages.append(opened)
+
+        def report(violation: str) -> None:
+            opened.violations.append(violation)
+
+        await page.expose_function("copubCspViolation", report)
+        await page.add_init_script(REPORT_VIOLATIONS)
+        page.on("response", lambda response: record_document(opened, response))
         page.on(
             "console",
             lambda msg: (
@@ -125,8 +162,16 @@ async def open_page(browser: Any) -> AsyncIterator[PageOpener]:
         return opened
 
     yield open_
-    for context in contexts:
-        await context.close()
+    try:
+        for opened in opened_pages:
+            await opened.settle()
+            opened.assert_no_violations()
+            assert opened.policies, "the page loaded no copub document"
+            for url, policy in opened.policies.items():
+                assert policy is not None and "default-src 'none'" in policy, (url, policy)
+    finally:
+        for context in contexts:
+            await context.close()
 
 
 @dataclass
@@ -136,6 +181,10 @@ class Site:
     story: str
     practice: str
     event: str
+
+    @property
+    def base_url(self) -> str:
+        return self.copub.base_url
 
     @property
     def community_url(self) -> str:

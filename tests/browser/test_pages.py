@@ -146,3 +146,34 @@ async def test_no_horizontal_scroll_on_a_phone(site: Site, open_page: PageOpener
         found = await audit(opened, url)
         assert found["overflow"] <= 0, (url, found["wide"])
     opened.assert_no_errors()
+
+
+INJECT = """tag => new Promise(resolve => {
+  document.addEventListener("securitypolicyviolation", e => resolve(e.effectiveDirective),
+                            {once: true});
+  const element = document.createElement(tag);
+  element.textContent = tag === "script" ? "window.injected = true"
+                                         : "body { background: rgb(1, 2, 3) }";
+  document.body.append(element);
+})"""
+
+
+async def test_the_page_policy_blocks_and_reports_what_is_inline(
+    site: Site, open_page: PageOpener
+) -> None:
+    """The pages run under a policy the browser enforces: script and style put inline do not
+    apply, and each violation reaches the test (so the other tests' silence means something)."""
+    opened = await open_page()
+    page = opened.page
+    await page.goto(site.community_url)
+    assert await page.evaluate(INJECT, "script") == "script-src-elem"
+    assert await page.evaluate(INJECT, "style") == "style-src-elem"
+    assert await page.evaluate("window.injected") is None
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background != "rgb(1, 2, 3)"
+    await opened.settle()
+    assert [v.split(" at ")[0] for v in opened.violations] == [
+        "script-src-elem blocked inline",
+        "style-src-elem blocked inline",
+    ]
+    opened.violations.clear()  # seen and expected: the fixture checks for any others
