@@ -13,6 +13,7 @@ already recorded is neither stored nor announced again, so cycles of links end t
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 
@@ -137,6 +138,25 @@ async def _needs(session: AsyncSession, community_id: int, row: ObjectRow | None
     if row.community_id == community_id and row.kind != store.LINKED_KIND:
         return False  # its own item (come back), or a member's post it stored itself
     return not await store.has_item(session, community_id, row.id)
+
+
+# what a reader sees of an item, and its version: copies equal in these are the same version
+VERSION_KEYS = ("type", "name", "summary", "content", "contentMap", "updated", "sensitive",
+                "startTime", "endTime", "location", "attachment")  # fmt: skip
+
+
+def version_of(obj: JSON) -> str:
+    """A fingerprint of an item's version (its :data:`VERSION_KEYS`)."""
+    return json.dumps([obj.get(key) for key in VERSION_KEYS], sort_keys=True, default=str)
+
+
+def supersedes(obj: JSON, stored: JSON) -> bool:
+    """Whether ``obj`` (the origin's copy) is a new version of the ``stored`` copy: it
+    differs in what a reader sees or in its ``updated``, and is not older."""
+    new, old = parse_time(obj.get("updated")), parse_time(stored.get("updated"))
+    if new is not None and old is not None and new < old:
+        return False
+    return version_of(obj) != version_of(stored)
 
 
 def linked_row(community_id: int, obj: JSON) -> ObjectRow:

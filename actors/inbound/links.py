@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import outbound
 from actors.inbound import linked
 from actors.inbound.context import InboundContext
 from actors.inbound.filing import parse_time
 from actors.store import links as store
-from actors.store import social
+from actors.store import queries, social
+from actors.store.models import ObjectRow
 from actors.store.models_links import LinkRow
 from federation.client import RemoteStatusError
 from federation.errors import FederationError
 from federation.httpsig import origin_of
-from federation.vocab import JSON, get_id
+from federation.vocab import JSON, PUBLIC, get_id
 
 log = logging.getLogger(__name__)
 
@@ -101,25 +103,80 @@ async def on_linked_change(
         return True
     if change.get("type") == "Delete":
         if await _gone(ctx, sender, object_id):
-            async with ctx.write() as session:
-                stored = await social.get_object(session, object_id)
-                if stored is not None:
-                    stored.deleted_at = datetime.now(UTC)
-            log.info("linked item %s deleted at its origin", object_id)
+            await _withdraw(ctx, sender, change, object_id)
         return True
     inner = change.get("object")
     item = inner if isinstance(inner, dict) else object_id
     obj = await linked.verified_item(ctx, sender, item, wrapper or change, None)
     if obj is not None:
-        async with ctx.write() as session:
-            stored = await social.get_object(session, object_id)
-            if stored is not None:
-                fresh = linked.linked_row(stored.community_id, obj)
-                for name in ("title", "content_html", "summary", "ap_json", "ap_type"):
-                    setattr(stored, name, getattr(fresh, name))
-                stored.updated = parse_time(obj.get("updated")) or datetime.now(UTC)
-        log.info("linked item %s updated", object_id)
+        await _revise(ctx, sender, change, obj)
     return True
+
+
+async def _revise(ctx: InboundContext, sender: str, change: JSON, obj: JSON) -> None:
+    """Take the origin's copy ``obj`` when it is a new version of the stored one, and pass
+    the Update on; an unchanged (or older) copy changes nothing and goes no further."""
+    async with ctx.write() as session:
+        stored = await social.get_object(session, obj["id"])
+        if stored is None or stored.deleted_at is not None:
+            return
+        if not linked.supersedes(obj, stored.ap_json):
+            log.info("linked item %s: no new version at its origin", obj["id"])
+            return
+        fresh = linked.linked_row(stored.community_id, obj)
+        for name in ("title", "content_html", "summary", "ap_json", "ap_type"):
+            setattr(stored, name, getattr(fresh, name))
+        stored.updated = parse_time(obj.get("updated")) or datetime.now(UTC)
+        await _pass_on(ctx, session, stored, relayed("Update", change, obj), sender)
+    log.info("linked item %s updated", obj["id"])
+
+
+async def _withdraw(ctx: InboundContext, sender: str, change: JSON, object_id: str) -> None:
+    """The origin confirmed the item is gone: withdraw it here and pass the Delete on."""
+    async with ctx.write() as session:
+        stored = await social.get_object(session, object_id)
+        if stored is None or stored.deleted_at is not None:
+            return  # withdrawn already (and passed on then)
+        stored.deleted_at = datetime.now(UTC)
+        await social.withdraw_activities(session, object_id)
+        tombstone = {"id": object_id, "type": "Tombstone"}
+        await _pass_on(ctx, session, stored, relayed("Delete", change, tombstone), sender)
+    log.info("linked item %s deleted at its origin", object_id)
+
+
+def relayed(verb: str, change: JSON, obj: JSON) -> JSON:
+    """The change as a community passes it on: its id and actor, and the object as its
+    origin confirmed it (never the words a relay embedded)."""
+    out: JSON = {"type": verb, "actor": get_id(change.get("actor")), "to": [PUBLIC]}
+    if isinstance(change.get("id"), str):
+        out["id"] = change["id"]
+    out["object"] = {k: v for k, v in obj.items() if k not in ("@context", "signature")}
+    return out
+
+
+async def _pass_on(
+    ctx: InboundContext, session: AsyncSession, row: ObjectRow, change: JSON, sender: str
+) -> None:
+    """Announce ``change`` once to the followers of each community here that announced the
+    item, never to the one it came from, its origin, nor the sender of the change."""
+    for item in await store.announced_items(session, row.id):
+        community = await queries.get_community_by_id(session, item.community_id)
+        if community is None:
+            continue
+        announce = outbound.build_announce(ctx.urls, community, change)
+        await outbound.send_to_followers(
+            session,
+            community,
+            announce,
+            object_id=row.ap_id,
+            exclude_actors=frozenset({sender, item.via_actor, item.origin_group}),
+        )
+        log.info(
+            "%s of %s announced",
+            change["type"],
+            row.ap_id,
+            extra={"community": community.slug, "activity_id": announce["id"]},
+        )
 
 
 async def _gone(ctx: InboundContext, sender: str, object_id: str) -> bool:

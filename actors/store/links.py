@@ -114,6 +114,17 @@ async def has_item(session: AsyncSession, community_id: int, object_row_id: int)
     return hit is not None
 
 
+async def announced_items(session: AsyncSession, object_row_id: int) -> list[LinkItemRow]:
+    """The records of an item in the communities here that announced it to their followers
+    (where its edits and deletion must follow)."""
+    rows = await session.scalars(
+        select(LinkItemRow)
+        .where(LinkItemRow.object_id == object_row_id, LinkItemRow.announced.is_(True))
+        .order_by(LinkItemRow.id)
+    )
+    return list(rows)
+
+
 async def recent_items(
     session: AsyncSession, community_id: int, *, limit: int, kinds: Sequence[str]
 ) -> list[tuple[ObjectRow, LinkItemRow]]:

@@ -20,10 +20,8 @@ import pytest
 from tests.conftest import BACKENDS
 from tests.flows.copub import Copub, follow, start_copub
 from tests.flows.remote import Person, RemoteServer
-from tests.links.network import Org
+from tests.links.network import SLUGS, Org, running_orgs
 from tests.pg import PostgresServer
-
-SLUGS = ("hospital", "clinic", "college")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -48,20 +46,8 @@ def database_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[li
 
 @pytest.fixture
 async def orgs(database_urls: list[str], tmp_path: Path) -> AsyncIterator[tuple[Org, Org, Org]]:
-    servers: list[Copub] = []
-    try:
-        for url in database_urls:
-            servers.append(await start_copub(url, tmp_path))
-        found = []
-        for server, slug in zip(servers, SLUGS, strict=True):
-            await server.create_community(slug)
-            found.append(Org(server, slug))
-        yield found[0], found[1], found[2]
-    finally:
-        for server in servers:
-            await server.server.close()
-    errors = [e for server in servers for e in server.errors]
-    assert not errors, f"copub answered with server errors: {errors}"
+    async with running_orgs(database_urls, tmp_path) as found:
+        yield found
 
 
 @pytest.fixture

@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,8 +27,8 @@ from actors.store.models import ActivityRow, DeliveryRow, InboxItemRow, ObjectRo
 from actors.store.models_links import LinkItemRow, LinkRow
 from federation.httpsig import sign_request
 from federation.keys import Signer
-from federation.vocab import AS2_MEDIA_TYPE, JSON
-from tests.flows.copub import Copub, wait_until
+from federation.vocab import AS2_MEDIA_TYPE, JSON, get_id, has_type
+from tests.flows.copub import Copub, start_copub, wait_until
 from tests.flows.remote import Delivery
 
 sqlite_only = pytest.mark.parametrize("database_urls", ["sqlite"], indirect=True)
@@ -142,6 +145,31 @@ class Org:
         return admin.community_signer(community, self.copub.urls)
 
 
+SLUGS = ("hospital", "clinic", "college")
+
+
+@asynccontextmanager
+async def running_orgs(
+    database_urls: list[str], tmp_path: Path
+) -> AsyncIterator[tuple[Org, Org, Org]]:
+    """A, B and C: ``hospital``, ``clinic`` and ``college``, each a copub on its own
+    database; fails the test if any of them answered with a server error."""
+    servers: list[Copub] = []
+    try:
+        for url in database_urls:
+            servers.append(await start_copub(url, tmp_path))
+        found = []
+        for server, slug in zip(servers, SLUGS, strict=True):
+            await server.create_community(slug)
+            found.append(Org(server, slug))
+        yield found[0], found[1], found[2]
+    finally:
+        for server in servers:
+            await server.server.close()
+    errors = [e for server in servers for e in server.errors]
+    assert not errors, f"copub answered with server errors: {errors}"
+
+
 async def settled(*orgs: Org, timeout: float = 30) -> list[tuple[bool, int, int, int]]:
     """Wait until every server is idle in two consecutive rounds with equal totals."""
     deadline = time.monotonic() + timeout
@@ -176,6 +204,23 @@ def carrying(object_id: str, path: str | None = None) -> Any:
         return [
             d for d in got if d.ok and (path is None or d.path == path) and _carries(d, object_id)
         ]
+
+    return check
+
+
+def changing(object_id: str, verb: str, path: str | None = None) -> Any:
+    """A predicate: verified deliveries (to ``path``) of an ``Update``/``Delete`` (``verb``)
+    of ``object_id``, sent as it is or inside an ``Announce``."""
+
+    def check(got: list[Delivery]) -> list[Delivery]:
+        found = []
+        for d in got:
+            change = d.activity.get("object") if d.type == "Announce" else d.activity
+            if not (d.ok and (path is None or d.path == path) and isinstance(change, dict)):
+                continue
+            if has_type(change, verb) and get_id(change.get("object")) == object_id:
+                found.append(d)
+        return found
 
     return check
 
