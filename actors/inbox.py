@@ -34,6 +34,7 @@ from federation.httpsig import (
 )
 from federation.routing import ActivityRouter
 from federation.vocab import JSON, get_id
+from federation.wire import check_activity_media_type, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ MAX_ATTEMPTS = 6
 
 def parse_activity(body: bytes) -> JSON:
     try:
-        activity = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        activity = parse_json(body)
+    except ValueError as exc:
         raise BadRequest(f"the body is not JSON: {exc}") from exc
     if not isinstance(activity, dict):
         raise BadRequest("the body must be a JSON object")
@@ -129,6 +130,7 @@ async def receive(
     community_slug: str | None,
 ) -> JSON:
     """Check and store one POST; returns the activity. Raises FederationError to reject."""
+    check_activity_media_type(request.headers.get("Content-Type"))
     body = await read_limited_body(request, max_body)
     activity = parse_activity(body)
     try:
@@ -214,6 +216,7 @@ class InboxProcessor:
             item_id=item_id,
             recipient_slug=slug,
             observers=self.observers,
+            limits=self.router.limits,
         )
         try:
             await self.router.dispatch(ctx, activity)

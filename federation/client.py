@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 import time
@@ -22,6 +21,7 @@ from .httpsig import origin_of, parse_http_date, sign_request
 from .keys import Signer
 from .ssrf import AddressPolicy, GuardedResolver
 from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON
+from .wire import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int, truncate: boo
 
 def _decode_object(answer: _Answer) -> dict[str, Any]:
     try:
-        document = json.loads(answer.body)
+        document = parse_json(answer.body)
     except ValueError as exc:
         raise FetchError(f"{answer.url} did not answer valid JSON") from exc
     if not isinstance(document, dict):

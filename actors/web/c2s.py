@@ -10,7 +10,6 @@ is stored unless the answer is 2xx.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +28,9 @@ from actors.urls import Urls
 from actors.web.activitypub import load_community
 from actors.web.keys import SESSIONS, SETTINGS, URLS
 from actors.web.negotiation import dumps
+from federation.wire import ACTIVITY_MEDIA_TYPES, parse_json
 
 log = logging.getLogger(__name__)
-
-JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 
 class Refused(Exception):
@@ -75,11 +73,11 @@ async def _authenticate(session: AsyncSession, request: web.Request, community: 
 
 
 async def _body(request: web.Request) -> Any:
-    if request.content_type not in JSON_TYPES:
+    if request.content_type not in ACTIVITY_MEDIA_TYPES:
         raise bad("Content-Type", "send application/activity+json", 415)
     try:
-        return json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return parse_json(await request.read())
+    except ValueError as exc:
         raise bad("body", f"the body is not JSON: {exc}") from exc
 
 
