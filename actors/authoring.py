@@ -17,7 +17,7 @@ from actors.event_json import ONLINE_LINK_NAME
 from actors.events import EventDraft, Place, check_url, parse_time
 from actors.practices import PracticeDraft
 from actors.recurrence import zone
-from federation.vocab import get_id
+from federation.vocab import get_id, has_type, types_of
 
 TYPES = frozenset(KIND_TO_TYPE.values())
 Payload = dict[str, Any]
@@ -56,31 +56,38 @@ def text_field(obj: Payload, name: str, *, required: bool = False) -> str | None
     return value
 
 
+def _kind(obj: Payload) -> str:
+    """The kind of item an object is, by its one type among ours (a string or a list)."""
+    found = sorted(types_of(obj) & TYPES)
+    if len(found) != 1:
+        raise InvalidContent("type", f"the object's type must be one of {', '.join(TYPES)}")
+    return TYPE_TO_KIND[found[0]]
+
+
 def _object(activity: Payload) -> Payload:
     obj = activity.get("object")
     if not isinstance(obj, dict):
         raise InvalidContent("object", "'object' must be an object with a 'type'")
-    if obj.get("type") not in TYPES:
-        raise InvalidContent("type", f"the object's type must be one of {', '.join(TYPES)}")
     return obj
 
 
 def parse_activity(body: Any) -> Operation:
     if not isinstance(body, dict):
         raise InvalidContent("type", "the body must be a JSON object")
-    verb = body.get("type")
-    if verb in TYPES:
-        return CreateItem(TYPE_TO_KIND[str(verb)], body)
-    if verb == "Create":
+    verbs = types_of(body)
+    if verbs & TYPES:
+        return CreateItem(_kind(body), body)
+    if "Create" in verbs:
         obj = _object(body)
-        return CreateItem(TYPE_TO_KIND[obj["type"]], obj)
-    if verb == "Update":
+        return CreateItem(_kind(obj), obj)
+    if "Update" in verbs:
         obj = _object(body)
+        kind = _kind(obj)
         ref = get_id(obj)
         if not ref:
             raise InvalidContent("object.id", "an Update names the item it changes: 'id'")
-        return UpdateItem(TYPE_TO_KIND[obj["type"]], ref, obj, text_field(body, "summary"))
-    if verb == "Delete":
+        return UpdateItem(kind, ref, obj, text_field(body, "summary"))
+    if "Delete" in verbs:
         ref = get_id(body.get("object"))
         if not ref:
             raise InvalidContent("object", "a Delete names the item it deletes")
@@ -160,7 +167,7 @@ def _locations(obj: Payload) -> tuple[Place | None, str | None] | None:
     for item in raw if isinstance(raw, list) else [] if raw is None else [raw]:
         if not isinstance(item, dict):
             raise InvalidContent("location", "'location' must be a Place or a VirtualLocation")
-        if item.get("type") == "VirtualLocation":
+        if has_type(item, "VirtualLocation"):
             online = check_url(str(item.get("url") or ""), "location.url")
             continue
         address = item.get("address") or {}

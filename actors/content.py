@@ -13,7 +13,8 @@ from typing import Any
 
 from actors.html import markdown_to_html
 from actors.urls import Urls
-from federation.vocab import AS_CONTEXT, JSON, PUBLIC
+from federation.intake import DEFAULT_LIMITS, bounded
+from federation.vocab import AS_CONTEXT, JSON, PUBLIC, has_type
 
 KINDS = ("story", "practice", "event")
 KIND_TO_TYPE = {"story": "Note", "practice": "Article", "event": "Event"}
@@ -93,13 +94,8 @@ def hashtags(urls: Urls, slug: str, tags: tuple[str, ...]) -> list[JSON]:
 def tags_of(obj: JSON) -> tuple[str, ...]:
     """The hashtags of an object (``#Name`` -> ``name``), ignoring ones we cannot read."""
     found: list[str] = []
-    raw = obj.get("tag")
-    for tag in raw if isinstance(raw, list) else [raw] if raw else []:
-        if (
-            isinstance(tag, dict)
-            and tag.get("type") == "Hashtag"
-            and isinstance(tag.get("name"), str)
-        ):
+    for tag in bounded(obj.get("tag"), DEFAULT_LIMITS.max_tags):
+        if has_type(tag, "Hashtag") and isinstance(tag.get("name"), str):
             try:
                 found.append(normalize_tag(tag["name"]))
             except InvalidContent:

@@ -8,7 +8,7 @@ online link, and the next meetings of a recurring event.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from actors.content import InvalidContent, base_object
@@ -17,7 +17,8 @@ from actors.events import JOIN_MODES, EventDraft, Place, next_meetings, parse_ti
 from actors.html import markdown_to_html
 from actors.recurrence import validate_rrule, zone
 from actors.urls import Urls
-from federation.vocab import AS_CONTEXT, JSON
+from federation.intake import DEFAULT_LIMITS, Limits, bounded, in_date_range, safe_url
+from federation.vocab import AS_CONTEXT, JSON, has_type, types_of
 
 EVENT_CONTEXT: list[Any] = [
     AS_CONTEXT,
@@ -78,10 +79,9 @@ def _text(value: Any) -> str:
 
 def place_from_as2(location: Any) -> Place | None:
     """A Place as Mobilizon (PostalAddress) or Gancio (address as text) sends it."""
-    candidates = location if isinstance(location, list) else [location]
-    location = next(
-        (x for x in candidates if isinstance(x, dict) and x.get("type") in ("Place", None)), None
-    )
+    candidates = bounded(location, DEFAULT_LIMITS.max_list_items)
+    objects = (x for x in candidates if isinstance(x, dict))
+    location = next((x for x in objects if has_type(x, "Place") or not types_of(x)), None)
     if not isinstance(location, dict):
         return None
     address = location.get("address")
@@ -98,23 +98,15 @@ def place_from_as2(location: Any) -> Place | None:
     return None if place.is_empty() else place
 
 
-def online_url_of(obj: JSON) -> str | None:
-    """The online address: Mobilizon's "Website" link, or a virtual location's URL."""
-    attachments = obj.get("attachment")
-    for item in attachments if isinstance(attachments, list) else [attachments]:
-        if (
-            isinstance(item, dict)
-            and item.get("type") == "Link"
-            and item.get("name") == ONLINE_LINK_NAME
-            and isinstance(item.get("href"), str)
-        ):
-            return str(item["href"])
-    location = obj.get("location")
-    for item in location if isinstance(location, list) else [location]:
-        if isinstance(item, dict) and item.get("type") == "VirtualLocation":
-            url = item.get("url") or item.get("href")
-            if isinstance(url, str):
-                return url
+def online_url_of(obj: JSON, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """The online address: Mobilizon's "Website" link, or a virtual location's URL; only
+    an http(s) URL (federation/intake.py): anything else is no address at all."""
+    for item in bounded(obj.get("attachment"), limits.max_attachments):
+        if has_type(item, "Link") and item.get("name") == ONLINE_LINK_NAME:
+            return safe_url(item.get("href"), max_length=limits.max_url_length)
+    for item in bounded(obj.get("location"), limits.max_list_items):
+        if has_type(item, "VirtualLocation"):
+            return safe_url(item.get("url") or item.get("href"), max_length=limits.max_url_length)
     return None
 
 
@@ -206,10 +198,11 @@ def draft_from_event(event: JSON, markdown: str) -> EventDraft:
     )
 
 
-def remote_event_draft(obj: JSON) -> EventDraft | None:
+def remote_event_draft(obj: JSON, limits: Limits = DEFAULT_LIMITS) -> EventDraft | None:
     """What we can read of an Event from Mobilizon, Gancio or another copub: its time, zone,
-    place, online address, capacity and rule; None without a readable ``startTime``. Values
-    we cannot read are left out rather than refused: the event is someone else's."""
+    place, online address, capacity and rule; None without a readable ``startTime`` within
+    the sane years (``[limits]``). Values we cannot read are left out rather than refused:
+    the event is someone else's."""
     timezone = obj.get("timezone") if isinstance(obj.get("timezone"), str) else "UTC"
     try:
         zone(str(timezone))
@@ -220,9 +213,14 @@ def remote_event_draft(obj: JSON) -> EventDraft | None:
         start = parse_time(str(obj.get("startTime")), timezone, "startTime")
     except InvalidContent:
         return None
+    now = datetime.now(UTC)
+    if not in_date_range(start, limits, now=now):
+        return None
     try:
         end = parse_time(str(obj["endTime"]), timezone, "endTime") if obj.get("endTime") else None
     except InvalidContent:
+        end = None
+    if end is not None and not in_date_range(end, limits, now=now):
         end = None
     rule = obj.get("rrule")
     try:
@@ -238,7 +236,7 @@ def remote_event_draft(obj: JSON) -> EventDraft | None:
         end=end if end is not None and end > start else None,
         timezone=timezone,
         place=place_from_as2(obj.get("location")),
-        online_url=online_url_of(obj),
+        online_url=online_url_of(obj, limits),
         capacity=capacity if isinstance(capacity, int) and capacity > 0 else None,
         join_mode=mode if mode in JOIN_MODES else "free",
         rrule=rule,

@@ -15,9 +15,10 @@ from actors.urls import Urls
 from federation.client import FederationClient
 from federation.errors import FetchError
 from federation.httpsig import CachedKey, InMemoryKeyCache, PublicKeyInfo
+from federation.intake import DEFAULT_LIMITS, Limits, bound_document, first_url, safe_url
 from federation.keys import Signer
 from federation.resolve import subscribe_template, webfinger
-from federation.vocab import JSON, get_id
+from federation.vocab import JSON, get_id, types_of
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +59,25 @@ class SqlKeyCache:
             )
 
 
-def actor_row(document: JSON) -> RemoteActorRow:
-    actor_id = get_id(document)
-    inbox = get_id(document.get("inbox"))
+def actor_row(document: JSON, limits: Limits = DEFAULT_LIMITS) -> RemoteActorRow:
+    """What we keep of an actor document; its URLs checked (federation/intake.py)."""
+    actor_id = safe_url(get_id(document), max_length=limits.max_url_length)
+    inbox = safe_url(get_id(document.get("inbox")), max_length=limits.max_url_length)
     if not actor_id or not inbox:
-        raise FetchError(f"{actor_id or 'the document'} is not an actor with an inbox")
+        raise FetchError(f"{get_id(document) or 'the document'} is not an actor with an inbox")
     endpoints = document.get("endpoints")
     shared = get_id(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
-    username = document.get("preferredUsername")
+    username, name = document.get("preferredUsername"), document.get("name")
     host = actor_id.split("://", 1)[-1].split("/", 1)[0]
+    types = sorted(types_of(document))  # a string or a list (JSON-LD allows both)
     return RemoteActorRow(
         ap_id=actor_id,
         inbox=inbox,
-        shared_inbox=shared,
-        handle=f"{username}@{host}" if isinstance(username, str) else None,
-        name=document.get("name") if isinstance(document.get("name"), str) else None,
-        url=get_id(document.get("url")),
-        actor_type=str(document.get("type", "Person"))[:40],
+        shared_inbox=safe_url(shared, max_length=limits.max_url_length),
+        handle=f"{username}@{host}"[:500] if isinstance(username, str) else None,
+        name=name[:500] if isinstance(name, str) else None,
+        url=first_url(document.get("url"), max_length=limits.max_url_length),
+        actor_type=("Group" if "Group" in types else types[0] if types else "Person")[:40],
         ap_json=document,
         fetched_at=datetime.now(UTC),
     )
@@ -89,11 +92,14 @@ class Remote:
         sessions: async_sessionmaker[AsyncSession],
         urls: Urls,
         server_signer: Signer,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self.client = client
         self.sessions = sessions
         self.urls = urls
         self.server_signer = server_signer
+        self.limits = limits
 
     def signer_for(self, community: Community | None) -> Signer:
         if community is None:
@@ -101,7 +107,9 @@ class Remote:
         return admin.community_signer(community, self.urls)
 
     async def fetch_object(self, url: str, community: Community | None = None) -> JSON:
-        return await self.client.fetch_object(url, self.signer_for(community))
+        """The document at ``url``, its lists bounded (federation/intake.py)."""
+        document = await self.client.fetch_object(url, self.signer_for(community))
+        return bound_document(document, self.limits)
 
     async def fetch_key_document(self, url: str) -> JSON:
         return await self.client.fetch_object(url, self.server_signer)
@@ -114,7 +122,7 @@ class Remote:
         if row is not None and datetime.now(UTC) - row.fetched_at < ACTOR_TTL:
             return row
         document = await self.fetch_object(actor_id, community)
-        fresh = actor_row(document)
+        fresh = actor_row(document, self.limits)
         if fresh.ap_id != actor_id:
             raise FetchError(f"{actor_id} answered with another actor id")
         async with self.sessions.begin() as session:

@@ -50,7 +50,7 @@ class Limits:
     max_attachments: int = 32
     # entries kept of any other list (attributedTo, location, url, icon, image, ...)
     max_list_items: int = 32
-    # longest URL accepted, in characters
+    # longest URL accepted, in characters (the database keeps up to 2048)
     max_url_length: int = MAX_URL_LENGTH
     # dates before this year are refused (an event "since year 1" is an attack, not a plan)
     min_year: int = 1900
@@ -70,8 +70,8 @@ class Limits:
             )
             if getattr(self, name) < 1
         ]
-        if self.max_url_length < 64:
-            found.append(("max_url_length", "must be at least 64"))
+        if not 64 <= self.max_url_length <= MAX_URL_LENGTH:
+            found.append(("max_url_length", f"must be between 64 and {MAX_URL_LENGTH}"))
         if not 1 <= self.min_year <= 2000:
             found.append(("min_year", "must be between 1 and 2000"))
         return found

@@ -9,6 +9,7 @@ from yarl import URL
 
 from .client import FederationClient
 from .errors import BadRequest, FetchError
+from .intake import safe_url
 from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, as_list
 
 SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
@@ -54,9 +55,10 @@ async def webfinger(client: FederationClient, handle: str, *, scheme: str | None
 def actor_url_from_jrd(jrd: JSON) -> str | None:
     """The ``self`` link of an ActivityStreams type (activity+json or ld+json)."""
     for link in _links(jrd):
-        if link.get("rel") == "self" and link.get("type") in _AS2_TYPES:
-            href = link.get("href")
-            if isinstance(href, str) and href.startswith(("https://", "http://")):
+        media = link.get("type")
+        if link.get("rel") == "self" and isinstance(media, str) and media in _AS2_TYPES:
+            href = safe_url(link.get("href"))
+            if href is not None:
                 return href
     return None
 
@@ -65,7 +67,9 @@ def subscribe_template(jrd: JSON) -> str | None:
     """The remote-follow template (``...?uri={uri}``) of the OStatus subscribe link."""
     for link in _links(jrd):
         template = link.get("template")
-        if link.get("rel") == SUBSCRIBE_REL and isinstance(template, str) and "{uri}" in template:
+        if link.get("rel") != SUBSCRIBE_REL or not isinstance(template, str):
+            continue
+        if "{uri}" in template and safe_url(template.replace("{uri}", "uri")) is not None:
             return template
     return None
 

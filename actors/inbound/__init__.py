@@ -13,25 +13,29 @@ from actors.inbound.links import (
     on_linked_create,
     on_reject,
 )
-from actors.inbound.posts import inner_type, on_create, on_delete, on_reaction, on_update
+from actors.inbound.posts import inner_types, on_create, on_delete, on_reaction, on_update
 from actors.settings import ContentSettings
+from federation.intake import DEFAULT_LIMITS, Limits
 from federation.routing import ActivityRouter
 from federation.vocab import JSON, get_id
 
 
 async def on_undo(ctx: InboundContext, activity: JSON) -> None:
-    kind = inner_type(activity)
+    kinds = inner_types(activity)
     inner = activity.get("object")
-    if kind == "Join" or (isinstance(inner, str) and await undoes_a_join(ctx, activity)):
+    if "Join" in kinds or (isinstance(inner, str) and await undoes_a_join(ctx, activity)):
         await on_undo_join(ctx, activity)
-    elif kind == "Follow" or (kind is None and isinstance(inner, str)):
+    elif "Follow" in kinds or isinstance(inner, str):
         await on_undo_follow(ctx, activity, inner if isinstance(inner, dict | str) else "")
-    elif kind == "Like":
+    elif "Like" in kinds:
         await on_reaction(ctx, activity)
 
 
-def build_router(content: ContentSettings | None = None) -> ActivityRouter[InboundContext]:
-    """``content``: how members' posts are filed (``[content]`` of the settings)."""
+def build_router(
+    content: ContentSettings | None = None, limits: Limits = DEFAULT_LIMITS
+) -> ActivityRouter[InboundContext]:
+    """``content``: how members' posts are filed (``[content]`` of the settings);
+    ``limits``: how much of a remote document is read (``[limits]``)."""
     rules = FilingRules.from_settings(content or ContentSettings())
 
     async def create(ctx: InboundContext, activity: JSON) -> None:
@@ -46,7 +50,7 @@ def build_router(content: ContentSettings | None = None) -> ActivityRouter[Inbou
         if not await on_linked_change(ctx, str(get_id(activity.get("actor"))), activity):
             await on_delete(ctx, activity)
 
-    router: ActivityRouter[InboundContext] = ActivityRouter()
+    router: ActivityRouter[InboundContext] = ActivityRouter(limits)
     router.on("Follow", on_follow)
     router.on("Undo", on_undo)
     router.on("Create", create)

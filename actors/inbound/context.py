@@ -15,7 +15,8 @@ from actors.hooks import ObjectObserver
 from actors.store import queries, social
 from actors.store.models import InboxItemRow, ObjectRow, RemoteActorRow
 from actors.urls import Urls
-from federation.vocab import JSON, as_list, get_id
+from federation.intake import AUDIENCE_KEYS, DEFAULT_LIMITS, Limits, bounded
+from federation.vocab import JSON, get_id, has_type, ids
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class InboundContext:
     written: bool = field(default=False)
     # plugins told about stored, edited and deleted posts (actors.hooks), in the transaction
     observers: Sequence[ObjectObserver] = ()
+    # how much of a remote document is read ([limits]; federation/intake.py)
+    limits: Limits = DEFAULT_LIMITS
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -57,21 +60,22 @@ class InboundContext:
         self, session: AsyncSession, activity: JSON, obj: JSON | None
     ) -> list[Community]:
         """Communities an activity is for: the inbox it came to, its addressing, its
-        mentions, or the community of the object it replies to."""
+        mentions, or the community of the object it replies to. The lists are bounded and
+        only the distinct addresses of our own communities are looked up."""
         candidates: list[str] = []
         if self.recipient_slug:
             candidates.append(self.urls.community(self.recipient_slug))
         for source in (activity, obj or {}):
-            for key in ("to", "cc", "audience", "bto", "bcc"):
-                candidates.extend(i for i in map(get_id, as_list(source.get(key))) if i)
-            for tag in as_list(source.get("tag")):
-                if isinstance(tag, dict) and tag.get("type") == "Mention":
-                    href = get_id(tag.get("href"))
-                    if href:
-                        candidates.append(href)
+            for key in AUDIENCE_KEYS:
+                candidates.extend(ids(bounded(source.get(key), self.limits.max_audience)))
+            for tag in bounded(source.get("tag"), self.limits.max_tags):
+                href = get_id(tag.get("href")) if has_type(tag, "Mention") else None
+                if href:
+                    candidates.append(href)
+        slugs = (self.urls.community_slug_of(iri) for iri in dict.fromkeys(candidates))
         found: dict[int, Community] = {}
-        for iri in candidates:
-            community = await self.community_for(session, iri)
+        for slug in dict.fromkeys(s for s in slugs if s):
+            community = await queries.get_community(session, slug)
             if community is not None:
                 found[community.id] = community
         parent = await self.parent_of(session, obj)

@@ -17,9 +17,12 @@ from actors.practices import STATUSES
 from actors.settings import ContentSettings
 from actors.store import practice as store
 from actors.store.models import ObjectRow
-from federation.vocab import JSON, get_id
+from federation.intake import DEFAULT_LIMITS, Limits, remote_time
+from federation.vocab import JSON, get_id, has_type, main_type
 
 MAX_SUMMARY = 2_000
+# what a member may post to a community (a type of these, among others it may list)
+POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,8 @@ class FilingRules:
 
 
 def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A time from a remote document within the sane years (federation/intake.py), else None."""
+    return remote_time(value)
 
 
 def kind_for(obj: JSON, rules: FilingRules, *, reply: bool) -> str:
@@ -52,9 +50,9 @@ def kind_for(obj: JSON, rules: FilingRules, *, reply: bool) -> str:
     for an Article or a post tagged as one; else ``post``."""
     if reply:
         return "reply"
-    if obj.get("type") == "Event":
+    if has_type(obj, "Event"):
         return "event"
-    if obj.get("type") == "Article":
+    if has_type(obj, "Article"):
         return "practice"
     tags = set(tags_of(obj))
     if tags & rules.event_tags:
@@ -94,7 +92,7 @@ def object_row(
         ap_id=obj["id"],
         community_id=community.id,
         kind=kind,
-        ap_type=str(obj.get("type")),
+        ap_type=(main_type(obj, POST_TYPES) or "Note")[:40],
         local=False,
         attributed_to=actor_id,
         in_reply_to=get_id(obj.get("inReplyTo")),
@@ -116,10 +114,16 @@ def _copy_fields(row: ObjectRow, obj: JSON) -> None:
         row.source_markdown = _source_text(obj)
 
 
-async def file_details(session: AsyncSession, row: ObjectRow, obj: JSON, editor: str) -> None:
+async def file_details(
+    session: AsyncSession,
+    row: ObjectRow,
+    obj: JSON,
+    editor: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> None:
     """After the row is stored: an event's time and place, a practice's first revision."""
     if row.kind == "event":
-        draft = remote_event_draft(obj)
+        draft = remote_event_draft(obj, limits)
         if draft is not None:
             await store.save_event_detail(session, detail_row(row.id, draft))
     elif row.kind == "practice":
@@ -128,14 +132,20 @@ async def file_details(session: AsyncSession, row: ObjectRow, obj: JSON, editor:
         )
 
 
-async def refile(session: AsyncSession, row: ObjectRow, obj: JSON, editor: str) -> None:
+async def refile(
+    session: AsyncSession,
+    row: ObjectRow,
+    obj: JSON,
+    editor: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> None:
     """An Update of a filed item: its fields, event details and practice history follow."""
     before = (row.title, row.summary, row.source_markdown, row.status)
     row.ap_json = obj
     row.updated = parse_time(obj.get("updated")) or datetime.now(UTC)
     _copy_fields(row, obj)
     if row.kind == "event":
-        draft = remote_event_draft(obj)
+        draft = remote_event_draft(obj, limits)
         if draft is not None:
             await store.save_event_detail(session, detail_row(row.id, draft))
     elif row.kind == "practice" and before != (

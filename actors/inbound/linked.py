@@ -30,7 +30,8 @@ from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow, LinkRow
 from federation.errors import FederationError
 from federation.httpsig import origin_of
-from federation.vocab import JSON, PUBLIC_ALIASES, as_list, get_id, is_public
+from federation.intake import DEFAULT_LIMITS, bounded, date_problem, safe_url
+from federation.vocab import JSON, PUBLIC_ALIASES, get_id, has_type, ids, is_public, main_type
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ def item_kind(obj: JSON) -> str:
     """What a linked item is to a community: reply, event, practice, story (titled) or post."""
     if get_id(obj.get("inReplyTo")):
         return "reply"
-    if obj.get("type") == "Event":
+    if has_type(obj, "Event"):
         return "event"
-    if obj.get("type") == "Article":
+    if has_type(obj, "Article"):
         return "practice"
     return "story" if isinstance(obj.get("name"), str) and obj["name"].strip() else "post"
 
@@ -53,10 +54,10 @@ def unwrap(activity: JSON) -> JSON | str | None:
     """The item an activity carries: the object of a Create, of an Announce, or of the
     Create an Announce wraps (embedded or by id)."""
     inner = activity.get("object")
-    if activity.get("type") == "Announce" and isinstance(inner, dict):
-        if inner.get("type") == "Create":
+    if has_type(activity, "Announce") and isinstance(inner, dict):
+        if has_type(inner, "Create"):
             inner = inner.get("object")
-        elif inner.get("type") not in ITEM_TYPES:
+        elif not has_type(inner, *ITEM_TYPES):
             return None  # Announce(Like), Announce(Follow), ...: nothing to store
     if isinstance(inner, dict | str) and get_id(inner):
         return inner
@@ -64,18 +65,20 @@ def unwrap(activity: JSON) -> JSON | str | None:
 
 
 def authors(obj: JSON) -> list[str]:
-    return [i for i in (get_id(a) for a in as_list(obj.get("attributedTo"))) if i]
+    return ids(bounded(obj.get("attributedTo"), DEFAULT_LIMITS.max_list_items))
 
 
 async def origin_group(session: AsyncSession, obj: JSON, sender: str) -> str:
     """The community an item belongs to: its ``audience``; else a Group we know among those
     it is addressed to or mentions (a member's post to a community); else the sender."""
-    for audience in as_list(obj.get("audience")):
-        ident = get_id(audience)
+    limits = DEFAULT_LIMITS
+    for audience in bounded(obj.get("audience"), limits.max_audience):
+        ident = safe_url(get_id(audience))
         if ident:
             return ident
-    named = [get_id(v) for key in ("to", "cc") for v in as_list(obj.get(key))]
-    named += [get_id(t.get("href")) for t in as_list(obj.get("tag")) if isinstance(t, dict)]
+    named = [get_id(v) for key in ("to", "cc") for v in bounded(obj.get(key), limits.max_audience)]
+    tags = bounded(obj.get("tag"), limits.max_tags)
+    named += [get_id(t.get("href")) for t in tags if isinstance(t, dict)]
     candidates = [i for i in dict.fromkeys(named) if i and i not in PUBLIC_ALIASES]
     known = await store.remote_actors(session, candidates)
     for ident in candidates:
@@ -96,8 +99,13 @@ def check_item(object_id: str, obj: JSON, wrapper: JSON) -> str | None:
     """Why ``obj`` cannot be taken as the linked item ``object_id``, or None."""
     if get_id(obj) != object_id:
         return f"its origin answered with another object ({get_id(obj)})"
-    if obj.get("type") not in ITEM_TYPES:
-        return f"a {obj.get('type')} is not an item"
+    if safe_url(object_id) is None:
+        return "its id is not an http(s) URL"
+    if not has_type(obj, *ITEM_TYPES):
+        return f"a {main_type(obj)} is not an item"
+    problem = date_problem(obj)
+    if problem is not None:
+        return problem
     origin = origin_of(object_id)
     if origin is None or not any(origin_of(author) == origin for author in authors(obj)):
         return "its author is not on its server"
@@ -165,7 +173,7 @@ def linked_row(community_id: int, obj: JSON) -> ObjectRow:
         ap_id=obj["id"],
         community_id=community_id,
         kind=store.LINKED_KIND,
-        ap_type=str(obj.get("type"))[:40],
+        ap_type=(main_type(obj, ITEM_TYPES) or "Note")[:40],
         local=False,
         attributed_to=authors(obj)[0],
         in_reply_to=get_id(obj.get("inReplyTo")),
@@ -186,7 +194,7 @@ async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
         links = await store.accepted_links_from(session, sender)
         if not links or item is None:
             if links:
-                log.info("%s from %s carries no item", activity.get("type"), sender)
+                log.info("%s from %s carries no item", main_type(activity), sender)
             return bool(links)
         object_id = str(get_id(item))
         stored = await social.get_object(session, object_id)

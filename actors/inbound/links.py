@@ -19,7 +19,7 @@ from actors.store.models_links import LinkRow
 from federation.client import RemoteStatusError
 from federation.errors import FederationError
 from federation.httpsig import origin_of
-from federation.vocab import JSON, PUBLIC, get_id
+from federation.vocab import JSON, PUBLIC, get_id, has_type, main_type
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ async def _answer(ctx: InboundContext, activity: JSON, state: str) -> None:
     async with ctx.write() as session:
         link = await _answered_link(ctx, session, sender, activity.get("object"))
         if link is None:
-            log.info("%s from %s answers no Follow of ours", activity.get("type"), sender)
+            log.info("%s from %s answers no Follow of ours", main_type(activity), sender)
             return
         link.state = state
         link.updated_at = datetime.now(UTC)
@@ -59,7 +59,7 @@ async def _answer(ctx: InboundContext, activity: JSON, state: str) -> None:
         "link to %s %s",
         sender,
         state,
-        extra={"activity_id": activity.get("id"), "activity_type": activity.get("type")},
+        extra={"activity_id": activity.get("id"), "activity_type": main_type(activity)},
     )
 
 
@@ -75,7 +75,7 @@ async def on_announce(ctx: InboundContext, activity: JSON) -> None:
     """A linked community shares an item (or an edit or deletion of one)."""
     sender = str(get_id(activity.get("actor")))
     inner = activity.get("object")
-    if isinstance(inner, dict) and inner.get("type") in ("Update", "Delete"):
+    if isinstance(inner, dict) and has_type(inner, "Update", "Delete"):
         await on_linked_change(ctx, sender, inner, activity)
         return
     if not await linked.receive_item(ctx, activity):
@@ -101,7 +101,7 @@ async def on_linked_change(
         return False
     if row.deleted_at is not None:
         return True
-    if change.get("type") == "Delete":
+    if has_type(change, "Delete"):
         if await _gone(ctx, sender, object_id):
             await _withdraw(ctx, sender, change, object_id)
         return True
@@ -173,7 +173,7 @@ async def _pass_on(
         )
         log.info(
             "%s of %s announced",
-            change["type"],
+            main_type(change),
             row.ap_id,
             extra={"community": community.slug, "activity_id": announce["id"]},
         )
@@ -192,4 +192,4 @@ async def _gone(ctx: InboundContext, sender: str, object_id: str) -> bool:
     except FederationError as exc:
         log.info("Delete of %s not confirmed: %s", object_id, exc.reason)
         return False
-    return obj.get("type") == "Tombstone"
+    return has_type(obj, "Tombstone")

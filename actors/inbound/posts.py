@@ -11,14 +11,14 @@ from actors import hooks, outbound
 from actors.community import Community
 from actors.inbound import filing
 from actors.inbound.context import InboundContext
-from actors.inbound.filing import FilingRules
+from actors.inbound.filing import POST_TYPES, FilingRules
 from actors.store import queries, social
 from federation.errors import FederationError
-from federation.vocab import JSON, get_id, is_public
+from federation.intake import date_problem, safe_url
+from federation.vocab import JSON, get_id, has_type, is_public, main_type, types_of
 
 log = logging.getLogger(__name__)
 
-POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
 NO_TAGS = FilingRules()
 
 
@@ -57,23 +57,39 @@ async def _embedded_object(ctx: InboundContext, activity: JSON) -> JSON | None:
 
 def _authentic(actor_id: str, obj: JSON) -> bool:
     """The poster wrote the object (or, as Mobilizon says of a group's event, organised it:
-    ``actor``), and the object lives on the poster's server."""
-    object_id = get_id(obj)
+    ``actor``), and the object lives, at an http(s) URL, on the poster's server."""
+    object_id = safe_url(get_id(obj))
     authors = {get_id(obj.get("attributedTo")) or actor_id, get_id(obj.get("actor"))}
     if object_id is None or actor_id not in authors:
         return False
     return _origin(object_id) == _origin(actor_id)
 
 
+def _refused_dates(ctx: InboundContext, activity: JSON, obj: JSON) -> bool:
+    """Whether the activity or its object carries a date outside the sane years (logged)."""
+    problem = date_problem(obj, ctx.limits) or date_problem(activity, ctx.limits)
+    if problem is not None:
+        log.info(
+            "%s of %s refused: %s",
+            main_type(activity),
+            get_id(obj),
+            problem,
+            extra={"activity_id": activity.get("id")},
+        )
+    return problem is not None
+
+
 async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO_TAGS) -> None:
     actor_id = str(get_id(activity.get("actor")))
     obj = await _embedded_object(ctx, activity)
-    if obj is None or obj.get("type") not in POST_TYPES or not _authentic(actor_id, obj):
+    if obj is None or not has_type(obj, *POST_TYPES) or not _authentic(actor_id, obj):
         log.info("Create from %s not relayed: no authentic post in it", actor_id)
         return
     if not is_public(obj):
         # A direct message or a followers-only post must not be broadcast by the community.
         log.info("Create from %s not relayed: %s is not public", actor_id, obj["id"])
+        return
+    if _refused_dates(ctx, activity, obj):
         return
     async with ctx.write() as session:
         if await social.get_object(session, obj["id"]) is not None:
@@ -86,7 +102,7 @@ async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO
             row = filing.object_row(community, obj, actor_id, parent, rules)
             session.add(row)
             await session.flush()
-            await filing.file_details(session, row, obj, actor_id)
+            await filing.file_details(session, row, obj, actor_id, ctx.limits)
             await hooks.object_stored(ctx.observers, session, row)
             announce = outbound.build_announce(ctx.urls, community, activity)
             await outbound.send_to_followers(session, community, announce, object_id=obj["id"])
@@ -107,11 +123,13 @@ async def on_update(ctx: InboundContext, activity: JSON) -> None:
     obj = activity.get("object")
     if not isinstance(obj, dict) or not _authentic(actor_id, obj):
         return
+    if _refused_dates(ctx, activity, obj):
+        return
     async with ctx.write() as session:
         row = await social.get_object(session, obj["id"])
         if row is None or row.local or row.attributed_to != actor_id or row.deleted_at:
             return
-        await filing.refile(session, row, obj, actor_id)
+        await filing.refile(session, row, obj, actor_id, ctx.limits)
         await hooks.object_updated(ctx.observers, session, row)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:
@@ -147,7 +165,7 @@ async def on_delete(ctx: InboundContext, activity: JSON) -> None:
 async def on_reaction(ctx: InboundContext, activity: JSON) -> None:
     """Like (and its Undo) of an item in a community is relayed as it came."""
     target = activity.get("object")
-    if activity.get("type") == "Undo" and isinstance(target, dict):
+    if has_type(activity, "Undo") and isinstance(target, dict):
         target = target.get("object")
     object_id = get_id(target)
     if object_id is None:
@@ -169,9 +187,6 @@ async def on_reaction(ctx: InboundContext, activity: JSON) -> None:
         await outbound.send_to_followers(session, community, announce, object_id=object_id)
 
 
-def inner_type(activity: JSON) -> str | None:
-    inner = activity.get("object")
-    if isinstance(inner, dict):
-        kind = inner.get("type")
-        return kind if isinstance(kind, str) else None
-    return None
+def inner_types(activity: JSON) -> frozenset[str]:
+    """The types of an activity's embedded object (empty when it names it by id alone)."""
+    return types_of(activity.get("object"))

@@ -94,7 +94,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
         ca_file=fed.ca_file or None,
     )
     await client.start()
-    remote = Remote(client, app[SESSIONS], app[URLS], app[SERVER_SIGNER])
+    remote = Remote(client, app[SESSIONS], app[URLS], app[SERVER_SIGNER], limits=settings.limits)
     app[CLIENT] = client
     app[REMOTE] = remote
     app[KEY_RESOLVER] = CachingKeyResolver(SqlKeyCache(app[SESSIONS]), remote.fetch_key_document)
@@ -110,7 +110,7 @@ async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
     processor = InboxProcessor(
         urls=app[URLS],
         sessions=app[SESSIONS],
-        router=build_router(app[SETTINGS].content),
+        router=build_router(app[SETTINGS].content, app[SETTINGS].limits),
         lookup_actor=remote.lookup_actor,
         fetch_object=remote.fetch_object,
         skip_locked=not is_sqlite(app[SETTINGS].database.url),
