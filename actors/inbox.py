@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -28,7 +29,9 @@ from actors.urls import Urls
 from federation.errors import BadRequest, FederationError, SignatureError
 from federation.httpsig import (
     KeyResolver,
+    check_activity_origin,
     check_signer_is_actor,
+    origin_of,
     read_limited_body,
     verify_aiohttp_request,
 )
@@ -62,9 +65,22 @@ def _is_self_delete(activity: JSON) -> bool:
     )
 
 
-def inbox_values(activity: JSON, raw: bytes, community_slug: str | None) -> dict[str, Any]:
+def dedupe_key(signer: str, activity_id: str) -> str:
+    """What an inbox item is stored once under: the origin of ``signer`` (the owner of the
+    key that signed it) and the activity id. No other server can sign for that origin, so
+    none can take the id (activity-id squatting)."""
+    origin = origin_of(signer)
+    where = f"{origin[0]}://{origin[1]}:{origin[2]}" if origin is not None else signer
+    return hashlib.sha256(f"{where} {activity_id}".encode()).hexdigest()
+
+
+def inbox_values(
+    activity: JSON, raw: bytes, community_slug: str | None, *, signer: str
+) -> dict[str, Any]:
+    """The row of an accepted activity; ``signer``: the owner of the key that signed it."""
     return {
         "activity_id": activity["id"],
+        "dedupe_key": dedupe_key(signer, activity["id"]),
         "activity_type": activity["type"][:64],
         "actor_id": str(get_id(activity.get("actor"))),
         "community_slug": community_slug,
@@ -79,7 +95,8 @@ class InboxWriter:
     """Group commit: concurrent inbox requests share one transaction.
 
     Each caller waits until its row is committed (durable before the 202). While one
-    batch is being written the next one gathers; a duplicate activity id is ignored.
+    batch is being written the next one gathers; a duplicate (same signer origin
+    and activity id, see ``dedupe_key``) is ignored.
     """
 
     def __init__(
@@ -108,7 +125,7 @@ class InboxWriter:
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         try:
             async with self._sessions.begin() as session:
-                rows = list({v["activity_id"]: v for v, _ in batch}.values())
+                rows = list({v["dedupe_key"]: v for v, _ in batch}.values())
                 await session.execute(self._insert(InboxItemRow).on_conflict_do_nothing(), rows)
         except Exception as exc:
             for _, future in batch:
@@ -142,7 +159,8 @@ async def receive(
             return activity
         raise
     check_signer_is_actor(verified, activity)
-    await writer.store(inbox_values(activity, body, community_slug))
+    check_activity_origin(verified, activity)
+    await writer.store(inbox_values(activity, body, community_slug, signer=verified.owner))
     log.info(
         "accepted %s %s from %s",
         activity["type"],

@@ -136,9 +136,13 @@ class InboxItemRow(Base):
     """An accepted incoming activity, stored before the 202 and processed later."""
 
     __tablename__ = "inbox_items"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_inbox_items_dedupe_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    activity_id: Mapped[str] = mapped_column(String(2048), unique=True)
+    activity_id: Mapped[str] = mapped_column(String(2048))
+    # sha256 of (origin of the key that signed it, activity id): stored once per pair, so
+    # no server can take another's ids (actors.inbox.dedupe_key)
+    dedupe_key: Mapped[str] = mapped_column(String(64))
     activity_type: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[str] = mapped_column(String(2048))
     community_slug: Mapped[str | None] = mapped_column(String(63), default=None)
@@ -146,7 +150,10 @@ class InboxItemRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # leased (``locked_by`` set) or waiting for a retry (``locked_by`` None) until then
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # the holder (process) of the lease (actors.store.holders)
+    locked_by: Mapped[int | None] = mapped_column(default=None)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -216,6 +223,8 @@ class DeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    # the holder (process) of the lease (actors.store.holders)
+    locked_by: Mapped[int | None] = mapped_column(default=None)
     last_status: Mapped[int | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

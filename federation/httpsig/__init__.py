@@ -22,7 +22,13 @@ from .keystore import (
     extract_public_key,
 )
 from .rfc9421 import parse_signature_input, parse_signatures, sign_request_rfc9421
-from .verify import DEFAULT_MAX_SKEW, check_signer_is_actor, prepare_request, verify_request
+from .verify import (
+    DEFAULT_MAX_SKEW,
+    check_activity_origin,
+    check_signer_is_actor,
+    prepare_request,
+    verify_request,
+)
 from .web import (
     SIGNATURE_KEY,
     read_limited_body,
@@ -42,6 +48,7 @@ __all__ = [
     "KeyResolver",
     "PublicKeyInfo",
     "VerifiedSignature",
+    "check_activity_origin",
     "check_signer_is_actor",
     "content_digest_header",
     "digest_header",

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import BadRequest, FederationError, SignatureError
+from ..errors import BadRequest, FederationError, Forbidden, SignatureError
 from ..vocab import get_id
 from .cavage import prepare_cavage
 from .common import (
@@ -113,27 +113,30 @@ def _key_error(key_id: str, exc: FederationError) -> SignatureError:
     return SignatureError(f"could not obtain key {key_id}: {exc.reason}")
 
 
-def check_signer_is_actor(
-    verified: VerifiedSignature,
-    activity: Mapping[str, Any],
-    *,
-    allow_same_origin: bool = True,
-) -> None:
-    """Refuse (401) an activity whose ``actor`` is not who signed the request.
+def check_signer_is_actor(verified: VerifiedSignature, activity: Mapping[str, Any]) -> None:
+    """Refuse (401) an activity whose ``actor`` is not the owner of the key that signed it.
 
-    The signer is the actor when the key's owner is the actor; with ``allow_same_origin``
-    an actor on the same origin as the key (and its owner) is also accepted (FEP-fe34).
+    Another key of the actor's server is not enough (FEP-fe34 would allow it): no server we
+    federate with signs for its other actors, and Mastodon refuses it too.
     """
     actor = get_id(activity.get("actor"))
     if actor is None:
         raise BadRequest("the activity has no actor")
-    if actor == verified.owner:
-        return
-    actor_origin = origin_of(actor)
-    if (
-        allow_same_origin
-        and actor_origin is not None
-        and actor_origin == origin_of(verified.key_id) == origin_of(verified.owner)
-    ):
-        return
-    raise SignatureError(f"the request was signed by {verified.owner}, not by actor {actor}")
+    if actor != verified.owner:
+        raise SignatureError(f"the request was signed by {verified.owner}, not by actor {actor}")
+
+
+def check_activity_origin(verified: VerifiedSignature, activity: Mapping[str, Any]) -> None:
+    """Refuse (403) an activity whose ``id`` is not on the origin of its signer.
+
+    Ids are often predictable (Mastodon's account Delete is ``…/users/x#delete``): a server
+    that could send activities under another's ids could make the real ones duplicates.
+    Activities of other servers travel embedded (FEP-1b12 Announces) and are verified at
+    their own origin where they are used.
+    """
+    activity_id = get_id(activity.get("id"))
+    origin = origin_of(activity_id) if activity_id else None
+    if origin is None or origin != origin_of(verified.owner):
+        raise Forbidden(
+            f"the activity id {activity_id} is not on the origin of its signer {verified.owner}"
+        )

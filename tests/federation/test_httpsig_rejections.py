@@ -15,10 +15,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys
 
-from federation.errors import BadRequest, FederationError, PayloadTooLarge, SignatureError
+from federation.errors import (
+    BadRequest,
+    FederationError,
+    Forbidden,
+    PayloadTooLarge,
+    SignatureError,
+)
 from federation.httpsig import (
     PublicKeyInfo,
     VerifiedSignature,
+    check_activity_origin,
     check_signer_is_actor,
     read_limited_body,
     sign_request,
@@ -321,8 +328,11 @@ def test_signer_is_the_actor() -> None:
     check_signer_is_actor(_verified(), {"actor": {"id": ACTOR, "type": "Person"}})
 
 
-def test_same_origin_signer_is_accepted() -> None:
-    check_signer_is_actor(_verified(), {"actor": "https://remote.example/users/bob"})
+def test_another_key_of_the_same_server_is_refused() -> None:
+    """Signer and actor must be one: a server's key does not speak for its other actors."""
+    with pytest.raises(SignatureError) as caught:
+        check_signer_is_actor(_verified(), {"actor": "https://remote.example/users/bob"})
+    assert caught.value.reason.endswith("not by actor https://remote.example/users/bob")
 
 
 def test_signer_on_another_host_is_refused() -> None:
@@ -333,11 +343,30 @@ def test_signer_on_another_host_is_refused() -> None:
     )
 
 
-def test_same_origin_can_be_switched_off() -> None:
-    with pytest.raises(SignatureError):
-        check_signer_is_actor(
-            _verified(), {"actor": "https://remote.example/users/bob"}, allow_same_origin=False
-        )
+@pytest.mark.parametrize(
+    "activity_id",
+    [
+        "https://remote.example/activities/1",
+        "https://REMOTE.example:443/users/ana#delete",
+    ],
+)
+def test_activity_id_on_the_signers_origin_is_accepted(activity_id: str) -> None:
+    check_activity_origin(_verified(), {"id": activity_id, "actor": ACTOR})
+
+
+@pytest.mark.parametrize(
+    "activity_id",
+    [
+        "https://elsewhere.example/users/x#delete",
+        "http://remote.example/activities/1",
+        "https://remote.example:8443/activities/1",
+        "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66",
+        None,
+    ],
+)
+def test_activity_id_on_another_origin_is_403(activity_id: str | None) -> None:
+    with pytest.raises(Forbidden, match="not on the origin of its signer"):
+        check_activity_origin(_verified(), {"id": activity_id, "actor": ACTOR})
 
 
 def test_activity_without_actor_is_a_bad_request() -> None:

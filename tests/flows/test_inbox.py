@@ -59,12 +59,27 @@ async def test_activity_signed_on_another_server_is_401(
     copub: Copub, remote: RemoteServer, remote2: RemoteServer, community: str
 ) -> None:
     # Given mallory, on another server, signs a Follow that claims to be alice's
-    # (a server vouches for its own actors, FEP-fe34, but not for other servers' ones)
     alice, mallory = remote.person("alice"), remote2.person("mallory")
     forged = {"id": f"{remote.base_url}/f/4", "type": "Follow", "actor": alice.id,
               "object": community}  # fmt: skip
     # When mallory POSTs it
     status, answer = await remote2.post(mallory, copub.inbox("nightshift"), forged)
+    # Then it is refused and alice follows nothing
+    assert status == 401
+    assert alice.id in answer["error"]
+    assert await copub.inbox_items(forged["id"]) == []
+
+
+async def test_activity_signed_by_another_actor_of_the_same_server_is_401(
+    copub: Copub, remote: RemoteServer, community: str
+) -> None:
+    # Given mallory signs a Follow that claims to be alice's, on their own server (FEP-fe34
+    # would let a server's keys act for all its actors; no server we know of needs that)
+    alice, mallory = remote.person("alice"), remote.person("mallory")
+    forged = {"id": f"{remote.base_url}/f/5", "type": "Follow", "actor": alice.id,
+              "object": community}  # fmt: skip
+    # When mallory POSTs it
+    status, answer = await remote.post(mallory, copub.inbox("nightshift"), forged)
     # Then it is refused and alice follows nothing
     assert status == 401
     assert alice.id in answer["error"]
