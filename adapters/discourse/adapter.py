@@ -11,10 +11,12 @@ from aiohttp import web
 
 from actors.settings import Settings
 from actors.web.keys import SESSIONS, URLS
+from adapters.discourse.api import UnknownCategory
 from adapters.discourse.backfill import CategoryWalker
 from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.runtime import ForumRuntime, NoCommunity, make_client
+from adapters.discourse.wire import WireError
 from adapters.discourse.worker import JobWorker
 from adapters.discourse.writes import ReplyObserver
 
@@ -45,6 +47,7 @@ class DiscourseAdapter:
         self.worker = JobWorker(app[SESSIONS], self.runtimes)
         tasks = [asyncio.create_task(self.worker.run(), name="discourse-jobs")]
         for slug, forum in self.forums.items():
+            tasks.append(asyncio.create_task(self._resolve(slug), name=f"discourse-{slug}"))
             if forum.poll_interval_seconds > 0:
                 tasks.append(asyncio.create_task(self._poll(slug), name=f"discourse-poll-{slug}"))
         try:
@@ -58,6 +61,28 @@ class DiscourseAdapter:
                     await task
             for runtime in self.runtimes.values():
                 await runtime.client.close()
+
+    async def _resolve(self, slug: str) -> None:
+        """At start: the configured category's id (a slug is looked up now), or a clear
+        error. Until it resolves nothing is published (every path resolves it first)."""
+        runtime = self.runtimes[slug]
+        where = {"community": slug}
+        try:
+            category = await runtime.api.category()
+        except UnknownCategory as exc:
+            log.error("%s", exc, extra=where)
+        except (DiscourseError, WireError) as exc:
+            log.warning("%s: the category is not resolved yet: %s", runtime.forum.base_url, exc)
+        else:
+            log.info(
+                "%s mirrors category %r (id %d, slug %r) of %s",
+                slug,
+                category.name,
+                category.id,
+                category.slug,
+                runtime.forum.base_url,
+                extra=where,
+            )
 
     async def _poll(self, slug: str) -> None:
         """Reconcile every ``poll_interval_seconds``: what webhooks missed is caught here."""

@@ -60,6 +60,14 @@ def _category_of(data: Any) -> Category:
     )
 
 
+class UnknownCategory(NotFound):
+    """The configured category cannot be resolved: no category has that id or slug, or the
+    bot may not see it. Nothing is published until it can be (retried: an admin may add the
+    bot to a group that sees the category)."""
+
+    retryable = True
+
+
 class ForumApi:
     def __init__(self, forum: ForumConfig, client: DiscourseClient) -> None:
         self.forum = forum
@@ -82,17 +90,26 @@ class ForumApi:
         return [_category_of(c) for c in listed]
 
     async def category(self) -> Category:
-        """The configured category (by id, or its slug looked up in /categories.json)."""
+        """The configured category (by id, or its slug looked up in /categories.json),
+        resolved once: every scope check compares with its id, never with "any"."""
         if self._category is not None:
             return self._category
         category_id = self.forum.category_id
+        unknown = (
+            f"category {self.forum.category!r} is not on {self.forum.base_url}, or "
+            f"{self.forum.api_username!r} may not see it: nothing is published until it is "
+            f"(run `copub discourse check {self.forum.community}`)"
+        )
         if category_id is None:
             wanted = self.forum.category.lower()
             found = [c for c in await self.categories() if c.slug.lower() == wanted]
             if not found:
-                raise NotFound(f"no category with the slug {self.forum.category!r}", status=404)
+                raise UnknownCategory(unknown, status=404)
             category_id = found[0].id
-        data = await self.client.get(f"/c/{category_id}/show.json")
+        try:
+            data = await self.client.get(f"/c/{category_id}/show.json")
+        except NotFound as exc:
+            raise UnknownCategory(unknown, status=404) from exc
         self._category = _category_of(data.get("category") if isinstance(data, dict) else None)
         return self._category
 

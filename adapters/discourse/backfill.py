@@ -20,7 +20,7 @@ from adapters.discourse.api import Category
 from adapters.discourse.models import ForumTopicRow
 from adapters.discourse.outcome import LIVE, QUIET, Announce, Counts
 from adapters.discourse.runtime import ForumRuntime
-from adapters.discourse.wire import TopicSummary
+from adapters.discourse.wire import TopicSummary, WireError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class CategoryWalker:
     def _in_scope(self, summary: TopicSummary, category: Category) -> bool:
         return (
             summary.archetype == "regular"
-            and summary.category_id in (None, category.id)
+            and summary.category_id == category.id
             and summary.id != category.about_topic_id
         )
 
@@ -147,6 +147,32 @@ class CategoryWalker:
         report.finished = True
         return report
 
+    async def _recheck(self, community_id: int) -> Counts:
+        """``recheck_topics_per_poll`` mirrored topics read again in full, the least recently
+        read first, among the ``recheck_recent_topics`` newest: what no listing shows (an
+        edit that bumps nothing, a deleted post, a topic deleted or moved away) is caught
+        within recent / per_poll polls. A topic read by this poll's listing pass was just
+        read, so it comes last."""
+        forum = self.runtime.forum
+        counts = Counts()
+        if forum.recheck_topics_per_poll <= 0:
+            return counts
+        async with self.runtime.sessions() as session:
+            due = await store.topics_to_recheck(
+                session,
+                community_id,
+                recent=forum.recheck_recent_topics,
+                limit=forum.recheck_topics_per_poll,
+            )
+        for topic_id, bumped_at in due:
+            try:
+                counts.add(
+                    await self.runtime.sync_topic(topic_id, announce=LIVE, bumped_at=bumped_at)
+                )
+            except WireError as exc:  # one unreadable topic does not stop the others
+                log.warning("topic %d could not be read: %s", topic_id, exc)
+        return counts
+
     async def _vanished(self, community_id: int, seen: set[int], report: SyncReport) -> None:
         """Topics we mirror that the complete listing no longer shows: deleted, moved to
         another category, or hidden from the bot. Each is looked at, and removed if gone."""
@@ -163,7 +189,8 @@ class CategoryWalker:
 
     async def reconcile(self) -> Counts:
         """What webhooks missed: topics bumped since we last saw them (the listing's first
-        pages, until an unchanged topic). Only after a backfill: old topics are not news."""
+        pages, until an unchanged topic), then a few mirrored topics read again in full
+        (:meth:`_recheck`). Only after a backfill: old topics are not news."""
         runtime = self.runtime
         community = await runtime.community()
         counts = Counts()
@@ -195,6 +222,7 @@ class CategoryWalker:
             settled = any(not t.pinned for t in listed if t not in changed)
             if settled or not listing.more:
                 break
+        counts.add(await self._recheck(community.id))
         async with runtime.sessions.begin() as session:
             (await store.forum_state(session, community.id)).last_poll_at = utcnow()
         return counts

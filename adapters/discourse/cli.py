@@ -1,4 +1,4 @@
-"""``copub discourse check|sync|status SLUG`` (attached to ``copub`` by the entry point
+"""``copub discourse check|sync|status|retry SLUG`` (attached to ``copub`` by the entry point
 ``copub.commands: discourse``)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import click
 
+from actors import admin
 from actors.cli_support import settings_of
 from actors.settings import ConfigError, Settings
 from actors.store.db import create_engine, migrate, sessionmaker
@@ -38,10 +39,13 @@ def _runtime_call(ctx: click.Context, slug: str, work: Callable[[ForumRuntime], 
         client = make_client(forum, settings)
         try:
             await migrate(engine)
+            sessions = sessionmaker(engine)
+            # the communities the config declares, as `serve` creates them: a first
+            # `check` or `sync` may come before the first `serve`
+            for created in await admin.seed_communities(sessions, settings.communities):
+                click.echo(f"created community {created.slug} (declared in {settings.source})")
             await client.start()
-            runtime = ForumRuntime(
-                forum, client, Urls(settings.server.base_url), sessionmaker(engine)
-            )
+            runtime = ForumRuntime(forum, client, Urls(settings.server.base_url), sessions)
             return await work(runtime)
         finally:
             await client.close()
@@ -112,10 +116,29 @@ def sync_cmd(ctx: click.Context, slug: str, announce: bool, full: bool, restart:
     stats = runtime.client.stats
     click.echo(
         f"{stats.requests} requests to {runtime.forum.host}; waited {stats.rate_limited} "
-        f"times for its rate limit ({stats.waited_seconds:.1f} s)"
+        f"times for its rate limit ({stats.waited_seconds:.1f} s of wall-clock time)"
     )
     if not announce and c.created:
         click.echo("followers were not notified (--announce sends new topics to them)")
+
+
+@discourse.command("retry")
+@click.argument("slug")
+@click.pass_context
+def retry_cmd(ctx: click.Context, slug: str) -> None:
+    """Make the forum work waiting for a retry (and the failed) due now, e.g. after the
+    API key was fixed; a running server takes it up within seconds."""
+
+    async def work(runtime: ForumRuntime) -> tuple[int, int]:
+        community = await runtime.community()
+        async with runtime.sessions.begin() as session:
+            return await store.retry_now(session, community.id)
+
+    waiting, failed = _runtime_call(ctx, slug, work)
+    click.echo(
+        f"{waiting + failed} jobs due now ({waiting} waiting for a retry, {failed} failed); "
+        "a running `copub serve` takes them up within seconds"
+    )
 
 
 @discourse.command("status")

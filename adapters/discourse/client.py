@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -89,6 +90,8 @@ class Rejected(DiscourseError):
 class ClientStats:
     requests: int = 0
     rate_limited: int = 0
+    # wall-clock time during which at least one request waited out a 429: parallel
+    # requests waiting together count once
     waited_seconds: float = 0.0
     retried: int = 0
 
@@ -108,6 +111,7 @@ class DiscourseClient:
         max_wait_seconds: float = 120.0,
         backoff_seconds: float = 0.5,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_username = api_username
@@ -121,6 +125,9 @@ class DiscourseClient:
         self.backoff_seconds = backoff_seconds
         self.stats = ClientStats()
         self._sleep = sleep
+        self._clock = clock
+        self._rate_waiting = 0  # requests waiting out a 429 right now
+        self._rate_wait_started = 0.0
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -195,10 +202,8 @@ class DiscourseClient:
                 rate_waits += 1
                 wait = _wait_seconds(payload, retry_after, self.backoff_seconds)
                 wait = min(wait, self.max_wait_seconds)
-                self.stats.rate_limited += 1
-                self.stats.waited_seconds += wait
                 log.info("%s rate-limits us: waiting %.2f s", self.base_url, wait)
-                await self._sleep(wait)
+                await self._rate_wait(wait)
                 continue
             if status >= 500 and attempt < self.max_attempts and method in _IDEMPOTENT:
                 await self._backoff(attempt, f"{method} {path}: HTTP {status}")
@@ -237,6 +242,20 @@ class DiscourseClient:
                 f"{url} did not answer JSON: is {self.base_url} a Discourse forum?", status=status
             )
         return status, retry_after, payload
+
+    async def _rate_wait(self, seconds: float) -> None:
+        """Wait out a 429; ``stats.waited_seconds`` grows by the wall-clock time some
+        request was waiting, not by the sum of parallel waits."""
+        self.stats.rate_limited += 1
+        if self._rate_waiting == 0:
+            self._rate_wait_started = self._clock()
+        self._rate_waiting += 1
+        try:
+            await self._sleep(seconds)
+        finally:
+            self._rate_waiting -= 1
+            if self._rate_waiting == 0:
+                self.stats.waited_seconds += self._clock() - self._rate_wait_started
 
     async def _backoff(self, attempt: int, what: str) -> None:
         delay = self.backoff_seconds * 2 ** (attempt - 1)

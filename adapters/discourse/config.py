@@ -38,6 +38,12 @@ class ForumConfig:
     calendar_events: bool = True
     # reconciliation that catches what webhooks missed; 0 turns it off
     poll_interval_seconds: float = 300.0
+    # each poll also reads this many mirrored topics again in full, the least recently
+    # read first (edits that bump nothing, deleted posts and topics, topics moved away);
+    # 0 turns it off
+    recheck_topics_per_poll: int = 10
+    # ... among this many mirrored topics, the newest (older ones: `sync --full`)
+    recheck_recent_topics: int = 100
     # seconds before a request to the forum gives up
     timeout_seconds: float = 30.0
     # first retry of a failed forum write or webhook event; doubled each time, up to an hour
@@ -68,6 +74,8 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "tag_kinds": (dict,),
     "calendar_events": (bool,),
     "poll_interval_seconds": (int, float),
+    "recheck_topics_per_poll": (int,),
+    "recheck_recent_topics": (int,),
     "timeout_seconds": (int, float),
     "retry_seconds": (int, float),
     "allowed_networks": (list,),
@@ -167,6 +175,11 @@ def _validate(forum: ForumConfig, source: str, where: str) -> None:
         raise ConfigError(
             f"{source}: '{where}.webhook_secret' must be at least 12 characters "
             "(the same secret as in Discourse's webhook settings)"
+        )
+    if forum.recheck_topics_per_poll < 0 or forum.recheck_recent_topics < 0:
+        raise ConfigError(
+            f"{source}: '{where}.recheck_topics_per_poll' and '{where}.recheck_recent_topics' "
+            "must not be negative"
         )
     if forum.poll_interval_seconds < 0 or forum.timeout_seconds <= 0 or forum.retry_seconds <= 0:
         raise ConfigError(

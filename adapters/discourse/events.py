@@ -2,8 +2,14 @@
 
 Events arrive out of order and repeat (a redelivery has a new event id), so an event is a
 hint to look, not an instruction: topic events and first posts are applied from the topic as
-the API shows it now; a reply's created/edited event is applied from its own body, guarded
-by the post's ``version``; deletes and recoveries are checked against the API.
+the API shows it now; a reply's created event is applied from its own body, guarded by the
+post's ``version``; edits, deletes and recoveries are checked against the API (an author's
+own delete arrives first as an edit to "(post deleted by author)", and only the API says
+``user_deleted``).
+
+Scope: only the configured category, by its resolved id (a slug is looked up once; an
+unresolvable one stops everything). A post event about a mirrored topic that names another
+category sends the topic back through its view, which withdraws it if it moved out.
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ POST_EVENTS = frozenset({"post_created", "post_edited", "post_destroyed", "post_
 HANDLED = TOPIC_EVENTS | POST_EVENTS | {"ping"}
 
 
-def _in_category(runtime: ForumRuntime, category_id: int | None) -> bool:
-    wanted = runtime.forum.category_id
-    return wanted is None or category_id is None or category_id == wanted
+async def _in_category(runtime: ForumRuntime, category_id: int | None) -> bool:
+    """The configured category itself (an unknown category is not it)."""
+    return category_id is not None and category_id == (await runtime.api.category()).id
 
 
 async def apply_event(runtime: ForumRuntime, event: str, body: dict[str, Any]) -> Counts:
@@ -56,7 +62,7 @@ async def _topic_event(runtime: ForumRuntime, data: dict[str, Any]) -> Counts:
     if await _about(runtime, topic.id):
         return Counts()
     if topic.archetype != "regular" or not (
-        _in_category(runtime, topic.category_id) or await _known(runtime, topic.id)
+        await _in_category(runtime, topic.category_id) or await _known(runtime, topic.id)
     ):
         return Counts()  # a private message, or a topic of another category
     return await runtime.sync_topic(topic.id, announce=LIVE)
@@ -77,12 +83,14 @@ async def _post_event(runtime: ForumRuntime, event: str, post: ForumPost) -> Cou
     if link is not None and link.origin == "fediverse":
         return Counts()  # our echo
     known = state is not None and not state.deleted and state.object_ap_id is not None
-    if not known and not _in_category(runtime, post.category_id):
+    if not await _in_category(runtime, post.category_id):
+        if known:  # the topic may have left the category: its view decides, and withdraws it
+            return await runtime.sync_topic(post.topic_id, announce=LIVE)
         return Counts()
     if post.post_number == 1 or not known:
         return await runtime.sync_topic(post.topic_id, announce=LIVE)
-    if event in ("post_destroyed", "post_recovered"):
-        try:  # the order of destroy and recover events says nothing: ask the forum
+    if event != "post_created":
+        try:  # the order of events says nothing, nor does an edit's body say user_deleted
             post = await runtime.api.post(post.id)
         except NotFound:
             post = _gone(post)

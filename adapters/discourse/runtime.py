@@ -77,7 +77,10 @@ class ForumRuntime:
         return self._community
 
     async def mirror(self) -> Mirror:
-        return Mirror(self.forum, self.urls, await self.community())
+        """Applies forum state; resolves the category first (UnknownCategory: nothing is
+        applied, so nothing is published)."""
+        category = await self.api.category()
+        return Mirror(self.forum, self.urls, await self.community(), category.id)
 
     async def fetch(self, topic_id: int) -> tuple[ForumTopic, list[ForumPost]] | None:
         """A topic with all its posts; None when it is gone or we may not see it any more."""

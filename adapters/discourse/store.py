@@ -89,6 +89,26 @@ async def live_topic_ids(session: AsyncSession, community_id: int) -> set[int]:
     return set(rows)
 
 
+async def topics_to_recheck(
+    session: AsyncSession, community_id: int, *, recent: int, limit: int
+) -> list[tuple[int, str]]:
+    """(topic id, stored bumped_at) of up to ``limit`` live topics among the ``recent``
+    newest, the least recently synced first."""
+    newest = (
+        select(ForumTopicRow.topic_id, ForumTopicRow.bumped_at, ForumTopicRow.synced_at)
+        .where(ForumTopicRow.community_id == community_id, ForumTopicRow.deleted.is_(False))
+        .order_by(ForumTopicRow.topic_id.desc())
+        .limit(recent)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(newest.c.topic_id, newest.c.bumped_at)
+        .order_by(newest.c.synced_at, newest.c.topic_id)
+        .limit(limit)
+    )
+    return [(int(topic_id), str(bumped_at or "")) for topic_id, bumped_at in rows]
+
+
 async def forum_state(session: AsyncSession, community_id: int) -> ForumStateRow:
     """The community's sync state, created on first use."""
     row = await session.get(ForumStateRow, community_id)
@@ -209,6 +229,23 @@ async def finish_job(
     if next_try_at is not None:
         values["next_try_at"] = next_try_at
     await session.execute(update(ForumJobRow).where(ForumJobRow.id == job_id).values(**values))
+
+
+async def retry_now(session: AsyncSession, community_id: int) -> tuple[int, int]:
+    """Make the community's pending jobs due now, and its failed ones pending again (for
+    one more try each); returns (pending, failed) counts."""
+    now = utcnow()
+    pending = await session.execute(
+        update(ForumJobRow)
+        .where(ForumJobRow.community_id == community_id, ForumJobRow.state.in_(PENDING))
+        .values(next_try_at=now, updated_at=now)
+    )
+    failed = await session.execute(
+        update(ForumJobRow)
+        .where(ForumJobRow.community_id == community_id, ForumJobRow.state == "failed")
+        .values(state="retrying", next_try_at=now, updated_at=now)
+    )
+    return pending.rowcount, failed.rowcount  # type: ignore[attr-defined]
 
 
 async def job_counts(session: AsyncSession, community_id: int) -> dict[str, int]:

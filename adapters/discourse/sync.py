@@ -30,10 +30,13 @@ log = logging.getLogger(__name__)
 
 
 class Mirror:
-    def __init__(self, forum: ForumConfig, urls: Urls, community: Community) -> None:
+    def __init__(
+        self, forum: ForumConfig, urls: Urls, community: Community, category_id: int
+    ) -> None:
         self.forum = forum
         self.urls = urls
         self.community = community
+        self.category_id = category_id  # resolved (a slug is looked up): never "any"
         self.publisher = Publisher(forum, urls, community)
 
     def _ours(self, post: ForumPost, link: ForumPostRow | None) -> bool:
@@ -42,10 +45,9 @@ class Mirror:
         return by_bot or (link is not None and link.origin == "fediverse")
 
     def in_scope(self, topic: ForumTopic) -> bool:
-        category = self.forum.category_id
-        return topic.archetype == "regular" and (
-            category is None or topic.category_id in (None, category)
-        )
+        """A regular topic of the configured category itself (not of another, not of a
+        subcategory, not of an unknown one)."""
+        return topic.archetype == "regular" and topic.category_id == self.category_id
 
     async def apply_topic(
         self,
@@ -65,7 +67,7 @@ class Mirror:
         }
         state = await store.topic_state(session, self.community.id, topic.id)
         first = next((p for p in posts if p.post_number == 1), None)
-        if not self.in_scope(topic) or topic.deleted_at or first is None or first.deleted_at:
+        if not self.in_scope(topic) or topic.deleted_at or first is None or first.withdrawn:
             return await self.delete_topic(session, topic.id)
         counts = Counts()
         item = mapping.topic_item(self.forum, topic, first)
@@ -184,7 +186,7 @@ class Mirror:
         link = links.get(post.id)
         if self._ours(post, link):
             return
-        if post.deleted_at or not post.is_regular:
+        if post.withdrawn or not post.is_regular:
             if link is not None and not link.deleted:
                 await self._delete(session, link, counts)
             return

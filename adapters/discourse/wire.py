@@ -63,10 +63,18 @@ class ForumPost:
     topic_title: str | None = None
     category_id: int | None = None
     topic_archetype: str | None = None
+    # the author deleted it: Discourse keeps it (its text replaced by "(post deleted by
+    # author)", ``deleted_at`` still empty) until it is removed for good a day later
+    user_deleted: bool = False
 
     @property
     def author_name(self) -> str:
         return self.name.strip() or self.username
+
+    @property
+    def withdrawn(self) -> bool:
+        """Deleted, by a moderator (``deleted_at``) or by its author (``user_deleted``)."""
+        return self.deleted_at is not None or self.user_deleted
 
     @property
     def is_regular(self) -> bool:
@@ -94,6 +102,7 @@ def post_of(data: Any) -> ForumPost:
         topic_title=_opt_str(data, "topic_title"),
         category_id=_opt_int(data, "category_id"),
         topic_archetype=_opt_str(data, "topic_archetype"),
+        user_deleted=data.get("user_deleted") is True,
     )
 
 

@@ -2,8 +2,9 @@
 
 Jobs are leased (``locked_until``), so a crash releases them; a failure is retried with
 exponential backoff from the forum's ``retry_seconds`` up to an hour, for about a day and
-a half. A rejected key or a missing permission is an error in the log, retried slowly
-(an admin fixes the key, the queue keeps the work), never a crash loop.
+a half. A rejected key, a missing permission or a category that cannot be resolved is an
+error in the log, retried slowly (an admin fixes the key, the queue keeps the work; `copub
+discourse retry` makes it due at once), never a crash loop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.store.models import utcnow
 from adapters.discourse import events, store, writes
+from adapters.discourse.api import UnknownCategory
 from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden
 from adapters.discourse.models import ForumJobRow
 from adapters.discourse.runtime import ForumRuntime, NoCommunity
@@ -122,7 +124,7 @@ class JobWorker:
         )
         delay = min(MAX_DELAY, runtime.forum.retry_seconds * 2 ** (job.attempts - 1))
         where = {"community": runtime.slug, "object_id": job.object_ap_id}
-        if isinstance(exc, BadCredentials | Forbidden):
+        if isinstance(exc, BadCredentials | Forbidden | UnknownCategory):
             delay = max(delay, SLOW_DELAY)
             log.error(
                 "%s refused copub's request (%s); check the key with `copub discourse check %s`",

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from actors.store.models import ActivityRow, DeliveryRow, ObjectRow
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
-from tests.discourse.harness import SLUG, adapter, count_rows, jobs_settled, snapshot
+from tests.discourse.harness import (
+    SLUG,
+    adapter,
+    count_rows,
+    forum_table,
+    jobs_settled,
+    snapshot,
+    start_connected,
+)
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.discourse_shapes import Category, User
 from tests.flows.copub import Copub, sqlite_only
@@ -153,16 +162,22 @@ async def test_status_shows_the_cursor_and_the_queue(
 
 @sqlite_only
 async def test_the_category_description_topic_is_not_an_item(
-    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, community: str
+    database_url: str, tmp_path: Path, forum: FakeDiscourse, category: Category, nora: User
 ) -> None:
+    # Given the category has its "About" topic when copub starts (and reads the category)
     general = forum.add_category("general", "General", about=True)
     about = forum.topics[general.about_topic_id]
     about.category_id = category.id  # moved: it is now the about topic listed in ours
     category.about_topic_id = about.id
     forum.seed_topics(category, 2)
-    out = await copub.cli("discourse", "sync", SLUG)
-    assert "synced 3 topics: 2 fetched" in out
-    await forum.reply(about, "A reply in the about topic, ignored.", user=nora)
-    await forum.hooks.settle()
-    await jobs_settled(copub)
-    assert await count_rows(copub, ObjectRow) == 2
+    copub = await start_connected(database_url, tmp_path, forum_table(forum, category), forum)
+    try:
+        await copub.create_community(SLUG)
+        out = await copub.cli("discourse", "sync", SLUG)
+        assert "synced 3 topics: 2 fetched" in out
+        await forum.reply(about, "A reply in the about topic, ignored.", user=nora)
+        await forum.hooks.settle()
+        await jobs_settled(copub)
+        assert await count_rows(copub, ObjectRow) == 2
+    finally:
+        await copub.server.close()

@@ -46,6 +46,26 @@ async def test_a_good_connection_passes(
     assert f"ready: run `copub discourse sync {SLUG}`" in out
 
 
+async def test_check_before_the_first_serve_creates_the_configured_community(
+    tmp_path: Path, database_url: str, forum: FakeDiscourse, category: Category
+) -> None:
+    # Given a config declaring the community, and no `serve` (nor `community create`) yet
+    raw = config_dict(database_url, 8080)
+    raw["adapters"] = ["adapters.discourse"]
+    raw["communities"] = [{"slug": SLUG, "name": "Night Shift Nursing"}]
+    raw["discourse"] = [forum_table(forum, "night-shift")]
+    config = tmp_path / "copub.toml"
+    config.write_text(toml_dump(raw), encoding="utf-8")
+    # When the admin runs the check first, as the README's steps go
+    out = await run_cli(config, "discourse", "check", SLUG, ok=False)
+    # Then the community is created as `serve` would create it, and the check passes
+    assert f"created community {SLUG}" in out
+    assert f"ok    community '{SLUG}' exists" in out
+    assert "FAIL" not in out, out
+    out = await run_cli(config, "community", "show", SLUG, ok=False)
+    assert "Night Shift Nursing" in out
+
+
 async def test_a_category_slug_is_found(
     tmp_path: Path, database_url: str, forum: FakeDiscourse, category: Category
 ) -> None:

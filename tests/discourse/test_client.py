@@ -61,6 +61,21 @@ async def test_429_waits_what_discourse_says(fake: FakeDiscourse) -> None:
     assert fake.exchanges[0].answer["extras"]["wait_seconds"] == 0.05
 
 
+async def test_parallel_waits_are_reported_as_the_wall_clock_time_waited(
+    fake: FakeDiscourse,
+) -> None:
+    # Given four requests at once, each answered 429 "wait 0.3 s" first
+    for _ in range(4):
+        fake.fail_next(429, wait_seconds=0.3)
+    waits = Waits()
+    async with client_for(fake.base_url, waits) as client:
+        await asyncio.gather(*(client.get("/categories.json") for _ in range(4)))
+    # Then each waited, together: about 0.3 s of waiting, not the 1.2 s of their sum
+    assert waits.seconds == [0.3] * 4
+    assert client.stats.rate_limited == 4
+    assert 0.3 <= client.stats.waited_seconds < 0.9
+
+
 async def test_the_rate_limit_is_respected_not_hammered() -> None:
     async with FakeDiscourse(rate_limit=3, rate_window=0.3) as forum:
         prepare_forum(forum)

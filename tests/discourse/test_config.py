@@ -63,6 +63,8 @@ def test_sections_are_kept_for_listed_adapters_only(tmp_path: Path) -> None:
         ({"community": "Night Shift"}, "'discourse[0].community' is not a community slug"),
         ({"allowed_networks": ["10.0.0.0/33"]}, "'discourse[0].allowed_networks[0]'"),
         ({"retry_seconds": 0}, "'discourse[0].retry_seconds' must be positive"),
+        ({"recheck_topics_per_poll": 2.5}, "'discourse[0].recheck_topics_per_poll' must be int"),
+        ({"recheck_recent_topics": -1}, "'discourse[0].recheck_recent_topics' must not be"),
     ],
 )
 def test_mistakes_name_the_key_and_the_file(changes: dict[str, object], message: str) -> None:
@@ -102,3 +104,4 @@ def test_the_example_runs_without_a_forum_and_documents_one(tmp_path: Path) -> N
     assert parsed.community == "nightshift"
     assert parsed.tag_kinds == {"practice": "practice", "how-to": "practice", "event": "event"}
     assert parsed.poll_interval_seconds == 300.0
+    assert (parsed.recheck_topics_per_poll, parsed.recheck_recent_topics) == (10, 100)

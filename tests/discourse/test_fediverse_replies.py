@@ -169,6 +169,42 @@ async def test_a_failed_write_is_retried_from_the_queue_not_lost(
     assert [e.status for e in posts] == [503, 504]
 
 
+@sqlite_only
+async def test_after_the_key_is_fixed_retry_sends_the_queued_write_at_once(
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
+    follower: Person,
+) -> None:
+    topic, root = await mirrored_topic(forum, category, nora, remote)
+    await forum.hooks.settle()
+    await jobs_settled(copub)
+    # Given the key is revoked when alice's reply comes: the write waits five minutes
+    keys, forum.keys = dict(forum.keys), {}
+    note = remote.note(follower, "A reply written while the key was revoked.", in_reply_to=root)
+    await remote.send_create(follower, copub.inbox(SLUG), note)
+
+    async def waiting() -> list[ForumJobRow]:
+        async with copub.sessions() as session:
+            query = select(ForumJobRow).where(
+                ForumJobRow.kind == "reply", ForumJobRow.state == "retrying"
+            )
+            return list(await session.scalars(query))
+
+    [job] = await wait_until(waiting, 15, "the reply job waiting for a retry")
+    assert (job.next_try_at - job.updated_at).total_seconds() >= 299
+    # When the admin fixes the key and runs `copub discourse retry`
+    forum.keys = keys
+    out = await copub.cli("discourse", "retry", SLUG)
+    assert "1 jobs due now (1 waiting for a retry, 0 failed)" in out
+    # Then the reply is posted within seconds, not minutes
+    [post] = await until_bot_posts(forum, topic)
+    assert "A reply written while the key was revoked." in post.raw
+    await wait_until(lambda: _done(copub), 15, "the reply job done")
+
+
 async def _done(copub: Copub) -> bool:
     return (
         await count_rows(

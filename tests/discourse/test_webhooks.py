@@ -316,3 +316,35 @@ async def test_a_revoked_key_is_an_error_retried_slowly_not_a_crash_loop(
     assert all(j.attempts == 1 for j in jobs)  # waiting minutes, not hammering the forum
     assert all((j.next_try_at - j.updated_at).total_seconds() >= 299 for j in jobs)
     assert "copub discourse check nightshift" in caplog.text
+
+
+@sqlite_only
+async def test_an_authors_own_delete_is_a_delete_not_an_update(
+    copub: Copub,
+    forum: FakeDiscourse,
+    category: Category,
+    nora: User,
+    remote: RemoteServer,
+    follower: Person,
+) -> None:
+    topic = await forum.create_topic(
+        "Night rounds", "How do you time your night rounds?", user=nora, category=category
+    )
+    [create] = await remote.wait_for(created())
+    root = create.activity["object"]["id"]
+    sam = forum.add_user("sam", "Sam Shift")
+    reply = await forum.reply(topic, "Every two hours, with a checklist.", user=sam)
+    [reply_create] = await remote.wait_for(
+        lambda got: [d for d in created()(got) if d.activity["object"].get("inReplyTo") == root]
+    )
+    reply_id = reply_create.activity["object"]["id"]
+    # When Sam deletes his own reply (Discourse replaces its text, marks it user_deleted)
+    await forum.delete_own_post(reply)
+    # Then followers get a Delete of it, never an Update saying "(post deleted by author)"
+    await remote.wait_for(about("Delete", reply_id))
+    # When Nora deletes her own topic the same way
+    await forum.delete_own_post(forum.posts[topic.post_ids[0]])
+    await remote.wait_for(about("Delete", root))
+    await jobs_settled(copub)
+    assert not [d for d in remote.received if d.type == "Update"]
+    assert await copub.sent("Update") == []

@@ -3,7 +3,8 @@ bodies, a per-key rate limit with 429s, and webhooks sent the way Discourse send
 
 ``FakeDiscourse`` listens on 127.0.0.1 (``async with FakeDiscourse() as forum``). Build the
 forum with ``add_user``, ``add_category``, ``add_key``; act in it with ``create_topic``,
-``reply``, ``edit``, ``delete_post``, ``delete_topic``... (each sends its webhooks unless
+``reply``, ``edit``, ``move_topic``, ``delete_post`` (a moderator's), ``delete_own_post``
+(an author's), ``delete_topic``... (each sends its webhooks unless
 ``webhooks=False``); ``seed_topics`` fills a category fast, without webhooks.
 ``fail_next(429, wait_seconds=0.05)`` injects failures; ``rate_limit`` (requests per
 ``rate_window`` seconds, per key) is Discourse's ``max_admin_api_reqs_per_minute``: 60 a
@@ -242,6 +243,31 @@ class FakeDiscourse(ForumHttp):
         post.deleted_at = self.now()
         if webhooks:
             await self._emit_post("post_destroyed", post)
+
+    async def delete_own_post(self, post: Post, *, webhooks: bool = True) -> None:
+        """The author deletes their own post, as Discourse's PostDestroyer does for a
+        non-staff author: the post stays (``deleted_at`` empty, removed for good a day
+        later), revised to "(post deleted by author)" ("(topic deleted by author)" for a
+        first post) as a new version, then marked ``user_deleted``. Webhooks, in Discourse's
+        order: ``post_edited`` from the revision (before ``user_deleted`` is set), then
+        ``post_destroyed`` with the payload taken before anything changed (and
+        ``topic_destroyed`` for a first post)."""
+        topic = self.topics[post.topic_id]
+        category = self.categories[topic.category_id]
+        destroyed = shapes.webhook_post(post, topic, category)
+        first = post.post_number == 1
+        topic_destroyed = shapes.webhook_topic(topic, self.live_posts(topic))
+        text = "(topic deleted by author)" if first else "(post deleted by author)"
+        post.raw, post.cooked = text, cook(text)
+        post.version += 1
+        post.updated_at = self.now()
+        if webhooks:
+            await self._emit_post("post_edited", post)
+        post.user_deleted = True
+        if webhooks:
+            await self.hooks.emit("post", "post_destroyed", destroyed)
+            if first:
+                await self.hooks.emit("topic", "topic_destroyed", topic_destroyed)
 
     async def recover_post(self, post: Post, *, webhooks: bool = True) -> None:
         post.deleted_at = None

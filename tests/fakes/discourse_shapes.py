@@ -59,6 +59,7 @@ class Post:
     post_type: int = 1
     deleted_at: str | None = None
     hidden: bool = False
+    user_deleted: bool = False  # its author deleted it (Discourse keeps it a day)
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _post_common(post: Post, topic: Topic) -> dict[str, Any]:
         "can_wiki": True, "user_title": None, "actions_summary": [{"id": 2, "can_act": True}],
         "moderator": user.moderator, "admin": user.admin, "staff": user.admin or user.moderator,
         "user_id": user.id, "hidden": post.hidden, "trust_level": user.trust_level,
-        "deleted_at": post.deleted_at, "user_deleted": False, "edit_reason": None,
+        "deleted_at": post.deleted_at, "user_deleted": post.user_deleted, "edit_reason": None,
         "can_view_edit_history": True, "wiki": False, "reviewable_id": 0,
         "reviewable_score_count": 0, "reviewable_score_pending_count": 0,
     }  # fmt: skip
