@@ -34,7 +34,7 @@ from tests.discourse.harness import (
 )
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.discourse_shapes import Category, Topic, User
-from tests.flows.copub import Copub, follow, sqlite_only
+from tests.flows.copub import Copub, follow, sqlite_only, wait_until
 from tests.flows.remote import Person, RemoteServer
 
 pytestmark = sqlite_only
@@ -263,8 +263,20 @@ async def test_no_path_publishes_another_category(connect: Connect) -> None:
         assert about.count("Delete") == len([k for k in about if k == "Create"]), about
 
 
-async def test_an_unresolvable_category_publishes_nothing(connect: Connect) -> None:
+async def test_an_unresolvable_category_publishes_nothing(
+    connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
     w = await connect(category="no-such-category")
+
+    async def said_at_start() -> bool:
+        return any(
+            r.name == "adapters.discourse.adapter" and "'no-such-category'" in r.getMessage()
+            for r in caplog.records
+            if r.levelname == "ERROR"
+        )
+
+    # The category is looked up at start, and the error says so
+    await wait_until(said_at_start, 15, "the start-time error about the category")
     # Given webhooks about topics in the categories the bot can see
     for category in (w.ours, w.general, w.staff):
         await w.topic(f"A topic in {category.name}", category)
