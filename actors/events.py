@@ -6,13 +6,13 @@ The ``Event`` on the wire is ``actors.event_json``; the words people read, ``act
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
-from urllib.parse import urlsplit
+from datetime import UTC, datetime
 
 from actors.content import InvalidContent, require_text, require_title
 from actors.recurrence import validate_rrule, zone
 from actors.schedule import Occurrence, occurrences
 from actors.store.models_practice import EventDetailRow
+from federation.intake import DEFAULT_LIMITS, in_date_range, safe_url
 
 JOIN_MODES = ("free", "restricted", "invite")
 MAX_CAPACITY = 1_000_000
@@ -69,18 +69,31 @@ def parse_time(value: str, timezone: str, field: str) -> datetime:
 
 
 def check_url(value: str, field: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 2048:
+    """An http(s) URL as typed (surrounding spaces trimmed); InvalidContent otherwise, also
+    for any whitespace or control character inside it (federation/intake.py)."""
+    url = safe_url(value.strip())
+    if url is None:
         raise InvalidContent(field, f"{value!r} is not an http(s) URL")
-    return value
+    return url
+
+
+def check_time(moment: datetime, field: str) -> datetime:
+    """``moment`` if it lies within the sane years (``[limits]``), else InvalidContent."""
+    limits = DEFAULT_LIMITS
+    if not in_date_range(moment, limits, now=datetime.now(UTC)):
+        raise InvalidContent(
+            field,
+            f"{moment.year} is outside the years {limits.min_year} to "
+            f"{limits.max_years_ahead} years from now",
+        )
+    return moment
 
 
 def validate_event(draft: EventDraft) -> EventDraft:
     """The draft with its fields checked and normalised; InvalidContent names the field."""
     tz = zone(draft.timezone)
-    start = draft.start.astimezone(tz)
-    end = draft.end.astimezone(tz) if draft.end is not None else None
+    start = check_time(draft.start, "startTime").astimezone(tz)
+    end = check_time(draft.end, "endTime").astimezone(tz) if draft.end is not None else None
     if end is not None and end <= start:
         raise InvalidContent("endTime", "the event must end after it starts")
     if draft.join_mode not in JOIN_MODES:

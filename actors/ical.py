@@ -8,6 +8,7 @@ last changed (the feed has no METHOD), so an unchanged calendar is byte-for-byte
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,8 +19,13 @@ from actors.community import Community
 from actors.html import plain_text
 from actors.schedule import FREQUENCIES as SUPPORTED_FREQUENCIES
 from actors.schedule import rule_parts, zone
+from federation.intake import safe_url
+
+log = logging.getLogger(__name__)
 
 PRODID = "-//copub//Communities of Practice//EN"
+# what writing a stored event can raise (a value iCalendar cannot carry, a date out of range)
+UNWRITABLE = (ValueError, TypeError, OverflowError)
 REFRESH = timedelta(hours=1)
 
 
@@ -40,15 +46,18 @@ class CalendarEvent:
     sequence: int = 0
 
 
-def _description(event: CalendarEvent) -> str:
+def _description(event: CalendarEvent, online: str | None) -> str:
     parts = [plain_text(event.description_html)]
-    if event.online_url:
-        parts.append(f"Online: {event.online_url}")
+    if online:
+        parts.append(f"Online: {online}")
     parts.append(f"Details and participants: {event.url}")
     return "\n\n".join(p for p in parts if p)
 
 
 def to_vevent(event: CalendarEvent) -> Event:
+    """The VEVENT of an event; ValueError (or OverflowError) when a stored value cannot be
+    written. URLs are written only when they are http(s) (federation/intake.py)."""
+    online = safe_url(event.online_url)
     tz = zone(event.timezone)
     vevent = Event()
     vevent.add("uid", event.uid)
@@ -62,13 +71,14 @@ def to_vevent(event: CalendarEvent) -> Event:
         vevent.add("dtend", event.end.astimezone(tz))
     if event.rrule and rule_parts(event.rrule).get("FREQ") in SUPPORTED_FREQUENCIES:
         vevent.add("rrule", vRecur.from_ical(event.rrule.strip().removeprefix("RRULE:")))
-    location = event.location or event.online_url
+    location = event.location or online
     if location:
         vevent.add("location", location)
-    if event.online_url:
-        vevent.add("conference", vUri(event.online_url), parameters={"VALUE": "URI"})
-    vevent.add("url", vUri(event.url), parameters={"VALUE": "URI"})
-    vevent.add("description", _description(event))
+    if online:
+        vevent.add("conference", vUri(online), parameters={"VALUE": "URI"})
+    if safe_url(event.url):
+        vevent.add("url", vUri(event.url), parameters={"VALUE": "URI"})
+    vevent.add("description", _description(event, online))
     vevent.add("status", "CONFIRMED")
     vevent.add("class", "PUBLIC")
     return vevent
@@ -95,7 +105,7 @@ def _finish(cal: Calendar, events: Sequence[CalendarEvent]) -> bytes:
     if events:
         # VTIMEZONE transitions from the first event on, far enough ahead for recurrences
         first = min(e.start for e in events).date() - timedelta(days=1)
-        last = date(max(e.start for e in events).year + 10, 1, 1)
+        last = date(min(max(e.start for e in events).year + 10, date.max.year), 1, 1)
         cal.add_missing_timezones(first_date=first, last_date=last)
     body: bytes = cal.to_ical()
     return body
@@ -104,15 +114,23 @@ def _finish(cal: Calendar, events: Sequence[CalendarEvent]) -> bytes:
 def community_calendar(
     community: Community, events: Sequence[CalendarEvent], *, feed_url: str
 ) -> bytes:
-    """Every event of the community: the feed a calendar app subscribes to."""
+    """Every event of the community: the feed a calendar app subscribes to. An event that
+    cannot be written (a row stored before today's checks) is left out, and logged."""
     cal = _calendar(community.name, plain_text(community.summary), feed_url)
+    written: list[CalendarEvent] = []
     for event in events:
-        cal.add_component(to_vevent(event))
-    return _finish(cal, events)
+        try:
+            vevent = to_vevent(event)
+        except UNWRITABLE as exc:
+            log.warning("event %s left out of the calendar: %s", event.uid, exc)
+            continue
+        cal.add_component(vevent)
+        written.append(event)
+    return _finish(cal, written)
 
 
 def event_calendar(community: Community, event: CalendarEvent) -> bytes:
-    """One event, for an "add to calendar" link."""
+    """One event, for an "add to calendar" link; one of UNWRITABLE when it cannot be."""
     cal = _calendar(f"{event.title} · {community.name}", "", None)
     cal.add_component(to_vevent(event))
     return _finish(cal, [event])

@@ -18,6 +18,7 @@ from actors.store.models import RemoteActorRow
 from actors.store.models_links import NetworkCacheRow
 from actors.urls import Urls
 from federation.errors import FederationError
+from federation.intake import safe_url
 from federation.vocab import JSON, as_list, get_id
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def describe(actor_id: str, known: dict[str, RemoteActorRow]) -> JSON:
         "id": actor_id,
         "handle": actor.handle if actor else None,
         "name": (actor.name or actor.handle) if actor else None,
-        "url": (actor.url or actor_id) if actor else actor_id,
+        "url": safe_url(actor.url if actor else None) or safe_url(actor_id),
         "host": host_of(actor_id),
     }
 

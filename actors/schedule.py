@@ -3,16 +3,23 @@
 An event is stored as a UTC start (and end), an IANA time zone name and an optional
 RFC 5545 RRULE. Recurrences are expanded in local wall-clock time, so a meeting at
 18:00 in Europe/Berlin stays at 18:00 across daylight-saving changes.
+
+The expansion is bounded, whatever the rule and its first day: it starts one period or so
+before the moment asked about (the rule's phase kept: :func:`near`), walks at most
+``MAX_STEPS`` occurrences and for at most ``MAX_SECONDS``; rules whose next occurrence
+could take long to find are refused (:func:`rule_problem`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
 log = logging.getLogger(__name__)
@@ -23,6 +30,12 @@ FREQUENCIES = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "
 DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
         "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}  # fmt: skip
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
+# At most this many occurrences are walked per expansion: a rule moved forward (near())
+# finds its next meetings within a few dozen; a COUNT rule, counted from its first day,
+# cannot be moved and is cut here (COUNT is at most 1000 when a rule is accepted).
+MAX_STEPS = 1000
+# and for at most this long, in seconds (a guard: the steps bound the walk already)
+MAX_SECONDS = 0.05
 
 
 _Key = tuple[datetime, datetime | None, str, str | None]
@@ -54,13 +67,115 @@ def rule_parts(text: str) -> dict[str, str]:
     return parts
 
 
+ALLOWED_PARTS = frozenset(
+    {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST"}
+)
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February: in leap years
+
+
+class _Shape(ValueError):
+    """A rule of a shape we do not expand (its message says why)."""
+
+
+def _numbers(value: str, low: int, high: int, what: str) -> list[int]:
+    try:
+        numbers = [int(n) for n in value.split(",")]
+    except ValueError as exc:
+        raise _Shape(f"{what} must be numbers") from exc
+    if not all(low <= abs(n) <= high for n in numbers):
+        raise _Shape(f"{what} must be between {low} and {high}")
+    return numbers
+
+
+def rule_problem(parts: dict[str, str]) -> str | None:
+    """Why a rule (``rule_parts``) is not one whose next meeting is found quickly, or None.
+
+    A rule that can never match (30 February) would make the expansion walk day by day to
+    the year 9999: seconds of CPU. So: the parts a community's meetings need, and no
+    impossible month and day."""
+    try:
+        _check_shape(parts)
+    except _Shape as exc:
+        return str(exc)
+    return None
+
+
+def _check_shape(parts: dict[str, str]) -> None:
+    if parts.get("FREQ") not in FREQUENCIES:
+        raise _Shape(f"FREQ must be one of {', '.join(FREQUENCIES)}")
+    unknown = set(parts) - ALLOWED_PARTS
+    if unknown:
+        raise _Shape(f"unsupported: {', '.join(sorted(unknown))}")
+    _numbers(parts.get("INTERVAL", "1"), 1, 99, "INTERVAL")
+    _numbers(parts.get("COUNT", "1"), 1, 1000, "COUNT")
+    if parts["FREQ"] == "DAILY" and (
+        {"BYMONTHDAY", "BYMONTH", "BYSETPOS"} & set(parts)
+        or ("BYDAY" in parts and parts.get("INTERVAL", "1") != "1")
+    ):
+        raise _Shape("a DAILY rule takes BYDAY alone, every day (INTERVAL=1)")
+    ordinal_limit = {"MONTHLY": 5, "YEARLY": 53}.get(parts["FREQ"], 0)
+    days = [d for d in parts.get("BYDAY", "").split(",") if d]
+    for day in days:
+        ordinal = day[:-2]
+        if day[-2:] not in DAYS or (ordinal and ordinal_limit == 0):
+            raise _Shape(f"BYDAY {day!r} is not a weekday (e.g. TU or 1TU)")
+        if ordinal:
+            _numbers(ordinal, 1, ordinal_limit, "a BYDAY position")
+    months = _numbers(parts["BYMONTH"], 1, 12, "BYMONTH") if "BYMONTH" in parts else []
+    if "BYMONTHDAY" in parts:
+        month_days = _numbers(parts["BYMONTHDAY"], 1, 31, "BYMONTHDAY")
+        if months and not any(abs(d) <= MONTH_DAYS[m - 1] for m in months for d in month_days):
+            raise _Shape("the rule yields no occurrence (no such day)")
+    if "BYSETPOS" in parts:
+        if not days or "BYMONTHDAY" in parts or any(d[:-2] for d in days):
+            raise _Shape("BYSETPOS goes with BYDAY alone (e.g. last weekday)")
+        _numbers(parts["BYSETPOS"], 1, len(days) * ordinal_limit or len(days), "BYSETPOS")
+
+
+def near(text: str, start: datetime, since: datetime) -> tuple[str, datetime]:
+    """A rule and first day yielding the same occurrences from ``since`` on as ``text``
+    from ``start`` (local, aware), starting one interval or so before ``since``: whole
+    intervals of the rule's frequency are skipped, so its phase is kept, and the days a
+    rule takes from its first day (BYMONTHDAY, BYMONTH) are written out. A COUNT rule is
+    counted from its first day and is left as it is."""
+    parts = rule_parts(text)
+    freq = parts.get("FREQ", "")
+    interval = parts.get("INTERVAL", "1")
+    every = int(interval) if interval.isdigit() and int(interval) > 0 else 1
+    if "COUNT" in parts or freq not in FREQUENCIES or since <= start:
+        return text, start
+    local_since = since.astimezone(start.tzinfo).replace(tzinfo=None)
+    if freq in ("DAILY", "WEEKLY"):
+        unit = 1 if freq == "DAILY" else 7
+        skip = ((local_since - start.replace(tzinfo=None)).days // (unit * every) - 1) * every
+        moved = start + timedelta(days=skip * unit)
+    else:
+        unit = 1 if freq == "MONTHLY" else 12
+        months = (local_since.year - start.year) * 12 + local_since.month - start.month
+        skip = (months // (unit * every) - 1) * every
+        moved = start + relativedelta(months=skip * unit)
+        text = _with_days(text, parts, start)
+    return (text, moved) if skip > 0 else (text, start)
+
+
+def _with_days(text: str, parts: dict[str, str], start: datetime) -> str:
+    """A MONTHLY or YEARLY rule with the day (and month) it takes from its first day."""
+    if {"BYDAY", "BYMONTHDAY"} & set(parts):
+        return text
+    extra = f";BYMONTHDAY={start.day}"
+    if parts.get("FREQ") == "YEARLY" and "BYMONTH" not in parts:
+        extra += f";BYMONTH={start.month}"
+    return text.strip().removeprefix("RRULE:") + extra
+
+
 def _rule(text: str, start: datetime) -> rrule | None:
-    if rule_parts(text).get("FREQ") not in FREQUENCIES:
-        log.info("recurrence %r ignored: unsupported frequency", text)
+    problem = rule_problem(rule_parts(text))
+    if problem is not None:
+        log.info("recurrence %r ignored: %s", text, problem)
         return None
     try:
         parsed = rrulestr(text.strip().removeprefix("RRULE:"), dtstart=start)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         log.info("recurrence %r ignored: %s", text, exc)
         return None
     return parsed if isinstance(parsed, rrule) else None
@@ -75,18 +190,31 @@ def occurrences(
     after: datetime,
     limit: int = 5,
 ) -> list[Occurrence]:
-    """Up to ``limit`` occurrences not yet over at ``after`` (an ongoing one included)."""
+    """Up to ``limit`` occurrences not yet over at ``after`` (an ongoing one included),
+    found within ``MAX_STEPS`` occurrences walked and ``MAX_SECONDS``."""
     tz = zone(tz_name)
-    local_start = start.astimezone(tz)
+    try:
+        local_start = start.astimezone(tz)
+    except OverflowError:  # a start at the edge of the calendar (year 1, year 9999)
+        return []
     duration = (end - start) if end is not None and end > start else timedelta(0)
-    rule = _rule(recurrence, local_start) if recurrence else None
+    since = after - duration
+    rule = _rule(*near(recurrence, local_start, since)) if recurrence else None
     if rule is None:
         over = (end or start) < after
         return [] if over or limit < 1 else [_occurrence(local_start, end, tz)]
-    found = []
-    for moment in rule.xafter(after.astimezone(tz) - duration, count=limit, inc=True):
+    found: list[Occurrence] = []
+    if limit < 1:
+        return found
+    deadline = time.monotonic() + MAX_SECONDS
+    for steps, moment in enumerate(rule, start=1):
         if moment + duration >= after:
             found.append(Occurrence(moment, moment + duration if end is not None else None))
+            if len(found) >= limit:
+                break
+        if steps >= MAX_STEPS or (steps % 64 == 0 and time.monotonic() > deadline):
+            log.info("recurrence %r: stopped after %d occurrences", recurrence, steps)
+            break
     return found
 
 

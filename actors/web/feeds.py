@@ -7,6 +7,7 @@ unchanged feed gets a bodiless 304.
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -14,12 +15,14 @@ from aiohttp import web
 from actors import urls as routes
 from actors.community import Community
 from actors.feeds import FeedItem, atom_feed, rss_feed
-from actors.ical import CalendarEvent, community_calendar, event_calendar
+from actors.ical import UNWRITABLE, CalendarEvent, community_calendar, event_calendar
 from actors.store import pages_queries, social
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from federation.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 FEED_KINDS = ("story", "practice")
 FEED_SIZE = 50
@@ -123,7 +126,11 @@ async def one_event(request: web.Request) -> web.Response:
             details = await pages_queries.event_details(session, row.id)
     if row is None or details is None:
         raise NotFound("no such event")
-    body = event_calendar(community, calendar_event(row, details))
+    try:
+        body = event_calendar(community, calendar_event(row, details))
+    except UNWRITABLE as exc:
+        log.warning("event %s cannot be written as iCalendar: %s", row.ap_id, exc)
+        raise NotFound("this event cannot be written as iCalendar") from exc
     return _answer(request, body, "text/calendar", filename=f"{community.slug}-{oid}.ics")
 
 

@@ -13,6 +13,7 @@ from actors.schedule import NextOccurrences, Occurrence, describe, occurrences, 
 from actors.store.models_practice import RevisionRow
 from actors.store.pages_queries import EventFacts
 from actors.store.participation import KnownActor
+from federation.intake import safe_url
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,21 @@ def person(actor_id: str, known: Mapping[str, KnownActor]) -> Person:
     fallback = actor_id.split("://", 1)[-1]
     if info is None:
         return Person(actor_id, fallback, None, actor_id)
-    url = info.url if info.url and info.url.startswith(("https://", "http://")) else actor_id
+    url = safe_url(info.url) or actor_id
     return Person(actor_id, info.name or info.handle or fallback, info.handle, url)
+
+
+def href(value: object) -> str:
+    """Template filter ``| href``: a URL from another server as a link target only when it
+    is http(s) (federation/intake.py); anything else (``javascript:``, a line break) links
+    nowhere. Every remote URL a template links goes through it, so an old row cannot fire."""
+    return safe_url(value) or "#"
+
+
+def url_or_empty(value: object) -> str:
+    """Template filter ``| safe_url``: the URL when it is http(s), else "" (to show it or
+    leave it out)."""
+    return safe_url(value) or ""
 
 
 def status_label(status: str | None, *, full: bool = False) -> str:
