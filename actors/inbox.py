@@ -31,7 +31,7 @@ from federation.httpsig import (
     KeyResolver,
     check_activity_origin,
     check_signer_is_actor,
-    origin_of,
+    origin_text,
     read_limited_body,
     verify_aiohttp_request,
 )
@@ -69,9 +69,7 @@ def dedupe_key(signer: str, activity_id: str) -> str:
     """What an inbox item is stored once under: the origin of ``signer`` (the owner of the
     key that signed it) and the activity id. No other server can sign for that origin, so
     none can take the id (activity-id squatting)."""
-    origin = origin_of(signer)
-    where = f"{origin[0]}://{origin[1]}:{origin[2]}" if origin is not None else signer
-    return hashlib.sha256(f"{where} {activity_id}".encode()).hexdigest()
+    return hashlib.sha256(f"{origin_text(signer)} {activity_id}".encode()).hexdigest()
 
 
 def inbox_values(

@@ -94,8 +94,10 @@ class Remote:
         server_signer: Signer,
         *,
         limits: Limits = DEFAULT_LIMITS,
+        key_client: FederationClient | None = None,
     ) -> None:
         self.client = client
+        self.key_client = key_client or client  # key fetches: a pool of their own (app.py)
         self.sessions = sessions
         self.urls = urls
         self.server_signer = server_signer
@@ -112,7 +114,7 @@ class Remote:
         return bound_document(document, self.limits)
 
     async def fetch_key_document(self, url: str) -> JSON:
-        return await self.client.fetch_object(url, self.server_signer)
+        return await self.key_client.fetch_object(url, self.server_signer)
 
     async def lookup_actor(
         self, actor_id: str, community: Community | None = None

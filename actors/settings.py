@@ -56,6 +56,16 @@ class FederationSettings:
     # A PEM file of extra certificate authorities to trust for outgoing https (a private CA);
     # empty: the system's authorities only
     ca_file: str = ""
+    # Fetching the keys of incoming requests: at most key_fetch_per_host at once per host,
+    # key_fetch_queue_per_host more waiting for it, key_fetch_total (running and waiting)
+    # for all hosts; beyond, a request whose key is not cached gets 503 at once, so a host
+    # that never answers delays no other
+    key_fetch_per_host: int = 4
+    key_fetch_queue_per_host: int = 16
+    key_fetch_total: int = 256
+    # A signature that fails with a cached key fetches the key again (a rotated key), at
+    # most once per this many seconds per key
+    key_refresh_cooldown_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -264,6 +274,7 @@ def _validate(settings: Settings) -> None:
         )
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
+    _validate_key_fetching(settings.federation, src)
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)
     _validate_participation(settings.participation, src)
@@ -298,6 +309,19 @@ def _validate_content(content: ContentSettings, src: str) -> None:
         for tag in getattr(content, key):
             if not tag.strip().lstrip("#"):
                 raise ConfigError(f"{src}: 'content.{key}' has an empty tag")
+
+
+def _validate_key_fetching(federation: FederationSettings, src: str) -> None:
+    if federation.key_fetch_per_host < 1 or federation.key_fetch_total < 1:
+        raise ConfigError(
+            f"{src}: 'federation.key_fetch_per_host' and 'federation.key_fetch_total' must be "
+            "at least 1"
+        )
+    if federation.key_fetch_queue_per_host < 0 or federation.key_refresh_cooldown_seconds < 0:
+        raise ConfigError(
+            f"{src}: 'federation.key_fetch_queue_per_host' and "
+            "'federation.key_refresh_cooldown_seconds' must not be negative"
+        )
 
 
 def _validate_delivery(

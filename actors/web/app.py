@@ -57,10 +57,9 @@ from actors.web.keys import (
 )
 from actors.web.negotiation import wants_html
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
-from actors.web.present import href, url_or_empty
 from actors.web.workers import delivery_worker_ctx
 from federation.client import FederationClient
-from federation.httpsig import CachingKeyResolver, secure_mode_middleware
+from federation.httpsig import CachingKeyResolver, KeyFetchLimits, secure_mode_middleware
 from federation.keys import public_pem_of
 
 log = logging.getLogger(__name__)
@@ -83,26 +82,54 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
-async def _federation(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
+def _client(settings: Settings, *, limit: int = 100, limit_per_host: int = 8) -> FederationClient:
     fed = settings.federation
-    client = FederationClient(
+    return FederationClient(
         fed.user_agent,
         timeout_seconds=fed.fetch_timeout_seconds,
         allow_private_addresses=fed.allow_private_addresses,
         max_body=fed.max_body_bytes,
         webfinger_scheme=urlsplit(settings.server.base_url).scheme,
         ca_file=fed.ca_file or None,
+        limit=limit,
+        limit_per_host=limit_per_host,
     )
+
+
+async def _federation(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    fed = settings.federation
+    client = _client(settings)
+    # Keys get a connection pool of their own, as large as the key fetch limits: a key
+    # fetch never waits behind other fetches (nor behind fetches from other hosts)
+    key_client = _client(settings, limit=fed.key_fetch_total, limit_per_host=fed.key_fetch_per_host)
     await client.start()
-    remote = Remote(client, app[SESSIONS], app[URLS], app[SERVER_SIGNER], limits=settings.limits)
+    await key_client.start()
+    remote = Remote(
+        client,
+        app[SESSIONS],
+        app[URLS],
+        app[SERVER_SIGNER],
+        limits=settings.limits,
+        key_client=key_client,
+    )
     app[CLIENT] = client
     app[REMOTE] = remote
-    app[KEY_RESOLVER] = CachingKeyResolver(SqlKeyCache(app[SESSIONS]), remote.fetch_key_document)
+    app[KEY_RESOLVER] = CachingKeyResolver(
+        SqlKeyCache(app[SESSIONS]),
+        remote.fetch_key_document,
+        refresh_cooldown=fed.key_refresh_cooldown_seconds,
+        limits=KeyFetchLimits(
+            per_host=fed.key_fetch_per_host,
+            queue_per_host=fed.key_fetch_queue_per_host,
+            total=fed.key_fetch_total,
+        ),
+    )
     if SUBSCRIBE_LOOKUP not in app:
         app[SUBSCRIBE_LOOKUP] = remote.subscribe_template
     yield
     await client.close()
+    await key_client.close()
 
 
 async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
@@ -177,7 +204,6 @@ def create_app(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
-        filters={"href": href, "safe_url": url_or_empty},  # remote URLs (web/present.py)
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)

@@ -14,6 +14,10 @@ class HostSlots:
         self.size = size
         self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
+    def __len__(self) -> int:
+        """Hosts with a holder or a waiter (the others are not kept)."""
+        return len(self._slots)
+
     def load(self, host: str) -> int:
         """Jobs holding or waiting for a slot of ``host``."""
         entry = self._slots.get(host)

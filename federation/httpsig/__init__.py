@@ -10,7 +10,14 @@ the signature to the activity.
 from __future__ import annotations
 
 from .cavage import parse_signature_header, sign_request
-from .common import PublicKeyInfo, VerifiedSignature, http_date, origin_of, parse_http_date
+from .common import (
+    PublicKeyInfo,
+    VerifiedSignature,
+    http_date,
+    origin_of,
+    origin_text,
+    parse_http_date,
+)
 from .digest import content_digest_header, digest_header, verify_content_digest, verify_digest
 from .keystore import (
     CachedKey,
@@ -18,6 +25,8 @@ from .keystore import (
     FetchDocument,
     InMemoryKeyCache,
     KeyCache,
+    KeyFetchBusy,
+    KeyFetchLimits,
     KeyResolver,
     extract_public_key,
 )
@@ -45,6 +54,8 @@ __all__ = [
     "FetchDocument",
     "InMemoryKeyCache",
     "KeyCache",
+    "KeyFetchBusy",
+    "KeyFetchLimits",
     "KeyResolver",
     "PublicKeyInfo",
     "VerifiedSignature",
@@ -55,6 +66,7 @@ __all__ = [
     "extract_public_key",
     "http_date",
     "origin_of",
+    "origin_text",
     "parse_http_date",
     "parse_signature_header",
     "parse_signature_input",

@@ -163,6 +163,12 @@ def origin_of(url: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
+def origin_text(url: str) -> str:
+    """``scheme://host:port`` of an http(s) URL (the port always given), else ``url``."""
+    origin = origin_of(url)
+    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin is not None else url
+
+
 def sign_bytes(key: PrivateKey, data: bytes, algorithm: str = "rsa-sha256") -> bytes:
     if isinstance(key, rsa.RSAPrivateKey):  # next to ~1 ms of RSA, isinstance is free
         if algorithm == "rsa-pss-sha512":

@@ -14,10 +14,11 @@ from urllib.parse import urldefrag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from ..delivery.slots import HostSlots
 from ..errors import FederationError, SignatureError
 from ..keys import load_public_key
 from ..vocab import JSON, as_list, get_id
-from .common import PublicKeyInfo, origin_of
+from .common import PublicKeyInfo, origin_of, origin_text
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,37 @@ class InMemoryKeyCache:
             self._entries.popitem(last=False)
 
 
+class KeyFetchBusy(FederationError):
+    """Too many key fetches are under way (for the key's host, or in all): 503, try later.
+
+    A request whose key is not cached gets this at once rather than waiting behind fetches
+    from other hosts; a sender retries a 503 (a 401 would make it drop the activity)."""
+
+    http_status = 503
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFetchLimits:
+    """How many key fetches may be under way: ``per_host`` at once and ``queue_per_host``
+    more waiting for each host, ``total`` (running and waiting) over all hosts. Beyond any
+    of them a fetch fails at once with :class:`KeyFetchBusy`; nothing waits for a slot of
+    another host, so a host that never answers delays no other."""
+
+    per_host: int = 4
+    queue_per_host: int = 16
+    total: int = 256
+
+
 class CachingKeyResolver:
     """Cache first (fresh for ``ttl`` seconds), else fetch the key or actor document.
 
     ``fetch`` is a signed GET returning the JSON document (e.g. FederationClient.fetch_object
-    bound to the instance actor's signer). A refresh within ``refresh_cooldown`` seconds of
-    the last fetch returns the cached key: a flood of bad signatures cannot turn into a
-    flood of fetches. Concurrent resolutions of one key share one fetch.
+    bound to the instance actor's signer). A refresh (asked for when a signature fails with
+    the cached key: the owner may have a new one) fetches the key again at most once per
+    ``refresh_cooldown`` seconds per key id, so a key rotation costs one fetch and a flood of
+    bad signatures cannot turn into a flood of fetches; within the cooldown the cached key
+    is returned. Concurrent resolutions of one key share one fetch; fetches are bounded per
+    host and in all (``limits``).
     """
 
     def __init__(
@@ -82,20 +107,34 @@ class CachingKeyResolver:
         *,
         ttl: float = 24 * 3600.0,
         refresh_cooldown: float = 60.0,
+        limits: KeyFetchLimits = KeyFetchLimits(),
         clock: Callable[[], float] = time.time,
+        max_tracked: int = 10_000,
     ) -> None:
         self._cache = cache
         self._fetch = fetch
         self._ttl = ttl
         self._cooldown = refresh_cooldown
+        self._limits = limits
         self._clock = clock
+        self._max_tracked = max_tracked
         self._inflight: dict[str, asyncio.Task[PublicKeyInfo]] = {}
+        self._refreshed: OrderedDict[str, float] = OrderedDict()  # key id -> last refresh
+        self._hosts = HostSlots(limits.per_host)
+        self._fetching = 0  # fetches running or waiting for their host's slot
+
+    @property
+    def busy_hosts(self) -> int:
+        """Hosts with a key fetch running or waiting (their state is dropped after)."""
+        return len(self._hosts)
 
     async def resolve(self, key_id: str, *, refresh: bool = False) -> PublicKeyInfo:
         entry = await self._cache.get(key_id)
         if entry is not None:
-            age = self._clock() - entry.fetched_at
-            if (not refresh and age < self._ttl) or (refresh and age < self._cooldown):
+            if refresh:
+                if not self._may_refresh(key_id):
+                    return entry.info
+            elif self._clock() - entry.fetched_at < self._ttl:
                 return entry.info
         try:
             return await self._fetch_shared(key_id)
@@ -104,6 +143,21 @@ class CachingKeyResolver:
                 raise
             log.warning("key refetch failed, using the stale copy: %s", exc.reason)
             return entry.info
+
+    def _may_refresh(self, key_id: str) -> bool:
+        """Whether ``key_id`` may be fetched again now (then it counts as refreshed)."""
+        now = self._clock()
+        last = self._refreshed.pop(key_id, None)
+        if last is not None and now - last < self._cooldown:
+            self._refreshed[key_id] = last
+            return False
+        while self._refreshed and (
+            len(self._refreshed) >= self._max_tracked
+            or now - next(iter(self._refreshed.values())) >= self._cooldown
+        ):
+            self._refreshed.popitem(last=False)  # oldest first: expired, or too many
+        self._refreshed[key_id] = now
+        return True
 
     async def _fetch_shared(self, key_id: str) -> PublicKeyInfo:
         task = self._inflight.get(key_id)
@@ -121,8 +175,19 @@ class CachingKeyResolver:
 
     async def _fetch_and_store(self, key_id: str) -> PublicKeyInfo:
         url = urldefrag(key_id).url
-        log.debug("fetching key document %s", url)
-        document = await self._fetch(url)
+        host = origin_text(url)
+        limits = self._limits
+        if self._fetching >= limits.total:
+            raise KeyFetchBusy(f"too many key fetches under way to fetch {key_id}")
+        if self._hosts.load(host) >= limits.per_host + limits.queue_per_host:
+            raise KeyFetchBusy(f"too many key fetches under way from {host}")
+        self._fetching += 1
+        try:
+            async with self._hosts.hold(host):
+                log.debug("fetching key document %s", url)
+                document = await self._fetch(url)
+        finally:
+            self._fetching -= 1
         info = extract_public_key(document, key_id)
         await self._cache.put(key_id, CachedKey(info, self._clock()))
         return info

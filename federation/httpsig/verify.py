@@ -19,7 +19,7 @@ from .common import (
     origin_of,
     verify_bytes,
 )
-from .keystore import KeyResolver
+from .keystore import KeyFetchBusy, KeyResolver
 from .rfc9421 import prepare_rfc9421
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ async def verify_request(
     )
     try:  # inlined _resolve(): this is the hot path
         info = await resolver.resolve(prepared.key_id, refresh=False)
-    except SignatureError:
+    except (SignatureError, KeyFetchBusy):
         raise
     except FederationError as exc:
         raise _key_error(prepared.key_id, exc) from exc
@@ -102,7 +102,7 @@ def _check(prepared: Prepared, info: PublicKeyInfo) -> str | None:
 async def _resolve(resolver: KeyResolver, key_id: str, *, refresh: bool) -> PublicKeyInfo:
     try:
         return await resolver.resolve(key_id, refresh=refresh)
-    except SignatureError:
+    except (SignatureError, KeyFetchBusy):
         raise
     except FederationError as exc:
         raise _key_error(key_id, exc) from exc

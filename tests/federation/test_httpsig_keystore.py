@@ -18,6 +18,8 @@ from federation.httpsig import (
     CachedKey,
     CachingKeyResolver,
     InMemoryKeyCache,
+    KeyFetchBusy,
+    KeyFetchLimits,
     PublicKeyInfo,
     extract_public_key,
     sign_request,
@@ -115,6 +117,121 @@ async def test_a_bad_signature_refetches_only_once(
     with pytest.raises(SignatureError, match="does not verify"):
         await _verify(forged, resolver)
     assert fetch.fetched == [ACTOR]  # the second failure falls within the cooldown
+
+
+async def test_a_key_rotated_right_after_it_was_fetched_is_refetched(
+    rsa_pair: KeyPair, other_rsa_pair: KeyPair
+) -> None:
+    """The owner got a new key seconds after we fetched the old one: one request, one fetch."""
+    clock = Clock()
+    cache = InMemoryKeyCache()
+    old = PublicKeyInfo(KEY_ID, ACTOR, other_rsa_pair.public_pem)
+    await cache.put(KEY_ID, CachedKey(old, clock.now - 5))
+    fetch = FakeFetch({ACTOR: actor_document(rsa_pair)})
+    resolver = CachingKeyResolver(cache, fetch, refresh_cooldown=60.0, clock=clock)
+    verified = await _verify(_request(rsa_pair), resolver)
+    assert verified.owner == ACTOR
+    assert fetch.fetched == [ACTOR]
+
+
+async def test_refreshes_are_limited_per_key_from_the_last_refresh(
+    rsa_pair: KeyPair, other_rsa_pair: KeyPair
+) -> None:
+    clock = Clock()
+    cache = InMemoryKeyCache()
+    fetched_at = clock.now - 600
+    await cache.put(
+        KEY_ID, CachedKey(PublicKeyInfo(KEY_ID, ACTOR, rsa_pair.public_pem), fetched_at)
+    )
+    fetch = FakeFetch({ACTOR: actor_document(rsa_pair)})
+    resolver = CachingKeyResolver(cache, fetch, refresh_cooldown=60.0, clock=clock)
+    forged = _request(other_rsa_pair)
+    for _ in range(3):  # one refetch, then the cached key within the cooldown
+        with pytest.raises(SignatureError, match="does not verify"):
+            await _verify(forged, resolver)
+    assert fetch.fetched == [ACTOR]
+    clock.now += 59
+    with pytest.raises(SignatureError):
+        await _verify(forged, resolver)
+    assert fetch.fetched == [ACTOR]
+    clock.now += 1  # a cooldown after the last refresh: one more
+    with pytest.raises(SignatureError):
+        await _verify(forged, resolver)
+    assert fetch.fetched == [ACTOR, ACTOR]
+
+
+class HangingFetch:
+    """Fetches that wait until released; counts the ones started."""
+
+    def __init__(self, pair: KeyPair) -> None:
+        self.pair = pair
+        self.started: list[str] = []
+        self.release = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, url: str) -> JSON:
+        async with self._changed:
+            self.started.append(url)
+            self._changed.notify_all()
+        await self.release.wait()
+        return actor_document(self.pair, url, url + "#main-key")
+
+    async def until_started(self, count: int) -> None:
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(lambda: len(self.started) >= count)
+
+
+async def test_key_fetches_are_bounded_per_host_and_refused_at_once_beyond(
+    rsa_pair: KeyPair,
+) -> None:
+    fetch = HangingFetch(rsa_pair)
+    limits = KeyFetchLimits(per_host=2, queue_per_host=3, total=100)
+    resolver = CachingKeyResolver(InMemoryKeyCache(), fetch, limits=limits)
+    slow = [
+        asyncio.create_task(resolver.resolve(f"https://slow.example/u{n}#main-key"))
+        for n in range(5)
+    ]
+    await fetch.until_started(2)  # two running, three waiting for slow.example
+    with pytest.raises(KeyFetchBusy, match=r"slow\.example"):
+        await resolver.resolve("https://slow.example/u5#main-key")
+    other = asyncio.create_task(resolver.resolve("https://other.example/u#main-key"))
+    await fetch.until_started(3)  # another host's fetch started without waiting
+    assert fetch.started[-1] == "https://other.example/u"
+    assert len(fetch.started) == 3 and resolver.busy_hosts == 2
+    fetch.release.set()
+    await asyncio.gather(*slow, other)
+    assert len(fetch.started) == 6
+    assert resolver.busy_hosts == 0  # no state kept for hosts nothing waits for
+
+
+async def test_key_fetches_are_bounded_in_all(rsa_pair: KeyPair) -> None:
+    fetch = HangingFetch(rsa_pair)
+    limits = KeyFetchLimits(per_host=1, queue_per_host=0, total=3)
+    resolver = CachingKeyResolver(InMemoryKeyCache(), fetch, limits=limits)
+    running = [
+        asyncio.create_task(resolver.resolve(f"https://h{n}.example/u#main-key")) for n in range(3)
+    ]
+    await fetch.until_started(3)
+    with pytest.raises(KeyFetchBusy, match="too many key fetches"):
+        await resolver.resolve("https://h3.example/u#main-key")
+    fetch.release.set()
+    await asyncio.gather(*running)
+    assert (await resolver.resolve("https://h3.example/u#main-key")).owner.startswith("https://h3")
+
+
+async def test_a_busy_refetch_keeps_a_stale_key(rsa_pair: KeyPair) -> None:
+    """Expired but cached: while its host is busy the stale copy serves."""
+    clock = Clock()
+    cache = InMemoryKeyCache()
+    await cache.put(KEY_ID, CachedKey(PublicKeyInfo(KEY_ID, ACTOR, rsa_pair.public_pem), 0.0))
+    fetch = HangingFetch(rsa_pair)
+    limits = KeyFetchLimits(per_host=1, queue_per_host=0, total=1)
+    resolver = CachingKeyResolver(cache, fetch, ttl=100.0, limits=limits, clock=clock)
+    hanging = asyncio.create_task(resolver.resolve("https://remote.example/other#main-key"))
+    await fetch.until_started(1)
+    assert (await resolver.resolve(KEY_ID)).public_key_pem == rsa_pair.public_pem
+    fetch.release.set()
+    await hanging
 
 
 async def test_expired_entries_are_refetched(rsa_pair: KeyPair) -> None:

@@ -61,6 +61,7 @@ class RemoteServer:
 
     delay: float = 0.0  # seconds each inbox POST takes to answer (a slow peer)
     authorized_fetch: bool = False  # Mastodon's secure mode: GETs must be signed
+    port: int | None = None  # None: a free one; a port: the same server again, restarted
     people: dict[str, Person] = field(default_factory=dict)
     received: list[Delivery] = field(default_factory=list)
     notes: dict[str, JSON | None] = field(default_factory=dict)  # None: deleted (410)
@@ -81,7 +82,7 @@ class RemoteServer:
         app.router.add_get("/users/{name}/statuses/{sid}", self._note)
         app.router.add_post("/users/{name}/inbox", self._inbox)
         app.router.add_post("/inbox", self._inbox)
-        self._server = TestServer(app, host="127.0.0.1")
+        self._server = TestServer(app, host="127.0.0.1", port=self.port)
         await self._server.start_server()
         self._session = aiohttp.ClientSession()
         self._client = FederationClient("remote-test/1.0", allow_private_addresses=True)
