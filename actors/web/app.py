@@ -57,6 +57,7 @@ from actors.web.keys import (
 )
 from actors.web.negotiation import wants_html
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
+from actors.web.present import href, url_or_empty
 from actors.web.workers import delivery_worker_ctx
 from federation.client import FederationClient
 from federation.httpsig import CachingKeyResolver, KeyFetchLimits, secure_mode_middleware
@@ -204,6 +205,7 @@ def create_app(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
+        filters={"href": href, "safe_url": url_or_empty},  # remote URLs (web/present.py)
     )
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_federation)
