@@ -18,8 +18,8 @@ from actors.store.models import RemoteActorRow
 from actors.store.models_links import NetworkCacheRow
 from actors.urls import Urls
 from federation.errors import FederationError
-from federation.intake import safe_url
-from federation.vocab import JSON, as_list, get_id
+from federation.intake import bounded, safe_url
+from federation.vocab import JSON, get_id
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +164,12 @@ async def fetch_following(
 
 
 def _ids(collection: JSON) -> list[str]:
-    values = as_list(collection.get("orderedItems")) + as_list(collection.get("items"))
-    return [i for i in (get_id(v) for v in values) if i and i.startswith(("https://", "http://"))]
+    """The http(s) ids a collection page lists, without repeats, at most MAX_ITEMS."""
+    values = [
+        *bounded(collection.get("orderedItems"), MAX_ITEMS),
+        *bounded(collection.get("items"), MAX_ITEMS),
+    ]
+    return [i for i in (safe_url(get_id(v)) for v in values) if i]
 
 
 async def refresh_following(

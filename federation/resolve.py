@@ -85,5 +85,8 @@ async def resolve_handle(
     return actor
 
 
+MAX_LINKS = 64  # links of a WebFinger answer read (Mastodon's have about five)
+
+
 def _links(jrd: JSON) -> list[dict[str, Any]]:
-    return [link for link in as_list(jrd.get("links")) if isinstance(link, dict)]
+    return [link for link in as_list(jrd.get("links"))[:MAX_LINKS] if isinstance(link, dict)]

@@ -19,6 +19,7 @@ from actors.urls import Urls
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.mapping import Item, reply_html, topic_url
 from adapters.discourse.wire import ForumPost
+from federation.intake import safe_url
 from federation.vocab import JSON
 
 
@@ -37,7 +38,7 @@ def event_draft(item: Item) -> EventDraft:
     """The event as actors' ``EventDraft`` (for the ``Event`` and the calendar's details)."""
     assert item.event is not None
     zone = ZoneInfo(item.event.timezone)
-    url = item.event.url if (item.event.url or "").startswith(("http://", "https://")) else None
+    url = safe_url(item.event.url)
     return EventDraft(
         title=item.title,
         markdown=item.markdown,

@@ -146,3 +146,14 @@ def test_an_ongoing_occurrence_is_still_found(monkeypatch: pytest.MonkeyPatch) -
         start, start + timedelta(hours=3), "UTC", "FREQ=DAILY", after=now, limit=1
     )
     assert [o.start for o in found] == [now.replace(hour=18)]
+
+
+@sqlite_only
+async def test_cli_refuses_an_event_starting_in_year_one(copub: Copub, community: str) -> None:
+    out = await copub.cli(
+        "publish", "nightshift", "event", "--title", "Forever", "--content", "Daily.",
+        "--start", "0001-01-01T18:00", "--rrule", "FREQ=DAILY", ok=False,
+    )  # fmt: skip
+    assert "--start" in out and "outside the years 1900" in out, out
+    async with copub.sessions() as session:
+        assert await session.scalar(select(ObjectRow.id)) is None
