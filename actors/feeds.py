@@ -21,6 +21,7 @@ from feedgen.feed import FeedGenerator
 from actors.community import Community
 from actors.html import plain_text, sanitize
 from actors.urls import Urls
+from federation.intake import safe_url
 
 # Characters XML 1.0 cannot carry at all (lxml refuses them): C0 controls but tab, CR, LF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -73,6 +74,8 @@ def _generator(
 
 
 def _entry(entry: FeedEntry, item: FeedItem, community: Community, page: str) -> None:
+    if safe_url(item.url) is None:
+        raise ValueError("its id is not an http(s) URL")
     entry.id(item.url)
     entry.guid(item.url, permalink=True)
     entry.title(xml_text(item.title or KIND_LABELS.get(item.kind, "Item")))

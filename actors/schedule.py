@@ -193,12 +193,12 @@ def occurrences(
     """Up to ``limit`` occurrences not yet over at ``after`` (an ongoing one included),
     found within ``MAX_STEPS`` occurrences walked and ``MAX_SECONDS``."""
     tz = zone(tz_name)
+    duration = (end - start) if end is not None and end > start else timedelta(0)
     try:
         local_start = start.astimezone(tz)
-    except OverflowError:  # a start at the edge of the calendar (year 1, year 9999)
+        since = after - duration
+    except OverflowError:  # a time at the edge of the calendar (year 1, year 9999)
         return []
-    duration = (end - start) if end is not None and end > start else timedelta(0)
-    since = after - duration
     rule = _rule(*near(recurrence, local_start, since)) if recurrence else None
     if rule is None:
         over = (end or start) < after
