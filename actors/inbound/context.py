@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.community import Community
 from actors.hooks import ObjectObserver
 from actors.store import queries, social
+from actors.store.db import begin_deferred
 from actors.store.models import InboxItemRow, ObjectRow, RemoteActorRow
 from actors.urls import Urls
 from federation.intake import AUDIENCE_KEYS, DEFAULT_LIMITS, Limits, bounded
@@ -45,7 +46,9 @@ class InboundContext:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions.begin() as session:
+        # the write lock from the first write on (SQLite): deciding, however long it reads,
+        # holds up no one else's writes (the inbox's 202s among them)
+        async with begin_deferred(self.sessions) as session:
             yield session
             await session.execute(
                 update(InboxItemRow).where(InboxItemRow.id == self.item_id).values(state="done")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -15,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util import await_only
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PLUGIN_MODELS = "copub.models"
@@ -58,19 +61,86 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+class _WriteGate:
+    """The process's write lock as one transaction takes it: at its first write."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+        self.held = False
+
+    def take(self) -> None:
+        """Wait for the lock; called from SQLAlchemy's synchronous layer, in its greenlet."""
+        if not self.held:
+            await_only(self._lock.acquire())
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._lock.release()
+
+
+_GATE = "copub.write_gate"  # Session.info: the _WriteGate of a deferred write transaction
+
+
+class _GatedSession(Session):
+    """A session whose deferred write transaction (``info[_GATE]``) takes the write lock
+    before its first write statement: a flush, or an execute that is not a SELECT."""
+
+
+@event.listens_for(_GatedSession, "before_flush")
+def _gate_flush(session: Session, _context: Any, _instances: Any) -> None:
+    gate = session.info.get(_GATE)
+    if gate is not None:
+        gate.take()
+
+
+@event.listens_for(_GatedSession, "do_orm_execute")
+def _gate_execute(state: ORMExecuteState) -> None:
+    gate = state.session.info.get(_GATE)
+    if gate is not None and not state.is_select:
+        gate.take()
+
+
 class _SerializedWrites(async_sessionmaker[AsyncSession]):
     """SQLite allows one writer: queue this process's write transactions on an asyncio lock
     instead of letting them collide in SQLite's busy handler, which sleeps in steps of up
-    to 100 ms. Reads (``sessions()``) run concurrently as before (WAL)."""
+    to 100 ms. Reads (``sessions()``) run concurrently as before (WAL).
+
+    ``begin()`` holds the lock for the whole transaction (read-then-write sequences that
+    rely on it, such as claiming jobs, stay atomic). ``begin_deferred()`` takes it at the
+    transaction's first write, as SQLite itself takes its write lock (pysqlite begins a
+    transaction only before a write): a long read phase then holds nothing other writers
+    need. What it read before that is not locked, as on PostgreSQL."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine, expire_on_commit=False)
+        super().__init__(engine, expire_on_commit=False, sync_session_class=_GatedSession)
         self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
         async with self._write_lock, super().begin() as session:
             yield session
+
+    @asynccontextmanager
+    async def begin_deferred(self) -> AsyncIterator[AsyncSession]:
+        gate = _WriteGate(self._write_lock)
+        try:
+            async with super().begin() as session:
+                session.info[_GATE] = gate
+                yield session
+        finally:
+            gate.release()
+
+
+def begin_deferred(sessions: async_sessionmaker[AsyncSession]) -> AsyncContextManager[AsyncSession]:
+    """A write transaction that takes SQLite's process-wide write lock only at its first
+    write (see ``_SerializedWrites``); on PostgreSQL simply ``sessions.begin()``. For work
+    that reads at length before it writes (the inbox processor's handlers), so that it
+    does not hold up the writes of others (the inbox's 202s) while it reads."""
+    if isinstance(sessions, _SerializedWrites):
+        return sessions.begin_deferred()
+    return sessions.begin()
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -214,7 +214,7 @@ async def test_every_route_answers_with_the_security_headers(
         ("PUT", "/c/nightshift", AS2, 405),
         ("POST", "/c/nobody/follow", BROWSER, 404),
         ("POST", "/c/nightshift/follow", BROWSER, 400),  # no account: the page, with an error
-        ("POST", "/inbox", AS2, 400),  # an empty body
+        ("POST", "/inbox", AS2, 415),  # no Content-Type: not an activity
         ("GET", "/c/nightshift/o/nothing", BROWSER, 404),
     ],
 )
