@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors import admin
+from actors import signing
 from actors.community import Community
 from actors.store import social
 from actors.store.models import RemoteActorRow, RemoteKeyRow
@@ -106,7 +106,7 @@ class Remote:
     def signer_for(self, community: Community | None) -> Signer:
         if community is None:
             return self.server_signer
-        return admin.community_signer(community, self.urls)
+        return signing.community_signer(community, self.urls)
 
     async def fetch_object(self, url: str, community: Community | None = None) -> JSON:
         """The document at ``url``, its lists bounded (federation/intake.py)."""

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actors import admin  # noqa: E402
+from actors import founding  # noqa: E402
 from actors.settings import settings_from_dict  # noqa: E402
 from actors.store.db import create_engine, migrate, sessionmaker  # noqa: E402
 from actors.urls import Urls  # noqa: E402
@@ -71,7 +71,7 @@ async def main() -> None:
             await migrate(engine)
             sessions = sessionmaker(engine)
             async with sessions.begin() as session:
-                await admin.create_community(session, slug="nightshift", name="Night Shift")
+                await founding.create_community(session, slug="nightshift", name="Night Shift")
             client = make_client(forum_cfg, settings)
             await client.start()
             runtime = ForumRuntime(forum_cfg, client, Urls("http://127.0.0.1:9"), sessions)

@@ -57,7 +57,7 @@ def config_text(database_url: str, in_process_worker: bool) -> str:
 
 async def seed(database_url: str, ports: list[int]) -> str:
     """Migrate, create the community, add the followers; returns its private key PEM."""
-    from actors import admin
+    from actors import founding
     from actors.store.db import create_engine, migrate, sessionmaker
     from actors.store.models import FollowerRow
 
@@ -65,7 +65,7 @@ async def seed(database_url: str, ports: list[int]) -> str:
     try:
         await migrate(engine)
         async with sessionmaker(engine).begin() as session:
-            community = await admin.create_community(session, slug="bench", name="Bench")
+            community = await founding.create_community(session, slug="bench", name="Bench")
             rows = [
                 {
                     "community_id": community.id,
@@ -365,7 +365,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "publisher":
-        from actors.cli_support import new_event_loop  # the loop `copub serve` runs on
+        from actors.cli.support import new_event_loop  # the loop `copub serve` runs on
 
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             runner.run(publisher(sys.argv[2], sys.argv[3] == "1"))

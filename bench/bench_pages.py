@@ -21,7 +21,7 @@ from pathlib import Path
 
 import aiohttp
 
-from actors import admin
+from actors import founding
 from actors.store.db import create_engine, migrate, sessionmaker
 from actors.store.models import FollowerRow, ObjectRow, RemoteActorRow
 from actors.store.models_practice import EventDetailRow, ParticipantRow, RevisionRow
@@ -67,7 +67,7 @@ async def populate(database_url: str, base_url: str) -> None:
     sessions = sessionmaker(engine)
     now = datetime.now(UTC)
     async with sessions.begin() as session:
-        community = await admin.create_community(
+        community = await founding.create_community(
             session, slug="bench", name="Bench", summary="Benchmarks.", closed=False
         )
         cid = community.id

@@ -27,7 +27,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors import admin
+from actors import signing
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, load_plugin_models, migrate, sessionmaker
 from actors.web.app import create_app
@@ -71,7 +71,7 @@ def pooled_keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
             _KEY_POOL.append(generate_rsa_keypair())
         return _KEY_POOL[n]
 
-    monkeypatch.setattr(admin, "generate_rsa_keypair", pooled)
+    monkeypatch.setattr(signing, "generate_rsa_keypair", pooled)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors import admin
+from actors import founding
 from actors.community import Community
 from actors.settings import Settings, settings_from_dict
 from actors.store import queries
@@ -81,7 +81,7 @@ async def create_community(
     if summary is None:
         summary = NIGHTSHIFT["summary"] if slug == NIGHTSHIFT["slug"] else f"About {name}."
     async with sessions.begin() as session:
-        return await admin.create_community(
+        return await founding.create_community(
             session,
             slug=slug,
             name=name,

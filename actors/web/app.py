@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from actors import admin
+from actors import signing
 from actors.directory import CommunityDirectory
 from actors.hooks import ObjectObserver
 from actors.inbound import build_router
@@ -76,7 +76,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[SESSIONS] = sessionmaker(engine)
     app[DIRECTORY] = CommunityDirectory(app[SESSIONS])
-    signer = await admin.server_signer(app[SESSIONS], app[URLS])
+    signer = await signing.server_signer(app[SESSIONS], app[URLS])
     app[SERVER_SIGNER] = signer
     app[SERVER_PUBLIC_KEY_PEM] = public_pem_of(signer.private_key)
     yield

@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import click
 
-from actors import admin
-from actors.cli_support import settings_of
+from actors import founding
+from actors.cli.support import settings_of
 from actors.settings import ConfigError, Settings
 from actors.store.db import create_engine, migrate, sessionmaker
 from actors.urls import Urls
@@ -42,7 +42,7 @@ def _runtime_call(ctx: click.Context, slug: str, work: Callable[[ForumRuntime], 
             sessions = sessionmaker(engine)
             # the communities the config declares, as `serve` creates them: a first
             # `check` or `sync` may come before the first `serve`
-            for created in await admin.seed_communities(sessions, settings.communities):
+            for created in await founding.seed_communities(sessions, settings.communities):
                 click.echo(f"created community {created.slug} (declared in {settings.source})")
             await client.start()
             runtime = ForumRuntime(forum, client, Urls(settings.server.base_url), sessions)

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actors import admin
+from actors import founding, signing
 from actors.settings import CommunitySeed, ProfileField
 from actors.store import queries
 from actors.store.db import alembic_config, create_engine, migrate, sessionmaker
@@ -162,7 +162,7 @@ async def test_unique_constraint_backs_the_check(sessions: Sessions) -> None:
     [("Night", "N"), ("night-shift", "N"), ("", "N"), ("_x", "N"), ("a" * 64, "N"), ("ok", "  ")],
 )
 async def test_invalid_community_is_refused(sessions: Sessions, slug: str, name: str) -> None:
-    with pytest.raises(admin.InvalidCommunity):
+    with pytest.raises(founding.InvalidCommunity):
         await factories.create_community(sessions, slug, name=name)
     assert await factories.count_communities(sessions) == 0
 
@@ -175,9 +175,9 @@ async def test_seed_creates_only_missing_communities(sessions: Sessions) -> None
             slug="dayshift", name="Day Shift", closed=True, fields=(ProfileField("Meets", "Fri"),)
         ),
     )
-    created = await admin.seed_communities(sessions, seeds)
+    created = await founding.seed_communities(sessions, seeds)
     assert [c.slug for c in created] == ["dayshift"]
-    assert await admin.seed_communities(sessions, seeds) == []
+    assert await founding.seed_communities(sessions, seeds) == []
     async with sessions() as session:
         kept = await queries.get_community(session, "nightshift")
         day = await queries.get_community(session, "dayshift")
@@ -187,8 +187,8 @@ async def test_seed_creates_only_missing_communities(sessions: Sessions) -> None
 
 async def test_server_key_is_made_once(sessions: Sessions) -> None:
     urls = Urls(factories.BASE_URL)
-    first = await admin.server_signer(sessions, urls)
-    second = await admin.server_signer(sessions, urls)
+    first = await signing.server_signer(sessions, urls)
+    second = await signing.server_signer(sessions, urls)
     assert first.key_id == "https://cop.test/actor#main-key"
     assert first.private_key_pem == second.private_key_pem
 

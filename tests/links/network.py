@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from actors import admin
+from actors import signing
 from actors.store import queries
 from actors.store.models import ActivityRow, DeliveryRow, InboxItemRow, ObjectRow
 from actors.store.models_links import LinkItemRow, LinkRow
@@ -142,7 +142,7 @@ class Org:
         async with self.copub.sessions() as session:
             community = await queries.get_community(session, self.slug)
         assert community is not None
-        return admin.community_signer(community, self.copub.urls)
+        return signing.community_signer(community, self.copub.urls)
 
 
 SLUGS = ("hospital", "clinic", "college")

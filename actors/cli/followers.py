@@ -6,16 +6,8 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import outbound
-from actors.cli_support import in_transaction, urls_of
-from actors.community import Community
-from actors.store import queries, social
-
-
-async def _community(session: AsyncSession, slug: str) -> Community:
-    community = await queries.get_community(session, slug)
-    if community is None:
-        raise click.ClickException(f"no community named {slug!r}")
-    return community
+from actors.cli.support import community_of, in_transaction, urls_of
+from actors.store import social
 
 
 @click.group("followers")
@@ -28,7 +20,7 @@ def followers() -> None:
 @click.pass_context
 def followers_list(ctx: click.Context, slug: str) -> None:
     async def work(session: AsyncSession) -> list[str]:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         return await social.list_followers(session, community.id, state="accepted", limit=100_000)
 
     for actor in in_transaction(ctx, work):
@@ -42,7 +34,7 @@ def followers_pending(ctx: click.Context, slug: str) -> None:
     """Follow requests waiting for approval."""
 
     async def work(session: AsyncSession) -> list[str]:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         return await social.list_followers(session, community.id, state="pending", limit=100_000)
 
     pending = in_transaction(ctx, work)
@@ -56,7 +48,7 @@ def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
     urls = urls_of(ctx)
 
     async def work(session: AsyncSession) -> None:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         row = await social.get_follower(session, community.id, actor)
         if row is None or row.state != "pending":
             raise click.ClickException(f"no pending follow request from {actor}")
@@ -109,7 +101,7 @@ def block(ctx: click.Context, target: str, slug: str | None, undo: bool) -> None
     value = target if kind == "actor" else target.lower().lstrip("@")
 
     async def work(session: AsyncSession) -> list[str]:
-        community_id = (await _community(session, slug)).id if slug else None
+        community_id = (await community_of(session, slug)).id if slug else None
         if undo:
             await social.remove_block(session, community_id, kind, value)
             return []

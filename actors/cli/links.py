@@ -10,14 +10,13 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import admin
 from actors import links as linking
-from actors.cli_support import in_transaction, settings_of
+from actors import signing
+from actors.cli.support import community_of, in_transaction, settings_of
 from actors.community import Community
 from actors.remote import Remote
 from actors.settings import Settings
 from actors.store import links as store
-from actors.store import queries
 from actors.store.db import create_engine, migrate, sessionmaker
 from actors.store.models_links import LinkRow
 from actors.urls import Urls
@@ -52,7 +51,7 @@ def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T
             sessions = sessionmaker(engine)
             urls = Urls(settings.server.base_url)
             async with fetch_client(settings) as client:
-                signer = await admin.server_signer(sessions, urls)
+                signer = await signing.server_signer(sessions, urls)
                 return await work(Remote(client, sessions, urls, signer))
         finally:
             await engine.dispose()
@@ -63,13 +62,6 @@ def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T
         raise click.ClickException(str(exc)) from exc
     except FederationError as exc:
         raise click.ClickException(exc.reason) from exc
-
-
-async def _community(session: AsyncSession, slug: str) -> Community:
-    community = await queries.get_community(session, slug)
-    if community is None:
-        raise click.ClickException(f"no community named {slug!r}")
-    return community
 
 
 async def _find(remote: Remote, community: Community, target: str) -> LinkRow:
@@ -105,7 +97,7 @@ def link(ctx: click.Context, slug: str, target: str, policy: str | None) -> None
 
     async def work(remote: Remote) -> tuple[str, linking.LinkResult]:
         async with remote.sessions() as session:
-            community = await _community(session, slug)
+            community = await community_of(session, slug)
         group = await linking.resolve_group(remote, community, target)
         async with remote.sessions.begin() as session:
             result = await linking.link(session, remote.urls, community, group, policy)
@@ -128,7 +120,7 @@ def unlink(ctx: click.Context, slug: str, target: str) -> None:
 
     async def work(remote: Remote) -> str:
         async with remote.sessions() as session:
-            community = await _community(session, slug)
+            community = await community_of(session, slug)
         row = await _find(remote, community, target)
         async with remote.sessions.begin() as session:
             fresh = await store.get_link(session, community.id, row.remote_actor_id)
@@ -149,7 +141,7 @@ def link_policy(ctx: click.Context, slug: str, target: str, policy: str) -> None
 
     async def work(remote: Remote) -> str:
         async with remote.sessions() as session:
-            community = await _community(session, slug)
+            community = await community_of(session, slug)
         row = await _find(remote, community, target)
         async with remote.sessions.begin() as session:
             fresh = await store.get_link(session, community.id, row.remote_actor_id)
@@ -167,7 +159,7 @@ def links_list(ctx: click.Context, slug: str) -> None:
     """A community's links: the ones it made (out) and Groups following it (in)."""
 
     async def work(session: AsyncSession) -> list[str]:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         outgoing = await store.list_links(session, community.id)
         incoming = await store.incoming_links(session, community.id)
         actors = await store.remote_actors(session, [r.remote_actor_id for r in outgoing])

@@ -1,4 +1,5 @@
-"""Shared by the ``copub`` subcommands: the loaded settings and one-transaction runs."""
+"""Shared by the ``copub`` subcommands: the loaded settings, one-transaction runs, the
+community a command names, and the plugin hook that adds an adapter's commands."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ except ImportError:  # pragma: no cover
     uvloop = None  # type: ignore[assignment]
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.community import Community
 from actors.settings import Settings
+from actors.store import queries
 from actors.store.db import create_engine, migrate, sessionmaker
 from actors.urls import Urls
 
@@ -81,3 +84,11 @@ def run_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> 
 
 def in_transaction(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     return run_db(settings_of(ctx), work)
+
+
+async def community_of(session: AsyncSession, slug: str) -> Community:
+    """The community ``slug`` names; a clear error if there is none."""
+    community = await queries.get_community(session, slug)
+    if community is None:
+        raise click.ClickException(f"no community named {slug!r}")
+    return community

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.cli_content import community_of, run
-from actors.cli_support import urls_of
+from actors.cli.support import community_of, in_transaction, urls_of
 from actors.store import tokens
 
 
@@ -27,7 +26,7 @@ def token_create(ctx: click.Context, slug: str, label: str) -> None:
         row, secret = await tokens.create_token(session, community.id, label)
         return row.id, secret
 
-    token_id, secret = run(ctx, work)
+    token_id, secret = in_transaction(ctx, work)
     click.echo(secret)
     click.echo(
         f"token {token_id} for {urls_of(ctx).community(slug)}: store it now, it is not shown "
@@ -54,7 +53,7 @@ def token_list(ctx: click.Context, slug: str) -> None:
             for t in await tokens.list_tokens(session, community.id)
         ]
 
-    rows = run(ctx, work)
+    rows = in_transaction(ctx, work)
     for token_id, label, created, used in rows:
         click.echo(f"{token_id}\t{label}\tcreated {created}\t{used}")
     if not rows:
@@ -72,7 +71,7 @@ def token_revoke(ctx: click.Context, slug: str, token_id: int) -> None:
         community = await community_of(session, slug)
         return await tokens.revoke_token(session, community.id, token_id)
 
-    if not run(ctx, work):
+    if not in_transaction(ctx, work):
         raise click.ClickException(f"{slug} has no token {token_id}")
     click.echo(f"revoked token {token_id}")
 

@@ -1,4 +1,5 @@
-"""Operations coordinators and operators run: create communities, seed, server key."""
+"""Founding communities: one at a time (``copub community create``) or the ones the config
+declares (``[[communities]]``, seeded by ``copub serve``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from actors.settings import SLUG_RE, CommunitySeed
+from actors.signing import new_key_pair
 from actors.store import queries
-from actors.urls import Urls
-from federation.keys import Signer, generate_rsa_keypair
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ async def create_community(
         raise InvalidCommunity("a community needs a name")
     if await queries.get_community(session, slug) is not None:
         raise queries.AlreadyExists(slug)
-    private_pem, public_pem = generate_rsa_keypair()
+    private_pem, public_pem = new_key_pair()
     community = await queries.insert_community(
         session,
         slug=slug,
@@ -78,19 +78,3 @@ async def seed_communities(
                 )
             )
     return created
-
-
-async def server_signer(sessions: async_sessionmaker[AsyncSession], urls: Urls) -> Signer:
-    """The Application actor's signer, creating its key on first use."""
-    async with sessions.begin() as session:
-        row = await queries.get_server_key(session)
-        if row is None:
-            private_pem, public_pem = generate_rsa_keypair()
-            row = await queries.insert_server_key(session, private_pem, public_pem)
-        return Signer(key_id=urls.application_key(), private_key_pem=row.private_key_pem)
-
-
-def community_signer(community: Community, urls: Urls) -> Signer:
-    return Signer(
-        key_id=urls.community_key(community.slug), private_key_pem=community.private_key_pem
-    )

@@ -8,9 +8,8 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import publishing
-from actors.cli_content import (
+from actors.cli.publish import (
     PLACE_OPTIONS,
-    community_of,
     content_options,
     editor,
     event_change,
@@ -18,7 +17,7 @@ from actors.cli_content import (
     run,
     text_of,
 )
-from actors.cli_support import urls_of
+from actors.cli.support import community_of, urls_of
 from actors.practices import STATUSES
 from actors.publishing.common import local_object
 from actors.store import practice as store

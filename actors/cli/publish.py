@@ -13,12 +13,10 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import publishing
-from actors.cli_support import in_transaction, settings_of, urls_of
-from actors.community import Community
+from actors.cli.support import community_of, in_transaction, settings_of, urls_of
 from actors.content import InvalidContent, StoryDraft
 from actors.events import JOIN_MODES, EventDraft, Place, parse_time
 from actors.practices import STATUSES, PracticeDraft
-from actors.store import queries
 
 T = TypeVar("T")
 
@@ -54,13 +52,6 @@ def editor() -> str:
         return f"{getpass.getuser()} (command line)"
     except (OSError, KeyError):  # pragma: no cover - no user name in this environment
         return "coordinator (command line)"
-
-
-async def community_of(session: AsyncSession, slug: str) -> Community:
-    community = await queries.get_community(session, slug)
-    if community is None:
-        raise click.ClickException(f"no community named {slug!r}")
-    return community
 
 
 def run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.cli_support import in_transaction, new_event_loop, settings_of
+from actors.cli.support import in_transaction, new_event_loop, settings_of
 from actors.delivery import WorkerBusy, build_worker, delivery_client, worker_lock
 from actors.settings import Settings
 from actors.store import jobs

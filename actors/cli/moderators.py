@@ -11,16 +11,8 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.cli_support import in_transaction
-from actors.community import Community
+from actors.cli.support import community_of, in_transaction
 from actors.store import participation, queries
-
-
-async def _community(session: AsyncSession, slug: str) -> Community:
-    community = await queries.get_community(session, slug)
-    if community is None:
-        raise click.ClickException(f"no community named {slug!r}")
-    return community
 
 
 def _actor_url(value: str) -> str:
@@ -48,7 +40,7 @@ def moderators_add(ctx: click.Context, slug: str, actor_url: str) -> None:
     actor = _actor_url(actor_url)
 
     async def work(session: AsyncSession) -> bool:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         if await queries.is_moderator(session, community.id, actor):
             return False
         await queries.add_moderator(session, community.id, actor)
@@ -69,7 +61,7 @@ def moderators_remove(ctx: click.Context, slug: str, actor_url: str) -> None:
     actor = _actor_url(actor_url)
 
     async def work(session: AsyncSession) -> bool:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         return await participation.remove_moderator(session, community.id, actor)
 
     if not in_transaction(ctx, work):
@@ -84,7 +76,7 @@ def moderators_list(ctx: click.Context, slug: str) -> None:
     """The coordinators of the community, one actor URL a line."""
 
     async def work(session: AsyncSession) -> list[str]:
-        community = await _community(session, slug)
+        community = await community_of(session, slug)
         return await queries.list_moderators(session, community.id)
 
     found = in_transaction(ctx, work)

@@ -1,0 +1,61 @@
+"""The ``copub`` group: its options, and where every command group joins it.
+
+Every subcommand finds the same config as ``make run``. Adapters add their own groups
+through the ``copub.commands`` entry points (see :class:`actors.cli.support.PluginGroup`)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from actors.cli import (
+    communities,
+    deliveries,
+    edit,
+    followers,
+    links,
+    moderators,
+    publish,
+    server,
+    tokens,
+)
+from actors.cli.support import PluginGroup
+from actors.settings import ConfigError, load_settings
+
+
+@click.group(cls=PluginGroup)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $COPUB_CONFIG, ./config.toml, ./config.example.toml).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """copub: a federated home for Communities of Practice."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        ctx.obj = load_settings(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+for _group in (
+    server,
+    communities,
+    publish,
+    edit,
+    tokens,
+    followers,
+    deliveries,
+    moderators,
+    links,
+):
+    for _command in _group.COMMANDS:
+        main.add_command(_command)

@@ -1,0 +1,74 @@
+"""``copub migrate|serve``: the database schema and the server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from aiohttp import web
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import founding
+from actors.cli.support import new_event_loop, run_db, settings_of
+from actors.settings import Settings
+from actors.store.db import create_engine, migrate, sessionmaker
+from actors.urls import Urls
+from actors.web.app import create_app
+
+
+@click.command("migrate")
+@click.pass_context
+def migrate_cmd(ctx: click.Context) -> None:
+    """Apply database migrations."""
+    settings = settings_of(ctx)
+
+    async def nothing(_session: AsyncSession) -> None:
+        return None
+
+    run_db(settings, nothing)
+    click.echo(f"database up to date: {_redacted(settings.database.url)}")
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Listen address (default: server.host).")
+@click.option("--port", default=None, type=int, help="Listen port (default: server.port).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Migrate, seed the configured communities and serve."""
+    settings = settings_of(ctx)
+    urls = Urls(settings.server.base_url)
+
+    created = asyncio.run(_seed(settings))
+    for slug in created:
+        click.echo(f"created community {slug}")
+    for seed_ in settings.communities:
+        click.echo(f"community @{urls.handle(seed_.slug)} at {urls.community(seed_.slug)}")
+    listen_host = host or settings.server.host
+    listen_port = port or settings.server.port
+    click.echo(f"serving {settings.server.base_url} on http://{listen_host}:{listen_port}")
+    web.run_app(
+        create_app(settings),
+        host=listen_host,
+        port=listen_port,
+        print=None,
+        access_log=None,  # copub logs each activity it accepts, with its id and sender
+        loop=new_event_loop(),
+    )
+
+
+async def _seed(settings: Settings) -> list[str]:
+    engine = create_engine(settings.database.url)
+    try:
+        await migrate(engine)
+        created = await founding.seed_communities(sessionmaker(engine), settings.communities)
+        return [c.slug for c in created]
+    finally:
+        await engine.dispose()
+
+
+COMMANDS: tuple[click.Command, ...] = (migrate_cmd, serve)
