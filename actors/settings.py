@@ -91,7 +91,7 @@ class InboxSettings:
 
 @dataclass(frozen=True)
 class ParticipationSettings:
-    """How the community page sorts people into circles of participation (actors/members.py).
+    """How the community page sorts people into circles of participation (actors/circles.py).
 
     A contribution is a post or reply to the community, or (when counted) joining one of
     its events, within the last ``window_days``."""

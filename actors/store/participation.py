@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.members import Participation
+from actors.circles import Participation
 from actors.store.models import FollowerRow, ModeratorRow, ObjectRow, RemoteActorRow
 from actors.store.models_practice import ParticipantRow
 

@@ -9,8 +9,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.circles import derive_circles, window_start
 from actors.community import Community, summary_html
-from actors.members import derive_circles, window_start
 from actors.settings import ParticipationSettings
 from actors.store import pages_queries, participation, social
 from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS

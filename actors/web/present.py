@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from actors.circles import Member
 from actors.diffs import FieldChange, Hunk, field_changes, text_diff
-from actors.members import Member
 from actors.practices import STATUS_LABELS
 from actors.schedule import NextOccurrences, Occurrence, describe, occurrences, zone
 from actors.store.models_practice import RevisionRow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from actors.circles import Participation
 from actors.community import Community
-from actors.members import Participation
 from actors.store import participation
 from tests import factories
 from tests.pages.builders import (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actors.members import Level, Participation, derive_circles, level_of, window_start
+from actors.circles import Level, Participation, derive_circles, level_of, window_start
 from actors.settings import ParticipationSettings
 
 S = ParticipationSettings(window_days=90, core_min_contributions=10, active_min_contributions=3)
