@@ -16,7 +16,6 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from actors import signing
-from actors.directory import CommunityDirectory
 from actors.hooks import ObjectObserver
 from actors.inbound import build_router
 from actors.inbox import InboxProcessor, InboxWriter
@@ -37,6 +36,7 @@ from actors.web import (
 from actors.web import inbox as inbox_routes
 from actors.web import network as network_pages
 from actors.web.cache import TimedCache
+from actors.web.directory import CommunityDirectory
 from actors.web.errors import error_middleware
 from actors.web.headers import security_headers
 from actors.web.keys import (

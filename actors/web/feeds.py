@@ -14,11 +14,11 @@ from aiohttp import web
 
 from actors import urls as routes
 from actors.community import Community
-from actors.feeds import FeedItem, atom_feed, rss_feed
-from actors.ical import UNWRITABLE, CalendarEvent, community_calendar, event_calendar
 from actors.store import pages_queries, social
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow
+from actors.web.feed_xml import FeedItem, atom_feed, rss_feed
+from actors.web.ical import UNWRITABLE, CalendarEvent, community_calendar, event_calendar
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from federation.errors import NotFound
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actors.directory import CommunityDirectory
 from actors.hooks import ObjectObserver
 from actors.inbox import InboxProcessor, InboxWriter
 from actors.remote import Remote
 from actors.settings import Settings
 from actors.urls import Urls
 from actors.web.cache import TimedCache
+from actors.web.directory import CommunityDirectory
 from actors.web.present import CirclesView
 from federation.client import FederationClient
 from federation.httpsig import CachingKeyResolver

@@ -16,11 +16,11 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from actors import network
 from actors import urls as routes
 from actors.community import Community
 from actors.html import plain_text
 from actors.store import links as store
+from actors.web import network_graph
 from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
 from actors.web.negotiation import json_response
 from federation.errors import NotFound
@@ -48,7 +48,7 @@ class FollowingRefresher:
 
     async def _refresh(self, group: str, community: Community) -> None:
         try:
-            await network.refresh_following(self._app[REMOTE], group, community)
+            await network_graph.refresh_following(self._app[REMOTE], group, community)
         except Exception:
             log.exception("refreshing the following of %s failed", group)
         finally:
@@ -76,9 +76,9 @@ async def _community(request: web.Request) -> Community:
     return community
 
 
-async def _network(request: web.Request, community: Community) -> network.Network:
+async def _network(request: web.Request, community: Community) -> network_graph.Network:
     async with request.app[SESSIONS]() as session:
-        found = await network.build_network(session, request.app[URLS], community)
+        found = await network_graph.build_network(session, request.app[URLS], community)
     if found.stale:
         request.app[NETWORK_REFRESHER].request(found.stale, community)
     return found
@@ -136,8 +136,8 @@ async def linked_context(request: web.Request, community: Community) -> dict[str
             "kind": KIND_LABELS.get(item.kind, item.kind),
             "excerpt": _excerpt(obj.title, obj.content_html),
             "published": obj.published,
-            "group": network.describe(item.origin_group, known),
-            "author": network.describe(obj.attributed_to, known),
+            "group": network_graph.describe(item.origin_group, known),
+            "author": network_graph.describe(obj.attributed_to, known),
         }
         for obj, item in rows
     ]

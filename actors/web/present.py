@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from actors.circles import Member
-from actors.diffs import FieldChange, Hunk, field_changes, text_diff
 from actors.practices import STATUS_LABELS
 from actors.schedule import NextOccurrences, Occurrence, describe, occurrences, zone
 from actors.store.models_practice import RevisionRow
 from actors.store.pages_queries import EventFacts
 from actors.store.participation import KnownActor
+from actors.web.diffs import FieldChange, Hunk, field_changes, text_diff
 from federation.intake import safe_url
 
 

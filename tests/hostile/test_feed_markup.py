@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from actors.community import Community
-from actors.feeds import FeedItem, atom_feed, rss_feed
 from actors.urls import Urls
+from actors.web.feed_xml import FeedItem, atom_feed, rss_feed
 from actors.web.keys import SESSIONS
 from tests import factories
 from tests.pages.builders import Version, add_practice, add_story

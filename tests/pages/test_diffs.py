@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actors.diffs import Segment, field_changes, text_diff, word_segments
+from actors.web.diffs import Segment, field_changes, text_diff, word_segments
 
 
 def test_changed_word_within_a_line() -> None:
