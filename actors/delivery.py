@@ -59,7 +59,9 @@ def build_worker(
     the process's own sessionmaker (on SQLite it serialises the process's writes)."""
     delivery = settings.delivery
     return DeliveryWorker(
-        SqlJobQueue(sessions, Urls(settings.server.base_url)),
+        # leases held as this process, those of dead ones taken back at start (its
+        # callers hold the worker lock on SQLite: actors.store.holders)
+        SqlJobQueue(sessions, Urls(settings.server.base_url), holders=True),
         client,
         policy=policy or RetryPolicy(max_age_seconds=delivery.give_up_after_hours * 3600),
         concurrency=delivery.concurrency,

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.hooks import ObjectObserver
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
 from actors.store import social
+from actors.store.holders import Holder
 from actors.store.models import InboxItemRow, utcnow
 from actors.urls import Urls
 from federation.errors import BadRequest, FederationError, SignatureError
@@ -195,6 +196,7 @@ class InboxProcessor:
         self.batch = batch
         self.observers = observers
         self.wakeup = asyncio.Event()
+        self.holder: Holder | None = None  # while run() runs: this process, holding leases
 
     def notify(self) -> None:
         self.wakeup.set()
@@ -207,6 +209,7 @@ class InboxProcessor:
                 limit=self.batch,
                 lease_until=utcnow() + self.lease,
                 skip_locked=self.skip_locked,
+                holder=self.holder.id if self.holder is not None else None,
             )
             claimed = [(i.id, i.ap_raw, i.community_slug, i.attempts) for i in items]
         untouched = [
@@ -255,13 +258,31 @@ class InboxProcessor:
                         attempts=attempts + 1,
                         error=str(exc)[:2000],
                         state="failed" if failed else "pending",
-                        locked_until=retry_at,
+                        locked_until=retry_at,  # not a lease: no holder
+                        locked_by=None,
                     )
                 )
             return True
         return ctx.written
 
     async def run(self, poll_interval: float = 1.0) -> None:
+        """Process until cancelled. First take back the items that a process killed while
+        processing them left leased (actors.store.holders), so they do not wait out the
+        lease."""
+        try:
+            self.holder = await Holder.register(self.sessions.kw["bind"])
+            async with self.sessions.begin() as session:
+                await social.reclaim_inbox_items(session, self.holder)
+        except Exception:
+            log.exception("could not take back the leases of dead processes; they expire")
+        try:
+            await self._loop(poll_interval)
+        finally:
+            holder, self.holder = self.holder, None
+            if holder is not None:
+                await holder.close()
+
+    async def _loop(self, poll_interval: float) -> None:
         while True:
             try:
                 claimed = await self.run_once()

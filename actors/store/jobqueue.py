@@ -18,9 +18,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow, utcnow
 from actors.urls import Urls
 from federation.delivery.ports import Defer, DeliveryJob, Done, Fail, Gone, JobResult, Retry
@@ -46,6 +47,7 @@ class SqlJobQueue:
         *,
         cache_size: int = 256,
         clock: Callable[[], datetime] = utcnow,
+        holders: bool = False,
     ) -> None:
         engine = sessions.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
@@ -58,6 +60,8 @@ class SqlJobQueue:
         self._bodies: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
         self._signers: OrderedDict[int, Signer] = OrderedDict()
         self._cache_size = cache_size
+        self._holders = holders
+        self.holder: Holder | None = None  # while watch() runs, with ``holders``
 
     async def prepare(self) -> None:
         """Load the signing keys of the communities (up to the cache size), parsing each
@@ -86,7 +90,11 @@ class SqlJobQueue:
         stmt = (
             update(DeliveryRow)
             .where(DeliveryRow.id.in_(due.scalar_subquery()))
-            .values(locked_until=lease, updated_at=now)
+            .values(
+                locked_until=lease,
+                locked_by=self.holder.id if self.holder is not None else None,
+                updated_at=now,
+            )
             .returning(
                 DeliveryRow.id,
                 DeliveryRow.inbox,
@@ -207,7 +215,50 @@ class SqlJobQueue:
 
     @contextlib.asynccontextmanager
     async def watch(self, wake: Callable[[], None]) -> AsyncIterator[None]:
-        """On PostgreSQL, LISTEN for jobs enqueued by other processes; elsewhere nothing."""
+        """While the worker runs: with ``holders``, hold this process's leases as a
+        :class:`Holder` and first take back those of dead processes; on PostgreSQL,
+        LISTEN for jobs enqueued by other processes."""
+        async with self._holding(), self._listening(wake):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _holding(self) -> AsyncIterator[None]:
+        if not self._holders:
+            yield
+            return
+        try:
+            self.holder = await Holder.register(self.engine)
+            await self.reclaim(self.holder)
+        except Exception:
+            log.exception("could not take back the leases of dead processes; they expire")
+        try:
+            yield
+        finally:
+            holder, self.holder = self.holder, None
+            if holder is not None:
+                await holder.close()
+
+    async def reclaim(self, holder: Holder) -> int:
+        """Release the deliveries leased by processes that are gone; returns how many. On
+        SQLite every lease is then a dead process's: run it with the worker lock held
+        (``actors.delivery.worker_lock``), as the worker does."""
+        leased: list[ColumnElement[bool]] = [
+            DeliveryRow.state.in_(PENDING),
+            DeliveryRow.locked_until.is_not(None),
+        ]
+        if holder.postgresql:
+            leased += [DeliveryRow.locked_by.is_not(None), holder_is_dead(DeliveryRow.locked_by)]
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(DeliveryRow)
+                .where(*leased)
+                .values(locked_until=None, locked_by=None)
+                .execution_options(synchronize_session=False)
+            )
+        return reclaimed(result.rowcount, "deliveries")  # type: ignore[attr-defined]
+
+    @contextlib.asynccontextmanager
+    async def _listening(self, wake: Callable[[], None]) -> AsyncIterator[None]:
         if not self.postgres:
             yield
             return
@@ -253,6 +304,7 @@ _ATTEMPTED = (
             bindparam("b_next", type_=_TABLE.c.next_try_at.type), _TABLE.c.next_try_at
         ),
         locked_until=None,
+        locked_by=None,
         last_status=bindparam("b_status"),
         last_error=bindparam("b_error"),
         updated_at=bindparam("b_now"),
@@ -261,5 +313,10 @@ _ATTEMPTED = (
 _DEFERRED = (
     update(_TABLE)
     .where(_LEASED)
-    .values(next_try_at=bindparam("b_next"), locked_until=None, updated_at=bindparam("b_now"))
+    .values(
+        next_try_at=bindparam("b_next"),
+        locked_until=None,
+        locked_by=None,
+        updated_at=bindparam("b_now"),
+    )
 )

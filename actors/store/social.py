@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import (
     ActivityRow,
     BlockRow,
@@ -287,8 +288,14 @@ async def count_outbox(session: AsyncSession, community_id: int) -> int:
 
 
 async def claim_inbox_items(
-    session: AsyncSession, *, limit: int, lease_until: datetime, skip_locked: bool
+    session: AsyncSession,
+    *,
+    limit: int,
+    lease_until: datetime,
+    skip_locked: bool,
+    holder: int | None = None,
 ) -> list[InboxItemRow]:
+    """Lease up to ``limit`` pending items to ``holder`` (actors.store.holders)."""
     now = utcnow()
     query = (
         select(InboxItemRow)
@@ -306,6 +313,22 @@ async def claim_inbox_items(
         await session.execute(
             update(InboxItemRow)
             .where(InboxItemRow.id.in_([r.id for r in rows]))
-            .values(locked_until=lease_until)
+            .values(locked_until=lease_until, locked_by=holder)
         )
     return rows
+
+
+async def reclaim_inbox_items(session: AsyncSession, holder: Holder) -> int:
+    """Release the items leased by processes that are gone (all leases on SQLite, where the
+    one process that processes them is starting); returns how many. A pending item with no
+    ``locked_by`` waits for its retry time and is left alone."""
+    leased = [InboxItemRow.state == "pending", InboxItemRow.locked_by.is_not(None)]
+    if holder.postgresql:
+        leased.append(holder_is_dead(InboxItemRow.locked_by))
+    result = await session.execute(
+        update(InboxItemRow)
+        .where(*leased)
+        .values(locked_until=None, locked_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return reclaimed(result.rowcount, "inbox items")  # type: ignore[attr-defined]

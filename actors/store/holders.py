@@ -1,0 +1,125 @@
+"""Who holds a lease, and taking back at start what only a dead process could hold.
+
+Inbox items and deliveries are leased (``locked_until``) to the process working on them and
+record which one (``locked_by``: the process's :class:`Holder` id). A process killed
+mid-work leaves its leases behind; without this, the work would wait for them to run out
+(two minutes for an inbox item). At start, a process takes them back at once
+(``social.reclaim_inbox_items``, ``SqlJobQueue.reclaim``):
+
+- SQLite: one process works on a database (``copub serve`` runs the inbox processor, the
+  delivery worker holds the file lock of ``actors.delivery.worker_lock``), so every lease
+  found when it starts is a dead process's.
+- PostgreSQL: each process holds a session advisory lock on its holder id for as long as it
+  runs, on a connection of its own; PostgreSQL drops the lock with the connection when the
+  process dies. A lease whose holder's lock nobody holds belongs to a dead process. (A
+  process that lost its connection looks dead too: its work may then be done twice, which
+  inbox handlers and deliveries tolerate; it is never lost.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    String,
+    cast,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import OID
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import QueryableAttribute
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = 0x636F  # the first key of copub's advisory locks: "co"
+
+
+class Holder:
+    """This process, as the holder of leases. ``register`` it once per process and
+    ``close`` it on the way out."""
+
+    def __init__(self, ident: int, connection: AsyncConnection | None = None) -> None:
+        self.id = ident
+        self.postgresql = connection is not None
+        self._connection = connection
+
+    @classmethod
+    async def register(cls, engine: AsyncEngine) -> Holder:
+        """A new holder; on PostgreSQL it holds its advisory lock until ``close``."""
+        if engine.dialect.name != "postgresql":
+            return cls(_new_id())
+        connection = await engine.connect()
+        try:
+            while True:
+                ident = _new_id()
+                taken = await connection.scalar(
+                    text("SELECT pg_try_advisory_lock(:ns, :id)"), {"ns": NAMESPACE, "id": ident}
+                )
+                await connection.commit()  # the lock is the session's: it outlives this
+                if taken:
+                    return cls(ident, connection)
+        except BaseException:
+            await connection.close()
+            raise
+
+    async def close(self) -> None:
+        if self._connection is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._connection.execute(
+                text("SELECT pg_advisory_unlock(:ns, :id)"), {"ns": NAMESPACE, "id": self.id}
+            )
+            await self._connection.commit()
+        await self._connection.close()
+        self._connection = None
+
+
+def _new_id() -> int:
+    return secrets.randbelow(2**31 - 1) + 1  # a positive int4: the advisory lock's second key
+
+
+_PG_LOCKS = table(
+    "pg_locks",
+    column("locktype", String),
+    column("granted", Boolean),
+    column("database", OID),
+    column("classid", OID),
+    column("objid", OID),
+    column("objsubid", Integer),
+)
+_PG_DATABASE = table("pg_database", column("oid", OID), column("datname", String))
+
+
+def holder_is_dead(locked_by: QueryableAttribute[int | None]) -> ColumnElement[bool]:
+    """(PostgreSQL) No live session holds the advisory lock of the holder ``locked_by``."""
+    locks = _PG_LOCKS.c
+    this_database = (
+        select(_PG_DATABASE.c.oid)
+        .where(_PG_DATABASE.c.datname == func.current_database())
+        .scalar_subquery()
+    )
+    return ~exists().where(
+        locks.locktype == "advisory",
+        locks.granted,
+        locks.database == this_database,
+        locks.classid == NAMESPACE,
+        locks.objsubid == 2,  # the two-int4 form of the lock key
+        locks.objid == cast(locked_by, OID),
+    )
+
+
+def reclaimed(count: int, what: str) -> int:
+    """Log what a reclaim took back; returns ``count``."""
+    if count:
+        log.info("took back %d %s leased by a process that is gone", count, what)
+    return count

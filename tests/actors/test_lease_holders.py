@@ -1,0 +1,97 @@
+"""Leases of dead processes: taken back when a process starts (actors/store/holders.py).
+
+Three processes, as three engines on one database: A is alive and holds a lease, B held one
+and died, C starts. On PostgreSQL C takes back B's lease only (A's advisory lock shows it is
+alive); on SQLite, where one process works on a database, everything leased is taken back.
+An item waiting for a retry (its ``locked_until`` without a holder) is never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.inbox import InboxWriter, inbox_values
+from actors.store import social
+from actors.store.db import create_engine, is_sqlite, sessionmaker
+from actors.store.holders import Holder
+from actors.store.jobqueue import SqlJobQueue
+from actors.store.models import DeliveryRow, InboxItemRow, utcnow
+from tests import factories
+from tests.delivery.inboxes import URLS, publish
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def processes(database_url: str) -> AsyncIterator[list[Sessions]]:
+    """Sessions of three processes (A, B, C) on the test database."""
+    engines = [create_engine(database_url) for _ in range(3)]
+    try:
+        yield [sessionmaker(engine) for engine in engines]
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def leases(sessions: Sessions, model: type[InboxItemRow] | type[DeliveryRow]) -> list[bool]:
+    """Per row (by id): whether it is leased (``locked_until`` set)."""
+    async with sessions() as session:
+        rows = await session.scalars(select(model).order_by(model.id))
+        return [row.locked_until is not None for row in rows]
+
+
+async def test_inbox_leases_of_dead_processes_are_taken_back(
+    processes: list[Sessions], database_url: str
+) -> None:
+    a, b, c = processes
+    writer = InboxWriter(a, postgresql=not is_sqlite(database_url))
+    for n in range(3):
+        activity = {
+            "id": f"https://x.example/a/{n}",
+            "type": "Like",
+            "actor": "https://x.example/u",
+        }
+        await writer.store(inbox_values(activity, b"{}", None, signer="https://x.example/u"))
+    alive, dead = await Holder.register(a.kw["bind"]), await Holder.register(b.kw["bind"])
+    until = utcnow() + timedelta(minutes=2)
+    for sessions, holder in ((a, alive), (b, dead)):
+        async with sessions.begin() as session:
+            await social.claim_inbox_items(
+                session, limit=1, lease_until=until, skip_locked=False, holder=holder.id
+            )
+    retry = update(InboxItemRow).where(InboxItemRow.id == 3).values(locked_until=until)
+    async with c.begin() as session:  # the third waits for a retry: no holder
+        await session.execute(retry)
+    await dead.close()  # B dies
+    starting = await Holder.register(c.kw["bind"])
+    try:
+        async with c.begin() as session:
+            await social.reclaim_inbox_items(session, starting)
+    finally:
+        await starting.close()
+        await alive.close()
+    expected = [False, False, True] if is_sqlite(database_url) else [True, False, True]
+    assert await leases(c, InboxItemRow) == expected
+
+
+async def test_delivery_leases_of_dead_processes_are_taken_back(
+    processes: list[Sessions], database_url: str
+) -> None:
+    a, b, c = processes
+    community = await factories.create_community(a)
+    await publish(a, community, ["https://one.test/inbox", "https://two.test/inbox"])
+    alive, dead = SqlJobQueue(a, URLS, holders=True), SqlJobQueue(b, URLS, holders=True)
+    async with alive.watch(lambda: None):
+        assert len(await alive.claim(1, lease_seconds=300)) == 1
+        async with dead.watch(lambda: None):
+            assert len(await dead.claim(1, lease_seconds=300)) == 1
+        # B is gone; C starts
+        async with SqlJobQueue(c, URLS, holders=True).watch(lambda: None):
+            taken_back = await leases(c, DeliveryRow)
+    expected = [False, False] if is_sqlite(database_url) else [True, False]
+    assert taken_back == expected
