@@ -43,6 +43,7 @@ from federation.wire import check_activity_media_type, parse_json
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+MAX_IRI = 2048  # what inbox_items.activity_id and actor_id hold
 
 
 def parse_activity(body: bytes) -> JSON:
@@ -55,8 +56,12 @@ def parse_activity(body: bytes) -> JSON:
     for name in ("id", "type"):
         if not isinstance(activity.get(name), str) or not activity[name]:
             raise BadRequest(f"the activity has no '{name}'")
-    if not get_id(activity.get("actor")):
+    actor = get_id(activity.get("actor"))
+    if not actor:
         raise BadRequest("the activity has no 'actor'")
+    for name, value in (("id", activity["id"]), ("actor", actor)):
+        if len(value) > MAX_IRI:
+            raise BadRequest(f"the activity's {name} is too long (over {MAX_IRI} characters)")
     return activity
 
 

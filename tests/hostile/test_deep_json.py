@@ -2,8 +2,9 @@
 
 A hostile peer or API client sends a body nested 10,000 levels deep (Python's parser gives
 up with a RecursionError), an integer of thousands of digits, ``NaN``, or bytes that are
-not UTF-8. The inbox (before any signature check) and the authoring API answer 400 with a
-JSON reason, never 500, and store nothing.
+not UTF-8 (UTF-16 included, which the parser alone would take and the store would not).
+The inbox (before any signature check) and the authoring API answer 400 with a JSON reason,
+never 500, and store nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from tests import factories
 AS2 = {"Content-Type": "application/activity+json"}
 DEPTH = 10_000
 
+UTF16_LIKE = (
+    '{"id": "https://evil.example/a", "type": "Like", "actor": "https://evil.example/u",'
+    ' "object": "https://evil.example/o"}'
+)
 BROKEN_BODIES = {
     "deep arrays": b"[" * DEPTH + b"]" * DEPTH,
     "deep objects": (
@@ -35,6 +40,7 @@ BROKEN_BODIES = {
     "NaN": b'{"id": "https://evil.example/a", "type": "Like", "actor": "https://evil.example/u",'
     b' "object": "https://evil.example/o", "n": NaN}',
     "not UTF-8": b'{"id": "https://evil.example/\xff", "type": "Like"}',
+    "UTF-16": UTF16_LIKE.encode("utf-16"),
 }
 
 
