@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from actors.content import KIND_TO_TYPE, TYPE_TO_KIND, InvalidContent, StoryDraft
+from actors.content import KIND_TO_TYPE, TYPE_TO_KIND, InvalidContent, ItemKind, StoryDraft
 from actors.event_json import ONLINE_LINK_NAME
 from actors.events import EventDraft, Place, check_url, parse_time
 from actors.practices import PracticeDraft
@@ -25,13 +25,13 @@ Payload = dict[str, Any]
 
 @dataclass(frozen=True)
 class CreateItem:
-    kind: str
+    kind: ItemKind
     obj: Payload
 
 
 @dataclass(frozen=True)
 class UpdateItem:
-    kind: str
+    kind: ItemKind
     ref: str
     obj: Payload
     note: str | None  # the Update's ``summary``: what changed (a practice's history)
@@ -56,7 +56,7 @@ def text_field(obj: Payload, name: str, *, required: bool = False) -> str | None
     return value
 
 
-def _kind(obj: Payload) -> str:
+def _kind(obj: Payload) -> ItemKind:
     """The kind of item an object is, by its one type among ours (a string or a list)."""
     found = sorted(types_of(obj) & TYPES)
     if len(found) != 1:

@@ -1,6 +1,7 @@
-"""The three kinds of content and what they share; stories <-> ``Note``.
+"""The kinds of item and what the published ones share; stories <-> ``Note``.
 
-Practices (``Article``) live in ``actors.practices``, events (``Event``) in ``actors.events``.
+Practices (``Article``) live in ``actors.practices``, events (``Event``) in ``actors.events``;
+``actors.items`` stores, revises and withdraws every kind.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from actors.html import markdown_to_html
@@ -16,8 +18,21 @@ from actors.urls import Urls
 from federation.intake import DEFAULT_LIMITS, bounded
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC, has_type
 
-KINDS = ("story", "practice", "event")
-KIND_TO_TYPE = {"story": "Note", "practice": "Article", "event": "Event"}
+
+class ItemKind(StrEnum):
+    """What an item is to its community (``ObjectRow.kind``, ``LinkItemRow.kind``)."""
+
+    STORY = "story"  # what happened: a Note with a title
+    PRACTICE = "practice"  # the shared repertoire: an Article with a history
+    EVENT = "event"  # a meeting: an Event with its time and place
+    POST = "post"  # a member's post to the community
+    REPLY = "reply"  # a reply in a thread
+    LINKED = "linked"  # stored because it came over a link (actors.links)
+
+
+# what a community publishes itself, and as what
+KIND_TO_TYPE = {ItemKind.STORY: "Note", ItemKind.PRACTICE: "Article", ItemKind.EVENT: "Event"}
+PUBLISHED_KINDS = tuple(KIND_TO_TYPE)
 TYPE_TO_KIND = {ap_type: kind for kind, ap_type in KIND_TO_TYPE.items()}
 
 # copub's own terms (the collections of a community). Every other extension term we send

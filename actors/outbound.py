@@ -143,6 +143,16 @@ async def send_to_followers(
     return row
 
 
+async def record_in_outbox(
+    session: AsyncSession, community: Community, activity: JSON, *, object_id: str
+) -> ActivityRow:
+    """The activity in the community's outbox, delivered to nobody (history, not news: a
+    backfill). Its insert waits for the commit, so a long import batches them."""
+    return await social.insert_activity(
+        session, community_id=community.id, ap_json=activity, object_ap_id=object_id, flush=False
+    )
+
+
 async def send_to_inbox(
     session: AsyncSession, community: Community, activity: JSON, inbox: str
 ) -> ActivityRow:

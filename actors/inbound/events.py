@@ -6,6 +6,7 @@ import logging
 
 from actors import attendance
 from actors.inbound.context import InboundContext
+from actors.items import ItemKind
 from actors.store import practice as store
 from actors.store import queries, social
 from actors.store.models import ObjectRow
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def _is_open_event(row: ObjectRow | None) -> bool:
-    return row is not None and row.kind == "event" and row.local and row.deleted_at is None
+    return row is not None and row.kind == ItemKind.EVENT and row.local and row.deleted_at is None
 
 
 async def on_join(ctx: InboundContext, activity: JSON) -> None:

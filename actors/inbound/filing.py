@@ -3,19 +3,16 @@ event of the community, with an event's time and place and a practice's history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
 from actors.content import tags_of
 from actors.event_json import remote_event_draft
-from actors.events import detail_row
 from actors.html import plain_text, sanitize
+from actors.items import Item, ItemKind, Owner, Revision
 from actors.practices import STATUSES
 from actors.settings import ContentSettings
-from actors.store import practice as store
 from actors.store.models import ObjectRow
 from federation.intake import DEFAULT_LIMITS, Limits, remote_time
 from federation.vocab import JSON, get_id, has_type, main_type
@@ -45,21 +42,21 @@ def parse_time(value: object) -> datetime | None:
     return remote_time(value)
 
 
-def kind_for(obj: JSON, rules: FilingRules, *, reply: bool) -> str:
+def kind_for(obj: JSON, rules: FilingRules, *, reply: bool) -> ItemKind:
     """``reply`` for replies; ``event`` for an Event or a post tagged as one; ``practice``
     for an Article or a post tagged as one; else ``post``."""
     if reply:
-        return "reply"
+        return ItemKind.REPLY
     if has_type(obj, "Event"):
-        return "event"
+        return ItemKind.EVENT
     if has_type(obj, "Article"):
-        return "practice"
+        return ItemKind.PRACTICE
     tags = set(tags_of(obj))
     if tags & rules.event_tags:
-        return "event"
+        return ItemKind.EVENT
     if tags & rules.practice_tags:
-        return "practice"
-    return "post"
+        return ItemKind.PRACTICE
+    return ItemKind.POST
 
 
 def _summary(obj: JSON) -> str | None:
@@ -80,78 +77,50 @@ def _source_text(obj: JSON) -> str:
     return plain_text(str(obj.get("content") or ""))
 
 
-def object_row(
+def filed_item(
     community: Community,
     obj: JSON,
     actor_id: str,
     parent: ObjectRow | None,
     rules: FilingRules,
-) -> ObjectRow:
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[Item, Revision]:
+    """A member's post as the community files it, in its thread (``parent``: the item it
+    replies to, if stored here), and the first revision a practice keeps."""
     kind = kind_for(obj, rules, reply=parent is not None or bool(obj.get("inReplyTo")))
-    row = ObjectRow(
-        ap_id=obj["id"],
-        community_id=community.id,
-        kind=kind,
-        ap_type=(main_type(obj, POST_TYPES) or "Note")[:40],
-        local=False,
-        attributed_to=actor_id,
-        in_reply_to=get_id(obj.get("inReplyTo")),
-        thread_root=(parent.thread_root or parent.ap_id) if parent is not None else None,
-        ap_json=obj,
-        published=parse_time(obj.get("published")) or datetime.now(UTC),
-    )
-    _copy_fields(row, obj)
-    return row
+    item = _item(community.id, obj, actor_id, kind, limits)
+    if parent is not None:
+        item = replace(item, thread_root=parent.thread_root or parent.ap_id)
+    return item, Revision(actor_id, None, item.published)
 
 
-def _copy_fields(row: ObjectRow, obj: JSON) -> None:
-    name = obj.get("name")
-    row.title = plain_text(name, 500) if isinstance(name, str) else None
-    row.content_html = sanitize(str(obj.get("content") or ""))
-    if row.kind == "practice":
-        row.summary = _summary(obj)
-        row.status = _status(obj)
-        row.source_markdown = _source_text(obj)
-
-
-async def file_details(
-    session: AsyncSession,
-    row: ObjectRow,
-    obj: JSON,
-    editor: str,
-    limits: Limits = DEFAULT_LIMITS,
-) -> None:
-    """After the row is stored: an event's time and place, a practice's first revision."""
-    if row.kind == "event":
-        draft = remote_event_draft(obj, limits)
-        if draft is not None:
-            await store.save_event_detail(session, detail_row(row.id, draft))
-    elif row.kind == "practice":
-        await store.add_revision(
-            session, row, editor=editor, change_note=None, when=row.updated or row.published
-        )
-
-
-async def refile(
-    session: AsyncSession,
-    row: ObjectRow,
-    obj: JSON,
-    editor: str,
-    limits: Limits = DEFAULT_LIMITS,
-) -> None:
-    """An Update of a filed item: its fields, event details and practice history follow."""
+def refiled_item(
+    row: ObjectRow, obj: JSON, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Item, Revision | None]:
+    """An Update of a filed item (its kind stays), and the revision a practice keeps when
+    its text changed."""
+    updated = parse_time(obj.get("updated")) or datetime.now(UTC)
+    item = replace(_item(row.community_id, obj, row.attributed_to, ItemKind(row.kind), limits),
+                   updated=updated)  # fmt: skip
     before = (row.title, row.summary, row.source_markdown, row.status)
-    row.ap_json = obj
-    row.updated = parse_time(obj.get("updated")) or datetime.now(UTC)
-    _copy_fields(row, obj)
-    if row.kind == "event":
-        draft = remote_event_draft(obj, limits)
-        if draft is not None:
-            await store.save_event_detail(session, detail_row(row.id, draft))
-    elif row.kind == "practice" and before != (
-        row.title,
-        row.summary,
-        row.source_markdown,
-        row.status,
-    ):
-        await store.add_revision(session, row, editor=editor, change_note=None, when=row.updated)
+    changed = before != (item.title, item.summary, item.source_markdown, item.status)
+    return item, Revision(row.attributed_to, None, updated) if changed else None
+
+
+def _item(community_id: int, obj: JSON, author: str, kind: ItemKind, limits: Limits) -> Item:
+    name = obj.get("name")
+    practice = kind == ItemKind.PRACTICE
+    return Item(
+        kind=kind,
+        owner=Owner.remote(community_id, author),
+        obj=obj,
+        ap_type=(main_type(obj, POST_TYPES) or "Note")[:40],
+        published=parse_time(obj.get("published")) or datetime.now(UTC),
+        title=plain_text(name, 500) if isinstance(name, str) else None,
+        content_html=sanitize(str(obj.get("content") or "")),
+        summary=_summary(obj) if practice else None,
+        status=_status(obj) if practice else None,
+        source_markdown=_source_text(obj) if practice else None,
+        in_reply_to=get_id(obj.get("inReplyTo")),
+        event=remote_event_draft(obj, limits) if kind == ItemKind.EVENT else None,
+    )

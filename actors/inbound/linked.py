@@ -24,6 +24,7 @@ from actors.community import Community
 from actors.html import plain_text, sanitize
 from actors.inbound.context import InboundContext
 from actors.inbound.filing import parse_time
+from actors.items import Item, ItemKind, Owner, store_item
 from actors.store import links as store
 from actors.store import queries, social
 from actors.store.models import ObjectRow
@@ -36,18 +37,19 @@ from federation.vocab import JSON, PUBLIC_ALIASES, get_id, has_type, ids, is_pub
 log = logging.getLogger(__name__)
 
 ITEM_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
-NOT_ANNOUNCED = frozenset({"reply"})  # replies travel with their thread, not as boosts
+NOT_ANNOUNCED = frozenset({ItemKind.REPLY})  # replies travel with their thread, not as boosts
 
 
-def item_kind(obj: JSON) -> str:
+def item_kind(obj: JSON) -> ItemKind:
     """What a linked item is to a community: reply, event, practice, story (titled) or post."""
     if get_id(obj.get("inReplyTo")):
-        return "reply"
+        return ItemKind.REPLY
     if has_type(obj, "Event"):
-        return "event"
+        return ItemKind.EVENT
     if has_type(obj, "Article"):
-        return "practice"
-    return "story" if isinstance(obj.get("name"), str) and obj["name"].strip() else "post"
+        return ItemKind.PRACTICE
+    named = isinstance(obj.get("name"), str) and obj["name"].strip()
+    return ItemKind.STORY if named else ItemKind.POST
 
 
 def unwrap(activity: JSON) -> JSON | str | None:
@@ -143,7 +145,7 @@ async def _needs(session: AsyncSession, community_id: int, row: ObjectRow | None
     """Whether a community has yet to receive an item (``row``: the item, if stored)."""
     if row is None:
         return True
-    if row.community_id == community_id and row.kind != store.LINKED_KIND:
+    if row.community_id == community_id and row.kind != ItemKind.LINKED:
         return False  # its own item (come back), or a member's post it stored itself
     return not await store.has_item(session, community_id, row.id)
 
@@ -167,21 +169,19 @@ def supersedes(obj: JSON, stored: JSON) -> bool:
     return version_of(obj) != version_of(stored)
 
 
-def linked_row(community_id: int, obj: JSON) -> ObjectRow:
+def linked_item(community_id: int, obj: JSON) -> Item:
+    """An item of another community as it is stored here (its kind: ``linked``)."""
     name, summary = obj.get("name"), obj.get("summary")
-    return ObjectRow(
-        ap_id=obj["id"],
-        community_id=community_id,
-        kind=store.LINKED_KIND,
+    return Item(
+        kind=ItemKind.LINKED,
+        owner=Owner.remote(community_id, authors(obj)[0]),
+        obj=obj,
         ap_type=(main_type(obj, ITEM_TYPES) or "Note")[:40],
-        local=False,
-        attributed_to=authors(obj)[0],
+        published=parse_time(obj.get("published")) or datetime.now(UTC),
         in_reply_to=get_id(obj.get("inReplyTo")),
         title=plain_text(name, 500) or None if isinstance(name, str) else None,
         content_html=sanitize(str(obj.get("content") or "")),
         summary=plain_text(summary, 2000) or None if isinstance(summary, str) else None,
-        ap_json=obj,
-        published=parse_time(obj.get("published")) or datetime.now(UTC),
     )
 
 
@@ -228,9 +228,7 @@ async def _record(
     if not await _needs(session, community.id, row):
         return
     if row is None:
-        row = linked_row(community.id, obj)
-        session.add(row)
-        await session.flush()
+        row = await store_item(session, linked_item(community.id, obj), send=None)
     kind = item_kind(obj)
     group = await origin_group(session, obj, sender)
     item = LinkItemRow(

@@ -4,6 +4,7 @@ publish or announce (``Create``/``Announce``), and their edits and deletions."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from actors import outbound
 from actors.inbound import linked
 from actors.inbound.context import InboundContext
 from actors.inbound.filing import parse_time
+from actors.items import ItemKind, revise_item, withdraw_item
 from actors.store import links as store
 from actors.store import queries, social
 from actors.store.models import ObjectRow
@@ -97,7 +99,7 @@ async def on_linked_change(
         return False
     async with ctx.sessions() as session:
         row = await social.get_object(session, object_id)
-    if row is None or row.kind != store.LINKED_KIND:
+    if row is None or row.kind != ItemKind.LINKED:
         return False
     if row.deleted_at is not None:
         return True
@@ -123,10 +125,9 @@ async def _revise(ctx: InboundContext, sender: str, change: JSON, obj: JSON) -> 
         if not linked.supersedes(obj, stored.ap_json):
             log.info("linked item %s: no new version at its origin", obj["id"])
             return
-        fresh = linked.linked_row(stored.community_id, obj)
-        for name in ("title", "content_html", "summary", "ap_json", "ap_type"):
-            setattr(stored, name, getattr(fresh, name))
-        stored.updated = parse_time(obj.get("updated")) or datetime.now(UTC)
+        item = linked.linked_item(stored.community_id, obj)
+        updated = parse_time(obj.get("updated")) or datetime.now(UTC)
+        await revise_item(session, stored, replace(item, updated=updated), send=None)
         await _pass_on(ctx, session, stored, relayed("Update", change, obj), sender)
     log.info("linked item %s updated", obj["id"])
 
@@ -137,8 +138,7 @@ async def _withdraw(ctx: InboundContext, sender: str, change: JSON, object_id: s
         stored = await social.get_object(session, object_id)
         if stored is None or stored.deleted_at is not None:
             return  # withdrawn already (and passed on then)
-        stored.deleted_at = datetime.now(UTC)
-        await social.withdraw_activities(session, object_id)
+        await withdraw_item(session, stored, send=None)
         tombstone = {"id": object_id, "type": "Tombstone"}
         await _pass_on(ctx, session, stored, relayed("Delete", change, tombstone), sender)
     log.info("linked item %s deleted at its origin", object_id)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import hooks, outbound
+from actors import outbound
 from actors.community import Community
 from actors.inbound import filing
 from actors.inbound.context import InboundContext
 from actors.inbound.filing import POST_TYPES, FilingRules
+from actors.items import revise_item, store_item, withdraw_item
 from actors.store import queries, social
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
@@ -99,11 +99,8 @@ async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO
             if not await may_post(session, community, actor_id):
                 log.info("%s may not post to %s", actor_id, community.slug)
                 continue
-            row = filing.object_row(community, obj, actor_id, parent, rules)
-            session.add(row)
-            await session.flush()
-            await filing.file_details(session, row, obj, actor_id, ctx.limits)
-            await hooks.object_stored(ctx.observers, session, row)
+            item, first = filing.filed_item(community, obj, actor_id, parent, rules, ctx.limits)
+            await store_item(session, item, send=None, revision=first, observers=ctx.observers)
             announce = outbound.build_announce(ctx.urls, community, activity)
             await outbound.send_to_followers(session, community, announce, object_id=obj["id"])
             if obj.get("inReplyTo") is None:
@@ -129,8 +126,8 @@ async def on_update(ctx: InboundContext, activity: JSON) -> None:
         row = await social.get_object(session, obj["id"])
         if row is None or row.local or row.attributed_to != actor_id or row.deleted_at:
             return
-        await filing.refile(session, row, obj, actor_id, ctx.limits)
-        await hooks.object_updated(ctx.observers, session, row)
+        item, revision = filing.refiled_item(row, obj, ctx.limits)
+        await revise_item(session, row, item, send=None, revision=revision, observers=ctx.observers)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:
             announce = outbound.build_announce(ctx.urls, community, activity)
@@ -153,9 +150,7 @@ async def on_delete(ctx: InboundContext, activity: JSON) -> None:
         if row.attributed_to != actor_id and not by_moderator:
             log.info("Delete of %s by %s refused: not the author", object_id, actor_id)
             return
-        row.deleted_at = datetime.now(UTC)
-        await social.withdraw_activities(session, row.ap_id)
-        await hooks.object_deleted(ctx.observers, session, row)
+        await withdraw_item(session, row, send=None, observers=ctx.observers)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:
             announce = outbound.build_announce(ctx.urls, community, activity)

@@ -1,20 +1,15 @@
-"""What every kind shares: finding a published item, sending it, deleting it."""
+"""What every kind shares: finding a published item, and deleting it (``actors.items``
+stores, revises and withdraws)."""
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import outbound
 from actors.community import Community
+from actors.items import Send, withdraw_item
 from actors.store import social
 from actors.store.models import ObjectRow
 from actors.urls import Urls
-from federation.vocab import JSON
-
-log = logging.getLogger(__name__)
 
 
 class NotPublished(LookupError):
@@ -54,36 +49,9 @@ async def local_object(
     return row
 
 
-async def send_create(
-    session: AsyncSession, urls: Urls, community: Community, row: ObjectRow
-) -> None:
-    """Store the new item (its id must be set) and send Create of it to every follower."""
-    session.add(row)
-    await session.flush()
-    create = outbound.build_create(urls, community, row.ap_json)
-    await outbound.send_to_followers(session, community, create, object_id=row.ap_id)
-    log.info("published %s %s", row.kind, row.ap_id, extra={"community": community.slug})
-
-
-async def send_update(
-    session: AsyncSession, urls: Urls, community: Community, row: ObjectRow, obj: JSON,
-    when: datetime,
-) -> None:  # fmt: skip
-    row.ap_json = obj
-    row.updated = when
-    update = outbound.build_update(urls, community, obj, when)
-    await outbound.send_to_followers(session, community, update, object_id=row.ap_id)
-    log.info("updated %s %s", row.kind, row.ap_id, extra={"community": community.slug})
-
-
 async def delete_item(
     session: AsyncSession, urls: Urls, community: Community, ref: str
 ) -> ObjectRow:
     """Delete a story, practice or event: followers get Delete, its URL answers 410."""
     row = await local_object(session, urls, community, ref)
-    row.deleted_at = datetime.now(UTC)
-    await social.withdraw_activities(session, row.ap_id)
-    delete = outbound.build_delete(urls, community, row.ap_id, row.ap_type)
-    await outbound.send_to_followers(session, community, delete, object_id=row.ap_id)
-    log.info("deleted %s %s", row.kind, row.ap_id, extra={"community": community.slug})
-    return row
+    return await withdraw_item(session, row, send=Send(urls, community))

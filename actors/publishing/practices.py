@@ -10,21 +10,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
 from actors.content import new_token, tags_of
+from actors.items import Item, ItemKind, Owner, Revision, Send, revise_item, store_item
 from actors.practices import PracticeDraft, practice_html, practice_to_article, validate_practice
-from actors.publishing.common import Unchanged, local_object, send_create, send_update, short_id
-from actors.store import practice as store
+from actors.publishing.common import Unchanged, local_object, short_id
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 
 FIRST_NOTE = "First version"
 
 
-def _apply(row: ObjectRow, draft: PracticeDraft) -> None:
-    row.title = draft.title
-    row.summary = draft.summary
-    row.source_markdown = draft.markdown
-    row.status = draft.status
-    row.content_html = practice_html(draft)
+def _practice(
+    urls: Urls,
+    community: Community,
+    oid: str,
+    draft: PracticeDraft,
+    published: datetime,
+    updated: datetime | None = None,
+) -> Item:
+    article = practice_to_article(
+        urls=urls, slug=community.slug, oid=oid, draft=draft, published=published, updated=updated
+    )
+    return Item(
+        kind=ItemKind.PRACTICE,
+        owner=Owner.community(urls, community),
+        obj=article,
+        ap_type="Article",
+        published=published,
+        updated=updated,
+        title=draft.title,
+        content_html=practice_html(draft),
+        source_markdown=draft.markdown,
+        summary=draft.summary,
+        status=draft.status,
+    )
 
 
 def current_practice(row: ObjectRow) -> PracticeDraft:
@@ -48,28 +66,10 @@ async def publish_practice(
 ) -> ObjectRow:
     """Publish a practice (Create(Article) to followers) and save it as revision 1.
     ``editor`` names who wrote it (an actor URL or a plain name, shown in its history)."""
-    draft = validate_practice(draft)
-    oid = new_token()
     now = datetime.now(UTC)
-    article = practice_to_article(
-        urls=urls, slug=community.slug, oid=oid, draft=draft, published=now
-    )
-    row = ObjectRow(
-        ap_id=article["id"],
-        community_id=community.id,
-        kind="practice",
-        ap_type="Article",
-        local=True,
-        attributed_to=urls.community(community.slug),
-        ap_json=article,
-        published=now,
-    )
-    _apply(row, draft)
-    await send_create(session, urls, community, row)
-    await store.add_revision(
-        session, row, editor=editor, change_note=(note or "").strip() or FIRST_NOTE, when=now
-    )
-    return row
+    item = _practice(urls, community, new_token(), validate_practice(draft), now)
+    revision = Revision(editor, (note or "").strip() or FIRST_NOTE, now)
+    return await store_item(session, item, send=Send(urls, community), revision=revision)
 
 
 def _what_changed(old: PracticeDraft, new: PracticeDraft) -> str:
@@ -103,7 +103,7 @@ async def edit_practice(
 ) -> ObjectRow:
     """Change what is given (None: keep); followers get Update(Article) and the history a
     new revision with ``note`` (else a list of what changed). Unchanged if nothing did."""
-    row = await local_object(session, urls, community, ref, "practice")
+    row = await local_object(session, urls, community, ref, ItemKind.PRACTICE)
     old = current_practice(row)
     new = validate_practice(
         replace(
@@ -118,16 +118,6 @@ async def edit_practice(
     if new == old:
         raise Unchanged(f"{row.ap_id}: nothing changed")
     now = datetime.now(UTC)
-    article = practice_to_article(
-        urls=urls,
-        slug=community.slug,
-        oid=short_id(row),
-        draft=new,
-        published=row.published,
-        updated=now,
-    )
-    _apply(row, new)
-    await send_update(session, urls, community, row, article, now)
-    change_note = (note or "").strip() or _what_changed(old, new)
-    await store.add_revision(session, row, editor=editor, change_note=change_note, when=now)
-    return row
+    item = _practice(urls, community, short_id(row), new, row.published, now)
+    revision = Revision(editor, (note or "").strip() or _what_changed(old, new), now)
+    return await revise_item(session, row, item, send=Send(urls, community), revision=revision)

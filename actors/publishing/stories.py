@@ -8,33 +8,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
 from actors.content import StoryDraft, new_token, story_html, story_to_note, validate_story
-from actors.publishing.common import local_object, send_create, send_update, short_id
+from actors.items import Item, ItemKind, Owner, Send, revise_item, store_item
+from actors.publishing.common import local_object, short_id
 from actors.store.models import ObjectRow
 from actors.urls import Urls
+
+
+def _story(
+    urls: Urls,
+    community: Community,
+    oid: str,
+    draft: StoryDraft,
+    published: datetime,
+    updated: datetime | None = None,
+) -> Item:
+    note = story_to_note(
+        urls=urls, slug=community.slug, oid=oid, draft=draft, published=published, updated=updated
+    )
+    return Item(
+        kind=ItemKind.STORY,
+        owner=Owner.community(urls, community),
+        obj=note,
+        ap_type="Note",
+        published=published,
+        updated=updated,
+        title=draft.title,
+        content_html=story_html(draft),
+        source_markdown=draft.markdown,
+    )
 
 
 async def publish_story(
     session: AsyncSession, urls: Urls, community: Community, draft: StoryDraft
 ) -> ObjectRow:
     draft = validate_story(draft)
-    oid = new_token()
-    now = datetime.now(UTC)
-    note = story_to_note(urls=urls, slug=community.slug, oid=oid, draft=draft, published=now)
-    row = ObjectRow(
-        ap_id=note["id"],
-        community_id=community.id,
-        kind="story",
-        ap_type="Note",
-        local=True,
-        attributed_to=urls.community(community.slug),
-        title=draft.title,
-        content_html=story_html(draft),
-        source_markdown=draft.markdown,
-        ap_json=note,
-        published=now,
-    )
-    await send_create(session, urls, community, row)
-    return row
+    item = _story(urls, community, new_token(), draft, datetime.now(UTC))
+    return await store_item(session, item, send=Send(urls, community))
 
 
 async def edit_story(
@@ -46,24 +55,12 @@ async def edit_story(
     title: str | None,
     markdown: str | None,
 ) -> ObjectRow:
-    row = await local_object(session, urls, community, ref, "story")
+    row = await local_object(session, urls, community, ref, ItemKind.STORY)
     draft = validate_story(
         StoryDraft(
             title=title if title is not None else row.title or "",
             markdown=markdown if markdown is not None else row.source_markdown or "",
         )
     )
-    now = datetime.now(UTC)
-    note = story_to_note(
-        urls=urls,
-        slug=community.slug,
-        oid=short_id(row),
-        draft=draft,
-        published=row.published,
-        updated=now,
-    )
-    row.title = draft.title
-    row.source_markdown = draft.markdown
-    row.content_html = story_html(draft)
-    await send_update(session, urls, community, row, note, now)
-    return row
+    item = _story(urls, community, short_id(row), draft, row.published, datetime.now(UTC))
+    return await revise_item(session, row, item, send=Send(urls, community))

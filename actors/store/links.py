@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from actors.content import ItemKind
 from actors.store.models import FollowerRow, ObjectRow, RemoteActorRow
 from actors.store.models_links import LinkItemRow, LinkRow, NetworkCacheRow
 
-LINKED_KIND = "linked"  # ObjectRow.kind of items stored because they came over a link
 GROUP = "Group"
 
 # -- links (outgoing) -------------------------------------------------------------------
@@ -173,7 +173,7 @@ async def people_by_community(
         select(ObjectRow.attributed_to)
         .where(
             ObjectRow.community_id == community_id,
-            ObjectRow.kind != LINKED_KIND,
+            ObjectRow.kind != ItemKind.LINKED,
             ObjectRow.local.is_(False),
         )
         .distinct()
@@ -195,14 +195,6 @@ async def people_by_community(
     for group, author in linked:
         by_community.setdefault(group, set()).add(author)
     return Participation(by_community)
-
-
-async def item_groups(session: AsyncSession, community_id: int) -> list[str]:
-    """The communities whose items reached this one over links."""
-    rows = await session.scalars(
-        select(LinkItemRow.origin_group).where(LinkItemRow.community_id == community_id).distinct()
-    )
-    return list(rows)
 
 
 # -- the network's second hop ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from actors.content import ItemKind
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow, ParticipantRow, RevisionRow
 
@@ -47,8 +48,8 @@ class ItemSummary:
 
 
 async def recent_by_kind(
-    session: AsyncSession, community_id: int, shown: Mapping[str, tuple[int, bool]]
-) -> dict[str, list[ItemSummary]]:
+    session: AsyncSession, community_id: int, shown: Mapping[ItemKind, tuple[int, bool]]
+) -> dict[ItemKind, list[ItemSummary]]:
     """For each kind, its newest items: ``{kind: (how many, with their content?)}``; one query."""
     parts = []
     for kind, (limit, with_content) in shown.items():
@@ -65,7 +66,7 @@ async def recent_by_kind(
             .subquery()
         )  # fmt: skip
         parts.append(select(newest))
-    found: dict[str, list[ItemSummary]] = {kind: [] for kind in shown}
+    found: dict[ItemKind, list[ItemSummary]] = {kind: [] for kind in shown}
     if parts:
         rows = await session.execute(union_all(*parts))
         for row in rows:
@@ -132,12 +133,12 @@ async def upcoming_event_candidates(
     """One-off events not over yet (the ``limit`` soonest) and recurring events (whose next
     date the caller works out; at most ``10 * limit``, the latest started first)."""
     one_off = select(*_FACTS).where(
-        *_live(community_id, ("event",)),
+        *_live(community_id, (ItemKind.EVENT,)),
         EventDetailRow.rrule.is_(None),
         func.coalesce(EventDetailRow.end_time, EventDetailRow.start_time) >= now,
     )
     recurring = select(*_FACTS).where(
-        *_live(community_id, ("event",)), EventDetailRow.rrule.is_not(None)
+        *_live(community_id, (ItemKind.EVENT,)), EventDetailRow.rrule.is_not(None)
     )
     found: list[EventFacts] = []
     for query in (
@@ -157,7 +158,7 @@ async def calendar_events(
     """Events for the calendar feed: recurring ones and those ending after ``since``."""
     rows = await session.execute(
         _events()
-        .where(*_live(community_id, ("event",)))
+        .where(*_live(community_id, (ItemKind.EVENT,)))
         .where(
             or_(
                 EventDetailRow.rrule.is_not(None),

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from actors.circles import Participation
+from actors.content import ItemKind
 from actors.store.models import FollowerRow, ModeratorRow, ObjectRow, RemoteActorRow
 from actors.store.models_practice import ParticipantRow
 
-MEMBER_KINDS = ("post", "reply")
+MEMBER_KINDS = (ItemKind.POST, ItemKind.REPLY)
 _NOT_CHOSEN = 2**62  # sorts people who are not coordinators after those who are
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and asyncpg's parameter limits
 
@@ -50,7 +51,7 @@ async def participations(
         .join(ObjectRow, ObjectRow.id == ParticipantRow.object_id)
         .where(
             ObjectRow.community_id == community_id,
-            ObjectRow.kind == "event",
+            ObjectRow.kind == ItemKind.EVENT,
             ObjectRow.deleted_at.is_(None),
             ParticipantRow.state == "joined",
             ParticipantRow.created_at >= since,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.content import PUBLISHED_KINDS, ItemKind
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow, ParticipantRow, RevisionRow
 
@@ -56,7 +57,7 @@ async def list_events(
     rows = await session.execute(
         select(ObjectRow, EventDetailRow)
         .outerjoin(EventDetailRow, EventDetailRow.object_id == ObjectRow.id)
-        .where(*_live(community_id, ("event",)))
+        .where(*_live(community_id, (ItemKind.EVENT,)))
         .order_by(start.desc(), ObjectRow.id.desc())
         .offset(offset)
         .limit(limit)
@@ -70,7 +71,7 @@ async def tagged_items(
     """Local items carrying ``#tag`` (tags live in the stored JSON), newest first."""
     candidates = await session.scalars(
         select(ObjectRow)
-        .where(*_live(community_id, ("story", "practice", "event")), ObjectRow.local.is_(True))
+        .where(*_live(community_id, PUBLISHED_KINDS), ObjectRow.local.is_(True))
         .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
         .limit(2_000)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -142,15 +141,6 @@ async def remove_block(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def list_blocks(session: AsyncSession, community_id: int | None) -> list[BlockRow]:
-    scope = (
-        BlockRow.community_id.is_(None)
-        if community_id is None
-        else BlockRow.community_id == community_id
-    )
-    return list(await session.scalars(select(BlockRow).where(scope).order_by(BlockRow.id)))
-
-
 async def remove_blocked_followers(session: AsyncSession, community_id: int | None) -> list[str]:
     """Drop followers that a block now covers; returns their actor ids."""
     query = select(FollowerRow)
@@ -169,28 +159,6 @@ async def remove_blocked_followers(session: AsyncSession, community_id: int | No
 
 async def get_object(session: AsyncSession, ap_id: str) -> ObjectRow | None:
     return await session.scalar(select(ObjectRow).where(ObjectRow.ap_id == ap_id))
-
-
-async def list_objects(
-    session: AsyncSession,
-    community_id: int,
-    *,
-    kinds: Sequence[str],
-    offset: int = 0,
-    limit: int = 20,
-) -> list[ObjectRow]:
-    rows = await session.scalars(
-        select(ObjectRow)
-        .where(
-            ObjectRow.community_id == community_id,
-            ObjectRow.kind.in_(kinds),
-            ObjectRow.deleted_at.is_(None),
-        )
-        .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(rows)
 
 
 async def list_replies(
@@ -234,7 +202,10 @@ async def insert_activity(
     ap_json: dict[str, Any],
     object_ap_id: str | None,
     public: bool = True,
+    flush: bool = True,
 ) -> ActivityRow:
+    """Write an activity; ``flush=False`` leaves the insert for the commit (batched), when
+    nothing needs the row's id before then."""
     row = ActivityRow(
         ap_id=ap_json["id"],
         community_id=community_id,
@@ -244,7 +215,8 @@ async def insert_activity(
         ap_json=ap_json,
     )
     session.add(row)
-    await session.flush()
+    if flush:
+        await session.flush()
     return row
 
 

@@ -11,6 +11,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from actors.community import Community
+from actors.content import ItemKind
 from actors.store import pages_queries
 from actors.store import practice as store
 from actors.store.models import ObjectRow
@@ -20,7 +21,11 @@ from actors.web.present import EventView, event_view, status_label
 from federation.errors import BadRequest
 
 PAGE_SIZE = 20
-KINDS = {"stories": ("story",), "practices": ("practice",), "events": ("event",)}
+KINDS = {
+    "stories": (ItemKind.STORY,),
+    "practices": (ItemKind.PRACTICE,),
+    "events": (ItemKind.EVENT,),
+}
 TITLES = {"stories": "Stories", "practices": "Practices", "events": "Events"}
 
 
@@ -68,7 +73,7 @@ def kind_page(name: str) -> Any:
         items: list[ObjectRow] = []
         async with request.app[SESSIONS]() as session:
             total = await store.count_items(session, community.id, kinds)
-            if kinds == ("event",):
+            if kinds == (ItemKind.EVENT,):
                 now = datetime.now(UTC)
                 pairs = await store.list_events(
                     session, community.id, offset=offset, limit=PAGE_SIZE

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.circles import derive_circles, window_start
 from actors.community import Community, summary_html
+from actors.content import ItemKind
 from actors.settings import ParticipationSettings
 from actors.store import pages_queries, participation, social
 from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS
@@ -18,6 +19,12 @@ from actors.web.network import linked_context
 from actors.web.present import CirclesView, person, soonest, status_label
 
 SHOWN = 10  # items per section
+# the sections of recent items: how many of each kind, and with their content or not
+RECENT = {
+    ItemKind.STORY: (SHOWN, False),
+    ItemKind.PRACTICE: (SHOWN, False),
+    ItemKind.POST: (SHOWN, True),
+}
 
 
 async def _circles(
@@ -51,12 +58,8 @@ async def community_context(request: web.Request, community: Community) -> dict[
     now = datetime.now(UTC)
     slug = community.slug
     async with request.app[SESSIONS]() as session:
-        recent = await pages_queries.recent_by_kind(
-            session,
-            community.id,
-            {"story": (SHOWN, False), "practice": (SHOWN, False), "post": (SHOWN, True)},
-        )
-        stories, practices, posts = recent["story"], recent["practice"], recent["post"]
+        recent = await pages_queries.recent_by_kind(session, community.id, RECENT)
+        stories, practices, posts = (recent[kind] for kind in RECENT)
         candidates = await pages_queries.upcoming_event_candidates(
             session, community.id, now, limit=SHOWN
         )

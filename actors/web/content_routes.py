@@ -15,6 +15,7 @@ from aiohttp import web
 
 from actors import urls as routes
 from actors.community import Community
+from actors.content import ItemKind
 from actors.store import practice as store
 from actors.store import social
 from actors.store.models import ObjectRow
@@ -48,7 +49,7 @@ def kind_loader(app: web.Application, kinds: tuple[str, ...]) -> PageLoader:
             total = await store.count_items(session, community.id, kinds)
             if not size:
                 return [], total
-            if kinds == ("event",):
+            if kinds == (ItemKind.EVENT,):
                 pairs = await store.list_events(
                     session, community.id, offset=(page - 1) * size, limit=size
                 )
@@ -92,7 +93,7 @@ async def participants_collection(request: web.Request) -> web.StreamResponse:
     page = _page(request)
     async with request.app[SESSIONS]() as session:
         row = await social.get_object(session, urls.object(community.slug, oid))
-        if row is None or row.community_id != community.id or row.kind != "event":
+        if row is None or row.community_id != community.id or row.kind != ItemKind.EVENT:
             raise NotFound("no such event")
         total = await store.count_participants(session, row.id)
         if page is None:
@@ -128,9 +129,14 @@ async def tag_collection(request: web.Request) -> web.StreamResponse:
 
 def setup_routes(app: web.Application) -> None:
     for name, template, build, kinds in (
-        ("stories", routes.COMMUNITY_STORIES, routes.Urls.community_stories, ("story",)),
-        ("practices", routes.COMMUNITY_PRACTICES, routes.Urls.community_practices, ("practice",)),
-        ("events", routes.COMMUNITY_EVENTS, routes.Urls.community_events, ("event",)),
+        ("stories", routes.COMMUNITY_STORIES, routes.Urls.community_stories, (ItemKind.STORY,)),
+        (
+            "practices",
+            routes.COMMUNITY_PRACTICES,
+            routes.Urls.community_practices,
+            (ItemKind.PRACTICE,),
+        ),
+        ("events", routes.COMMUNITY_EVENTS, routes.Urls.community_events, (ItemKind.EVENT,)),
     ):
         app.router.add_get(
             template, with_html(name, collection_handler(build, kind_loader(app, kinds)))

@@ -19,6 +19,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from actors.community import Community
+from actors.content import ItemKind
 from actors.html import plain_text, sanitize
 from actors.urls import Urls
 from federation.intake import safe_url
@@ -26,7 +27,7 @@ from federation.intake import safe_url
 # Characters XML 1.0 cannot carry at all (lxml refuses them): C0 controls but tab, CR, LF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-KIND_LABELS = {"story": "Story", "practice": "Practice"}
+KIND_LABELS: dict[str, str] = {ItemKind.STORY: "Story", ItemKind.PRACTICE: "Practice"}
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from actors import urls as routes
 from actors.community import Community
+from actors.content import ItemKind
 from actors.store import pages_queries, social
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow
@@ -24,7 +25,7 @@ from federation.errors import NotFound
 
 log = logging.getLogger(__name__)
 
-FEED_KINDS = ("story", "practice")
+FEED_KINDS = (ItemKind.STORY, ItemKind.PRACTICE)
 FEED_SIZE = 50
 CALENDAR_SIZE = 500
 CALENDAR_PAST = timedelta(days=365)  # past events a subscribed calendar still shows

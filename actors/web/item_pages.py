@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from actors.content import ItemKind
 from actors.store import pages_queries, participation, queries, social
 from actors.store.models import ObjectRow
 from actors.web.keys import SESSIONS, URLS
@@ -36,12 +37,12 @@ async def render_item(request: web.Request, row: ObjectRow) -> web.Response:
             "status_label": status_label,
         }
         template = "object.html"
-        if row.kind == "practice":
+        if row.kind == ItemKind.PRACTICE:
             template = "practice.html"
             revisions = await pages_queries.revisions(session, row.id)
             people |= {r.editor for r in revisions}
             context["revisions"] = revisions
-        elif row.kind == "event":
+        elif row.kind == ItemKind.EVENT:
             details = await pages_queries.event_details(session, row.id)
             if details is not None:
                 template = "event.html"

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from actors import urls as routes
 from actors.community import Community
+from actors.content import ItemKind
 from actors.html import plain_text
 from actors.store import links as store
 from actors.web import network_graph
@@ -28,8 +29,8 @@ from federation.errors import NotFound
 log = logging.getLogger(__name__)
 
 LINKED_SHOWN = 10
-LINKED_KINDS = ("story", "practice", "event", "post")
-KIND_LABELS = {"story": "Story", "practice": "Practice", "event": "Event", "post": "Post"}
+LINKED_KINDS = (ItemKind.STORY, ItemKind.PRACTICE, ItemKind.EVENT, ItemKind.POST)
+KIND_LABELS: dict[str, str] = {kind: kind.capitalize() for kind in LINKED_KINDS}
 
 
 class FollowingRefresher:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from actors.items import PUBLISHED_KINDS, ItemKind
 from actors.settings import SLUG_RE, ConfigError, Settings
 
 SECTION = "discourse"
-KINDS = ("story", "practice", "event")
 _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
 
 
@@ -31,8 +31,9 @@ class ForumConfig:
     category: str  # the category's numeric id or its slug, as text
     webhook_secret: str
     # forum tag -> kind; a first post with an [event] block is an event; the rest stories
-    tag_kinds: dict[str, str] = field(
-        default_factory=lambda: {"practice": "practice", "event": "event"}, hash=False
+    tag_kinds: dict[str, ItemKind] = field(
+        default_factory=lambda: {"practice": ItemKind.PRACTICE, "event": ItemKind.EVENT},
+        hash=False,
     )
     # topics whose first post has a discourse-calendar [event ...] block become events
     calendar_events: bool = True
@@ -60,7 +61,7 @@ class ForumConfig:
     def host(self) -> str:
         return urlsplit(self.base_url).netloc
 
-    def kind_of_tag(self, tag: str) -> str | None:
+    def kind_of_tag(self, tag: str) -> ItemKind | None:
         return self.tag_kinds.get(tag.lower())
 
 
@@ -138,14 +139,15 @@ def _forum(item: Any, source: str, where: str) -> ForumConfig:
     return forum
 
 
-def _tag_kinds(raw: dict[str, Any], source: str, where: str) -> dict[str, str]:
-    kinds: dict[str, str] = {}
+def _tag_kinds(raw: dict[str, Any], source: str, where: str) -> dict[str, ItemKind]:
+    kinds: dict[str, ItemKind] = {}
     for tag, kind in raw.items():
-        if not isinstance(kind, str) or kind not in KINDS:
-            raise ConfigError(f"{source}: '{where}.{tag}' must be one of {', '.join(KINDS)}")
+        if not isinstance(kind, str) or kind not in PUBLISHED_KINDS:
+            known = ", ".join(PUBLISHED_KINDS)
+            raise ConfigError(f"{source}: '{where}.{tag}' must be one of {known}")
         if not _TAG_RE.match(tag.lower()):
             raise ConfigError(f"{source}: '{where}' has an invalid tag {tag!r}")
-        kinds[tag.lower()] = kind
+        kinds[tag.lower()] = ItemKind(kind)
     return kinds
 
 

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from html import escape, unescape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from actors.html import plain_text, sanitize
-from actors.practices import STATUSES
+from actors.items import KIND_TO_TYPE, STATUSES, ItemKind, plain_text, sanitize
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.wire import ForumPost, ForumTopic
 
@@ -84,14 +83,14 @@ def event_of(post: ForumPost) -> EventInfo | None:
     )
 
 
-def kind_of(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> str:
+def kind_of(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> ItemKind:
     if forum.calendar_events and event_of(first) is not None:
-        return "event"
+        return ItemKind.EVENT
     kinds = {forum.kind_of_tag(t) for t in topic.tags} - {None}
-    for kind in ("event", "practice"):
-        if kind in kinds and (kind != "event" or event_of(first) is not None):
+    for kind in (ItemKind.EVENT, ItemKind.PRACTICE):
+        if kind in kinds and (kind != ItemKind.EVENT or event_of(first) is not None):
             return kind
-    return "story"
+    return ItemKind.STORY
 
 
 def body_html(post: ForumPost) -> str:
@@ -117,10 +116,10 @@ def fingerprint(*parts: object) -> str:
 
 
 @dataclass(frozen=True)
-class Item:
+class TopicItem:
     """What a topic publishes, before it gets an id."""
 
-    kind: str
+    kind: ItemKind
     ap_type: str
     title: str
     content_html: str  # the item's content as stored and shown on its page
@@ -143,23 +142,23 @@ class Item:
         )
 
 
-def topic_item(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> Item:
+def topic_item(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> TopicItem:
     kind = kind_of(forum, topic, first)
     body = body_html(first)
-    summary = plain_text(body, 300) if kind == "practice" else None
-    return Item(
+    summary = plain_text(body, 300) if kind == ItemKind.PRACTICE else None
+    return TopicItem(
         kind=kind,
-        ap_type={"story": "Note", "practice": "Article", "event": "Event"}[kind],
+        ap_type=KIND_TO_TYPE[kind],
         title=topic.title.strip() or f"Topic {topic.id}",
         content_html=f"<p><strong>{escape(topic.title.strip())}</strong><br>"
         f"by {attribution(first)}</p>{body}"
-        if kind == "story"
+        if kind == ItemKind.STORY
         else body,
         summary=summary,
         source_markdown=first.raw,
         tags=topic.tags,
         url=topic_url(forum, topic.id, topic.slug),
-        event=event_of(first) if kind == "event" else None,
+        event=event_of(first) if kind == ItemKind.EVENT else None,
         status=next((t for t in topic.tags if t in STATUSES), "emerging"),
         plain_text=plain_text(body),
     )

@@ -10,14 +10,25 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from actors.content import OBJECT_CONTEXT, InvalidContent, base_object, hashtags, normalize_tag
-from actors.event_json import event_to_json
-from actors.events import EventDraft, Place
-from actors.practices import PracticeDraft, practice_to_article
+from actors.items import (
+    OBJECT_CONTEXT,
+    EventDraft,
+    InvalidContent,
+    Item,
+    ItemKind,
+    Owner,
+    Place,
+    PracticeDraft,
+    base_object,
+    event_to_json,
+    hashtags,
+    normalize_tag,
+    practice_to_article,
+)
 from actors.store.models import utcnow
 from actors.urls import Urls
 from adapters.discourse.config import ForumConfig
-from adapters.discourse.mapping import Item, reply_html, topic_url
+from adapters.discourse.mapping import TopicItem, reply_html, topic_url
 from adapters.discourse.wire import ForumPost
 from federation.intake import safe_url
 from federation.vocab import JSON
@@ -34,7 +45,7 @@ def valid_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def event_draft(item: Item) -> EventDraft:
+def event_draft(item: TopicItem) -> EventDraft:
     """The event as actors' ``EventDraft`` (for the ``Event`` and the calendar's details)."""
     assert item.event is not None
     zone = ZoneInfo(item.event.timezone)
@@ -50,7 +61,7 @@ def event_draft(item: Item) -> EventDraft:
     )
 
 
-def _with_forum_html(obj: JSON, item: Item, lead: str = "") -> JSON:
+def _with_forum_html(obj: JSON, item: TopicItem, lead: str = "") -> JSON:
     obj["content"] = lead + item.content_html
     obj["url"] = item.url
     if item.source_markdown is None:
@@ -58,7 +69,7 @@ def _with_forum_html(obj: JSON, item: Item, lead: str = "") -> JSON:
     return obj
 
 
-def story_object(urls: Urls, slug: str, oid: str, item: Item, when: _When) -> JSON:
+def story_object(urls: Urls, slug: str, oid: str, item: TopicItem, when: _When) -> JSON:
     note: JSON = {"@context": OBJECT_CONTEXT}
     note.update(base_object(urls, slug, oid, "Note", when.published, when.updated))
     tags = hashtags(urls, slug, valid_tags(item.tags))
@@ -68,7 +79,7 @@ def story_object(urls: Urls, slug: str, oid: str, item: Item, when: _When) -> JS
     return _with_forum_html(note, item)
 
 
-def practice_object(urls: Urls, slug: str, oid: str, item: Item, when: _When) -> JSON:
+def practice_object(urls: Urls, slug: str, oid: str, item: TopicItem, when: _When) -> JSON:
     draft = PracticeDraft(
         title=item.title,
         summary=item.summary or "",
@@ -82,7 +93,7 @@ def practice_object(urls: Urls, slug: str, oid: str, item: Item, when: _When) ->
     return _with_forum_html(article, item)
 
 
-def event_object(urls: Urls, slug: str, oid: str, item: Item, when: _When) -> JSON:
+def event_object(urls: Urls, slug: str, oid: str, item: TopicItem, when: _When) -> JSON:
     event = event_to_json(
         urls=urls,
         slug=slug,
@@ -104,10 +115,10 @@ class _When:
         self.participants = participants
 
 
-BUILDERS: dict[str, Callable[[Urls, str, str, Item, _When], JSON]] = {
-    "story": story_object,
-    "practice": practice_object,
-    "event": event_object,
+BUILDERS: dict[ItemKind, Callable[[Urls, str, str, TopicItem, _When], JSON]] = {
+    ItemKind.STORY: story_object,
+    ItemKind.PRACTICE: practice_object,
+    ItemKind.EVENT: event_object,
 }
 
 
@@ -115,7 +126,7 @@ def item_object(
     forum: ForumConfig,
     urls: Urls,
     object_id: str,
-    item: Item,
+    item: TopicItem,
     *,
     published: datetime,
     updated: datetime | None = None,
@@ -147,3 +158,52 @@ def reply_object(
         url=topic_url(forum, post.topic_id, topic_slug, post.post_number),
     )
     return note
+
+
+def topic_as_item(
+    owner: Owner,
+    item: TopicItem,
+    obj: JSON,
+    *,
+    published: datetime,
+    updated: datetime | None = None,
+) -> Item:
+    """A topic as the community's own item: its object, what pages read of it, an event's
+    time and place, a practice's status."""
+    return Item(
+        kind=item.kind,
+        owner=owner,
+        obj=obj,
+        ap_type=str(obj["type"]),
+        published=published,
+        updated=updated,
+        title=item.title[:500] if item.title else None,
+        content_html=item.content_html,
+        source_markdown=item.source_markdown,
+        summary=item.summary,
+        status=item.status if item.kind == ItemKind.PRACTICE else None,
+        event=event_draft(item) if item.event is not None else None,
+    )
+
+
+def reply_as_item(
+    owner: Owner,
+    obj: JSON,
+    *,
+    published: datetime,
+    updated: datetime | None = None,
+    in_reply_to: str | None = None,
+    thread_root: str | None = None,
+) -> Item:
+    """A forum reply as the community's item, in the topic's thread."""
+    return Item(
+        kind=ItemKind.REPLY,
+        owner=owner,
+        obj=obj,
+        ap_type=str(obj["type"]),
+        published=published,
+        updated=updated,
+        content_html=str(obj["content"]),
+        in_reply_to=in_reply_to,
+        thread_root=thread_root,
+    )

@@ -15,15 +15,25 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
-from actors.content import as2_time
-from actors.store import practice, social
+from actors.items import (
+    ObjectRow,
+    Owner,
+    Revision,
+    Send,
+    as2_time,
+    find_item,
+    new_token,
+    participant_count,
+    revise_item,
+    store_item,
+    withdraw_item,
+)
 from actors.store.models import utcnow
 from actors.urls import Urls
 from adapters.discourse import mapping, objects, store
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
 from adapters.discourse.outcome import Announce, Counts
-from adapters.discourse.publish import Publisher
 from adapters.discourse.wire import ForumPost, ForumTopic
 
 log = logging.getLogger(__name__)
@@ -37,7 +47,15 @@ class Mirror:
         self.urls = urls
         self.community = community
         self.category_id = category_id  # resolved (a slug is looked up): never "any"
-        self.publisher = Publisher(forum, urls, community)
+        self.owner = Owner.community(urls, community)
+
+    def _send(self, fan_out: bool) -> Send:
+        """Followers get the activity (``fan_out``), or only the outbox records it (a
+        backfilled topic is history, not news)."""
+        return Send(self.urls, self.community, fan_out=fan_out)
+
+    def _new_object_id(self) -> str:
+        return self.urls.object(self.community.slug, new_token())
 
     def _ours(self, post: ForumPost, link: ForumPostRow | None) -> bool:
         """Written by the adapter (a fediverse reply): never mirrored back."""
@@ -93,7 +111,7 @@ class Mirror:
         session: AsyncSession,
         state: ForumTopicRow | None,
         topic: ForumTopic,
-        item: mapping.Item,
+        item: mapping.TopicItem,
         root: str,
         bumped_at: str,
     ) -> None:
@@ -115,62 +133,65 @@ class Mirror:
         session: AsyncSession,
         topic: ForumTopic,
         first: ForumPost,
-        item: mapping.Item,
+        item: mapping.TopicItem,
         links: dict[int, ForumPostRow],
         announce: Announce,
         counts: Counts,
     ) -> str:
         link = links.get(first.id)
-        row = await social.get_object(session, link.object_ap_id) if link else None
+        row = await find_item(session, link.object_ap_id) if link else None
         editor = f"{self.forum.base_url}/u/{first.username}"
-        published = mapping.parse_time(topic.created_at) or utcnow()
         if link is not None and row is not None and not link.deleted and row.kind == item.kind:
-            if not _newer(first.version, item.fingerprint, link):
+            if _newer(first.version, item.fingerprint, link):
+                await self._revise_root(session, row, item, editor, fan_out=link.announced)
+                _stamp(link, first.version, item.fingerprint)
+                counts.updated += 1
+            else:
                 counts.unchanged += 1
-                return link.object_ap_id
-            participants = await practice.count_participants(session, row.id)
-            obj = objects.item_object(
-                self.forum,
-                self.urls,
-                row.ap_id,
-                item,
-                published=row.published,
-                updated=utcnow(),
-                participants=participants,
-            )
-            await self.publisher.update(
-                session,
-                row,
-                obj,
-                title=item.title,
-                content_html=item.content_html,
-                item=item,
-                editor=editor,
-                fan_out=link.announced,
-            )
-            _stamp(link, first.version, item.fingerprint)
-            counts.updated += 1
             return row.ap_id
         if link is not None and not link.deleted:  # the kind changed: a new object replaces it
             await self._delete(session, link, counts)
-        object_id = self.publisher.new_object_id()
+        published = mapping.parse_time(topic.created_at) or utcnow()
+        object_id = self._new_object_id()
         obj = objects.item_object(self.forum, self.urls, object_id, item, published=published)
-        await self.publisher.create(
+        await store_item(
             session,
-            obj,
-            kind=item.kind,
-            title=item.title,
-            content_html=item.content_html,
-            published=published,
-            item=item,
-            editor=editor,
-            fan_out=announce.topics,
+            objects.topic_as_item(self.owner, item, obj, published=published),
+            send=self._send(announce.topics),
+            revision=Revision(editor, "posted on the forum", utcnow()),
         )
         links[first.id] = await self._link(
             session, link, first, object_id, item.fingerprint, announced=announce.topics
         )
         counts.created += 1
         return object_id
+
+    async def _revise_root(
+        self,
+        session: AsyncSession,
+        row: ObjectRow,
+        item: mapping.TopicItem,
+        editor: str,
+        *,
+        fan_out: bool,
+    ) -> None:
+        now = utcnow()
+        obj = objects.item_object(
+            self.forum,
+            self.urls,
+            row.ap_id,
+            item,
+            published=row.published,
+            updated=now,
+            participants=await participant_count(session, row),
+        )
+        await revise_item(
+            session,
+            row,
+            objects.topic_as_item(self.owner, item, obj, published=row.published, updated=now),
+            send=self._send(fan_out),
+            revision=Revision(editor, "edited on the forum", now),
+        )
 
     async def _apply_reply(
         self,
@@ -195,25 +216,22 @@ class Mirror:
             if not _newer(post.version, fp, link):
                 counts.unchanged += 1
                 return
-            row = await social.get_object(session, link.object_ap_id)
+            row = await find_item(session, link.object_ap_id)
             if row is not None and row.deleted_at is None:
+                now = utcnow()
                 obj = dict(row.ap_json)
-                obj.update(content=mapping.reply_html(post), updated=as2_time(utcnow()))
-                await self.publisher.update(
-                    session,
-                    row,
-                    obj,
-                    title=None,
-                    content_html=obj["content"],
-                    fan_out=link.announced,
+                obj.update(content=mapping.reply_html(post), updated=as2_time(now))
+                edited = objects.reply_as_item(
+                    self.owner, obj, published=row.published, updated=now
                 )
+                await revise_item(session, row, edited, send=self._send(link.announced))
                 _stamp(link, post.version, fp)
                 counts.updated += 1
                 return
         parent_link = by_number.get(post.reply_to_post_number or 0)
         parent = parent_link.object_ap_id if parent_link and not parent_link.deleted else root
         published = mapping.parse_time(post.created_at) or utcnow()
-        object_id = self.publisher.new_object_id()
+        object_id = self._new_object_id()
         obj = objects.reply_object(
             self.forum,
             self.urls,
@@ -223,17 +241,10 @@ class Mirror:
             topic_slug=topic_slug,
             published=published,
         )
-        await self.publisher.create(
-            session,
-            obj,
-            kind="reply",
-            title=None,
-            content_html=obj["content"],
-            published=published,
-            in_reply_to=parent,
-            thread_root=root,
-            fan_out=announce,
+        reply = objects.reply_as_item(
+            self.owner, obj, published=published, in_reply_to=parent, thread_root=root
         )
+        await store_item(session, reply, send=self._send(announce))
         new_link = await self._link(session, link, post, object_id, fp, announced=announce)
         links[post.id] = by_number[post.post_number] = new_link
         counts.created += 1
@@ -265,7 +276,9 @@ class Mirror:
         return link
 
     async def _delete(self, session: AsyncSession, link: ForumPostRow, counts: Counts) -> None:
-        await self.publisher.delete(session, link.object_ap_id, fan_out=link.announced)
+        row = await find_item(session, link.object_ap_id)
+        if row is not None and row.deleted_at is None:
+            await withdraw_item(session, row, send=self._send(link.announced))
         link.deleted = True
         link.updated_at = utcnow()
         counts.deleted += 1

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.store import queries, social
-from actors.store.models import ObjectRow, RemoteActorRow
+from actors.items import Author, ItemKind, ObjectRow, author_of, community_of, find_item
 from adapters.discourse import store
 from adapters.discourse.client import NotFound
 from adapters.discourse.compose import reply_raw
@@ -42,7 +42,7 @@ class ReplyObserver:
 
     async def _connected(self, session: AsyncSession, row: ObjectRow) -> bool:
         if row.community_id not in self._slug_of:
-            community = await queries.get_community_by_id(session, row.community_id)
+            community = await community_of(session, row)
             self._slug_of[row.community_id] = community.slug if community else None
         return self._slug_of[row.community_id] in self.slugs
 
@@ -57,7 +57,7 @@ class ReplyObserver:
         return await store.has_pending_write(session, row.ap_id, "reply")
 
     async def on_object_stored(self, session: AsyncSession, row: ObjectRow) -> None:
-        if row.local or row.kind != "reply" or not await self._connected(session, row):
+        if row.local or row.kind != ItemKind.REPLY or not await self._connected(session, row):
             return
         thread = row.thread_root or row.in_reply_to
         if thread is not None and await store.link_of_object(session, thread) is not None:
@@ -72,24 +72,46 @@ class ReplyObserver:
             await self._queue(session, row, "delete")
 
 
-def _handle_of(actor_id: str, actor: RemoteActorRow | None) -> str:
-    if actor is not None and actor.handle:
-        return actor.handle
-    host = actor_id.split("://", 1)[-1].split("/", 1)[0]
-    return f"{actor_id.rstrip('/').rsplit('/', 1)[-1]}@{host}"
+def _handle_of(author: Author) -> str:
+    if author.handle:
+        return author.handle
+    host = author.ap_id.split("://", 1)[-1].split("/", 1)[0]
+    return f"{author.ap_id.rstrip('/').rsplit('/', 1)[-1]}@{host}"
 
 
-def compose(runtime: ForumRuntime, row: ObjectRow, actor: RemoteActorRow | None) -> str:
-    handle = _handle_of(row.attributed_to, actor)
+def compose(runtime: ForumRuntime, row: ObjectRow, author: Author) -> str:
+    handle = _handle_of(author)
     original = get_id(row.ap_json.get("url")) or row.ap_id
     community = runtime.urls.community(runtime.slug)
     return reply_raw(
-        name=(actor.name if actor and actor.name else "") or handle,
+        name=author.name or handle,
         handle=handle,
-        profile_url=(actor.url if actor and actor.url else None) or row.attributed_to,
+        profile_url=author.url or row.attributed_to,
         original_url=original,
         content_html=row.content_html,
         drop_links=frozenset({community}),
+    )
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A live reply as stored, who wrote it, and where it goes in the forum."""
+
+    row: ObjectRow
+    author: Author
+    root: ForumPostRow | None  # the topic's first post
+    parent: ForumPostRow | None  # the post it answers
+
+
+async def _reply(session: AsyncSession, object_ap_id: str) -> _Reply | None:
+    row = await find_item(session, object_ap_id)
+    if row is None or row.deleted_at is not None:
+        return None
+    return _Reply(
+        row,
+        await author_of(session, row),
+        root=await store.link_of_object(session, row.thread_root or row.in_reply_to or ""),
+        parent=await store.link_of_object(session, row.in_reply_to or ""),
     )
 
 
@@ -97,59 +119,67 @@ async def perform(runtime: ForumRuntime, job: ForumJobRow) -> str:
     """Do one write; returns what happened (for the log)."""
     assert job.object_ap_id is not None
     async with runtime.sessions() as session:
-        row = await social.get_object(session, job.object_ap_id)
         link = await store.link_of_object(session, job.object_ap_id)
-        root = parent = None
-        actor = None
-        if row is not None:
-            root = await store.link_of_object(session, row.thread_root or row.in_reply_to or "")
-            parent = await store.link_of_object(session, row.in_reply_to or "")
-            actor = await social.get_remote_actor(session, row.attributed_to)
+        reply = await _reply(session, job.object_ap_id)
     if job.kind == "reply":
-        if row is None or row.deleted_at is not None or link is not None:
+        if reply is None or link is not None:
             return "nothing to post"
-        if root is None or root.deleted:
-            return "the topic is gone"
-        raw = compose(runtime, row, actor)
-        reply_to = parent.post_number if parent and parent.post_number > 1 else None
-        post = await _already_posted(runtime, root.topic_id, row) if job.attempts > 1 else None
-        if post is None:
-            post = await runtime.api.create_post(root.topic_id, raw, reply_to)
-        async with runtime.sessions.begin() as session:
-            session.add(
-                ForumPostRow(
-                    community_id=job.community_id,
-                    topic_id=post.topic_id,
-                    post_id=post.id,
-                    post_number=post.post_number,
-                    object_ap_id=row.ap_id,
-                    origin="fediverse",
-                    version=post.version,
-                    fingerprint=fingerprint(raw),
-                )
-            )
-        return f"posted as post {post.id} in topic {post.topic_id}"
+        return await _post(runtime, job, reply)
     if link is None or link.deleted or link.origin != "fediverse":
         return "not in the forum"
-    if job.kind == "edit" and row is not None and row.deleted_at is None:
-        raw = compose(runtime, row, actor)
-        if fingerprint(raw) == link.fingerprint:
-            return "unchanged"
-        post = await runtime.api.edit_post(link.post_id, raw, EDIT_REASON)
-        async with runtime.sessions.begin() as session:
-            current = await store.link_of_object(session, link.object_ap_id)
-            if current is not None:
-                current.version, current.fingerprint = post.version, fingerprint(raw)
-        return f"edited post {link.post_id}"
+    if job.kind == "edit" and reply is not None:
+        return await _edit(runtime, link, reply)
     if job.kind == "delete":
-        with contextlib.suppress(NotFound):  # deleted in the forum already
-            await runtime.api.delete_post(link.post_id)
-        async with runtime.sessions.begin() as session:
-            current = await store.link_of_object(session, link.object_ap_id)
-            if current is not None:
-                current.deleted = True
-        return f"deleted post {link.post_id}"
+        return await _delete(runtime, link)
     return "nothing to do"
+
+
+async def _post(runtime: ForumRuntime, job: ForumJobRow, reply: _Reply) -> str:
+    root, row = reply.root, reply.row
+    if root is None or root.deleted:
+        return "the topic is gone"
+    raw = compose(runtime, row, reply.author)
+    parent = reply.parent
+    reply_to = parent.post_number if parent and parent.post_number > 1 else None
+    post = await _already_posted(runtime, root.topic_id, row) if job.attempts > 1 else None
+    if post is None:
+        post = await runtime.api.create_post(root.topic_id, raw, reply_to)
+    async with runtime.sessions.begin() as session:
+        session.add(
+            ForumPostRow(
+                community_id=job.community_id,
+                topic_id=post.topic_id,
+                post_id=post.id,
+                post_number=post.post_number,
+                object_ap_id=row.ap_id,
+                origin="fediverse",
+                version=post.version,
+                fingerprint=fingerprint(raw),
+            )
+        )
+    return f"posted as post {post.id} in topic {post.topic_id}"
+
+
+async def _edit(runtime: ForumRuntime, link: ForumPostRow, reply: _Reply) -> str:
+    raw = compose(runtime, reply.row, reply.author)
+    if fingerprint(raw) == link.fingerprint:
+        return "unchanged"
+    post = await runtime.api.edit_post(link.post_id, raw, EDIT_REASON)
+    async with runtime.sessions.begin() as session:
+        current = await store.link_of_object(session, link.object_ap_id)
+        if current is not None:
+            current.version, current.fingerprint = post.version, fingerprint(raw)
+    return f"edited post {link.post_id}"
+
+
+async def _delete(runtime: ForumRuntime, link: ForumPostRow) -> str:
+    with contextlib.suppress(NotFound):  # deleted in the forum already
+        await runtime.api.delete_post(link.post_id)
+    async with runtime.sessions.begin() as session:
+        current = await store.link_of_object(session, link.object_ap_id)
+        if current is not None:
+            current.deleted = True
+    return f"deleted post {link.post_id}"
 
 
 async def _already_posted(runtime: ForumRuntime, topic_id: int, row: ObjectRow) -> ForumPost | None:

@@ -1,0 +1,146 @@
+"""Storing, revising and withdrawing an item: the one place that writes an item's row, an
+event's time and place, a practice's revisions, the activity that tells of the change and
+what observers (:mod:`actors.hooks`) are told. All of it happens in the caller's
+transaction: the item and what it causes commit together or not at all.
+
+A practice keeps every version the caller names (``revision``); other kinds keep none.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import hooks, outbound
+from actors.content import ItemKind
+from actors.events import detail_row
+from actors.hooks import ObjectObserver
+from actors.items.model import Item, Revision, Send
+from actors.store import practice, social
+from actors.store.models import ObjectRow
+from federation.vocab import JSON
+
+log = logging.getLogger(__name__)
+
+
+async def store_item(
+    session: AsyncSession,
+    item: Item,
+    *,
+    send: Send | None,
+    revision: Revision | None = None,
+    observers: Sequence[ObjectObserver] = (),
+) -> ObjectRow:
+    """Store a new item: its row, its event details, a practice's first revision; tell the
+    observers; send ``Create`` (``send``). The row has its id on return, except where the
+    inserts wait for the commit: outbox only, with nothing that needs the id."""
+    row = ObjectRow(
+        ap_id=item.ap_id,
+        community_id=item.owner.community_id,
+        kind=item.kind,
+        ap_type=item.ap_type,
+        local=item.owner.local,
+        attributed_to=item.owner.attributed_to,
+        in_reply_to=item.in_reply_to,
+        thread_root=item.thread_root,
+        published=item.published,
+        updated=item.updated,
+    )
+    _take(row, item)
+    session.add(row)
+    batched = send is not None and not send.fan_out and not observers
+    if not batched or item.event is not None or _keeps(row, revision):
+        await session.flush()  # the details, the revision and the observers need its id
+    if item.event is not None:
+        session.add(detail_row(row.id, item.event))
+    await _save_revision(session, row, revision)
+    await hooks.object_stored(observers, session, row)
+    if send is not None:
+        await _tell(
+            session, send, row, outbound.build_create(send.urls, send.community, row.ap_json)
+        )
+    return row
+
+
+async def revise_item(
+    session: AsyncSession,
+    row: ObjectRow,
+    item: Item,
+    *,
+    send: Send | None,
+    revision: Revision | None = None,
+    observers: Sequence[ObjectObserver] = (),
+) -> ObjectRow:
+    """Take ``item`` as the new version of ``row`` (updated at ``item.updated``, else now):
+    its fields, its event details, a practice's revision; tell the observers; send
+    ``Update``. The kind, owner, thread and publication time stay as stored."""
+    if item.kind != row.kind:
+        raise ValueError(f"a revision keeps the kind: {row.ap_id} is {row.kind}, not {item.kind}")
+    _take(row, item)
+    row.ap_type = item.ap_type
+    row.updated = item.updated or datetime.now(UTC)
+    if item.event is not None:
+        await practice.save_event_detail(session, detail_row(row.id, item.event))
+    await _save_revision(session, row, revision)
+    await hooks.object_updated(observers, session, row)
+    if send is not None:
+        update = outbound.build_update(send.urls, send.community, row.ap_json, row.updated)
+        await _tell(session, send, row, update)
+    return row
+
+
+async def withdraw_item(
+    session: AsyncSession,
+    row: ObjectRow,
+    *,
+    send: Send | None,
+    observers: Sequence[ObjectObserver] = (),
+) -> ObjectRow:
+    """Withdraw an item: it is deleted (its URL answers 410), the activities that carried
+    it leave the outbox; tell the observers; send ``Delete`` (a Tombstone)."""
+    row.deleted_at = datetime.now(UTC)
+    await social.withdraw_activities(session, row.ap_id)
+    await hooks.object_deleted(observers, session, row)
+    if send is not None:
+        delete = outbound.build_delete(send.urls, send.community, row.ap_id, row.ap_type)
+        await _tell(session, send, row, delete)
+    return row
+
+
+def _take(row: ObjectRow, item: Item) -> None:
+    """What a new version changes: the object and what is read of it."""
+    row.ap_json = item.obj
+    row.title = item.title
+    row.content_html = item.content_html
+    row.source_markdown = item.source_markdown
+    row.summary = item.summary
+    row.status = item.status
+
+
+def _keeps(row: ObjectRow, revision: Revision | None) -> bool:
+    return revision is not None and row.kind == ItemKind.PRACTICE
+
+
+async def _save_revision(session: AsyncSession, row: ObjectRow, revision: Revision | None) -> None:
+    if revision is not None and _keeps(row, revision):
+        await practice.add_revision(
+            session, row, editor=revision.editor, change_note=revision.note, when=revision.when
+        )
+
+
+async def _tell(session: AsyncSession, send: Send, row: ObjectRow, activity: JSON) -> None:
+    if send.fan_out:
+        await outbound.send_to_followers(session, send.community, activity, object_id=row.ap_id)
+    else:
+        await outbound.record_in_outbox(session, send.community, activity, object_id=row.ap_id)
+    log.log(
+        logging.INFO if send.fan_out else logging.DEBUG,
+        "%s %s %s",
+        activity["type"],
+        row.kind,
+        row.ap_id,
+        extra={"community": send.community.slug, "activity_id": activity["id"]},
+    )
