@@ -25,7 +25,7 @@ from actors.content import (
 from actors.event_json import event_to_json
 from actors.events import EventDraft, Place
 from actors.html import plain_text, sanitize
-from actors.items.model import Item, ItemKind, Owner, Revision, Send
+from actors.items.model import Item, ItemKind, Owner, Revision, Send, community_item
 from actors.items.read import Author, author_of, community_of, find_item, participant_count
 from actors.items.write import revise_item, store_item, withdraw_item
 from actors.practices import STATUSES, PracticeDraft, practice_to_article
@@ -50,6 +50,7 @@ __all__ = [
     "as2_time",
     "author_of",
     "base_object",
+    "community_item",
     "community_of",
     "event_to_json",
     "find_item",

@@ -13,7 +13,7 @@ from actors.events import EventDraft
 from actors.urls import Urls
 from federation.vocab import JSON
 
-__all__ = ["Item", "ItemKind", "Owner", "Revision", "Send"]
+__all__ = ["Item", "ItemKind", "Owner", "Revision", "Send", "community_item"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,20 @@ class Item:
     @property
     def ap_id(self) -> str:
         return str(self.obj["id"])
+
+
+def community_item(
+    urls: Urls,
+    community: Community,
+    kind: ItemKind,
+    obj: JSON,
+    published: datetime,
+    updated: datetime | None = None,
+) -> Item:
+    """The community's own item (by its Group actor, typed as its object is); what is read
+    of it is given with ``dataclasses.replace``."""
+    owner = Owner.community(urls, community)
+    return Item(kind, owner, obj, str(obj["type"]), published=published, updated=updated)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from actors.content import new_token
 from actors.event_json import draft_from_event, event_to_json
 from actors.events import EventDraft, validate_event
 from actors.html import markdown_to_html
-from actors.items import Item, ItemKind, Owner, Send, revise_item, store_item
+from actors.items import Item, ItemKind, Send, community_item, revise_item, store_item
 from actors.publishing.common import Unchanged, local_object, short_id
 from actors.store import practice as store
 from actors.store.models import ObjectRow
@@ -30,13 +31,8 @@ def _event(
         urls=urls, slug=community.slug, oid=oid, draft=draft, published=published, now=now,
         participant_count=participants, updated=updated,
     )  # fmt: skip
-    return Item(
-        kind=ItemKind.EVENT,
-        owner=Owner.community(urls, community),
-        obj=event,
-        ap_type="Event",
-        published=published,
-        updated=updated,
+    return replace(
+        community_item(urls, community, ItemKind.EVENT, event, published, updated),
         title=draft.title,
         content_html=markdown_to_html(draft.markdown),
         source_markdown=draft.markdown,

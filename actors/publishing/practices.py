@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
 from actors.content import new_token, tags_of
-from actors.items import Item, ItemKind, Owner, Revision, Send, revise_item, store_item
+from actors.items import Item, ItemKind, Revision, Send, community_item, revise_item, store_item
 from actors.practices import PracticeDraft, practice_html, practice_to_article, validate_practice
 from actors.publishing.common import Unchanged, local_object, short_id
 from actors.store.models import ObjectRow
@@ -30,13 +30,8 @@ def _practice(
     article = practice_to_article(
         urls=urls, slug=community.slug, oid=oid, draft=draft, published=published, updated=updated
     )
-    return Item(
-        kind=ItemKind.PRACTICE,
-        owner=Owner.community(urls, community),
-        obj=article,
-        ap_type="Article",
-        published=published,
-        updated=updated,
+    return replace(
+        community_item(urls, community, ItemKind.PRACTICE, article, published, updated),
         title=draft.title,
         content_html=practice_html(draft),
         source_markdown=draft.markdown,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
 from actors.content import StoryDraft, new_token, story_html, story_to_note, validate_story
-from actors.items import Item, ItemKind, Owner, Send, revise_item, store_item
+from actors.items import Item, ItemKind, Send, community_item, revise_item, store_item
 from actors.publishing.common import local_object, short_id
 from actors.store.models import ObjectRow
 from actors.urls import Urls
@@ -25,17 +26,9 @@ def _story(
     note = story_to_note(
         urls=urls, slug=community.slug, oid=oid, draft=draft, published=published, updated=updated
     )
-    return Item(
-        kind=ItemKind.STORY,
-        owner=Owner.community(urls, community),
-        obj=note,
-        ap_type="Note",
-        published=published,
-        updated=updated,
-        title=draft.title,
-        content_html=story_html(draft),
-        source_markdown=draft.markdown,
-    )
+    item = community_item(urls, community, ItemKind.STORY, note, published, updated)
+    text = story_html(draft)
+    return replace(item, title=draft.title, content_html=text, source_markdown=draft.markdown)
 
 
 async def publish_story(

@@ -7,19 +7,21 @@ post (through copub's allow-list) replaces what the builders render from Markdow
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from actors.community import Community
 from actors.items import (
     OBJECT_CONTEXT,
     EventDraft,
     InvalidContent,
     Item,
     ItemKind,
-    Owner,
     Place,
     PracticeDraft,
     base_object,
+    community_item,
     event_to_json,
     hashtags,
     normalize_tag,
@@ -161,7 +163,8 @@ def reply_object(
 
 
 def topic_as_item(
-    owner: Owner,
+    urls: Urls,
+    community: Community,
     item: TopicItem,
     obj: JSON,
     *,
@@ -170,13 +173,8 @@ def topic_as_item(
 ) -> Item:
     """A topic as the community's own item: its object, what pages read of it, an event's
     time and place, a practice's status."""
-    return Item(
-        kind=item.kind,
-        owner=owner,
-        obj=obj,
-        ap_type=str(obj["type"]),
-        published=published,
-        updated=updated,
+    return replace(
+        community_item(urls, community, item.kind, obj, published, updated),
         title=item.title[:500] if item.title else None,
         content_html=item.content_html,
         source_markdown=item.source_markdown,
@@ -187,7 +185,8 @@ def topic_as_item(
 
 
 def reply_as_item(
-    owner: Owner,
+    urls: Urls,
+    community: Community,
     obj: JSON,
     *,
     published: datetime,
@@ -196,13 +195,8 @@ def reply_as_item(
     thread_root: str | None = None,
 ) -> Item:
     """A forum reply as the community's item, in the topic's thread."""
-    return Item(
-        kind=ItemKind.REPLY,
-        owner=owner,
-        obj=obj,
-        ap_type=str(obj["type"]),
-        published=published,
-        updated=updated,
+    return replace(
+        community_item(urls, community, ItemKind.REPLY, obj, published, updated),
         content_html=str(obj["content"]),
         in_reply_to=in_reply_to,
         thread_root=thread_root,

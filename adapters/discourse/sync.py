@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.community import Community
 from actors.items import (
     ObjectRow,
-    Owner,
     Revision,
     Send,
     as2_time,
@@ -47,7 +46,6 @@ class Mirror:
         self.urls = urls
         self.community = community
         self.category_id = category_id  # resolved (a slug is looked up): never "any"
-        self.owner = Owner.community(urls, community)
 
     def _send(self, fan_out: bool) -> Send:
         """Followers get the activity (``fan_out``), or only the outbox records it (a
@@ -156,7 +154,7 @@ class Mirror:
         obj = objects.item_object(self.forum, self.urls, object_id, item, published=published)
         await store_item(
             session,
-            objects.topic_as_item(self.owner, item, obj, published=published),
+            objects.topic_as_item(self.urls, self.community, item, obj, published=published),
             send=self._send(announce.topics),
             revision=Revision(editor, "posted on the forum", utcnow()),
         )
@@ -188,7 +186,9 @@ class Mirror:
         await revise_item(
             session,
             row,
-            objects.topic_as_item(self.owner, item, obj, published=row.published, updated=now),
+            objects.topic_as_item(
+                self.urls, self.community, item, obj, published=row.published, updated=now
+            ),
             send=self._send(fan_out),
             revision=Revision(editor, "edited on the forum", now),
         )
@@ -222,7 +222,7 @@ class Mirror:
                 obj = dict(row.ap_json)
                 obj.update(content=mapping.reply_html(post), updated=as2_time(now))
                 edited = objects.reply_as_item(
-                    self.owner, obj, published=row.published, updated=now
+                    self.urls, self.community, obj, published=row.published, updated=now
                 )
                 await revise_item(session, row, edited, send=self._send(link.announced))
                 _stamp(link, post.version, fp)
@@ -242,7 +242,12 @@ class Mirror:
             published=published,
         )
         reply = objects.reply_as_item(
-            self.owner, obj, published=published, in_reply_to=parent, thread_root=root
+            self.urls,
+            self.community,
+            obj,
+            published=published,
+            in_reply_to=parent,
+            thread_root=root,
         )
         await store_item(session, reply, send=self._send(announce))
         new_link = await self._link(session, link, post, object_id, fp, announced=announce)
