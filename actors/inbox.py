@@ -275,12 +275,12 @@ class InboxProcessor:
         processing them left leased (actors.store.holders), so they do not wait out the
         lease."""
         try:
-            self.holder = await Holder.register(self.sessions.kw["bind"])
-            async with self.sessions.begin() as session:
-                await social.reclaim_inbox_items(session, self.holder)
-        except Exception:
-            log.exception("could not take back the leases of dead processes; they expire")
-        try:
+            try:
+                self.holder = await Holder.register(self.sessions.kw["bind"])
+                async with self.sessions.begin() as session:
+                    await social.reclaim_inbox_items(session, self.holder)
+            except Exception:
+                log.exception("could not take back the leases of dead processes; they expire")
             await self._loop(poll_interval)
         finally:
             holder, self.holder = self.holder, None

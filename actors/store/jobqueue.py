@@ -227,11 +227,11 @@ class SqlJobQueue:
             yield
             return
         try:
-            self.holder = await Holder.register(self.engine)
-            await self.reclaim(self.holder)
-        except Exception:
-            log.exception("could not take back the leases of dead processes; they expire")
-        try:
+            try:
+                self.holder = await Holder.register(self.engine)
+                await self.reclaim(self.holder)
+            except Exception:
+                log.exception("could not take back the leases of dead processes; they expire")
             yield
         finally:
             holder, self.holder = self.holder, None
