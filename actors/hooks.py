@@ -1,7 +1,10 @@
 """Hooks for plugins (adapters): who wants to know when a member's post is stored.
 
 actors never imports an adapter; an adapter's ``setup(app, settings)`` appends an
-:class:`ObjectObserver` to ``app[OBJECT_OBSERVERS]`` and the inbound handlers call it.
+:class:`ObjectObserver` to ``app[OBJECT_OBSERVERS]``. ``actors.items`` tells the observers
+it is given (:func:`object_stored` and the rest are called there only); the inbound
+handlers give them for what members send (filed as posts, replies, practices or events),
+its edits and its deletion.
 
 Observers run *inside* the write transaction that stores, edits or deletes the object,
 after the row is flushed: an observer writes its own durable rows there (a queue of work
