@@ -111,9 +111,9 @@ async def hostile_post(copub: Copub, origin: str, n: int) -> tuple[int, Any]:
         return response.status, await response.json(content_type=None)
 
 
-def launch(copub: Copub, origins: list[str], per_host: int, first: int = 0) -> list[Any]:
+def launch(copub: Copub, origins: list[str], per_host: int) -> list[asyncio.Task[tuple[int, Any]]]:
     return [
-        asyncio.create_task(hostile_post(copub, origin, first + n))
+        asyncio.create_task(hostile_post(copub, origin, n))
         for origin in origins
         for n in range(per_host)
     ]
@@ -146,17 +146,20 @@ async def test_a_host_gets_at_most_its_queue_then_503_at_once(
 ) -> None:
     await copub.create_community("nightshift")
     slots = LIMITS["key_fetch_per_host"] + LIMITS["key_fetch_queue_per_host"]
-    # Given one silent server with as many key fetches running and waiting as it may have
-    origin = silent.origins[0]
-    admitted = launch(copub, [origin], slots)
-    await silent.holding(LIMITS["key_fetch_per_host"])
-    # When 30 more requests name keys on it
-    refused = launch(copub, [origin], 30, first=slots)
-    # Then each is answered 503 with a reason at once, while the admitted ones still wait
+    # When 50 requests name keys on one silent server, 30 more than it may have fetched
+    requests = launch(copub, silent.origins[:1], slots + 30)
+    answered: set[asyncio.Task[tuple[int, Any]]] = set()
     async with asyncio.timeout(PATIENCE):
-        answers = await asyncio.gather(*refused)
-    assert {status for status, _ in answers} == {503}
+        while len(answered) < 30:
+            done, _ = await asyncio.wait(set(requests) - answered, return_when="FIRST_COMPLETED")
+            answered |= done
+    # Then 30 are answered 503 with a reason at once, while the others wait for their keys
+    answers = [task.result() for task in answered]
+    assert [status for status, _ in answers] == [503] * 30
     assert all("key fetches" in answer["error"] for _, answer in answers)
-    assert not any(task.done() for task in admitted)
+    waiting = [task for task in requests if task not in answered]
+    assert len(waiting) == slots and not any(task.done() for task in waiting)
+    await silent.holding(LIMITS["key_fetch_per_host"])
+    assert silent.connections == LIMITS["key_fetch_per_host"]  # the others never started
     silent.released.set()
-    await asyncio.gather(*admitted)
+    assert {status for status, _ in await asyncio.gather(*waiting)} == {401}
