@@ -139,6 +139,8 @@ class CachingKeyResolver:
         try:
             return await self._fetch_shared(key_id)
         except FederationError as exc:
+            if refresh and isinstance(exc, KeyFetchBusy):
+                self._refreshed.pop(key_id, None)  # nothing was fetched: not a refresh
             if entry is None or refresh:
                 raise
             log.warning("key refetch failed, using the stale copy: %s", exc.reason)

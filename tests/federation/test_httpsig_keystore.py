@@ -234,6 +234,27 @@ async def test_a_busy_refetch_keeps_a_stale_key(rsa_pair: KeyPair) -> None:
     await hanging
 
 
+async def test_a_refresh_refused_as_busy_does_not_count(
+    rsa_pair: KeyPair, other_rsa_pair: KeyPair
+) -> None:
+    """The sender retries a 503: its rotated key must then still be fetched."""
+    clock = Clock()
+    cache = InMemoryKeyCache()
+    old = PublicKeyInfo(KEY_ID, ACTOR, other_rsa_pair.public_pem)
+    await cache.put(KEY_ID, CachedKey(old, clock.now - 5))
+    fetch = HangingFetch(rsa_pair)
+    limits = KeyFetchLimits(per_host=1, queue_per_host=0, total=100)
+    resolver = CachingKeyResolver(cache, fetch, limits=limits, clock=clock)
+    hanging = asyncio.create_task(resolver.resolve("https://remote.example/other#main-key"))
+    await fetch.until_started(1)  # remote.example's one slot is taken
+    with pytest.raises(KeyFetchBusy):
+        await _verify(_request(rsa_pair), resolver)
+    fetch.release.set()
+    await hanging
+    verified = await _verify(_request(rsa_pair), resolver)  # the retry, within the cooldown
+    assert verified.owner == ACTOR
+
+
 async def test_expired_entries_are_refetched(rsa_pair: KeyPair) -> None:
     clock = Clock()
     fetch = FakeFetch({ACTOR: actor_document(rsa_pair)})
