@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +18,7 @@ from aiohttp import web
 from adapters.discourse import store
 from adapters.discourse.events import HANDLED
 from adapters.discourse.runtime import ForumRuntime, NoCommunity
+from federation.wire import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def handler(
         event = request.headers.get("X-Discourse-Event", "")
         event_id = request.headers.get("X-Discourse-Event-Id", "")
         try:
-            payload = json.loads(body)
+            payload = parse_json(body)
         except ValueError:
             return _error(400, "the body is not JSON")
         if not isinstance(payload, dict):
