@@ -3,7 +3,7 @@ durable queue of work (webhook events to apply, writes to the forum).
 
 The tables are created by actors' migration chain (``0004_discourse``, with plain table
 definitions, so actors never imports this module); these models map them and share
-``actors.store.models.Base`` so the migrations-match-models check covers them.
+``actors.store.Base`` so the migrations-match-models check covers them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actors.store.models import Base, utcnow
+from actors.store import Base
+from actors.store.models import utcnow
 
 
 class ForumPostRow(Base):
