@@ -23,6 +23,7 @@ from actors.settings import Settings
 from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
 from actors.urls import Urls
 from federation.client import FederationClient
+from federation.delivery.breaker import BreakerPolicy
 from federation.delivery.retry import RetryPolicy
 from federation.delivery.worker import DeliveryWorker
 
@@ -68,6 +69,7 @@ def build_worker(
         per_host=delivery.per_host_concurrency,
         lease_seconds=delivery.lease_seconds,
         poll_interval=delivery.poll_interval_seconds,
+        breaker=BreakerPolicy(max_hosts=delivery.breaker_max_hosts),
     )
 
 

@@ -78,6 +78,9 @@ class DeliverySettings:
     poll_interval_seconds: float = 1.0
     lease_seconds: float = 300.0
     give_up_after_hours: float = 48.0
+    # Failing servers whose circuit breaker state is kept (any number of servers can fail);
+    # beyond, the one that failed least recently is forgotten
+    breaker_max_hosts: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,8 @@ def _validate_delivery(
         raise ConfigError(
             f"{src}: 'delivery.concurrency' and 'delivery.per_host_concurrency' must be at least 1"
         )
+    if delivery.breaker_max_hosts < 1:
+        raise ConfigError(f"{src}: 'delivery.breaker_max_hosts' must be at least 1")
     if delivery.poll_interval_seconds <= 0 or delivery.give_up_after_hours <= 0:
         raise ConfigError(
             f"{src}: 'delivery.poll_interval_seconds' and 'delivery.give_up_after_hours' "

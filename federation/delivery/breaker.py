@@ -4,13 +4,16 @@ Closed (normal) until ``failures`` consecutive failures (network errors, timeout
 then open for a cooldown, during which jobs for that host are put back without a request.
 After the cooldown one job goes through as a probe (half-open): success closes the circuit,
 failure opens it again for twice as long (up to ``max_cooldown_seconds``).
-Only hosts with recent failures take memory; a success forgets the host.
+Only hosts with recent failures take memory; a success forgets the host, and at most
+``max_hosts`` are remembered (the least recently failing is forgotten first: it starts
+closed if it is tried again).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +28,7 @@ class BreakerPolicy:
     cooldown_seconds: float = 30.0
     max_cooldown_seconds: float = 1800.0
     probe_wait_seconds: float = 15.0  # how long other jobs step aside while a probe runs
+    max_hosts: int = 10_000  # failing hosts remembered; any number of hosts can fail
 
 
 class Admit(enum.Enum):
@@ -54,7 +58,11 @@ class CircuitBreakers:
 
     def __init__(self, policy: BreakerPolicy | None = None) -> None:
         self.policy = policy or BreakerPolicy()
-        self._circuits: dict[str, _Circuit] = {}
+        self._circuits: OrderedDict[str, _Circuit] = OrderedDict()  # least recently failed first
+
+    def __len__(self) -> int:
+        """Hosts with a circuit (a recent failure)."""
+        return len(self._circuits)
 
     def blocked_until(self, host: str, now: datetime) -> datetime | None:
         """When a job for ``host`` may try again, if it may not try now (no state change)."""
@@ -93,6 +101,10 @@ class CircuitBreakers:
             return
         if circuit is None:
             circuit = self._circuits[host] = _Circuit()
+            while len(self._circuits) > self.policy.max_hosts:
+                self._circuits.popitem(last=False)
+        else:
+            self._circuits.move_to_end(host)
         circuit.failures += 1
         if probe:
             circuit.cooldown = min(circuit.cooldown * 2, self.policy.max_cooldown_seconds)

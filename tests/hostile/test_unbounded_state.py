@@ -1,0 +1,64 @@
+"""Unbounded state: per-host and per-key memory a hostile peer can grow without limit.
+
+Every remote host, key or actor a request names can make the server remember something
+(a circuit breaker, a cached key). An attacker has as many hosts and keys as it likes, so
+each such structure holds at most a configured number of entries, forgetting the least
+recently used first. ``bench/bench_hostile.py`` measures the process as a whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.delivery import build_worker
+from actors.settings import ConfigError
+from federation.client import FederationClient
+from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers
+from tests import factories
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def test_circuit_breakers_remember_at_most_max_hosts_failing_hosts() -> None:
+    """Each failing host takes a circuit; past ``max_hosts`` the least recently failing
+    host is forgotten, and the recent ones keep their state (an open circuit stays open)."""
+    breakers = CircuitBreakers(BreakerPolicy(failures=1, cooldown_seconds=60, max_hosts=100))
+    for i in range(150):
+        breakers.record(f"dead{i}.example", True, T0 + timedelta(seconds=i), probe=False)
+
+    assert len(breakers) == 100
+    assert not breakers.is_open("dead0.example")  # forgotten: it may be tried again
+    assert breakers.admit("dead0.example", T0) is Admit.GO
+    assert breakers.is_open("dead149.example")
+    assert breakers.admit("dead149.example", T0 + timedelta(seconds=150)) == T0 + timedelta(
+        seconds=209
+    )
+
+
+def test_a_host_failing_again_is_kept_over_older_ones() -> None:
+    """Eviction follows the last failure, not the first: a host that keeps failing stays."""
+    breakers = CircuitBreakers(BreakerPolicy(failures=3, max_hosts=2))
+    breakers.record("old.example", True, T0, probe=False)
+    breakers.record("other.example", True, T0, probe=False)
+    breakers.record("old.example", True, T0, probe=False)  # failing again: the most recent
+    breakers.record("new.example", True, T0, probe=False)
+
+    assert len(breakers) == 2
+    breakers.record("old.example", True, T0, probe=False)  # its third failure in a row
+    assert breakers.is_open("old.example")
+
+
+def test_the_worker_takes_its_breaker_bound_from_the_settings(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """``[delivery] breaker_max_hosts`` bounds the worker's circuits; 0 is refused."""
+    settings = factories.make_settings(
+        "sqlite+aiosqlite:///x.sqlite3", delivery={"breaker_max_hosts": 3}
+    )
+    worker = build_worker(settings, sessions, FederationClient("test"))
+    assert worker.breakers.policy.max_hosts == 3
+    with pytest.raises(ConfigError, match=r"'delivery\.breaker_max_hosts'"):
+        factories.make_settings("sqlite+aiosqlite:///x.sqlite3", delivery={"breaker_max_hosts": 0})
