@@ -21,7 +21,7 @@ from actors import authoring, publishing
 from actors import urls as routes
 from actors.authoring import CreateItem, Operation, UpdateItem
 from actors.community import Community
-from actors.content import InvalidContent
+from actors.content import InvalidContent, ItemKind
 from actors.store import tokens
 from actors.store.models import ObjectRow
 from actors.urls import Urls
@@ -85,11 +85,11 @@ async def _create(
     session: AsyncSession, urls: Urls, community: Community, op: CreateItem, editor: str,
     default_tz: str,
 ) -> ObjectRow:  # fmt: skip
-    if op.kind == "story":
+    if op.kind == ItemKind.STORY:
         return await publishing.publish_story(
             session, urls, community, authoring.story_from(op.obj)
         )
-    if op.kind == "practice":
+    if op.kind == ItemKind.PRACTICE:
         draft = authoring.practice_from(op.obj)
         return await publishing.publish_practice(session, urls, community, draft, editor=editor)
     draft_event = authoring.event_from(op.obj, default_tz)
@@ -100,7 +100,7 @@ async def _update(
     session: AsyncSession, urls: Urls, community: Community, op: UpdateItem, editor: str,
     default_tz: str,
 ) -> ObjectRow:  # fmt: skip
-    if op.kind == "story":
+    if op.kind == ItemKind.STORY:
         return await publishing.edit_story(
             session,
             urls,
@@ -109,7 +109,7 @@ async def _update(
             title=authoring.text_field(op.obj, "name"),
             markdown=authoring.markdown_of(op.obj, required=False),
         )
-    if op.kind == "practice":
+    if op.kind == ItemKind.PRACTICE:
         fields = authoring.practice_fields(op.obj)
         return await publishing.edit_practice(
             session, urls, community, op.ref, editor=editor, note=op.note, **fields

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from actors.items import ItemKind
 from actors.store import Base
 from actors.store.models import utcnow
 
@@ -56,7 +57,7 @@ class ForumTopicRow(Base):
     topic_id: Mapped[int] = mapped_column()
     slug: Mapped[str] = mapped_column(String(255), default="")
     title: Mapped[str] = mapped_column(String(500), default="")
-    kind: Mapped[str] = mapped_column(String(20), default="story")
+    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.STORY)
     tags: Mapped[list[Any]] = mapped_column(default=list)
     object_ap_id: Mapped[str | None] = mapped_column(String(2048), default=None)
     highest_post_number: Mapped[int] = mapped_column(default=0)
