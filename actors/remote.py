@@ -26,11 +26,19 @@ ACTOR_TTL = timedelta(days=1)
 
 
 class SqlKeyCache:
-    """KeyCache persisted in ``remote_keys``, with a bounded in-process LRU in front."""
+    """KeyCache persisted in ``remote_keys``, with an in-process LRU of ``max_entries``
+    keys in front ([federation] key_cache_entries)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, max_entries: int = 2_000
+    ) -> None:
         self._sessions = sessions
-        self._memory = InMemoryKeyCache()
+        self._memory = InMemoryKeyCache(max_entries)
+
+    @property
+    def in_memory(self) -> int:
+        """Keys held in memory (the database holds them all)."""
+        return len(self._memory)
 
     async def get(self, key_id: str) -> CachedKey | None:
         entry = await self._memory.get(key_id)

@@ -66,6 +66,9 @@ class FederationSettings:
     # A signature that fails with a cached key fetches the key again (a rotated key), at
     # most once per this many seconds per key
     key_refresh_cooldown_seconds: float = 60.0
+    # Public keys of other servers' actors kept in memory (the database keeps them all);
+    # beyond, the least recently used leave memory
+    key_cache_entries: int = 2_000
 
 
 @dataclass(frozen=True)
@@ -320,6 +323,8 @@ def _validate_key_fetching(federation: FederationSettings, src: str) -> None:
             f"{src}: 'federation.key_fetch_per_host' and 'federation.key_fetch_total' must be "
             "at least 1"
         )
+    if federation.key_cache_entries < 1:
+        raise ConfigError(f"{src}: 'federation.key_cache_entries' must be at least 1")
     if federation.key_fetch_queue_per_host < 0 or federation.key_refresh_cooldown_seconds < 0:
         raise ConfigError(
             f"{src}: 'federation.key_fetch_queue_per_host' and "

@@ -15,6 +15,7 @@ BENCHES = [
     "bench_discourse.py",
     "bench_pages.py",
     "bench_links.py",
+    "bench_hostile.py",  # last: two runs of BENCH_HOSTILE_SECONDS (10 min each)
 ]
 
 

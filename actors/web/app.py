@@ -117,7 +117,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     app[CLIENT] = client
     app[REMOTE] = remote
     app[KEY_RESOLVER] = CachingKeyResolver(
-        SqlKeyCache(app[SESSIONS]),
+        SqlKeyCache(app[SESSIONS], max_entries=fed.key_cache_entries),
         remote.fetch_key_document,
         refresh_cooldown=fed.key_refresh_cooldown_seconds,
         limits=KeyFetchLimits(

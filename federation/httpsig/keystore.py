@@ -54,6 +54,9 @@ class InMemoryKeyCache:
         self._entries: OrderedDict[str, CachedKey] = OrderedDict()
         self._max = max_entries
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     async def get(self, key_id: str) -> CachedKey | None:
         entry = self._entries.get(key_id)
         if entry is not None:

@@ -11,12 +11,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.delivery import build_worker
-from actors.settings import ConfigError
+from actors.remote import SqlKeyCache
+from actors.settings import ConfigError, FederationSettings
 from federation.client import FederationClient
 from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers
+from federation.httpsig import CachedKey, PublicKeyInfo
+from federation.keys import load_public_key
 from tests import factories
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -62,3 +67,48 @@ def test_the_worker_takes_its_breaker_bound_from_the_settings(
     assert worker.breakers.policy.max_hosts == 3
     with pytest.raises(ConfigError, match=r"'delivery\.breaker_max_hosts'"):
         factories.make_settings("sqlite+aiosqlite:///x.sqlite3", delivery={"breaker_max_hosts": 0})
+
+
+def fresh_public_pem() -> str:
+    """A public key no one used before (Ed25519: making one costs microseconds)."""
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def test_parsed_public_keys_are_kept_for_at_most_a_thousand_keys() -> None:
+    """Parsing a key costs a fraction of checking one signature with it; the parsed keys of
+    senders seen once (each a few KiB outside Python's heap) are not all kept."""
+    load_public_key.cache_clear()
+    for _ in range(1_100):
+        load_public_key(fresh_public_pem())
+    assert load_public_key.cache_info().currsize <= 1_000
+
+
+async def test_the_key_cache_keeps_at_most_its_size_in_memory(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Past ``max_entries`` keys, the least recently used leave memory; the database still
+    has them."""
+    cache = SqlKeyCache(sessions, max_entries=10)
+    now = datetime.now(UTC).timestamp()
+    for i in range(15):
+        key_id = f"https://host{i}.example/users/u#main-key"
+        info = PublicKeyInfo(key_id, key_id.split("#")[0], fresh_public_pem())
+        await cache.put(key_id, CachedKey(info, now))
+
+    assert cache.in_memory == 10
+    first = await cache.get("https://host0.example/users/u#main-key")
+    assert first is not None
+    assert first.info.owner == "https://host0.example/users/u"
+    assert cache.in_memory == 10
+
+
+def test_the_key_cache_size_is_a_setting() -> None:
+    """``[federation] key_cache_entries``: a few thousand by default; 0 is refused."""
+    assert 1_000 <= FederationSettings().key_cache_entries <= 10_000
+    with pytest.raises(ConfigError, match=r"'federation\.key_cache_entries'"):
+        factories.make_settings(
+            "sqlite+aiosqlite:///x.sqlite3", federation={"key_cache_entries": 0}
+        )
