@@ -37,7 +37,7 @@ from federation.httpsig import (
     verify_aiohttp_request,
 )
 from federation.routing import ActivityRouter
-from federation.vocab import JSON, get_id
+from federation.vocab import ACTIVITY_TYPES, JSON, get_id, has_type, main_type, types_of
 from federation.wire import check_activity_media_type, parse_json
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,10 @@ def parse_activity(body: bytes) -> JSON:
         raise BadRequest(f"the body is not JSON: {exc}") from exc
     if not isinstance(activity, dict):
         raise BadRequest("the body must be a JSON object")
-    for name in ("id", "type"):
-        if not isinstance(activity.get(name), str) or not activity[name]:
-            raise BadRequest(f"the activity has no '{name}'")
+    if not isinstance(activity.get("id"), str) or not activity["id"]:
+        raise BadRequest("the activity has no 'id'")
+    if not any(types_of(activity)):  # a string or a list (JSON-LD allows both)
+        raise BadRequest("the activity has no 'type'")
     actor = get_id(activity.get("actor"))
     if not actor:
         raise BadRequest("the activity has no 'actor'")
@@ -66,9 +67,14 @@ def parse_activity(body: bytes) -> JSON:
 
 
 def _is_self_delete(activity: JSON) -> bool:
-    return activity.get("type") == "Delete" and get_id(activity.get("object")) == get_id(
+    return has_type(activity, "Delete") and get_id(activity.get("object")) == get_id(
         activity.get("actor")
     )
+
+
+def activity_type(activity: JSON) -> str:
+    """The one type an activity is stored and logged under (its ``type`` may be a list)."""
+    return main_type(activity, ACTIVITY_TYPES) or ""
 
 
 def dedupe_key(signer: str, activity_id: str) -> str:
@@ -85,7 +91,7 @@ def inbox_values(
     return {
         "activity_id": activity["id"],
         "dedupe_key": dedupe_key(signer, activity["id"]),
-        "activity_type": activity["type"][:64],
+        "activity_type": activity_type(activity)[:64],
         "actor_id": str(get_id(activity.get("actor"))),
         "community_slug": community_slug,
         "ap_raw": raw.decode("utf-8"),
@@ -167,10 +173,10 @@ async def receive(
     await writer.store(inbox_values(activity, body, community_slug, signer=verified.owner))
     log.info(
         "accepted %s %s from %s",
-        activity["type"],
+        activity_type(activity),
         activity["id"],
         verified.owner,
-        extra={"activity_id": activity["id"], "activity_type": activity["type"]},
+        extra={"activity_id": activity["id"], "activity_type": activity_type(activity)},
     )
     return activity
 

@@ -16,6 +16,16 @@ JRD_MEDIA_TYPE = "application/jrd+json"
 
 JSON = dict[str, Any]
 
+# The Activity types of the ActivityStreams vocabulary (AS2 Vocabulary, section 3.1): what
+# ``main_type`` picks out of a multi-typed activity (a tuple: the choice is the same in
+# every process)
+ACTIVITY_TYPES = (
+    "Accept", "Add", "Announce", "Arrive", "Block", "Create", "Delete", "Dislike", "Flag",
+    "Follow", "Ignore", "Invite", "Join", "Leave", "Like", "Listen", "Move", "Offer",
+    "Question", "Read", "Reject", "Remove", "TentativeAccept", "TentativeReject", "Travel",
+    "Undo", "Update", "View",
+)  # fmt: skip
+
 
 def as_list(value: Any) -> list[Any]:
     """AS2 properties may be a single value, a list, or absent."""

@@ -3,14 +3,16 @@
 ``"type": ["Note", "http://schema.org/Something"]`` is valid JSON-LD and seen in the wild;
 it once raised ``TypeError: unhashable type: 'list'`` and the item failed six times. Every
 read of ``type`` takes a string or a list (``federation.vocab.types_of``): such a post is
-processed once, stored and relayed like any other.
+processed once, stored and relayed like any other. The same holds for the activity itself:
+``"type": ["http://schema.org/Something", "Follow"]`` is accepted (202) and applied as the
+Follow it is, and stored under that main type.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from actors.store.models import ObjectRow
+from actors.store.models import InboxItemRow, ObjectRow
 from actors.store.models_practice import EventDetailRow
 from tests.flows import mastodon, mobilizon
 from tests.flows.copub import Copub, follow, sqlite_only
@@ -78,3 +80,39 @@ async def test_undo_of_a_multi_typed_follow_unfollows(
     # Then she no longer follows it
     assert await copub.inbox_items(undo["id"]) == ["done"]
     assert not await copub.has_follower(follower.id)
+
+
+@sqlite_only
+async def test_multi_typed_activity_is_accepted_and_applied(
+    copub: Copub, remote: RemoteServer, community: str
+) -> None:
+    # Given bob sends a Follow whose own type is a list, the Follow not first
+    bob = remote.person("bob")
+    follow_activity = {**mastodon.follow(bob, community), "type": [SCHEMA, "Follow"]}
+    # When it is POSTed to the community's inbox
+    status, answer = await remote.post(bob, copub.inbox("nightshift"), follow_activity)
+    # Then it is accepted, stored under its main type, and bob follows the community
+    assert status == 202, answer
+    await copub.processed(follow_activity["id"])
+    assert await copub.inbox_items(follow_activity["id"]) == ["done"]
+    async with copub.sessions() as session:
+        stored = await session.scalar(
+            select(InboxItemRow.activity_type).where(
+                InboxItemRow.activity_id == follow_activity["id"]
+            )
+        )
+    assert stored == "Follow"
+    assert await copub.follower_state("nightshift", bob.id) == "accepted"
+
+
+@sqlite_only
+async def test_activity_whose_type_holds_no_name_is_400(
+    copub: Copub, remote: RemoteServer, community: str
+) -> None:
+    """A ``type`` that is a list without a single string names nothing: a 400 with a reason."""
+    mallory = remote.person("mallory")
+    odd = {**mastodon.follow(mallory, community), "type": [1, {"x": "Follow"}]}
+    status, answer = await remote.post(mallory, copub.inbox("nightshift"), odd)
+    assert status == 400, answer
+    assert answer["error"] == "the activity has no 'type'"
+    assert await copub.inbox_items(odd["id"]) == []
