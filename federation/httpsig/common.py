@@ -132,9 +132,13 @@ def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1_000)
 def split_url(url: str) -> tuple[str, str, str]:
-    """(scheme, authority without default port, path-with-query) of an absolute URL."""
+    """(scheme, authority without default port, path-with-query) of an absolute URL.
+
+    Memoised for the inboxes a fan-out signs for again and again; the URLs of keys, which
+    other servers choose, come once each, so only the last thousand are kept.
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = parts.hostname or ""

@@ -21,6 +21,7 @@ from actors.settings import ConfigError, FederationSettings
 from federation.client import FederationClient
 from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers
 from federation.httpsig import CachedKey, PublicKeyInfo
+from federation.httpsig.common import split_url
 from federation.keys import load_public_key
 from tests import factories
 
@@ -84,6 +85,14 @@ def test_parsed_public_keys_are_kept_for_at_most_a_thousand_keys() -> None:
     for _ in range(1_100):
         load_public_key(fresh_public_pem())
     assert load_public_key.cache_info().currsize <= 1_000
+
+
+def test_split_urls_of_signed_requests_are_kept_for_at_most_a_thousand_urls() -> None:
+    """Every key fetch signs a GET of a URL the peer chose; those URLs are not all kept."""
+    split_url.cache_clear()
+    for i in range(1_100):
+        split_url(f"https://host{i}.example/users/u{i}")
+    assert split_url.cache_info().currsize <= 1_000
 
 
 async def test_the_key_cache_keeps_at_most_its_size_in_memory(
