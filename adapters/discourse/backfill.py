@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from actors.store.models import utcnow
 from adapters.discourse import store
 from adapters.discourse.api import Category
 from adapters.discourse.models import ForumTopicRow
 from adapters.discourse.outcome import LIVE, QUIET, Announce, Counts
 from adapters.discourse.runtime import ForumRuntime
 from adapters.discourse.wire import TopicSummary, WireError
+from federation.clock import utcnow
 
 log = logging.getLogger(__name__)
 

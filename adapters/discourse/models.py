@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from actors.items import ItemKind
 from actors.store import Base
-from actors.store.models import utcnow
+from federation.clock import utcnow
 
 
 class ForumPostRow(Base):

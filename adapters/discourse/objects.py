@@ -27,11 +27,11 @@ from actors.items import (
     normalize_tag,
     practice_to_article,
 )
-from actors.store.models import utcnow
 from actors.urls import Urls
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.mapping import TopicItem, reply_html, topic_url
 from adapters.discourse.wire import ForumPost
+from federation.clock import utcnow
 from federation.intake import safe_url
 from federation.vocab import JSON
 

@@ -27,13 +27,13 @@ from actors.items import (
     store_item,
     withdraw_item,
 )
-from actors.store.models import utcnow
 from actors.urls import Urls
 from adapters.discourse import mapping, objects, store
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
 from adapters.discourse.outcome import Announce, Counts
 from adapters.discourse.wire import ForumPost, ForumTopic
+from federation.clock import utcnow
 
 log = logging.getLogger(__name__)
 

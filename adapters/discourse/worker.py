@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors.store.models import utcnow
 from adapters.discourse import events, store, writes
 from adapters.discourse.api import UnknownCategory
 from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden
 from adapters.discourse.models import ForumJobRow
 from adapters.discourse.runtime import ForumRuntime, NoCommunity
 from adapters.discourse.wire import WireError
+from federation.clock import utcnow
 
 log = logging.getLogger(__name__)
 
