@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from actors.hooks import ObjectObserver
-from actors.store import queries, social
+from actors.store import inbox_queue, queries, social
 from actors.store.db import begin_deferred
-from actors.store.models import InboxItemRow, ObjectRow, RemoteActorRow
+from actors.store.models import ObjectRow, RemoteActorRow
 from actors.urls import Urls
 from federation.intake import AUDIENCE_KEYS, DEFAULT_LIMITS, Limits, bounded
 from federation.vocab import JSON, get_id, has_type, ids
@@ -50,9 +49,7 @@ class InboundContext:
         # holds up no one else's writes (the inbox's 202s among them)
         async with begin_deferred(self.sessions) as session:
             yield session
-            await session.execute(
-                update(InboxItemRow).where(InboxItemRow.id == self.item_id).values(state="done")
-            )
+            await inbox_queue.mark_done(session, [self.item_id])
         self.written = True
 
     async def community_for(self, session: AsyncSession, iri: str | None) -> Community | None:

@@ -4,7 +4,7 @@ Inbox items and deliveries are leased (``locked_until``) to the process working 
 record which one (``locked_by``: the process's :class:`Holder` id). A process killed
 mid-work leaves its leases behind; without this, the work would wait for them to run out
 (two minutes for an inbox item). At start, a process takes them back at once
-(``social.reclaim_inbox_items``, ``SqlJobQueue.reclaim``):
+(``inbox_queue.reclaim``, ``SqlJobQueue.reclaim``):
 
 - SQLite: one process works on a database (``copub serve`` runs the inbox processor, the
   delivery worker holds the file lock of ``actors.delivery.worker_lock``), so every lease

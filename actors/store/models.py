@@ -9,9 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from federation.clock import utcnow as utcnow  # the columns' default; re-exported
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -141,7 +139,7 @@ class InboxItemRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     activity_id: Mapped[str] = mapped_column(String(2048))
     # sha256 of (origin of the key that signed it, activity id): stored once per pair, so
-    # no server can take another's ids (actors.inbox.dedupe_key)
+    # no server can take another's ids (federation.inbox.dedupe_key)
     dedupe_key: Mapped[str] = mapped_column(String(64))
     activity_type: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[str] = mapped_column(String(2048))

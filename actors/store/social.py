@@ -1,23 +1,19 @@
-"""Queries for followers, blocks, remote actors, objects, activities and the inbox."""
+"""Queries for followers, blocks, remote actors, objects and activities."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import (
     ActivityRow,
     BlockRow,
     FollowerRow,
-    InboxItemRow,
     ObjectRow,
     RemoteActorRow,
-    utcnow,
 )
 
 # -- remote actors ----------------------------------------------------------
@@ -254,53 +250,3 @@ async def count_outbox(session: AsyncSession, community_id: int) -> int:
         .where(ActivityRow.community_id == community_id, ActivityRow.public.is_(True))
     )
     return int(total or 0)
-
-
-# -- inbox ------------------------------------------------------------------
-
-
-async def claim_inbox_items(
-    session: AsyncSession,
-    *,
-    limit: int,
-    lease_until: datetime,
-    skip_locked: bool,
-    holder: int | None = None,
-) -> list[InboxItemRow]:
-    """Lease up to ``limit`` pending items to ``holder`` (actors.store.holders)."""
-    now = utcnow()
-    query = (
-        select(InboxItemRow)
-        .where(
-            InboxItemRow.state == "pending",
-            or_(InboxItemRow.locked_until.is_(None), InboxItemRow.locked_until < now),
-        )
-        .order_by(InboxItemRow.id)
-        .limit(limit)
-    )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    rows = list(await session.scalars(query))
-    if rows:
-        await session.execute(
-            update(InboxItemRow)
-            .where(InboxItemRow.id.in_([r.id for r in rows]))
-            .values(locked_until=lease_until, locked_by=holder)
-        )
-    return rows
-
-
-async def reclaim_inbox_items(session: AsyncSession, holder: Holder) -> int:
-    """Release the items leased by processes that are gone (all leases on SQLite, where the
-    one process that processes them is starting); returns how many. A pending item with no
-    ``locked_by`` waits for its retry time and is left alone."""
-    leased = [InboxItemRow.state == "pending", InboxItemRow.locked_by.is_not(None)]
-    if holder.postgresql:
-        leased.append(holder_is_dead(InboxItemRow.locked_by))
-    result = await session.execute(
-        update(InboxItemRow)
-        .where(*leased)
-        .values(locked_until=None, locked_by=None)
-        .execution_options(synchronize_session=False)
-    )
-    return reclaimed(result.rowcount, "inbox items")  # type: ignore[attr-defined]

@@ -18,10 +18,11 @@ from aiohttp.typedefs import Middleware
 from actors import signing
 from actors.hooks import ObjectObserver
 from actors.inbound import build_router
-from actors.inbox import InboxProcessor, InboxWriter
+from actors.inbound.processor import InboxProcessor
 from actors.remote import Remote, SqlKeyCache
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from actors.store.inbox_queue import InboxWriter
 from actors.urls import Urls
 from actors.web import (
     activitypub,

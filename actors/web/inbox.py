@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from actors import inbox
 from actors import urls as routes
+from actors.store import inbox_queue
 from actors.web.keys import (
     DIRECTORY,
     INBOX_PROCESSOR,
@@ -16,22 +16,24 @@ from actors.web.keys import (
     SETTINGS,
     URLS,
 )
-from actors.web.negotiation import json_response
+from federation import inbox
 from federation.errors import NotFound
 
 
 async def _receive(request: web.Request, slug: str | None) -> web.Response:
-    settings = request.app[SETTINGS]
-    activity = await inbox.receive(
+    limits = inbox.InboxLimits(
+        max_body=request.app[SETTINGS].federation.max_body_bytes, max_iri=inbox_queue.MAX_IRI
+    )
+    response = await inbox.receive(
         request,
-        writer=request.app[INBOX_WRITER],
         resolver=request.app[KEY_RESOLVER],
-        max_body=settings.federation.max_body_bytes,
+        store=request.app[INBOX_WRITER],
+        limits=limits,
         scheme=urlsplit(request.app[URLS].base_url).scheme,
-        community_slug=slug,
+        recipient=slug,
     )
     request.app[INBOX_PROCESSOR].notify()
-    return json_response({"accepted": activity["id"]}, status=202)
+    return response
 
 
 async def community_inbox(request: web.Request) -> web.Response:

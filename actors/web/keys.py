@@ -6,9 +6,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.hooks import ObjectObserver
-from actors.inbox import InboxProcessor, InboxWriter
+from actors.inbound.processor import InboxProcessor
 from actors.remote import Remote
 from actors.settings import Settings
+from actors.store.inbox_queue import InboxWriter
 from actors.urls import Urls
 from actors.web.cache import TimedCache
 from actors.web.directory import CommunityDirectory

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors.inbox import InboxWriter, inbox_values
-from actors.store import social
+from actors.store import inbox_queue
 from actors.store.db import create_engine, is_sqlite, sessionmaker
 from actors.store.holders import Holder
+from actors.store.inbox_queue import InboxWriter
 from actors.store.jobqueue import SqlJobQueue
 from actors.store.models import DeliveryRow, InboxItemRow, utcnow
+from federation.inbox import AcceptedActivity
 from tests import factories
 from tests.delivery.inboxes import URLS, publish
 
@@ -56,12 +57,12 @@ async def test_inbox_leases_of_dead_processes_are_taken_back(
             "type": "Like",
             "actor": "https://x.example/u",
         }
-        await writer.store(inbox_values(activity, b"{}", None, signer="https://x.example/u"))
+        await writer.store(AcceptedActivity.of(activity, b"{}", "https://x.example/u"), None)
     alive, dead = await Holder.register(a.kw["bind"]), await Holder.register(b.kw["bind"])
     until = utcnow() + timedelta(minutes=2)
     for sessions, holder in ((a, alive), (b, dead)):
         async with sessions.begin() as session:
-            await social.claim_inbox_items(
+            await inbox_queue.claim(
                 session, limit=1, lease_until=until, skip_locked=False, holder=holder.id
             )
     retry = update(InboxItemRow).where(InboxItemRow.id == 3).values(locked_until=until)
@@ -71,7 +72,7 @@ async def test_inbox_leases_of_dead_processes_are_taken_back(
     starting = await Holder.register(c.kw["bind"])
     try:
         async with c.begin() as session:
-            await social.reclaim_inbox_items(session, starting)
+            await inbox_queue.reclaim(session, starting)
     finally:
         await starting.close()
         await alive.close()

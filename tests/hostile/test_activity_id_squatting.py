@@ -10,13 +10,12 @@ origin, activity id), a pair no other server can produce.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
-from actors.inbox import InboxWriter, inbox_values
 from actors.store.db import is_sqlite
+from actors.store.inbox_queue import InboxWriter
 from actors.store.models import InboxItemRow
+from federation.inbox import AcceptedActivity
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC
 from tests.flows.copub import Copub, follow, sqlite_only
 from tests.flows.remote import Person, RemoteServer
@@ -64,8 +63,8 @@ async def test_squatted_id_is_refused_and_the_real_delete_is_applied(
     assert await copub.follower_state("nightshift", x.id) is None
 
 
-def _values(activity: JSON, signer: str) -> dict[str, Any]:
-    return inbox_values(activity, b"{}", None, signer=signer)
+def _accepted(activity: JSON, signer: str) -> AcceptedActivity:
+    return AcceptedActivity.of(activity, b"{}", signer)
 
 
 async def test_deduplication_is_by_signer_origin_and_id(copub: Copub, database_url: str) -> None:
@@ -76,9 +75,9 @@ async def test_deduplication_is_by_signer_origin_and_id(copub: Copub, database_u
         "type": "Like",
         "actor": "https://other.example/u",
     }
-    await writer.store(_values(like, "https://other.example/u"))
-    await writer.store(_values(like, "https://other.example/u"))
-    await writer.store(_values(like, "https://evil.example/m"))
+    await writer.store(_accepted(like, "https://other.example/u"), None)
+    await writer.store(_accepted(like, "https://other.example/u"), None)
+    await writer.store(_accepted(like, "https://evil.example/m"), None)
     async with copub.sessions() as session:
         rows = (await session.scalars(select(InboxItemRow))).all()
     assert [r.activity_id for r in rows] == [like["id"]] * 2

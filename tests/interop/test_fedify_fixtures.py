@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from pyld import jsonld
 
-from actors.inbox import parse_activity
+from federation.inbox import parse_activity
 from federation.jsonld import compact, expand, strip_proofs
 from federation.loader import document_loader
 

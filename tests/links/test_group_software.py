@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from actors.inbound.linked import unwrap
-from actors.inbox import parse_activity
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow
+from federation.inbox import parse_activity
 from federation.jsonld import expand
 from federation.vocab import get_id
 from tests.flows.copub import Copub

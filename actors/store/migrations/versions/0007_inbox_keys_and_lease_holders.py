@@ -32,7 +32,7 @@ NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
 def _dedupe_key(signer: str, activity_id: str) -> str:
-    """A frozen copy of actors.inbox.dedupe_key as of this revision (a migration must not
+    """A frozen copy of federation.inbox.dedupe_key as of this revision (a migration must not
     change when the code does)."""
     try:
         parts = urlsplit(signer)

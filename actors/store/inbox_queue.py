@@ -1,0 +1,183 @@
+"""The inbox queue's SQL: the ``inbox_items`` table, from 202 to applied.
+
+The inbox stores accepted activities through :class:`InboxWriter` (group commit; it is the
+``federation.inbox.InboxStore`` port). The processor (``actors.inbound.processor``) leases
+pending items with :func:`claim`, and records each outcome: :func:`mark_done` (also called by
+a handler's write transaction, ``actors.inbound.context``) or :func:`record_failure`. At
+start it takes back what a killed process left leased with :func:`reclaim`
+(``actors.store.holders``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import String, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.store.holders import Holder, holder_is_dead, reclaimed
+from actors.store.models import InboxItemRow, utcnow
+from federation.inbox import AcceptedActivity
+
+
+def _length(column: Any) -> int:
+    return int(cast(String, column.type).length or 0)
+
+
+# the longest activity id and actor id the table holds (federation.inbox.InboxLimits.max_iri)
+MAX_IRI = min(_length(InboxItemRow.activity_id), _length(InboxItemRow.actor_id))
+
+
+def item_values(accepted: AcceptedActivity, recipient: str | None) -> dict[str, Any]:
+    """The row of an accepted activity; ``recipient``: the slug of the community whose inbox
+    it came to (None: the shared inbox)."""
+    return {
+        "activity_id": accepted.id,
+        "dedupe_key": accepted.dedupe_key,
+        "activity_type": accepted.type[:64],
+        "actor_id": accepted.actor,
+        "community_slug": recipient,
+        "ap_raw": accepted.body.decode("utf-8"),
+        "state": "pending",
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
+
+
+class InboxWriter:
+    """Group commit: concurrent inbox requests share one transaction.
+
+    Each caller waits until its row is committed (durable before the 202). While one
+    batch is being written the next one gathers; a duplicate (same signer origin
+    and activity id, see ``federation.inbox.dedupe_key``) is ignored.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, postgresql: bool, max_batch: int = 500
+    ) -> None:
+        self._sessions = sessions
+        self._insert = pg_insert if postgresql else sqlite_insert
+        self._max_batch = max_batch
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._flushing = False
+
+    async def store(self, accepted: AcceptedActivity, recipient: str | None) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item_values(accepted, recipient), future))
+        if not self._flushing:
+            self._flushing = True
+            try:
+                while self._pending:
+                    batch = self._pending[: self._max_batch]
+                    del self._pending[: self._max_batch]
+                    await self._write(batch)
+            finally:
+                self._flushing = False
+        await future
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                rows = list({v["dedupe_key"]: v for v, _ in batch}.values())
+                await session.execute(self._insert(InboxItemRow).on_conflict_do_nothing(), rows)
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedItem:
+    """A pending item leased to the processor."""
+
+    id: int
+    raw: str  # the activity as received
+    recipient: str | None  # the community slug of the inbox it came to (None: shared)
+    attempts: int  # attempts made before this one
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    limit: int,
+    lease_until: datetime,
+    skip_locked: bool,
+    holder: int | None = None,
+) -> list[ClaimedItem]:
+    """Lease up to ``limit`` pending items to ``holder`` (actors.store.holders)."""
+    now = utcnow()
+    query = (
+        select(InboxItemRow)
+        .where(
+            InboxItemRow.state == "pending",
+            or_(InboxItemRow.locked_until.is_(None), InboxItemRow.locked_until < now),
+        )
+        .order_by(InboxItemRow.id)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    rows = list(await session.scalars(query))
+    if rows:
+        await session.execute(
+            update(InboxItemRow)
+            .where(InboxItemRow.id.in_([r.id for r in rows]))
+            .values(locked_until=lease_until, locked_by=holder)
+        )
+    return [ClaimedItem(r.id, r.ap_raw, r.community_slug, r.attempts) for r in rows]
+
+
+async def mark_done(session: AsyncSession, item_ids: Sequence[int]) -> None:
+    """The items were applied (or there was nothing to apply), in the caller's transaction."""
+    await session.execute(
+        update(InboxItemRow).where(InboxItemRow.id.in_(item_ids)).values(state="done")
+    )
+
+
+async def record_failure(
+    session: AsyncSession,
+    item_id: int,
+    *,
+    attempts: int,
+    error: str,
+    retry_at: datetime | None,
+) -> None:
+    """An attempt failed: ``attempts`` made so far; pending again from ``retry_at`` (not a
+    lease: it has no holder), or failed for good when it is None."""
+    await session.execute(
+        update(InboxItemRow)
+        .where(InboxItemRow.id == item_id)
+        .values(
+            attempts=attempts,
+            error=error[:2000],
+            state="pending" if retry_at is not None else "failed",
+            locked_until=retry_at,
+            locked_by=None,
+        )
+    )
+
+
+async def reclaim(session: AsyncSession, holder: Holder) -> int:
+    """Release the items leased by processes that are gone (all leases on SQLite, where the
+    one process that processes them is starting); returns how many. A pending item with no
+    ``locked_by`` waits for its retry time and is left alone."""
+    leased = [InboxItemRow.state == "pending", InboxItemRow.locked_by.is_not(None)]
+    if holder.postgresql:
+        leased.append(holder_is_dead(InboxItemRow.locked_by))
+    result = await session.execute(
+        update(InboxItemRow)
+        .where(*leased)
+        .values(locked_until=None, locked_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return reclaimed(result.rowcount, "inbox items")  # type: ignore[attr-defined]
