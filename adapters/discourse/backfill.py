@@ -95,14 +95,7 @@ class CategoryWalker:
         runtime = self.runtime
         community = await runtime.community()
         category = await runtime.api.category()
-        async with runtime.sessions.begin() as session:
-            state = await store.forum_state(session, community.id)
-            if restart:
-                state.backfill_page = 0
-            if state.backfill_started_at is None:
-                state.backfill_started_at = utcnow()
-            state.category_id, state.category_slug = category.id, category.slug
-            report = SyncReport(start_page=state.backfill_page)
+        report = await self._start(community.id, category, restart=restart)
         policy = Announce(topics=announce, replies=announce) if announce else QUIET
         mirror = await runtime.mirror()
         seen: set[int] = set()
@@ -146,6 +139,18 @@ class CategoryWalker:
             await self._vanished(community.id, seen, report)
         report.finished = True
         return report
+
+    async def _start(self, community_id: int, category: Category, *, restart: bool) -> SyncReport:
+        """Where the backfill starts (the page after the last one done, unless ``restart``),
+        and when it first started."""
+        async with self.runtime.sessions.begin() as session:
+            state = await store.forum_state(session, community_id)
+            if restart:
+                state.backfill_page = 0
+            if state.backfill_started_at is None:
+                state.backfill_started_at = utcnow()
+            state.category_id, state.category_slug = category.id, category.slug
+            return SyncReport(start_page=state.backfill_page)
 
     async def _recheck(self, community_id: int) -> Counts:
         """``recheck_topics_per_poll`` mirrored topics read again in full, the least recently
