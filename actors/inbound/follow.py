@@ -7,7 +7,6 @@ import logging
 from actors import outbound
 from actors.inbound.context import InboundContext
 from actors.store import social
-from actors.store.models import FollowerRow
 from federation.vocab import JSON, get_id
 
 log = logging.getLogger(__name__)
@@ -30,26 +29,10 @@ async def on_follow(ctx: InboundContext, activity: JSON) -> None:
                 "Follow from blocked %s rejected", actor_id, extra={"community": community.slug}
             )
             return
-        existing = await social.get_follower(session, community.id, actor_id)
-        state = "pending" if community.closed else "accepted"
-        if existing is not None:
-            # A repeated Follow (e.g. the Accept got lost): answer again, keep the approval.
-            existing.follow_activity_id = activity["id"]
-            existing.inbox = actor.inbox
-            existing.shared_inbox = actor.shared_inbox
-            state = existing.state
-        else:
-            session.add(
-                FollowerRow(
-                    community_id=community.id,
-                    actor_id=actor_id,
-                    inbox=actor.inbox,
-                    shared_inbox=actor.shared_inbox,
-                    state=state,
-                    follow_activity_id=activity["id"],
-                )
-            )
-        await session.flush()
+        # a repeated Follow (e.g. the Accept got lost) is answered again
+        state = await social.record_follow(
+            session, community.id, actor, activity["id"], closed=community.closed
+        )
         if state == "accepted":
             accept = outbound.build_accept(ctx.urls, community, activity)
             await outbound.send_to_inbox(session, community, accept, actor.inbox)

@@ -40,6 +40,33 @@ async def get_follower(
     )
 
 
+async def record_follow(
+    session: AsyncSession,
+    community_id: int,
+    actor: RemoteActorRow,
+    follow_id: str,
+    *,
+    closed: bool,
+) -> str:
+    """Store ``actor``'s Follow (activity ``follow_id``) of a community; returns the
+    follower's state. A new follower is ``accepted``, or ``pending`` in a ``closed``
+    community (until a moderator approves). A repeated Follow (e.g. the Accept got lost)
+    keeps the follower's state and takes the new Follow's id and the actor's inboxes."""
+    follower = await get_follower(session, community_id, actor.ap_id)
+    if follower is None:
+        follower = FollowerRow(
+            community_id=community_id,
+            actor_id=actor.ap_id,
+            state="pending" if closed else "accepted",
+        )
+        session.add(follower)
+    follower.follow_activity_id = follow_id
+    follower.inbox = actor.inbox
+    follower.shared_inbox = actor.shared_inbox
+    await session.flush()
+    return follower.state
+
+
 async def list_followers(
     session: AsyncSession, community_id: int, *, state: str, offset: int = 0, limit: int = 20
 ) -> list[str]:

@@ -66,6 +66,26 @@ async def test_closed_community_approve(copub: Copub, remote: RemoteServer) -> N
 
 
 @sqlite_only
+async def test_repeated_follow_is_answered_again_and_keeps_the_approval(
+    copub: Copub, remote: RemoteServer
+) -> None:
+    # Given alice was approved as a follower of a closed community
+    community = await copub.create_community("nightshift", closed=True)
+    alice = remote.person("alice")
+    first = await remote.send_follow(alice, copub.inbox("nightshift"), community)
+    await copub.processed(first["id"])
+    await copub.cli("followers", "approve", "nightshift", alice.id)
+    await remote.wait_for(accepted_follow("Accept", first))
+    # When she follows again (her server never saw the Accept)
+    again = await remote.send_follow(alice, copub.inbox("nightshift"), community)
+    await copub.processed(again["id"])
+    # Then the new Follow is accepted at once: she stays a follower, once
+    await remote.wait_for(accepted_follow("Accept", again))
+    assert await copub.followers("nightshift") == (1, [alice.id])
+    assert await copub.follower_state("nightshift", alice.id) == "accepted"
+
+
+@sqlite_only
 async def test_closed_community_reject(copub: Copub, remote: RemoteServer) -> None:
     # Given a pending follow request to a closed community
     community = await copub.create_community("nightshift", closed=True)
