@@ -23,12 +23,24 @@ from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
 from actors.store.models import utcnow
 from actors.urls import Urls
+from federation.delivery.ports import Fail, Retry
+from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError, SignatureError
 from federation.routing import ActivityRouter
+from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
+# An item whose handler failed is tried again 5 s, 20 s, 80 s, 320 s and 1,280 s later (never
+# more than an hour), however long ago it came; the sixth failure is final.
+INBOX_RETRY = RetryPolicy(
+    base_seconds=5.0,
+    factor=4.0,
+    max_delay_seconds=3600.0,
+    jitter=0.0,
+    max_age_seconds=None,
+    max_attempts=6,
+)
 
 
 class InboxProcessor:
@@ -46,6 +58,7 @@ class InboxProcessor:
         lease_seconds: float = 120.0,
         batch: int = 50,
         observers: Sequence[ObjectObserver] = (),
+        retry: RetryPolicy = INBOX_RETRY,
     ) -> None:
         self.urls = urls
         self.sessions = sessions
@@ -56,6 +69,7 @@ class InboxProcessor:
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
         self.observers = observers
+        self.retry = retry
         self.wakeup = asyncio.Event()
         self.holder: Holder | None = None  # while run() runs: this process, holding leases
 
@@ -81,7 +95,6 @@ class InboxProcessor:
     async def _apply(self, item: ClaimedItem) -> bool:
         """Apply one item; True when its state was already written (done or failed)."""
         activity = json.loads(item.raw)
-        attempts = item.attempts
         ctx = InboundContext(
             urls=self.urls,
             sessions=self.sessions,
@@ -95,26 +108,35 @@ class InboxProcessor:
         try:
             await self.router.dispatch(ctx, activity)
         except Exception as exc:
-            failed = attempts + 1 >= MAX_ATTEMPTS or isinstance(exc, SignatureError)
-            log.warning(
-                "processing %s failed (attempt %d): %s",
-                activity.get("id"),
-                attempts + 1,
-                exc,
-                exc_info=not isinstance(exc, FederationError),
-                extra={"activity_id": activity.get("id")},
-            )
-            retry_at = utcnow() + timedelta(seconds=min(3600, 5 * 4**attempts))
-            async with self.sessions.begin() as session:
-                await inbox_queue.record_failure(
-                    session,
-                    item.id,
-                    attempts=attempts + 1,
-                    error=str(exc),
-                    retry_at=None if failed else retry_at,
-                )
+            await self._failed(item, activity, exc)
             return True
         return ctx.written
+
+    async def _failed(self, item: ClaimedItem, activity: JSON, exc: Exception) -> None:
+        """Record a failed attempt: tried again at the policy's time, or failed for good
+        (a signature that does not verify will not verify later)."""
+        attempts = item.attempts + 1
+        log.warning(
+            "processing %s failed (attempt %d): %s",
+            activity.get("id"),
+            attempts,
+            exc,
+            exc_info=not isinstance(exc, FederationError),
+            extra={"activity_id": activity.get("id")},
+        )
+        decision = (
+            Fail("the signature does not verify")
+            if isinstance(exc, SignatureError)
+            else self.retry.retry(attempts, item.received_at, utcnow())
+        )
+        async with self.sessions.begin() as session:
+            await inbox_queue.record_failure(
+                session,
+                item.id,
+                attempts=attempts,
+                error=str(exc),
+                retry_at=decision.at if isinstance(decision, Retry) else None,
+            )
 
     async def run(self, poll_interval: float = 1.0) -> None:
         """Process until cancelled. First take back the items that a process killed while

@@ -104,6 +104,7 @@ class ClaimedItem:
     raw: str  # the activity as received
     recipient: str | None  # the community slug of the inbox it came to (None: shared)
     attempts: int  # attempts made before this one
+    received_at: datetime
 
 
 async def claim(
@@ -134,7 +135,7 @@ async def claim(
             .where(InboxItemRow.id.in_([r.id for r in rows]))
             .values(locked_until=lease_until, locked_by=holder)
         )
-    return [ClaimedItem(r.id, r.ap_raw, r.community_slug, r.attempts) for r in rows]
+    return [ClaimedItem(r.id, r.ap_raw, r.community_slug, r.attempts, r.received_at) for r in rows]
 
 
 async def mark_done(session: AsyncSession, item_ids: Sequence[int]) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError
 from federation.ssrf import AddressPolicy, GuardedResolver
 
@@ -123,6 +124,10 @@ class DiscourseClient:
         self.max_rate_waits = max_rate_waits
         self.max_wait_seconds = max_wait_seconds
         self.backoff_seconds = backoff_seconds
+        # an idempotent request that failed is tried again after backoff_seconds, twice that...
+        self._backoff_policy = RetryPolicy(
+            base_seconds=backoff_seconds, factor=2.0, jitter=0.0, max_age_seconds=None
+        )
         self.stats = ClientStats()
         self._sleep = sleep
         self._clock = clock
@@ -258,7 +263,7 @@ class DiscourseClient:
                 self.stats.waited_seconds += self._clock() - self._rate_wait_started
 
     async def _backoff(self, attempt: int, what: str) -> None:
-        delay = self.backoff_seconds * 2 ** (attempt - 1)
+        delay = self._backoff_policy.delay(attempt)
         self.stats.retried += 1
         log.info("%s; retrying in %.2f s", what, delay)
         await self._sleep(delay)

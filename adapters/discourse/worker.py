@@ -2,9 +2,9 @@
 
 Jobs are leased (``locked_until``), so a crash releases them; a failure is retried with
 exponential backoff from the forum's ``retry_seconds`` up to an hour, for about a day and
-a half. A rejected key, a missing permission or a category that cannot be resolved is an
-error in the log, retried slowly (an admin fixes the key, the queue keeps the work; `copub
-discourse retry` makes it due at once), never a crash loop.
+a half (:func:`job_retry_policy`). A rejected key, a missing permission or a category that
+cannot be resolved is an error in the log, retried slowly (an admin fixes the key, the queue
+keeps the work; `copub discourse retry` makes it due at once), never a crash loop.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +24,8 @@ from adapters.discourse.models import ForumJobRow
 from adapters.discourse.runtime import ForumRuntime, NoCommunity
 from adapters.discourse.wire import WireError
 from federation.clock import utcnow
+from federation.delivery.ports import Retry
+from federation.delivery.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,19 @@ MAX_ATTEMPTS = 40
 MAX_DELAY = 3600.0
 SLOW_DELAY = 300.0  # after a rejected key or permission
 LEASE_SECONDS = 300.0
+
+
+def job_retry_policy(retry_seconds: float) -> RetryPolicy:
+    """After the n-th failed attempt: ``retry_seconds * 2**(n-1)``, at most ``MAX_DELAY``;
+    the ``MAX_ATTEMPTS``-th failure is final, however old the job."""
+    return RetryPolicy(
+        base_seconds=retry_seconds,
+        factor=2.0,
+        max_delay_seconds=MAX_DELAY,
+        jitter=0.0,
+        max_age_seconds=None,
+        max_attempts=MAX_ATTEMPTS,
+    )
 
 
 class JobWorker:
@@ -122,10 +137,9 @@ class JobWorker:
         retryable = (
             exc.retryable if isinstance(exc, DiscourseError) else not isinstance(exc, WireError)
         )
-        delay = min(MAX_DELAY, runtime.forum.retry_seconds * 2 ** (job.attempts - 1))
         where = {"community": runtime.slug, "object_id": job.object_ap_id}
-        if isinstance(exc, BadCredentials | Forbidden | UnknownCategory):
-            delay = max(delay, SLOW_DELAY)
+        refused = isinstance(exc, BadCredentials | Forbidden | UnknownCategory)
+        if refused:
             log.error(
                 "%s refused copub's request (%s); check the key with `copub discourse check %s`",
                 runtime.forum.base_url,
@@ -137,11 +151,17 @@ class JobWorker:
             log.warning("discourse %s job %d failed: %s", job.kind, job.id, exc, extra=where)
         else:
             log.exception("discourse %s job %d failed", job.kind, job.id, extra=where)
-        if not retryable or job.attempts >= MAX_ATTEMPTS:
-            await self._finish(job, "failed", error=str(exc))
-        else:
-            next_try = utcnow() + timedelta(seconds=delay)
-            await self._finish(job, "retrying", error=str(exc), next_try_at=next_try)
+        if retryable:
+            decision = job_retry_policy(runtime.forum.retry_seconds).retry(
+                job.attempts,  # this one included (claiming counts it)
+                job.created_at,
+                utcnow(),
+                retry_after=SLOW_DELAY if refused else None,
+            )
+            if isinstance(decision, Retry):
+                await self._finish(job, "retrying", error=str(exc), next_try_at=decision.at)
+                return
+        await self._finish(job, "failed", error=str(exc))
 
     async def _finish(
         self,

@@ -6,8 +6,11 @@
 - any other status (3xx, 4xx): fail at once, a retry would get the same answer;
 - a network failure or timeout: retry; an address we may not contact: fail;
 - ``Retry-After`` is honoured: the next try is never earlier than it says;
-- no retry is scheduled past ``max_age_seconds`` after the job was queued, nor beyond
-  ``max_attempts``: the job fails instead.
+- no retry is scheduled past ``max_age_seconds`` after the job was queued (None: no age
+  limit), nor beyond ``max_attempts``: the job fails instead.
+
+Every retrying loop of the server takes its schedule from a ``RetryPolicy`` value, built
+with its own numbers (the inbox's and the Discourse jobs' have no jitter and no age limit).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class RetryPolicy:
     factor: float = 2.0
     max_delay_seconds: float = 6 * 3600.0
     jitter: float = 0.2
-    max_age_seconds: float = 2 * DAY
+    max_age_seconds: float | None = 2 * DAY
     max_attempts: int = 30
     rand: Callable[[], float] = field(default=random.random, compare=False, repr=False)
 
@@ -92,11 +95,15 @@ class RetryPolicy:
         if retry_after is not None and retry_after > wait:
             wait = retry_after
         at = now + timedelta(seconds=wait)
-        if at > created_at + timedelta(seconds=self.max_age_seconds):
+        if self.max_age_seconds is not None and at > created_at + timedelta(
+            seconds=self.max_age_seconds
+        ):
             return Fail(f"gave up after {attempts} attempts over {_age(created_at, now)}")
         return Retry(at)
 
     def expired(self, created_at: datetime, now: datetime) -> bool:
+        if self.max_age_seconds is None:
+            return False
         return now >= created_at + timedelta(seconds=self.max_age_seconds)
 
 

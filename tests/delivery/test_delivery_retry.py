@@ -75,3 +75,12 @@ def test_retries_last_about_two_days_then_give_up() -> None:
     assert isinstance(
         RetryPolicy(max_attempts=3).decide(attempts=3, created_at=T0, now=T0, status=503), Fail
     )
+
+
+def test_a_policy_without_an_age_limit_gives_up_by_attempts_only() -> None:
+    """``max_age_seconds=None``: however old the job, only ``max_attempts`` ends it."""
+    ageless = RetryPolicy(jitter=0.0, max_age_seconds=None, max_attempts=5)
+    long_after = T0 + timedelta(days=365)
+    assert ageless.retry(4, T0, long_after) == Retry(long_after + timedelta(seconds=240))
+    assert not ageless.expired(T0, long_after)
+    assert isinstance(ageless.retry(5, T0, long_after), Fail)
