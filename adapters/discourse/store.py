@@ -10,10 +10,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.store.models import utcnow
 from adapters.discourse.models import ForumJobRow, ForumPostRow, ForumStateRow, ForumTopicRow
+from federation.clock import utcnow
 
-WRITE_KINDS = ("reply", "edit", "delete")
 PENDING = ("queued", "retrying")
 
 # -- mapping ------------------------------------------------------------------------------
