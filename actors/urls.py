@@ -35,6 +35,11 @@ SHARED_INBOX = "/inbox"
 APPLICATION = "/actor"
 INDEX = "/"
 NODEINFO = "/nodeinfo/2.1"
+# the console (actors/web/console): server-rendered pages for admins and coordinators
+CONSOLE = "/console"
+CONSOLE_SETUP = "/console/setup/{token}"
+CONSOLE_INVITE = "/console/invite/{invitation}"
+CONSOLE_COMMUNITY = "/console/c/{slug}"
 
 KEY_FRAGMENT = "#main-key"
 
@@ -154,6 +159,21 @@ class Urls:
 
     def index(self) -> str:
         return self.absolute(INDEX)
+
+    def console(self) -> str:
+        return self.absolute(CONSOLE)
+
+    def console_setup(self, token: str) -> str:
+        """A one-time link to set an account's password (the first admin, a reset)."""
+        return self.absolute(CONSOLE_SETUP.format(token=token))
+
+    def console_invite(self, token: str) -> str:
+        """A one-time invitation to coordinate a community."""
+        return self.absolute(CONSOLE_INVITE.format(invitation=token))
+
+    def console_community(self, slug: str) -> str:
+        """The community's home in the console."""
+        return self.absolute(CONSOLE_COMMUNITY.format(slug=slug))
 
     def handle(self, slug: str) -> str:
         return f"{slug}@{self.domain}"

@@ -6,24 +6,19 @@ and shown first in the core of the community page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors import moderators as coordinators
 from actors.cli.support import community_of, in_transaction
-from actors.store import participation, queries
+from actors.store import queries
 
 
 def _actor_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
-        raise click.BadParameter(
-            "give the actor's URL, e.g. https://social.example/users/alice "
-            "(on Mastodon: the profile's 'Copy link to profile')",
-            param_hint="ACTOR_URL",
-        )
-    return value.strip()
+    try:
+        return coordinators.actor_url(value)
+    except coordinators.InvalidActorUrl as exc:
+        raise click.BadParameter(str(exc), param_hint="ACTOR_URL") from None
 
 
 @click.group("moderators")
@@ -41,10 +36,7 @@ def moderators_add(ctx: click.Context, slug: str, actor_url: str) -> None:
 
     async def work(session: AsyncSession) -> bool:
         community = await community_of(session, slug)
-        if await queries.is_moderator(session, community.id, actor):
-            return False
-        await queries.add_moderator(session, community.id, actor)
-        return True
+        return await coordinators.add_moderator(session, community.id, actor)
 
     if in_transaction(ctx, work):
         click.echo(f"{actor} is now a coordinator of {slug}")
@@ -62,7 +54,7 @@ def moderators_remove(ctx: click.Context, slug: str, actor_url: str) -> None:
 
     async def work(session: AsyncSession) -> bool:
         community = await community_of(session, slug)
-        return await participation.remove_moderator(session, community.id, actor)
+        return await coordinators.remove_moderator(session, community.id, actor)
 
     if not in_transaction(ctx, work):
         raise click.ClickException(f"{actor} is not a coordinator of {slug}")

@@ -10,6 +10,7 @@ import logging
 import click
 
 from actors.cli import (
+    accounts,
     communities,
     deliveries,
     edit,
@@ -56,6 +57,7 @@ for _group in (
     deliveries,
     moderators,
     links,
+    accounts,
 ):
     for _command in _group.COMMANDS:
         main.add_command(_command)

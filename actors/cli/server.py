@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import click
 from aiohttp import web
@@ -10,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import founding
+from actors.accounts import audit, invites
 from actors.cli.support import new_event_loop, run_db, settings_of
 from actors.settings import Settings
 from actors.store.db import create_engine, migrate, sessionmaker
@@ -43,11 +45,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = settings_of(ctx)
     urls = Urls(settings.server.base_url)
 
-    created = asyncio.run(_seed(settings))
+    created, setup_link = asyncio.run(_seed(settings))
     for slug in created:
         click.echo(f"created community {slug}")
     for seed_ in settings.communities:
         click.echo(f"community @{urls.handle(seed_.slug)} at {urls.community(seed_.slug)}")
+    click.echo(f"console at {urls.console()}")
+    if setup_link is not None:
+        click.echo("No admin has set up the console yet. Open this link to choose the admin's")
+        click.echo(f"password (it works once; a restart prints a new one): {setup_link}")
     listen_host = host or settings.server.host
     listen_port = port or settings.server.port
     click.echo(f"serving {settings.server.base_url} on http://{listen_host}:{listen_port}")
@@ -61,12 +67,22 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     )
 
 
-async def _seed(settings: Settings) -> list[str]:
+async def _seed(settings: Settings) -> tuple[list[str], str | None]:
+    """Migrate, seed the communities; (the slugs created, the first admin's setup link
+    while no admin has set up the console)."""
     engine = create_engine(settings.database.url)
     try:
         await migrate(engine)
-        created = await founding.seed_communities(sessionmaker(engine), settings.communities)
-        return [c.slug for c in created]
+        sessions = sessionmaker(engine)
+        created = await founding.seed_communities(sessions, settings.communities)
+        async with sessions.begin() as session:
+            now = datetime.now(UTC)
+            valid = timedelta(days=settings.console.invite_valid_days)
+            link = await invites.first_admin(session, valid=valid, now=now)
+            if link is not None:
+                await audit.record(session, "admin.setup_link", who=None, now=now)
+        setup = Urls(settings.server.base_url).console_setup(link.token) if link else None
+        return [c.slug for c in created], setup
     finally:
         await engine.dispose()
 

@@ -95,9 +95,13 @@ async def failures(
     since: datetime,
     username: str | None = None,
     address: str | None = None,
+    after: datetime | None = None,
 ) -> tuple[int, datetime | None]:
-    """(how many, the latest) failures since ``since`` of the name or from the address."""
-    query = select(func.count(), func.max(SigninFailureRow.at)).where(SigninFailureRow.at > since)
+    """(how many, the latest) failures from ``since`` on (and strictly ``after``), of the
+    name or from the address."""
+    query = select(func.count(), func.max(SigninFailureRow.at)).where(SigninFailureRow.at >= since)
+    if after is not None:
+        query = query.where(SigninFailureRow.at > after)
     if username is not None:
         query = query.where(SigninFailureRow.username == username)
     if address is not None:

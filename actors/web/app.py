@@ -28,6 +28,7 @@ from actors.web import (
     activitypub,
     archive_pages,
     c2s,
+    console,
     content_routes,
     feeds,
     objects,
@@ -172,7 +173,11 @@ def _needs_signed_get(request: web.Request) -> bool:
     if wants_html(request):
         return False
     path = request.path
-    if path.startswith(("/.well-known/", "/nodeinfo/", "/static/")) or path in ("/", "/actor"):
+    if path.startswith(("/.well-known/", "/nodeinfo/", "/static/", "/console/")) or path in (
+        "/",
+        "/actor",
+        "/console",
+    ):
         return False
     if path.endswith(FEED_SUFFIXES):  # feed readers and calendar apps do not sign
         return False
@@ -182,7 +187,7 @@ def _needs_signed_get(request: web.Request) -> bool:
 def create_app(
     settings: Settings, *, subscribe_lookup: SubscribeLookup | None = None
 ) -> web.Application:
-    middlewares: list[Middleware] = [error_middleware]
+    middlewares: list[Middleware] = [error_middleware, console.console_middleware]
     if settings.server.secure_mode:
         middlewares.append(
             secure_mode_middleware(
@@ -222,6 +227,7 @@ def create_app(
     pages.setup_routes(app)
     network_pages.setup_routes(app)  # links: /c/{slug}/network(.json)
     archive_pages.setup(app)
+    console.setup(app, settings)  # /console: accounts, sign-in, the coordinators' pages
     app.router.add_static("/static", HERE / "static", append_version=False)
     _load_adapters(app, settings)
     return app

@@ -26,6 +26,10 @@ SERVER = "copub"
 # servers and remote sites, which need not learn which community (a patients' group, say)
 # a visitor was reading; strict-origin-when-cross-origin would still tell them the origin.
 REFERRER_POLICY = "no-referrer"
+# The console (/console) sends its Referer to itself only: with no-referrer, browsers send
+# ``Origin: null`` with a page's own POSTs, and the console checks every POST's origin
+# (actors/web/console/csrf.py). Its links to other sites still tell them nothing.
+CONSOLE_REFERRER_POLICY = "same-origin"
 
 DOCUMENT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -60,12 +64,13 @@ def security_headers(base_url: str) -> Signal:
     """The ``on_response_prepare`` handler for the server at ``base_url``."""
     page = page_policy(base_url)
 
-    async def on_response_prepare(_request: web.Request, response: web.StreamResponse) -> None:
+    async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
         headers["Server"] = SERVER
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = REFERRER_POLICY
+        console = request.path == "/console" or request.path.startswith("/console/")
+        headers["Referrer-Policy"] = CONSOLE_REFERRER_POLICY if console else REFERRER_POLICY
         html = response.content_type == "text/html"
         headers["Content-Security-Policy"] = page if html else DOCUMENT_POLICY
 

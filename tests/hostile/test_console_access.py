@@ -1,0 +1,105 @@
+"""Reaching into another community through the console: a coordinator of one community
+opening (or guessing) the pages of another, or someone not signed in opening any.
+
+A coordinator gets 403 for a community that is not theirs, with the same answer whether
+it exists or not and nothing of it in the answer; someone not signed in is sent to the
+sign-in page (GET) or refused (POST); one person cannot end another's sessions."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.store.models_accounts import SessionRow
+from tests import factories
+from tests.console.conftest import browser, clock, console, db, settings
+from tests.console.helpers import PASSWORD, Person, admin_link, invite_link, set_up
+
+__all__ = ["browser", "clock", "console", "db", "settings"]
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def coordinator_of(browser: Person, db: Sessions, community_id: int, name: str) -> Person:
+    invite = await invite_link(db, community_id)
+    await browser.get(invite)
+    page = await browser.post(invite, {"username": name, "password": PASSWORD, "confirm": PASSWORD})
+    assert page.status == 200, page.text
+    return browser
+
+
+def main_of(text: str) -> str:
+    return re.sub(r'content="[^"]*"|value="[^"]*"', "", text.split("<main", 1)[1])
+
+
+async def test_a_coordinator_cannot_open_another_community(browser: Person, db: Sessions) -> None:
+    mine = await factories.create_community(db, "nightshift")
+    await factories.create_community(
+        db, "incidents", name="Incident Review Circle", summary="Members-only case reviews."
+    )
+    await coordinator_of(browser, db, mine.id, "nora")
+    assert (await browser.get("/console/c/nightshift")).status == 200
+    other = await browser.get("/console/c/incidents")
+    missing = await browser.get("/console/c/no_such_community")
+    assert other.status == missing.status == 403
+    for leak in ("incidents", "Incident Review", "Members-only"):
+        assert leak not in other.text, leak
+    assert main_of(other.text) == main_of(missing.text)
+    home = await browser.get("/console")
+    assert "Incident Review Circle" not in home.text
+
+
+async def test_an_admin_opens_every_community(browser: Person, db: Sessions) -> None:
+    await factories.create_community(db, "incidents", name="Incident Review Circle")
+    await set_up(browser, await admin_link(db, "ada"))
+    page = await browser.get("/console/c/incidents")
+    assert page.status == 200 and "<h1>Incident Review Circle</h1>" in page.text
+    assert "Incident Review Circle" in (await browser.get("/console")).text
+    assert (await browser.get("/console/c/no_such_community")).status == 404
+
+
+async def test_nobody_signed_in_is_sent_to_sign_in(browser: Person, db: Sessions) -> None:
+    await factories.create_community(db, "nightshift")
+    for path in ("/console", "/console/c/nightshift", "/console/account", "/console/sessions"):
+        page = await browser.get(path, follow=False)
+        assert page.status == 303 and page.location.startswith("/console/signin?next="), path
+    await browser.get("/console/signin")
+    page = await browser.post("/console/account/actor", {"actor_url": "https://x.example/u"})
+    assert page.status == 403
+
+
+async def test_the_sign_in_page_goes_back_only_to_the_console(
+    browser: Person, db: Sessions
+) -> None:
+    await set_up(Person(browser.client, browser.origin), await admin_link(db, "ada"))
+    for target, landing in (
+        ("/console/sessions", "/console/sessions"),
+        ("https://evil.example/", "/console"),
+        ("//evil.example/console", "/console"),
+        ("/console\\@evil.example", "/console"),
+    ):
+        fresh = Person(browser.client, browser.origin)
+        await fresh.get("/console/signin")
+        page = await fresh.post(
+            "/console/signin", {"username": "ada", "password": PASSWORD, "next": target}
+        )
+        assert page.url == landing, target
+
+
+async def session_ids(db: Sessions) -> list[int]:
+    async with db() as session:
+        return list(await session.scalars(select(SessionRow.id).order_by(SessionRow.id)))
+
+
+async def test_one_cannot_end_anothers_session(browser: Person, db: Sessions) -> None:
+    await set_up(browser, await admin_link(db, "ada"))
+    other = Person(browser.client, browser.origin)
+    await set_up(other, await admin_link(db, "bob"))
+    ada_session, bob_session = await session_ids(db)
+    await browser.get("/console/sessions")
+    page = await browser.post("/console/sessions/end", {"session": str(bob_session)})
+    assert page.status == 200
+    assert await session_ids(db) == [ada_session, bob_session]
+    assert (await other.get("/console", follow=False)).status == 200
