@@ -23,6 +23,7 @@ from actors.accounts import invites
 from actors.settings import Settings
 from actors.store import accounts
 from actors.store.models_accounts import SigninFailureRow
+from actors.web.keys import SESSIONS
 from tests.conftest import ClientFactory
 from tests.console.conftest import browser, clock, console, db, settings
 from tests.console.helpers import (
@@ -174,3 +175,30 @@ async def test_simultaneous_guesses_all_count(browser: Person, db: Sessions) -> 
     statuses = sorted(p.status for p in pages)
     assert statuses == [401] * 5 + [429] * 7
     assert await failures(db) == 5
+
+
+async def test_a_forged_forwarded_for_gives_no_fresh_address(
+    make_client: ClientFactory, database_url: str
+) -> None:
+    """X-Forwarded-For counts only with ``trust_forwarded_for`` (copub behind a proxy), and
+    then its last entry, the one the proxy added: a client's own entries change nothing."""
+    for trusted in (False, True):
+        settings = console_settings(
+            database_url, signin_free_failures_per_address=3, trust_forwarded_for=trusted
+        )
+        client: TestClient[Any, Any] = await make_client(settings)
+        use_clock(client)
+        guesser = person(client, settings)
+        statuses = []
+        for n in range(4):
+            await guesser.get("/console/signin")
+            page = await guesser.post(
+                "/console/signin",
+                {"username": f"user{n}{trusted}", "password": WRONG},
+                headers={"X-Forwarded-For": f"10.0.0.{n}, 192.0.2.7"},
+            )
+            statuses.append(page.status)
+        assert statuses == [401, 401, 401, 429], trusted
+        async with client.app[SESSIONS]() as session:
+            addresses = set(await session.scalars(select(SigninFailureRow.address)))
+        assert ("192.0.2.7" in addresses) is trusted
