@@ -81,7 +81,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors.settings import Settings
-from actors.web.console import account, home, passkeys, signin
+from actors.web.console import account, home, links, passkeys, signin
 from actors.web.console.auth import console_middleware
 from actors.web.console.state import CONSOLE, ConsoleState
 
@@ -93,5 +93,6 @@ def setup(app: web.Application, settings: Settings) -> None:
     app[CONSOLE] = ConsoleState.of(settings)
     home.setup_routes(app)
     signin.setup_routes(app)
+    links.setup_routes(app)
     account.setup_routes(app)
     passkeys.setup_routes(app)

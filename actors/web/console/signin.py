@@ -1,5 +1,4 @@
-"""Signing in and out, and the one-time links: an account's setup (``/console/setup/T``)
-and an invitation to coordinate a community (``/console/invite/T``)."""
+"""Signing in (with a password, then a passkey if the account asks for one) and out."""
 
 from __future__ import annotations
 
@@ -12,17 +11,13 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.accounts import audit as audit_log
-from actors.accounts import invites, signin
 from actors.accounts import passkeys as passkey_rules
 from actors.accounts import sessions as console_sessions
-from actors.accounts.model import INVITE, SETUP, Account, LinkProblem, account_of, normal_username
-from actors.accounts.model import username_problem as name_problem
-from actors.accounts.passwords import password_problem
+from actors.accounts import signin
+from actors.accounts.model import Account
 from actors.accounts.throttle import Locked
 from actors.community import Community
-from actors.store import accounts, queries
-from actors.store.queries import AlreadyExists
-from actors.urls import CONSOLE_COMMUNITY, CONSOLE_INVITE, CONSOLE_SETUP
+from actors.store import accounts
 from actors.web.console.auth import (
     address_of,
     audit,
@@ -72,6 +67,27 @@ async def begin_session(
     max_age = int(state.sessions.max_age / timedelta(seconds=1))
     set_cookie(request, response, state.cookies.session, token, max_age)
     clear_cookie(request, response, state.cookies.second_factor)
+
+
+async def audit_as(
+    request: web.Request,
+    account: Account,
+    action: str,
+    session: AsyncSession,
+    *,
+    community: Community | None = None,
+    detail: str = "",
+) -> None:
+    """An audit record of a person signing in (not signed in yet on this request)."""
+    await audit_log.record(
+        session,
+        action,
+        who=account,
+        now=state_of(request).clock.now(),
+        community=community,
+        detail=detail,
+        address=address_of(request),
+    )
 
 
 def _signin_page(request: web.Request, **context: Any) -> web.Response:
@@ -163,147 +179,8 @@ async def signout(request: web.Request) -> web.StreamResponse:
     return response
 
 
-# -- one-time links ---------------------------------------------------------------------
-
-
-def _link_problem(request: web.Request, problem: LinkProblem) -> web.Response:
-    days = state_of(request).invite_valid.days
-    return render(request, "console/link.html", {"problem": str(problem), "days": days},
-                  status=410)  # fmt: skip
-
-
-def _password_errors(request: web.Request, password: str, confirm: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    problem = password_problem(password, state_of(request).passwords.min_length)
-    if problem:
-        errors["password"] = problem
-    elif password != confirm:
-        errors["confirm"] = "The two passwords differ."
-    return errors
-
-
-def _hint(request: web.Request) -> str:
-    return (
-        f"At least {state_of(request).passwords.min_length} characters. A few words you "
-        "will remember are best."
-    )
-
-
-async def setup_page(request: web.Request) -> web.StreamResponse:
-    token = request.match_info["token"]
-    now = state_of(request).clock.now()
-    async with request.app[SESSIONS]() as session:
-        try:
-            invite = await invites.open_link(session, token, SETUP, now)
-        except LinkProblem as problem:
-            return _link_problem(request, problem)
-        row = await accounts.get_account(session, invite.account_id or 0)
-    if row is None:
-        return _link_problem(request, LinkProblem("This link is not valid. Ask for a new one."))
-    context: dict[str, Any] = {"username": row.username, "role": row.role, "hint": _hint(request)}
-    if request.method == "GET":
-        return render(request, "console/setup.html", {**context, "errors": {}})
-    form = await request.post()
-    password, confirm = str(form.get("password", "")), str(form.get("confirm", ""))
-    errors = _password_errors(request, password, confirm)
-    if errors:
-        return render(request, "console/setup.html", {**context, "errors": errors}, status=400)
-    hashed = await state_of(request).passwords.hash(password)
-    try:
-        async with request.app[SESSIONS].begin() as session:
-            invite = await invites.open_link(session, token, SETUP, now)
-            row = await invites.finish_setup(session, invite, hashed, now)
-            account = account_of(row)
-            await audit_as(request, account, "account.setup", session, detail="password set")
-    except LinkProblem as problem:
-        return _link_problem(request, problem)
-    response = redirect("/console")
-    await begin_session(request, account, response)
-    return response
-
-
-async def audit_as(
-    request: web.Request,
-    account: Account,
-    action: str,
-    session: AsyncSession,
-    *,
-    community: Community | None = None,
-    detail: str = "",
-) -> None:
-    """An audit record of a person signing in (not signed in yet on this request)."""
-    await audit_log.record(
-        session,
-        action,
-        who=account,
-        now=state_of(request).clock.now(),
-        community=community,
-        detail=detail,
-        address=address_of(request),
-    )
-
-
-async def invite_page(request: web.Request) -> web.StreamResponse:
-    token = request.match_info["invitation"]
-    state = state_of(request)
-    now = state.clock.now()
-    async with request.app[SESSIONS]() as session:
-        try:
-            invite = await invites.open_link(session, token, INVITE, now)
-        except LinkProblem as problem:
-            return _link_problem(request, problem)
-        community = await queries.get_community_by_id(session, invite.community_id or 0)
-    if community is None:
-        return _link_problem(request, LinkProblem("This link is not valid. Ask for a new one."))
-    context: dict[str, Any] = {"invited": community, "hint": _hint(request), "values": {}}
-    if request.method == "GET":
-        return render(request, "console/invite.html", {**context, "errors": {}})
-    form = await request.post()
-    who = signed_in(request)
-    if who is not None and form.get("as_me"):
-        try:
-            async with request.app[SESSIONS].begin() as session:
-                row = await accounts.get_account(session, who.account.id)
-                assert row is not None
-                invite = await invites.open_link(session, token, INVITE, now)
-                await invites.accept_as(session, invite, row, now)
-                await audit(request, "invite.accept", community=community, session=session)
-        except LinkProblem as problem:
-            return _link_problem(request, problem)
-        return redirect(CONSOLE_COMMUNITY.format(slug=community.slug))
-    username = normal_username(str(form.get("username", "")))[:64]
-    password, confirm = str(form.get("password", "")), str(form.get("confirm", ""))
-    errors = _password_errors(request, password, confirm)
-    wrong_name = name_problem(username)
-    if wrong_name:
-        errors["username"] = wrong_name
-    context["values"] = {"username": username}
-    if errors:
-        return render(request, "console/invite.html", {**context, "errors": errors}, status=400)
-    hashed = await state.passwords.hash(password)
-    try:
-        async with request.app[SESSIONS].begin() as session:
-            invite = await invites.open_link(session, token, INVITE, now)
-            row = await invites.accept_as_new(session, invite, username, hashed, now)
-            account = account_of(row)
-            await audit_as(request, account, "invite.accept", session, community=community,
-                           detail="new account")  # fmt: skip
-    except LinkProblem as problem:
-        return _link_problem(request, problem)
-    except AlreadyExists:
-        errors["username"] = "This name is taken: choose another."
-        return render(request, "console/invite.html", {**context, "errors": errors},
-                      status=400)  # fmt: skip
-    response = redirect(CONSOLE_COMMUNITY.format(slug=community.slug))
-    await begin_session(request, account, response)
-    return response
-
-
 def setup_routes(app: web.Application) -> None:
     app.router.add_get(SIGNIN, signin_form)
     app.router.add_post(SIGNIN, signin_submit)
     app.router.add_get(SECOND_FACTOR, second_factor_page)
     app.router.add_post(SIGNOUT, signout)
-    for method in ("GET", "POST"):
-        app.router.add_route(method, CONSOLE_SETUP, setup_page)
-        app.router.add_route(method, CONSOLE_INVITE, invite_page)
