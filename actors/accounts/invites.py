@@ -128,13 +128,16 @@ async def _use(session: AsyncSession, invite: InviteRow, now: datetime) -> None:
 async def finish_setup(
     session: AsyncSession, invite: InviteRow, password_hash: str, now: datetime
 ) -> AccountRow:
-    """Use a setup link: the account's password is set, its sessions end."""
+    """Use a setup link: the account's password is set, its sessions end, and no passkey
+    is asked for after the password any more (the link is how an admin lets back in
+    someone who lost theirs; the passkeys stay, to use or remove)."""
     await _use(session, invite, now)
     row = await accounts.get_account(session, invite.account_id) if invite.account_id else None
     if row is None:
         raise LinkProblem("This link is not valid. Ask for a new one.")
     row.password_hash = password_hash
     row.throttle_reset_at = now
+    row.passkey_second_factor = False
     await signins.delete_sessions_of(session, row.id)
     await session.flush()
     return row

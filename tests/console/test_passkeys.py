@@ -5,6 +5,7 @@ their account asks for it. Wrong origins, replayed ceremonies, unknown keys fail
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.accounts import invites
 from actors.settings import Settings
+from actors.store import accounts
 from actors.store.models_accounts import PasskeyRow
 from actors.web.keys import SESSIONS
 from tests.conftest import ClientFactory
@@ -187,3 +190,23 @@ async def test_no_passkeys_on_an_ip_address(make_client: ClientFactory, database
     assert "data-passkey" not in page.text and "not on an IP address" in page.text
     status, _body = await someone.post_json("/console/passkeys/options", {})
     assert status == 404
+
+
+async def test_an_admins_new_link_lets_in_someone_who_lost_their_passkey(
+    console: TestClient[Any, Any], settings: Settings
+) -> None:
+    ada = await signed_in(console, settings)
+    assert (await register(ada, Authenticator("cop.test", BASE)))[0] == 200
+    await ada.get("/console/account")
+    await ada.post("/console/passkeys/second-factor", {"enable": "1"})
+    async with db_of(console).begin() as session:
+        row = await accounts.account_named(session, "ada")
+        assert row is not None
+        link = await invites.setup_link(
+            session, row, valid=timedelta(days=7), now=datetime.now(UTC)
+        )
+    back = person(console, settings)
+    page = await set_up(back, f"/console/setup/{link.token}", "a brand new password")
+    assert "Signed in as <strong>ada</strong>" in page.text
+    again = person(console, settings)
+    assert (await again.sign_in("ada", "a brand new password")).url == "/console"

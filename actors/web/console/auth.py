@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/console"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 ADDRESS_MAX = 64
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,100}")  # what secrets.token_urlsafe makes
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,7 @@ async def _load(request: web.Request) -> None:
                 return
         request[SESSION_ENDED] = True
     anonymous = request.cookies.get(state.cookies.csrf, "")
-    if not (20 <= len(anonymous) <= 100 and anonymous.isascii()):
+    if not TOKEN_RE.fullmatch(anonymous):
         anonymous = secrets.token_urlsafe(32)
         request[NEW_ANONYMOUS_TOKEN] = True
     request[ANONYMOUS_TOKEN] = anonymous
