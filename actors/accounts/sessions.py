@@ -48,12 +48,15 @@ async def start(
     address: str,
     user_agent: str,
     now: datetime,
+    rules: SessionRules,
     replaces: str | None = None,
 ) -> tuple[str, SessionRow]:
     """A new session for the account: (the id for the cookie, its row). ``replaces``: the
-    id the browser held before (a session of whoever it was), ended now."""
+    id the browser held before (a session of whoever it was), ended now. Sessions idle
+    past ``rules`` (of anyone: browsers that never came back) are deleted on the way."""
     if replaces:
         await end(session, replaces)
+    await signins.delete_stale_sessions(session, seen_before=now - rules.idle)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = await signins.add_session(
         session,

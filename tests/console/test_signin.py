@@ -140,10 +140,14 @@ async def test_idle_session_expires(browser: Person, db: Sessions, clock: FakeCl
     assert (await browser.get("/console", follow=False)).status == 200  # seen: counts anew
     clock.advance(seconds=idle.total_seconds() - 1)
     assert (await browser.get("/console", follow=False)).status == 200
+    abandoned = Person(browser.client, browser.origin)
+    await abandoned.sign_in("ada")  # and never comes back
     clock.advance(seconds=idle.total_seconds())
     page = await browser.get("/console", follow=False)
     assert page.status == 303 and page.location.startswith("/console/signin")
-    assert await session_count(db) == 0
+    assert await session_count(db) == 1
+    await browser.sign_in("ada")  # the abandoned session goes on the way
+    assert await session_count(db) == 1
 
 
 async def test_cookies_on_https(browser: Person, db: Sessions) -> None:

@@ -61,6 +61,7 @@ async def begin_session(
             address=address_of(request),
             user_agent=request.headers.get("User-Agent", ""),
             now=now,
+            rules=state.sessions,
             replaces=request.cookies.get(state.cookies.session),
         )
         await audit_as(request, account, "signin", session, detail=f"session {row.id}")
