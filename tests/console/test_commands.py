@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.cli import server
 from actors.cli.server import _seed
 from actors.settings import load_settings
 from actors.store import accounts
@@ -91,3 +93,15 @@ async def test_serve_prints_the_first_admins_link_until_one_is_set_up(
     assert "Signed in as <strong>admin</strong>" in (await browser.get("/console")).text
     _created, third = await _seed(settings)
     assert third is None
+
+
+async def test_serve_prints_the_link_next_to_the_handles(
+    config_file: Path, browser: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``make run`` shows a newcomer: the console's address and the link into it."""
+    monkeypatch.setattr(server.web, "run_app", lambda *_args, **_kwargs: None)
+    output = await run_cli(config_file, "serve")
+    assert "console at https://cop.test/console" in output
+    assert "No admin has set up the console yet" in output
+    assert (await set_up(browser, link_in(output))).status == 200
+    assert "No admin" not in await run_cli(config_file, "serve")
