@@ -20,6 +20,7 @@ from actors.remote import Remote
 from actors.store import links as store
 from actors.store.models import RemoteActorRow, utcnow
 from actors.store.models_links import DEFAULT_LINK_POLICY, LINK_POLICIES, LinkRow
+from actors.store.states import LinkState
 from actors.urls import Urls
 from federation.errors import BadRequest
 from federation.resolve import parse_handle, resolve_handle
@@ -86,7 +87,7 @@ async def link(
         check_policy(policy)
     row = await store.get_link(session, community.id, group.ap_id)
     inbox = group.inbox
-    if row is not None and row.state == "accepted":
+    if row is not None and row.state == LinkState.ACCEPTED:
         if policy is not None:
             set_policy(row, policy)
         return LinkResult(row, sent_follow=False)
@@ -97,7 +98,7 @@ async def link(
         row = LinkRow(community_id=community.id, remote_actor_id=group.ap_id)
         session.add(row)
     row.follow_activity_id = follow_id
-    row.state = "pending"
+    row.state = LinkState.PENDING
     row.policy = policy or row.policy or DEFAULT_POLICY
     row.inbox = inbox
     row.updated_at = utcnow()

@@ -16,6 +16,7 @@ from actors.settings import Settings
 from actors.store import jobs
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.store.models import utcnow
+from actors.store.states import PENDING_JOBS, JobState
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +62,28 @@ async def _work(settings: Settings) -> None:
     "--state",
     "states",
     multiple=True,
-    type=click.Choice(jobs.STATES),
+    type=click.Choice([state.value for state in JobState]),
     help="Only these states (repeatable; default: queued, retrying, failed).",
 )
 @click.option("--limit", default=50, show_default=True, help="At most this many jobs.")
 @click.pass_context
 def deliveries(ctx: click.Context, states: tuple[str, ...], limit: int) -> None:
     """Show the delivery queue: counts per state, then the jobs themselves."""
-    wanted = states or ("queued", "retrying", "failed")
+    wanted = states or jobs.UNDONE
 
-    async def work(session: AsyncSession) -> tuple[dict[str, int], list[jobs.DeliveryView]]:
+    async def work(session: AsyncSession) -> tuple[dict[JobState, int], list[jobs.DeliveryView]]:
         return await jobs.delivery_stats(session), await jobs.list_deliveries(
             session, wanted, limit
         )
 
     counts, rows = in_transaction(ctx, work)
-    click.echo("  ".join(f"{state} {counts[state]}" for state in jobs.STATES))
+    click.echo("  ".join(f"{state} {counts[state]}" for state in JobState))
     if not rows:
         return
     now = utcnow()
     click.echo(f"{'id':>7}  {'state':8}  {'tries':>5}  {'next try':10}  {'last':6}  inbox")
     for row in rows:
-        when = _relative(row.next_try_at, now) if row.state in jobs.PENDING else "-"
+        when = _relative(row.next_try_at, now) if row.state in PENDING_JOBS else "-"
         last = str(row.last_status) if row.last_status is not None else "-"
         click.echo(
             f"{row.id:>7}  {row.state:8}  {row.attempts:>5}  {when:10}  {last:6}  {row.inbox}"

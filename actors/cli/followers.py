@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import outbound
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.store import social
+from actors.store.states import FollowerState
 
 
 @click.group("followers")
@@ -21,7 +22,9 @@ def followers() -> None:
 def followers_list(ctx: click.Context, slug: str) -> None:
     async def work(session: AsyncSession) -> list[str]:
         community = await community_of(session, slug)
-        return await social.list_followers(session, community.id, state="accepted", limit=100_000)
+        return await social.list_followers(
+            session, community.id, state=FollowerState.ACCEPTED, limit=100_000
+        )
 
     for actor in in_transaction(ctx, work):
         click.echo(actor)
@@ -35,7 +38,9 @@ def followers_pending(ctx: click.Context, slug: str) -> None:
 
     async def work(session: AsyncSession) -> list[str]:
         community = await community_of(session, slug)
-        return await social.list_followers(session, community.id, state="pending", limit=100_000)
+        return await social.list_followers(
+            session, community.id, state=FollowerState.PENDING, limit=100_000
+        )
 
     pending = in_transaction(ctx, work)
     for actor in pending:
@@ -50,7 +55,7 @@ def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
     async def work(session: AsyncSession) -> None:
         community = await community_of(session, slug)
         row = await social.get_follower(session, community.id, actor)
-        if row is None or row.state != "pending":
+        if row is None or row.state != FollowerState.PENDING:
             raise click.ClickException(f"no pending follow request from {actor}")
         follow = {
             "id": row.follow_activity_id,
@@ -59,7 +64,7 @@ def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
             "object": urls.community(slug),
         }
         if approve:
-            row.state = "accepted"
+            row.state = FollowerState.ACCEPTED
             reply = outbound.build_accept(urls, community, follow)
         else:
             await session.delete(row)

@@ -7,6 +7,7 @@ import logging
 from actors import outbound
 from actors.inbound.context import InboundContext
 from actors.store import social
+from actors.store.states import FollowerState
 from federation.vocab import JSON, get_id
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ async def on_follow(ctx: InboundContext, activity: JSON) -> None:
         state = await social.record_follow(
             session, community.id, actor, activity["id"], closed=community.closed
         )
-        if state == "accepted":
+        if state == FollowerState.ACCEPTED:
             accept = outbound.build_accept(ctx.urls, community, activity)
             await outbound.send_to_inbox(session, community, accept, actor.inbox)
         log.info(

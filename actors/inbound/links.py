@@ -18,6 +18,7 @@ from actors.store import links as store
 from actors.store import queries, social
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkRow
+from actors.store.states import LinkState
 from federation.client import RemoteStatusError
 from federation.errors import FederationError
 from federation.httpsig import origin_of
@@ -48,7 +49,7 @@ async def _answered_link(
     return None
 
 
-async def _answer(ctx: InboundContext, activity: JSON, state: str) -> None:
+async def _answer(ctx: InboundContext, activity: JSON, state: LinkState) -> None:
     sender = str(get_id(activity.get("actor")))
     async with ctx.write() as session:
         link = await _answered_link(ctx, session, sender, activity.get("object"))
@@ -66,11 +67,11 @@ async def _answer(ctx: InboundContext, activity: JSON, state: str) -> None:
 
 
 async def on_accept(ctx: InboundContext, activity: JSON) -> None:
-    await _answer(ctx, activity, "accepted")
+    await _answer(ctx, activity, LinkState.ACCEPTED)
 
 
 async def on_reject(ctx: InboundContext, activity: JSON) -> None:
-    await _answer(ctx, activity, "rejected")
+    await _answer(ctx, activity, LinkState.REJECTED)
 
 
 async def on_announce(ctx: InboundContext, activity: JSON) -> None:

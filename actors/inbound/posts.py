@@ -13,6 +13,7 @@ from actors.inbound.context import InboundContext
 from actors.inbound.filing import POST_TYPES, FilingRules
 from actors.items import revise_item, store_item, withdraw_item
 from actors.store import queries, social
+from actors.store.states import FollowerState
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
 from federation.vocab import JSON, get_id, has_type, is_public, main_type, types_of
@@ -37,7 +38,7 @@ async def may_post(session: AsyncSession, community: Community, actor_id: str) -
     if community.posting_policy == "moderators":
         return False
     follower = await social.get_follower(session, community.id, actor_id)
-    return follower is not None and follower.state == "accepted"
+    return follower is not None and follower.state == FollowerState.ACCEPTED
 
 
 async def _embedded_object(ctx: InboundContext, activity: JSON) -> JSON | None:

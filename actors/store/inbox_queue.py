@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import InboxItemRow, utcnow
+from actors.store.states import InboxState
 from federation.inbox import AcceptedActivity
 
 
@@ -44,7 +45,7 @@ def item_values(accepted: AcceptedActivity, recipient: str | None) -> dict[str, 
         "actor_id": accepted.actor,
         "community_slug": recipient,
         "ap_raw": accepted.body.decode("utf-8"),
-        "state": "pending",
+        "state": InboxState.PENDING,
         "attempts": 0,
         "received_at": utcnow(),
     }
@@ -120,7 +121,7 @@ async def claim(
     query = (
         select(InboxItemRow)
         .where(
-            InboxItemRow.state == "pending",
+            InboxItemRow.state == InboxState.PENDING,
             or_(InboxItemRow.locked_until.is_(None), InboxItemRow.locked_until < now),
         )
         .order_by(InboxItemRow.id)
@@ -141,7 +142,7 @@ async def claim(
 async def mark_done(session: AsyncSession, item_ids: Sequence[int]) -> None:
     """The items were applied (or there was nothing to apply), in the caller's transaction."""
     await session.execute(
-        update(InboxItemRow).where(InboxItemRow.id.in_(item_ids)).values(state="done")
+        update(InboxItemRow).where(InboxItemRow.id.in_(item_ids)).values(state=InboxState.DONE)
     )
 
 
@@ -161,7 +162,7 @@ async def record_failure(
         .values(
             attempts=attempts,
             error=error[:2000],
-            state="pending" if retry_at is not None else "failed",
+            state=InboxState.PENDING if retry_at is not None else InboxState.FAILED,
             locked_until=retry_at,
             locked_by=None,
         )
@@ -172,7 +173,7 @@ async def reclaim(session: AsyncSession, holder: Holder) -> int:
     """Release the items leased by processes that are gone (all leases on SQLite, where the
     one process that processes them is starting); returns how many. A pending item with no
     ``locked_by`` waits for its retry time and is left alone."""
-    leased = [InboxItemRow.state == "pending", InboxItemRow.locked_by.is_not(None)]
+    leased = [InboxItemRow.state == InboxState.PENDING, InboxItemRow.locked_by.is_not(None)]
     if holder.postgresql:
         leased.append(holder_is_dead(InboxItemRow.locked_by))
     result = await session.execute(

@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow, utcnow
+from actors.store.states import PENDING_JOBS, JobState
 from actors.urls import Urls
 from federation.delivery.ports import Defer, DeliveryJob, Done, Fail, Gone, JobResult, Retry
 from federation.keys import Signer, load_private_key
 
 log = logging.getLogger(__name__)
 
-PENDING = ("queued", "retrying")
 NOTIFY_CHANNEL = "copub_deliveries"
 
 
@@ -78,7 +78,7 @@ class SqlJobQueue:
         due = (
             select(DeliveryRow.id)
             .where(
-                DeliveryRow.state.in_(PENDING),
+                DeliveryRow.state.in_(PENDING_JOBS),
                 DeliveryRow.next_try_at <= now,
                 or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now),
             )
@@ -174,11 +174,11 @@ class SqlJobQueue:
             if isinstance(decision, Defer):
                 deferred.append({"b_id": job.id, "b_lease": job.lease_until, "b_next": decision.at})
                 continue
-            state, next_try, error = "failed", None, result.error
+            state, next_try, error = JobState.FAILED, None, result.error
             if isinstance(decision, Done):
-                state = "done"
+                state = JobState.DONE
             elif isinstance(decision, Retry):
-                state, next_try = "retrying", decision.at
+                state, next_try = JobState.RETRYING, decision.at
             elif isinstance(decision, Gone):
                 gone.add(job.inbox)
                 error = "410 Gone: followers at this inbox removed"
@@ -243,7 +243,7 @@ class SqlJobQueue:
         SQLite every lease is then a dead process's: run it with the worker lock held
         (``actors.delivery.worker_lock``), as the worker does."""
         leased: list[ColumnElement[bool]] = [
-            DeliveryRow.state.in_(PENDING),
+            DeliveryRow.state.in_(PENDING_JOBS),
             DeliveryRow.locked_until.is_not(None),
         ]
         if holder.postgresql:

@@ -18,14 +18,14 @@ from sqlalchemy import event, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.store.jobqueue import NOTIFY_CHANNEL, PENDING, SqlJobQueue
+from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow, utcnow
 from actors.store.social import domain_of
+from actors.store.states import FINISHED_JOBS, FollowerState, JobState
 
 __all__ = [
     "NOTIFY_CHANNEL",
-    "PENDING",
-    "STATES",
+    "UNDONE",
     "WAKE_INFO_KEY",
     "DeliveryView",
     "SqlJobQueue",
@@ -37,7 +37,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "retrying", "done", "failed")
+UNDONE = (JobState.QUEUED, JobState.RETRYING, JobState.FAILED)  # what an operator looks at
 WAKE_INFO_KEY = "copub.delivery_wake"  # Session.info: called after a commit that enqueued
 _CHUNK = 500
 
@@ -64,7 +64,10 @@ async def follower_inboxes(
         else:
             domains.add(value.lower())
     target = func.coalesce(FollowerRow.shared_inbox, FollowerRow.inbox)
-    accepted = (FollowerRow.community_id == community_id, FollowerRow.state == "accepted")
+    accepted = (
+        FollowerRow.community_id == community_id,
+        FollowerRow.state == FollowerState.ACCEPTED,
+    )
     if not domains:  # the usual case: let the database collapse the inboxes
         query = select(target).where(*accepted).group_by(target).order_by(func.min(FollowerRow.id))
         if actors:
@@ -102,7 +105,7 @@ async def enqueue_deliveries(
                 "community_id": community_id,
                 "inbox": inbox,
                 "host": host,
-                "state": "queued",
+                "state": JobState.QUEUED,
                 "attempts": 0,
                 "next_try_at": now,
                 "created_at": now,
@@ -144,7 +147,7 @@ class DeliveryView:
     id: int
     activity: str
     inbox: str
-    state: str
+    state: JobState
     attempts: int
     next_try_at: datetime
     last_status: int | None
@@ -152,18 +155,18 @@ class DeliveryView:
     created_at: datetime
 
 
-async def delivery_stats(session: AsyncSession) -> dict[str, int]:
+async def delivery_stats(session: AsyncSession) -> dict[JobState, int]:
     """Number of jobs in each state (every state present, zero included)."""
     rows = await session.execute(
         select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)
     )
-    counts = dict.fromkeys(STATES, 0)
+    counts = dict.fromkeys(JobState, 0)
     counts.update({state: int(n) for state, n in rows})
     return counts
 
 
 async def list_deliveries(
-    session: AsyncSession, states: Sequence[str] = ("queued", "retrying", "failed"), limit: int = 50
+    session: AsyncSession, states: Sequence[str] = UNDONE, limit: int = 50
 ) -> list[DeliveryView]:
     """Jobs in ``states``, the next to be tried first (failed ones: the latest first)."""
     rows = await session.execute(
@@ -171,7 +174,7 @@ async def list_deliveries(
         .join(ActivityRow, ActivityRow.id == DeliveryRow.activity_id)
         .where(DeliveryRow.state.in_(states))
         .order_by(
-            (DeliveryRow.state.in_(("done", "failed"))).asc(),
+            (DeliveryRow.state.in_(FINISHED_JOBS)).asc(),
             DeliveryRow.next_try_at.asc(),
             DeliveryRow.updated_at.desc(),
         )

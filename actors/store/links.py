@@ -12,6 +12,7 @@ from sqlalchemy.orm import defer
 from actors.content import ItemKind
 from actors.store.models import FollowerRow, ObjectRow, RemoteActorRow
 from actors.store.models_links import LinkItemRow, LinkRow, NetworkCacheRow
+from actors.store.states import FollowerState, LinkState
 
 GROUP = "Group"
 
@@ -37,7 +38,7 @@ async def accepted_links_from(session: AsyncSession, actor_id: str) -> list[Link
     """Our accepted links to ``actor_id`` (one per community of ours that follows it)."""
     rows = await session.scalars(
         select(LinkRow)
-        .where(LinkRow.remote_actor_id == actor_id, LinkRow.state == "accepted")
+        .where(LinkRow.remote_actor_id == actor_id, LinkRow.state == LinkState.ACCEPTED)
         .order_by(LinkRow.id)
     )
     return list(rows)
@@ -56,7 +57,7 @@ async def count_links(session: AsyncSession) -> dict[int, int]:
     """Accepted outgoing links per community id."""
     rows = await session.execute(
         select(LinkRow.community_id, func.count())
-        .where(LinkRow.state == "accepted")
+        .where(LinkRow.state == LinkState.ACCEPTED)
         .group_by(LinkRow.community_id)
     )
     return {community_id: int(n) for community_id, n in rows}
@@ -66,7 +67,7 @@ async def following_ids(
     session: AsyncSession, community_id: int, *, offset: int, limit: int
 ) -> tuple[list[str], int]:
     """The accepted links of a community (its ``following`` collection) and their count."""
-    where = (LinkRow.community_id == community_id, LinkRow.state == "accepted")
+    where = (LinkRow.community_id == community_id, LinkRow.state == LinkState.ACCEPTED)
     total = await session.scalar(select(func.count()).select_from(LinkRow).where(*where))
     if not limit:
         return [], int(total or 0)
@@ -163,7 +164,7 @@ async def people_by_community(
         select(FollowerRow.actor_id)
         .where(
             FollowerRow.community_id == community_id,
-            FollowerRow.state == "accepted",
+            FollowerRow.state == FollowerState.ACCEPTED,
             FollowerRow.actor_id.not_in(groups),
         )
         .limit(limit)
@@ -215,13 +216,13 @@ async def linked_group_ids(session: AsyncSession, community_id: int) -> list[str
     """Both directions: the Groups we follow (accepted) and the Groups that follow us."""
     outgoing = await session.scalars(
         select(LinkRow.remote_actor_id).where(
-            LinkRow.community_id == community_id, LinkRow.state == "accepted"
+            LinkRow.community_id == community_id, LinkRow.state == LinkState.ACCEPTED
         )
     )
     found = set(outgoing)
     found.update(
         follower.actor_id
         for follower, _actor in await incoming_links(session, community_id)
-        if follower.state == "accepted"
+        if follower.state == FollowerState.ACCEPTED
     )
     return sorted(found)

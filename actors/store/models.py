@@ -9,6 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from actors.store.states import FollowerState, InboxState, JobState, StateColumn
 from federation.clock import utcnow as utcnow  # the columns' default; re-exported
 
 
@@ -109,7 +110,9 @@ class FollowerRow(Base):
     actor_id: Mapped[str] = mapped_column(String(2048))
     inbox: Mapped[str] = mapped_column(String(2048))
     shared_inbox: Mapped[str | None] = mapped_column(String(2048), default=None)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[FollowerState] = mapped_column(
+        StateColumn(FollowerState), default=FollowerState.PENDING
+    )
     follow_activity_id: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -145,7 +148,9 @@ class InboxItemRow(Base):
     actor_id: Mapped[str] = mapped_column(String(2048))
     community_slug: Mapped[str | None] = mapped_column(String(63), default=None)
     ap_raw: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[InboxState] = mapped_column(
+        StateColumn(InboxState), default=InboxState.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     # leased (``locked_by`` set) or waiting for a retry (``locked_by`` None) until then
@@ -217,7 +222,7 @@ class DeliveryRow(Base):
     )
     inbox: Mapped[str] = mapped_column(String(2048))
     host: Mapped[str] = mapped_column(String(255), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    state: Mapped[JobState] = mapped_column(StateColumn(JobState), default=JobState.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from actors.store.models import Base, utcnow
+from actors.store.states import ParticipantState, StateColumn
 
 
 class RevisionRow(Base):
@@ -55,7 +56,9 @@ class ParticipantRow(Base):
     object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[str] = mapped_column(String(2048))
     join_activity_id: Mapped[str] = mapped_column(String(2048))
-    state: Mapped[str] = mapped_column(String(16), default="joined")
+    state: Mapped[ParticipantState] = mapped_column(
+        StateColumn(ParticipantState), default=ParticipantState.JOINED
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

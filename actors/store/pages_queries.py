@@ -18,6 +18,7 @@ from sqlalchemy.orm import defer
 from actors.content import ItemKind
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow, ParticipantRow, RevisionRow
+from actors.store.states import ParticipantState
 
 EventPair = tuple[ObjectRow, EventDetailRow]
 
@@ -179,7 +180,7 @@ async def participants(
     session: AsyncSession, object_id: int, *, limit: int
 ) -> tuple[list[str], int]:
     """Who joined the event (first ``limit``, in order of joining) and how many did."""
-    where = (ParticipantRow.object_id == object_id, ParticipantRow.state == "joined")
+    where = (ParticipantRow.object_id == object_id, ParticipantRow.state == ParticipantState.JOINED)
     total = await session.scalar(select(func.count()).select_from(ParticipantRow).where(*where))
     actors = await session.scalars(
         select(ParticipantRow.actor_id).where(*where).order_by(ParticipantRow.id).limit(limit)

@@ -14,6 +14,7 @@ from actors.circles import Participation
 from actors.content import ItemKind
 from actors.store.models import FollowerRow, ModeratorRow, ObjectRow, RemoteActorRow
 from actors.store.models_practice import ParticipantRow
+from actors.store.states import FollowerState, ParticipantState
 
 MEMBER_KINDS = (ItemKind.POST, ItemKind.REPLY)
 _NOT_CHOSEN = 2**62  # sorts people who are not coordinators after those who are
@@ -53,7 +54,7 @@ async def participations(
             ObjectRow.community_id == community_id,
             ObjectRow.kind == ItemKind.EVENT,
             ObjectRow.deleted_at.is_(None),
-            ParticipantRow.state == "joined",
+            ParticipantRow.state == ParticipantState.JOINED,
             ParticipantRow.created_at >= since,
         )
         .group_by(ParticipantRow.actor_id)
@@ -77,7 +78,7 @@ async def participations(
             and_(
                 follower.community_id == community_id,
                 follower.actor_id == people.c.actor,
-                follower.state == "accepted",
+                follower.state == FollowerState.ACCEPTED,
             ),
         )
         .outerjoin(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.content import PUBLISHED_KINDS, ItemKind
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow, ParticipantRow, RevisionRow
+from actors.store.states import ParticipantState
 
 # -- items by kind ------------------------------------------------------------------------
 
@@ -159,7 +160,10 @@ async def add_participant(
     session: AsyncSession, object_id: int, actor_id: str, join_activity_id: str
 ) -> ParticipantRow:
     row = ParticipantRow(
-        object_id=object_id, actor_id=actor_id, join_activity_id=join_activity_id, state="joined"
+        object_id=object_id,
+        actor_id=actor_id,
+        join_activity_id=join_activity_id,
+        state=ParticipantState.JOINED,
     )
     session.add(row)
     await session.flush()
@@ -201,7 +205,9 @@ async def count_participants(session: AsyncSession, object_id: int) -> int:
     total = await session.scalar(
         select(func.count())
         .select_from(ParticipantRow)
-        .where(ParticipantRow.object_id == object_id, ParticipantRow.state == "joined")
+        .where(
+            ParticipantRow.object_id == object_id, ParticipantRow.state == ParticipantState.JOINED
+        )
     )
     return int(total or 0)
 
@@ -212,7 +218,9 @@ async def list_participants(
     """Who takes part, in the order they joined."""
     rows = await session.scalars(
         select(ParticipantRow)
-        .where(ParticipantRow.object_id == object_id, ParticipantRow.state == "joined")
+        .where(
+            ParticipantRow.object_id == object_id, ParticipantRow.state == ParticipantState.JOINED
+        )
         .order_by(ParticipantRow.id)
         .offset(offset)
         .limit(limit)

@@ -15,6 +15,7 @@ from actors.store.models import (
     ObjectRow,
     RemoteActorRow,
 )
+from actors.store.states import FollowerState
 
 # -- remote actors ----------------------------------------------------------
 
@@ -47,7 +48,7 @@ async def record_follow(
     follow_id: str,
     *,
     closed: bool,
-) -> str:
+) -> FollowerState:
     """Store ``actor``'s Follow (activity ``follow_id``) of a community; returns the
     follower's state. A new follower is ``accepted``, or ``pending`` in a ``closed``
     community (until a moderator approves). A repeated Follow (e.g. the Accept got lost)
@@ -57,7 +58,7 @@ async def record_follow(
         follower = FollowerRow(
             community_id=community_id,
             actor_id=actor.ap_id,
-            state="pending" if closed else "accepted",
+            state=FollowerState.PENDING if closed else FollowerState.ACCEPTED,
         )
         session.add(follower)
     follower.follow_activity_id = follow_id
@@ -68,7 +69,12 @@ async def record_follow(
 
 
 async def list_followers(
-    session: AsyncSession, community_id: int, *, state: str, offset: int = 0, limit: int = 20
+    session: AsyncSession,
+    community_id: int,
+    *,
+    state: FollowerState,
+    offset: int = 0,
+    limit: int = 20,
 ) -> list[str]:
     rows = await session.scalars(
         select(FollowerRow.actor_id)
@@ -80,7 +86,7 @@ async def list_followers(
     return list(rows)
 
 
-async def count_followers(session: AsyncSession, community_id: int, *, state: str) -> int:
+async def count_followers(session: AsyncSession, community_id: int, *, state: FollowerState) -> int:
     total = await session.scalar(
         select(func.count())
         .select_from(FollowerRow)

@@ -10,6 +10,7 @@ from aiohttp import web
 from actors import urls as routes
 from actors.community import Community, community_to_group
 from actors.store import links, queries, social
+from actors.store.states import FollowerState
 from actors.web.community_page import render_community
 from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
 from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
@@ -87,11 +88,17 @@ def outbox_loader(app: web.Application) -> PageLoader:
 def followers_loader(app: web.Application) -> PageLoader:
     async def load(community: Community, page: int, size: int) -> tuple[list[Any], int]:
         async with app[SESSIONS]() as session:
-            total = await social.count_followers(session, community.id, state="accepted")
+            total = await social.count_followers(
+                session, community.id, state=FollowerState.ACCEPTED
+            )
             if not size:
                 return [], total
             ids = await social.list_followers(
-                session, community.id, state="accepted", offset=(page - 1) * size, limit=size
+                session,
+                community.id,
+                state=FollowerState.ACCEPTED,
+                offset=(page - 1) * size,
+                limit=size,
             )
         return ids, total
 

@@ -14,6 +14,7 @@ from actors.community import Community, summary_html
 from actors.content import ItemKind
 from actors.settings import ParticipationSettings
 from actors.store import pages_queries, participation, social
+from actors.store.states import FollowerState
 from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS
 from actors.web.network import linked_context
 from actors.web.present import CirclesView, person, soonest, status_label
@@ -32,7 +33,7 @@ async def _circles(
 ) -> CirclesView:
     """The circles with the names of the coordinators, the core and the active ring."""
     people = await participation.participations(session, community.id, window_start(now, settings))
-    followers = await social.count_followers(session, community.id, state="accepted")
+    followers = await social.count_followers(session, community.id, state=FollowerState.ACCEPTED)
     circles = derive_circles(people, settings, followers_total=followers)
     coordinators = [p.actor_id for p in people if p.coordinator]
     core = circles.core[: settings.max_listed]

@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from actors.items import ItemKind
-from actors.store import Base
+from actors.store import Base, JobState, StateColumn
 from federation.clock import utcnow
 
 
@@ -98,7 +98,7 @@ class ForumJobRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     object_ap_id: Mapped[str | None] = mapped_column(String(2048), default=None, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    state: Mapped[JobState] = mapped_column(StateColumn(JobState), default=JobState.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

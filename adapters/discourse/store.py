@@ -6,14 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from actors.store import PENDING_JOBS, JobState
 from adapters.discourse.models import ForumJobRow, ForumPostRow, ForumStateRow, ForumTopicRow
 from federation.clock import utcnow
-
-PENDING = ("queued", "retrying")
 
 # -- mapping ------------------------------------------------------------------------------
 
@@ -135,7 +134,7 @@ async def enqueue(
         kind=kind,
         object_ap_id=object_ap_id,
         payload=payload or {},
-        state="queued",
+        state=JobState.QUEUED,
         attempts=0,
         next_try_at=now,
         created_at=now,
@@ -152,7 +151,7 @@ async def has_pending_write(session: AsyncSession, object_ap_id: str, kind: str)
         .where(
             ForumJobRow.object_ap_id == object_ap_id,
             ForumJobRow.kind == kind,
-            ForumJobRow.state.in_(PENDING),
+            ForumJobRow.state.in_(PENDING_JOBS),
         )
         .limit(1)
     )
@@ -171,7 +170,7 @@ async def claim_job(
         .where(
             earlier.object_ap_id == ForumJobRow.object_ap_id,
             earlier.id < ForumJobRow.id,
-            earlier.state.in_(PENDING),
+            earlier.state.in_(PENDING_JOBS),
         )
         .exists()
     )
@@ -179,7 +178,7 @@ async def claim_job(
         await session.scalars(
             select(ForumJobRow.id)
             .where(
-                ForumJobRow.state.in_(PENDING),
+                ForumJobRow.state.in_(PENDING_JOBS),
                 ForumJobRow.next_try_at <= now,
                 or_(ForumJobRow.locked_until.is_(None), ForumJobRow.locked_until < now),
                 or_(ForumJobRow.object_ap_id.is_(None), ~blocked),
@@ -194,7 +193,7 @@ async def claim_job(
             update(ForumJobRow)
             .where(
                 ForumJobRow.id == job_id,
-                ForumJobRow.state.in_(PENDING),
+                ForumJobRow.state.in_(PENDING_JOBS),
                 or_(ForumJobRow.locked_until.is_(None), ForumJobRow.locked_until < now),
             )
             .values(locked_until=lease, updated_at=now, attempts=ForumJobRow.attempts + 1)
@@ -207,7 +206,7 @@ async def claim_job(
 async def next_due(session: AsyncSession) -> datetime | None:
     """When the next pending job is due (a retry's ``next_try_at``)."""
     return await session.scalar(
-        select(func.min(ForumJobRow.next_try_at)).where(ForumJobRow.state.in_(PENDING))
+        select(func.min(ForumJobRow.next_try_at)).where(ForumJobRow.state.in_(PENDING_JOBS))
     )
 
 
@@ -215,7 +214,7 @@ async def finish_job(
     session: AsyncSession,
     job_id: int,
     *,
-    state: str,
+    state: JobState,
     next_try_at: datetime | None = None,
     error: str | None = None,
 ) -> None:
@@ -236,13 +235,13 @@ async def retry_now(session: AsyncSession, community_id: int) -> tuple[int, int]
     now = utcnow()
     pending = await session.execute(
         update(ForumJobRow)
-        .where(ForumJobRow.community_id == community_id, ForumJobRow.state.in_(PENDING))
+        .where(ForumJobRow.community_id == community_id, ForumJobRow.state.in_(PENDING_JOBS))
         .values(next_try_at=now, updated_at=now)
     )
     failed = await session.execute(
         update(ForumJobRow)
-        .where(ForumJobRow.community_id == community_id, ForumJobRow.state == "failed")
-        .values(state="retrying", next_try_at=now, updated_at=now)
+        .where(ForumJobRow.community_id == community_id, ForumJobRow.state == JobState.FAILED)
+        .values(state=JobState.RETRYING, next_try_at=now, updated_at=now)
     )
     return pending.rowcount, failed.rowcount  # type: ignore[attr-defined]
 
@@ -263,7 +262,7 @@ async def failed_jobs(
         select(ForumJobRow)
         .where(
             ForumJobRow.community_id == community_id,
-            or_(ForumJobRow.state == "failed", and_(ForumJobRow.state == "retrying")),
+            ForumJobRow.state.in_((JobState.FAILED, JobState.RETRYING)),
         )
         .order_by(ForumJobRow.updated_at.desc())
         .limit(limit)

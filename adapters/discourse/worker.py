@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.store import JobState
 from adapters.discourse import events, store, writes
 from adapters.discourse.api import UnknownCategory
 from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden
@@ -109,7 +110,9 @@ class JobWorker:
             return False
         runtime = await self._runtime_of(job.community_id)
         if runtime is None:
-            await self._finish(job, "failed", error="no forum is configured for this community")
+            await self._finish(
+                job, JobState.FAILED, error="no forum is configured for this community"
+            )
             return True
         try:
             outcome = await self._do(runtime, job)
@@ -123,7 +126,7 @@ class JobWorker:
                 outcome,
                 extra={"community": runtime.slug, "object_id": job.object_ap_id},
             )
-            await self._finish(job, "done")
+            await self._finish(job, JobState.DONE)
         return True
 
     async def _do(self, runtime: ForumRuntime, job: ForumJobRow) -> str:
@@ -159,14 +162,14 @@ class JobWorker:
                 retry_after=SLOW_DELAY if refused else None,
             )
             if isinstance(decision, Retry):
-                await self._finish(job, "retrying", error=str(exc), next_try_at=decision.at)
+                await self._finish(job, JobState.RETRYING, error=str(exc), next_try_at=decision.at)
                 return
-        await self._finish(job, "failed", error=str(exc))
+        await self._finish(job, JobState.FAILED, error=str(exc))
 
     async def _finish(
         self,
         job: ForumJobRow,
-        state: str,
+        state: JobState,
         *,
         error: str | None = None,
         next_try_at: datetime | None = None,
