@@ -14,9 +14,9 @@ from typing import Any
 
 from actors.content import KIND_TO_TYPE, TYPE_TO_KIND, InvalidContent, ItemKind, StoryDraft
 from actors.event_json import ONLINE_LINK_NAME
-from actors.events import EventDraft, Place, check_url, parse_time
+from actors.events import EventDraft, Place, check_url, event_time
 from actors.practices import PracticeDraft
-from actors.recurrence import zone
+from actors.schedule import zone
 from federation.vocab import get_id, has_type, types_of
 
 TYPES = frozenset(KIND_TO_TYPE.values())
@@ -216,9 +216,9 @@ def event_change(obj: Payload, default_timezone: str) -> Callable[[EventDraft], 
         tz = timezone or draft.timezone
         new = replace(draft, timezone=tz, start=draft.start.astimezone(zone(tz)))
         if start is not None:
-            new = replace(new, start=parse_time(start, tz, "startTime"))
+            new = replace(new, start=event_time(start, tz, "startTime"))
         if end is not None or ("endTime" in obj and obj["endTime"] is None):
-            new = replace(new, end=parse_time(end, tz, "endTime") if end else None)
+            new = replace(new, end=event_time(end, tz, "endTime") if end else None)
         if title is not None:
             new = replace(new, title=title)
         if markdown is not None:
@@ -247,7 +247,7 @@ def event_from(obj: Payload, default_timezone: str) -> EventDraft:
     blank = EventDraft(
         title="",
         markdown="",
-        start=parse_time(start, timezone, "startTime"),
+        start=event_time(start, timezone, "startTime"),
         timezone=timezone,
     )
     return event_change(obj, default_timezone)(blank)

@@ -34,6 +34,9 @@ class ItemKind(StrEnum):
 KIND_TO_TYPE = {ItemKind.STORY: "Note", ItemKind.PRACTICE: "Article", ItemKind.EVENT: "Event"}
 PUBLISHED_KINDS = tuple(KIND_TO_TYPE)
 TYPE_TO_KIND = {ap_type: kind for kind, ap_type in KIND_TO_TYPE.items()}
+# what a community stores as an item when a member posts it or a linked community sends it
+# (an object of one of these types, among any others it lists)
+ITEM_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
 
 # copub's own terms (the collections of a community). Every other extension term we send
 # is someone else's: Mastodon's, Mobilizon's, schema.org's, iCalendar's, FEP-8a8e's.

@@ -13,10 +13,11 @@ from typing import Any
 
 from actors.content import InvalidContent, base_object
 from actors.event_text import event_facts_html
-from actors.events import JOIN_MODES, EventDraft, Place, next_meetings, parse_time
+from actors.events import JOIN_MODES, EventDraft, Place, event_time, next_meetings
 from actors.html import markdown_to_html
-from actors.recurrence import validate_rrule, zone
+from actors.schedule import validate_rrule
 from actors.urls import Urls
+from federation.clock import zone_named
 from federation.intake import DEFAULT_LIMITS, Limits, bounded, in_date_range, safe_url
 from federation.vocab import AS_CONTEXT, JSON, has_type, types_of
 
@@ -184,8 +185,8 @@ def draft_from_event(event: JSON, markdown: str) -> EventDraft:
     return EventDraft(
         title=str(event.get("name") or ""),
         markdown=markdown,
-        start=parse_time(str(event["startTime"]), timezone, "startTime"),
-        end=parse_time(str(event["endTime"]), timezone, "endTime")
+        start=event_time(str(event["startTime"]), timezone, "startTime"),
+        end=event_time(str(event["endTime"]), timezone, "endTime")
         if event.get("endTime")
         else None,
         timezone=timezone,
@@ -203,21 +204,18 @@ def remote_event_draft(obj: JSON, limits: Limits = DEFAULT_LIMITS) -> EventDraft
     place, online address, capacity and rule; None without a readable ``startTime`` within
     the sane years (``[limits]``). Values we cannot read are left out rather than refused:
     the event is someone else's."""
-    timezone = obj.get("timezone") if isinstance(obj.get("timezone"), str) else "UTC"
-    try:
-        zone(str(timezone))
-    except InvalidContent:
+    timezone = obj.get("timezone")
+    if not isinstance(timezone, str) or zone_named(timezone) is None:
         timezone = "UTC"
-    timezone = str(timezone)
     try:
-        start = parse_time(str(obj.get("startTime")), timezone, "startTime")
+        start = event_time(str(obj.get("startTime")), timezone, "startTime")
     except InvalidContent:
         return None
     now = datetime.now(UTC)
     if not in_date_range(start, limits, now=now):
         return None
     try:
-        end = parse_time(str(obj["endTime"]), timezone, "endTime") if obj.get("endTime") else None
+        end = event_time(str(obj["endTime"]), timezone, "endTime") if obj.get("endTime") else None
     except InvalidContent:
         end = None
     if end is not None and not in_date_range(end, limits, now=now):

@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from actors.content import InvalidContent, require_text, require_title
-from actors.recurrence import validate_rrule, zone
-from actors.schedule import Occurrence, occurrences
+from actors.schedule import Occurrence, occurrences, validate_rrule, zone
 from actors.store.models_practice import EventDetailRow
+from federation.clock import parse_iso_time
 from federation.intake import DEFAULT_LIMITS, in_date_range, safe_url
 
 JOIN_MODES = ("free", "restricted", "invite")
@@ -53,19 +53,14 @@ class EventDraft:
         return self.place.one_line() if self.place is not None else ""
 
 
-def parse_time(value: str, timezone: str, field: str) -> datetime:
+def event_time(value: str, timezone: str, field: str) -> datetime:
     """``2026-12-01T18:00`` (wall clock in ``timezone``) or with an offset; aware, in the
-    event's zone."""
+    event's zone. InvalidContent(``field``) if it is not a date and time."""
     tz = zone(timezone)
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidContent(
-            field, f"{value!r} is not a date and time like 2026-12-01T18:00"
-        ) from exc
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=tz).astimezone(tz)  # normalises a skipped hour
-    return moment.astimezone(tz)
+    moment = parse_iso_time(value, tz)
+    if moment is None:
+        raise InvalidContent(field, f"{value!r} is not a date and time like 2026-12-01T18:00")
+    return moment.astimezone(tz)  # normalises a skipped hour
 
 
 def check_url(value: str, field: str) -> str:

@@ -1,8 +1,14 @@
-"""When events happen: next occurrences of a (recurring) event, in its own time zone.
+"""When events happen: time zones, checking an iCalendar RRULE, and the next occurrences
+of a (recurring) event, in its own time zone.
 
 An event is stored as a UTC start (and end), an IANA time zone name and an optional
 RFC 5545 RRULE. Recurrences are expanded in local wall-clock time, so a meeting at
 18:00 in Europe/Berlin stays at 18:00 across daylight-saving changes.
+
+What a coordinator gives is checked, and refused with ``InvalidContent``: :func:`zone`,
+:func:`validate_rrule` (a rule that could not be expanded is refused before anything is
+published). What is stored is shown as well as it can be: :func:`zone_or_utc`, and a stored
+rule we do not expand is ignored (the first date still shows).
 
 The expansion is bounded, whatever the rule and its first day: it starts one period or so
 before the moment asked about (the rule's phase kept: :func:`near`), walks at most
@@ -16,11 +22,15 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
+
+from actors.content import InvalidContent
+from actors.store.models_practice import EventDetailRow
+from federation.clock import utcnow, zone_named
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,7 @@ ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "l
 MAX_STEPS = 1000
 # and for at most this long, in seconds (a guard: the steps bound the walk already)
 MAX_SECONDS = 0.05
+MAX_RULE = 500  # characters of a rule a coordinator may give
 
 
 _Key = tuple[datetime, datetime | None, str, str | None]
@@ -48,12 +59,21 @@ class Occurrence:
 
 
 def zone(name: str) -> ZoneInfo:
-    """The time zone named ``name``, or UTC when the name is unknown."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    """The IANA time zone ``name``; InvalidContent("timezone") if there is none such."""
+    found = zone_named(name)
+    if found is None:
+        raise InvalidContent("timezone", f"{name!r} is not an IANA time zone (e.g. Europe/Paris)")
+    return found
+
+
+def zone_or_utc(name: str) -> ZoneInfo:
+    """The time zone named ``name``, or UTC when there is none such (a stored event is
+    shown, in UTC, rather than not at all)."""
+    found = zone_named(name)
+    if found is None:
         log.info("unknown time zone %r; showing UTC", name)
         return ZoneInfo("UTC")
+    return found
 
 
 def rule_parts(text: str) -> dict[str, str]:
@@ -132,6 +152,45 @@ def _check_shape(parts: dict[str, str]) -> None:
         _numbers(parts["BYSETPOS"], 1, len(days) * ordinal_limit or len(days), "BYSETPOS")
 
 
+def validate_rrule(text: str, start: datetime) -> str:
+    """The rule normalised (``FREQ=MONTHLY;BYDAY=1TU``); InvalidContent("rrule") if it is
+    not one recurrence rule of at least daily frequency that yields an occurrence."""
+    rule = text.strip().upper().removeprefix("RRULE:")
+    if not rule:
+        raise InvalidContent("rrule", "the rule is empty")
+    if len(rule) > MAX_RULE or "\n" in rule or "DTSTART" in rule:
+        raise InvalidContent("rrule", "one RRULE line, without DTSTART")
+    parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
+    problem = rule_problem(parts)
+    if problem is not None:
+        raise InvalidContent("rrule", problem)
+    if "UNTIL" in parts and not parts["UNTIL"].endswith("Z"):
+        parts["UNTIL"] = _until_utc(parts["UNTIL"], start)
+        rule = ";".join(f"{k}={v}" for k, v in parts.items())
+    try:
+        first = rrulestr(rule, dtstart=start, forceset=False).after(start, inc=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidContent("rrule", f"not a valid RRULE: {exc}") from exc
+    if first is None:
+        raise InvalidContent("rrule", "the rule yields no occurrence")
+    return rule
+
+
+def _until_utc(value: str, start: datetime) -> str:
+    """A local UNTIL (a date, or a date-time in the event's zone) as the UTC form RFC 5545
+    requires with a zone-aware start."""
+    try:
+        day = datetime.strptime(value[:8], "%Y%m%d")
+        if len(value) > 8:
+            day = datetime.strptime(value, "%Y%m%dT%H%M%S")
+        else:
+            day = day.replace(hour=23, minute=59, second=59)
+    except ValueError as exc:
+        raise InvalidContent("rrule", f"UNTIL {value!r} is not a date") from exc
+    assert start.tzinfo is not None
+    return day.replace(tzinfo=start.tzinfo).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def near(text: str, start: datetime, since: datetime) -> tuple[str, datetime]:
     """A rule and first day yielding the same occurrences from ``since`` on as ``text``
     from ``start`` (local, aware), starting one interval or so before ``since``: whole
@@ -192,7 +251,7 @@ def occurrences(
 ) -> list[Occurrence]:
     """Up to ``limit`` occurrences not yet over at ``after`` (an ongoing one included),
     found within ``MAX_STEPS`` occurrences walked and ``MAX_SECONDS``."""
-    tz = zone(tz_name)
+    tz = zone_or_utc(tz_name)
     duration = (end - start) if end is not None and end > start else timedelta(0)
     try:
         local_start = start.astimezone(tz)
@@ -220,6 +279,20 @@ def occurrences(
 
 def _occurrence(local_start: datetime, end: datetime | None, tz: ZoneInfo) -> Occurrence:
     return Occurrence(local_start, end.astimezone(tz) if end is not None else None)
+
+
+def upcoming_occurrences(
+    detail: EventDetailRow, after: datetime | None = None, count: int = 5
+) -> list[Occurrence]:
+    """Upcoming meetings of a stored event, in its zone (an ongoing one included)."""
+    return occurrences(
+        detail.start_time,
+        detail.end_time,
+        detail.timezone,
+        detail.rrule,
+        after=after or utcnow(),
+        limit=count,
+    )
 
 
 def next_occurrence(

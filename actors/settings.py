@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from federation.clock import zone_named
 from federation.intake import Limits
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
@@ -337,13 +337,11 @@ def _validate(settings: Settings) -> None:
 
 
 def _validate_content(content: ContentSettings, src: str) -> None:
-    try:
-        ZoneInfo(content.default_timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    if zone_named(content.default_timezone) is None:
         raise ConfigError(
             f"{src}: 'content.default_timezone' {content.default_timezone!r} is not an IANA "
             "time zone (e.g. Europe/Paris)"
-        ) from exc
+        )
     for key in ("practice_tags", "event_tags"):
         for tag in getattr(content, key):
             if not tag.strip().lstrip("#"):

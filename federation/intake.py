@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from federation.clock import parse_iso_time, utcnow
 from federation.vocab import JSON, as_list, get_id
 
 MAX_URL_LENGTH = 2048
@@ -31,7 +32,6 @@ DATE_KEYS = ("published", "updated", "startTime", "endTime")
 SCAN_FACTOR = 8
 # Other lists a document may carry where one value is usual.
 OTHER_LIST_KEYS = ("attributedTo", "actor", "location", "url", "icon", "image", "inReplyTo")
-MAX_TIME_TEXT = 64
 
 # Whitespace (any, Unicode included), C0 and C1 controls, and the characters RFC 3986 never
 # allows in a URL that break out of an attribute or a content line.
@@ -158,16 +158,6 @@ def bound_document(document: JSON, limits: Limits = DEFAULT_LIMITS, *, depth: in
     return {**document, **changes} if changes else document
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or len(value) > MAX_TIME_TEXT:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def in_date_range(moment: datetime, limits: Limits = DEFAULT_LIMITS, *, now: datetime) -> bool:
     """Whether ``moment`` lies between the year ``min_year`` and ``max_years_ahead`` from now."""
     return limits.min_year <= moment.year <= now.year + limits.max_years_ahead
@@ -178,8 +168,8 @@ def remote_time(
 ) -> datetime | None:
     """An ISO 8601 time from a remote document (UTC when it names no offset), or None when
     it is not one or lies outside the sane range."""
-    moment = _parse_time(value)
-    if moment is None or not in_date_range(moment, limits, now=now or datetime.now(UTC)):
+    moment = parse_iso_time(value)
+    if moment is None or not in_date_range(moment, limits, now=now or utcnow()):
         return None
     return moment
 
@@ -188,9 +178,9 @@ def date_problem(
     document: JSON, limits: Limits = DEFAULT_LIMITS, *, now: datetime | None = None
 ) -> str | None:
     """Why a document's dates are refused (a readable one outside the sane range), or None."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     for key in DATE_KEYS:
-        moment = _parse_time(document.get(key))
+        moment = parse_iso_time(document.get(key))
         if moment is not None and not in_date_range(moment, limits, now=now):
             return (
                 f"{key} {document[key]!r} is outside the years "

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import publishing
 from actors.cli.support import community_of, in_transaction, settings_of, urls_of
 from actors.content import InvalidContent, StoryDraft
-from actors.events import JOIN_MODES, EventDraft, Place, parse_time
+from actors.events import JOIN_MODES, EventDraft, Place, event_time
 from actors.practices import STATUSES, PracticeDraft
 
 T = TypeVar("T")
@@ -170,10 +170,10 @@ def event_change(values: dict[str, Any]) -> Callable[[EventDraft], EventDraft]:
         tz = values.get("timezone") or draft.timezone
         new = replace(draft, timezone=tz, start=draft.start)
         if values.get("start"):
-            new = replace(new, start=parse_time(values["start"], tz, "startTime"))
+            new = replace(new, start=event_time(values["start"], tz, "startTime"))
         if values.get("end") is not None:
             end = values["end"]
-            new = replace(new, end=parse_time(end, tz, "endTime") if end else None)
+            new = replace(new, end=event_time(end, tz, "endTime") if end else None)
         for option, attr in (("title", "title"), ("join_mode", "join_mode")):
             if values.get(option) is not None:
                 new = replace(new, **{attr: values[option]})
@@ -205,7 +205,7 @@ def publish_event(ctx: click.Context, /, **values: Any) -> None:
 
     async def work(session: AsyncSession) -> str:
         community = await community_of(session, _slug(ctx))
-        start = parse_time(values["start"], timezone, "startTime")
+        start = event_time(values["start"], timezone, "startTime")
         blank = EventDraft(title="", markdown="", start=start, timezone=timezone)
         draft = event_change({**values, "timezone": timezone})(blank)
         return (await publishing.publish_event(session, urls, community, draft)).ap_id

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from actors.community import Community
-from actors.content import tags_of
+from actors.content import ITEM_TYPES, tags_of
 from actors.event_json import remote_event_draft
 from actors.html import plain_text, sanitize
 from actors.items import Item, ItemKind, Owner, Revision
@@ -18,8 +18,8 @@ from federation.intake import DEFAULT_LIMITS, Limits, remote_time
 from federation.vocab import JSON, get_id, has_type, main_type
 
 MAX_SUMMARY = 2_000
-# what a member may post to a community (a type of these, among others it may list)
-POST_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
+POST_TYPES = ITEM_TYPES  # TODO(i12d1): callers move to actors.content.ITEM_TYPES
+parse_time = remote_time  # TODO(i12d1): callers move to federation.intake.remote_time
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,6 @@ class FilingRules:
             return frozenset(t.strip().lstrip("#").lower() for t in tags)
 
         return cls(norm(content.practice_tags), norm(content.event_tags))
-
-
-def parse_time(value: object) -> datetime | None:
-    """A time from a remote document within the sane years (federation/intake.py), else None."""
-    return remote_time(value)
 
 
 def kind_for(obj: JSON, rules: FilingRules, *, reply: bool) -> ItemKind:
@@ -99,7 +94,7 @@ def refiled_item(
 ) -> tuple[Item, Revision | None]:
     """An Update of a filed item (its kind stays), and the revision a practice keeps when
     its text changed."""
-    updated = parse_time(obj.get("updated")) or datetime.now(UTC)
+    updated = remote_time(obj.get("updated")) or datetime.now(UTC)
     item = replace(_item(row.community_id, obj, row.attributed_to, ItemKind(row.kind), limits),
                    updated=updated)  # fmt: skip
     before = (row.title, row.summary, row.source_markdown, row.status)
@@ -114,8 +109,8 @@ def _item(community_id: int, obj: JSON, author: str, kind: ItemKind, limits: Lim
         kind=kind,
         owner=Owner.remote(community_id, author),
         obj=obj,
-        ap_type=(main_type(obj, POST_TYPES) or "Note")[:40],
-        published=parse_time(obj.get("published")) or datetime.now(UTC),
+        ap_type=(main_type(obj, ITEM_TYPES) or "Note")[:40],
+        published=remote_time(obj.get("published")) or datetime.now(UTC),
         title=plain_text(name, 500) if isinstance(name, str) else None,
         content_html=sanitize(str(obj.get("content") or "")),
         summary=_summary(obj) if practice else None,

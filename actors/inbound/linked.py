@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import outbound
 from actors.community import Community
+from actors.content import ITEM_TYPES
 from actors.html import plain_text, sanitize
 from actors.inbound.context import InboundContext
-from actors.inbound.filing import parse_time
 from actors.items import Item, ItemKind, Owner, store_item
 from actors.store import links as store
 from actors.store import queries, social
@@ -31,12 +31,11 @@ from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow, LinkRow
 from federation.errors import FederationError
 from federation.httpsig import origin_of
-from federation.intake import DEFAULT_LIMITS, bounded, date_problem, safe_url
+from federation.intake import DEFAULT_LIMITS, bounded, date_problem, remote_time, safe_url
 from federation.vocab import JSON, PUBLIC_ALIASES, get_id, has_type, ids, is_public, main_type
 
 log = logging.getLogger(__name__)
 
-ITEM_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event", "Video", "Image"})
 NOT_ANNOUNCED = frozenset({ItemKind.REPLY})  # replies travel with their thread, not as boosts
 
 
@@ -163,7 +162,7 @@ def version_of(obj: JSON) -> str:
 def supersedes(obj: JSON, stored: JSON) -> bool:
     """Whether ``obj`` (the origin's copy) is a new version of the ``stored`` copy: it
     differs in what a reader sees or in its ``updated``, and is not older."""
-    new, old = parse_time(obj.get("updated")), parse_time(stored.get("updated"))
+    new, old = remote_time(obj.get("updated")), remote_time(stored.get("updated"))
     if new is not None and old is not None and new < old:
         return False
     return version_of(obj) != version_of(stored)
@@ -177,7 +176,7 @@ def linked_item(community_id: int, obj: JSON) -> Item:
         owner=Owner.remote(community_id, authors(obj)[0]),
         obj=obj,
         ap_type=(main_type(obj, ITEM_TYPES) or "Note")[:40],
-        published=parse_time(obj.get("published")) or datetime.now(UTC),
+        published=remote_time(obj.get("published")) or datetime.now(UTC),
         in_reply_to=get_id(obj.get("inReplyTo")),
         title=plain_text(name, 500) or None if isinstance(name, str) else None,
         content_html=sanitize(str(obj.get("content") or "")),

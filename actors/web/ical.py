@@ -18,7 +18,7 @@ from icalendar import Calendar, Event, vRecur, vUri
 from actors.community import Community
 from actors.html import plain_text
 from actors.schedule import FREQUENCIES as SUPPORTED_FREQUENCIES
-from actors.schedule import rule_parts, zone
+from actors.schedule import rule_parts, zone_or_utc
 from federation.intake import safe_url
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def to_vevent(event: CalendarEvent) -> Event:
     """The VEVENT of an event; ValueError (or OverflowError) when a stored value cannot be
     written. URLs are written only when they are http(s) (federation/intake.py)."""
     online = safe_url(event.online_url)
-    tz = zone(event.timezone)
+    tz = zone_or_utc(event.timezone)
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.updated or event.created)

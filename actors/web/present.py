@@ -8,7 +8,7 @@ from datetime import datetime
 
 from actors.circles import Member
 from actors.practices import STATUS_LABELS
-from actors.schedule import NextOccurrences, Occurrence, describe, occurrences, zone
+from actors.schedule import NextOccurrences, Occurrence, describe, occurrences, zone_or_utc
 from actors.store.models_practice import RevisionRow
 from actors.store.pages_queries import EventFacts
 from actors.store.participation import KnownActor
@@ -94,7 +94,7 @@ class EventView:
 
     @property
     def when(self) -> str:
-        tz = zone(self.timezone)
+        tz = zone_or_utc(self.timezone)
         facts = self.facts
         shown = self.next or Occurrence(
             facts.start_time.astimezone(tz),
@@ -120,7 +120,7 @@ def event_view(
             after=now,
             limit=count,
         )
-    tz = zone(facts.timezone)
+    tz = zone_or_utc(facts.timezone)
     return EventView(
         facts=facts,
         next=found[0] if found else None,

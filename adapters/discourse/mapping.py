@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape, unescape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from actors.items import KIND_TO_TYPE, STATUSES, ItemKind, plain_text, sanitize
 from adapters.discourse.config import ForumConfig
 from adapters.discourse.wire import ForumPost, ForumTopic
+from federation.clock import parse_iso_time, zone_named
 
 _EVENT_RAW = re.compile(r"\[event\b([^\]]*)\]", re.IGNORECASE)
 _EVENT_DIV = re.compile(
@@ -52,11 +53,8 @@ def _event_attrs(post: ForumPost) -> dict[str, str] | None:
 
 def _local_time(text: str, zone: ZoneInfo) -> datetime | None:
     """``2026-12-01 18:00`` (the plugin's form) or ISO 8601, in ``zone`` unless it says."""
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+    moment = parse_iso_time(text, zone)
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 def event_of(post: ForumPost) -> EventInfo | None:
@@ -64,11 +62,7 @@ def event_of(post: ForumPost) -> EventInfo | None:
     attrs = _event_attrs(post)
     if not attrs or "start" not in attrs:
         return None
-    tz_name = attrs.get("timezone") or "UTC"
-    try:
-        zone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz_name, zone = "UTC", ZoneInfo("UTC")
+    zone = zone_named(attrs.get("timezone") or "UTC") or ZoneInfo("UTC")
     start = _local_time(attrs["start"], zone)
     if start is None:
         return None
@@ -76,7 +70,7 @@ def event_of(post: ForumPost) -> EventInfo | None:
     return EventInfo(
         start=start,
         end=end if end is not None and end >= start else None,
-        timezone=tz_name,
+        timezone=zone.key,
         status=attrs.get("status", "public"),
         location=attrs.get("location") or None,
         url=attrs.get("url") or None,
@@ -166,13 +160,3 @@ def topic_item(forum: ForumConfig, topic: ForumTopic, first: ForumPost) -> Topic
 
 def reply_html(post: ForumPost) -> str:
     return f"<p>{attribution(post)} wrote:</p>{body_html(post)}"
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -33,7 +33,7 @@ from adapters.discourse.config import ForumConfig
 from adapters.discourse.models import ForumPostRow, ForumTopicRow
 from adapters.discourse.outcome import Announce, Counts
 from adapters.discourse.wire import ForumPost, ForumTopic
-from federation.clock import utcnow
+from federation.clock import parse_iso_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class Mirror:
             return row.ap_id
         if link is not None and not link.deleted:  # the kind changed: a new object replaces it
             await self._delete(session, link, counts)
-        published = mapping.parse_time(topic.created_at) or utcnow()
+        published = parse_iso_time(topic.created_at) or utcnow()
         object_id = self._new_object_id()
         obj = objects.item_object(self.forum, self.urls, object_id, item, published=published)
         await store_item(
@@ -230,7 +230,7 @@ class Mirror:
                 return
         parent_link = by_number.get(post.reply_to_post_number or 0)
         parent = parent_link.object_ap_id if parent_link and not parent_link.deleted else root
-        published = mapping.parse_time(post.created_at) or utcnow()
+        published = parse_iso_time(post.created_at) or utcnow()
         object_id = self._new_object_id()
         obj = objects.reply_object(
             self.forum,

@@ -10,7 +10,7 @@ import pytest
 
 from actors.content import InvalidContent
 from actors.event_json import draft_from_event, event_to_json, remote_event_draft
-from actors.events import EventDraft, Place, parse_time, validate_event
+from actors.events import EventDraft, Place, event_time, validate_event
 from actors.practices import PracticeDraft, practice_to_article, validate_practice
 from actors.urls import Urls
 from federation.jsonld import expand
@@ -41,8 +41,8 @@ def review() -> EventDraft:
         EventDraft(
             title="Monthly case review",
             markdown="Bring one case.",
-            start=parse_time("2026-12-01T18:00", tz, "startTime"),
-            end=parse_time("2026-12-01T20:00", tz, "endTime"),
+            start=event_time("2026-12-01T18:00", tz, "startTime"),
+            end=event_time("2026-12-01T20:00", tz, "endTime"),
             timezone=tz,
             place=Place("Room 4", "12 rue de la Paix", "Paris", "75002", "FR"),
             online_url="https://visio.example/review",

@@ -11,20 +11,20 @@ import pytest
 
 from actors.content import InvalidContent
 from actors.event_text import when_text
-from actors.events import EventDraft, detail_row, parse_time, validate_event
-from actors.recurrence import upcoming_occurrences, validate_rrule
+from actors.events import EventDraft, detail_row, event_time, validate_event
+from actors.schedule import upcoming_occurrences, validate_rrule
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
 def monthly_review(rule: str = "FREQ=MONTHLY;BYDAY=1TU", end: str | None = "2027-01-05T20:00"):
-    start = parse_time("2027-01-05T18:00", "Europe/Paris", "startTime")
+    start = event_time("2027-01-05T18:00", "Europe/Paris", "startTime")
     draft = EventDraft(
         title="Monthly case review",
         markdown="",
         start=start,
-        end=parse_time(end, "Europe/Paris", "endTime") if end else None,
+        end=event_time(end, "Europe/Paris", "endTime") if end else None,
         timezone="Europe/Paris",
         rrule=rule,
     )
@@ -52,7 +52,7 @@ def test_monthly_meeting_keeps_its_local_time_across_daylight_saving() -> None:
 
 
 def test_weekly_meeting_across_the_american_change() -> None:
-    start = parse_time("2027-03-09T09:30", "America/New_York", "startTime")  # a Tuesday
+    start = event_time("2027-03-09T09:30", "America/New_York", "startTime")  # a Tuesday
     draft = validate_event(
         EventDraft(
             title="Standup",
