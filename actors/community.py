@@ -9,6 +9,7 @@ from typing import Any
 
 from actors.content import COPUB_NS
 from actors.urls import Urls
+from federation.clock import as2_time
 from federation.vocab import AS_CONTEXT, JSON, SECURITY_CONTEXT
 
 # Extension terms are defined inline so peers never need to fetch another context.
@@ -94,7 +95,7 @@ def community_to_group(community: Community, urls: Urls) -> JSON:
         },
         "icon": {"type": "Image", "mediaType": "image/png", "url": icon},
         "image": {"type": "Image", "mediaType": "image/png", "url": icon},
-        "published": community.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "published": as2_time(community.created_at),
         "manuallyApprovesFollowers": community.closed,
         "discoverable": True,
         "indexable": True,

@@ -17,6 +17,7 @@ from actors.store import links as store
 from actors.store.models import RemoteActorRow
 from actors.store.models_links import NetworkCacheRow
 from actors.urls import Urls
+from federation.clock import as2_time
 from federation.errors import FederationError
 from federation.intake import bounded, safe_url
 from federation.vocab import JSON, get_id
@@ -31,10 +32,6 @@ MAX_BROKERS = 50
 
 def host_of(actor_id: str) -> str:
     return actor_id.split("://", 1)[-1].split("/", 1)[0].lower()
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def describe(actor_id: str, known: dict[str, RemoteActorRow]) -> JSON:
@@ -102,7 +99,7 @@ async def build_network(
                 "from": group,
                 "following": list(cache[group].following) if group in cache else [],
                 "total": cache[group].total if group in cache else None,
-                "fetched_at": _iso(cache[group].fetched_at) if group in cache else None,
+                "fetched_at": as2_time(cache[group].fetched_at) if group in cache else None,
                 "error": cache[group].error if group in cache else None,
             }
             for group in groups
@@ -111,7 +108,7 @@ async def build_network(
         "brokers": [
             {**describe(actor, known), "communities": sorted(places)} for actor, places in brokers
         ],
-        "generated_at": _iso(now),
+        "generated_at": as2_time(now),
     }
     stale = [g for g in groups if is_stale(cache.get(g), now)]
     return Network(document, stale)

@@ -10,6 +10,7 @@ from actors.store.models import ObjectRow
 from actors.web.item_pages import render_item
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import activity_response, wants_html
+from federation.clock import as2_time
 from federation.collections import collection_page, collection_root, parse_page
 from federation.errors import BadRequest, NotFound
 from federation.vocab import AS_CONTEXT
@@ -37,7 +38,7 @@ def tombstone(row: ObjectRow) -> web.Response:
             "id": row.ap_id,
             "type": "Tombstone",
             "formerType": row.ap_type,
-            "deleted": row.deleted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "deleted": as2_time(row.deleted_at),
         },
         status=410,
     )

@@ -19,7 +19,6 @@ from actors.items import (
     ObjectRow,
     Revision,
     Send,
-    as2_time,
     find_item,
     new_token,
     participant_count,
@@ -30,10 +29,10 @@ from actors.items import (
 from actors.urls import Urls
 from adapters.discourse import mapping, objects, store
 from adapters.discourse.config import ForumConfig
-from adapters.discourse.models import ForumPostRow, ForumTopicRow
+from adapters.discourse.models import ForumPostRow, ForumTopicRow, PostOrigin
 from adapters.discourse.outcome import Announce, Counts
 from adapters.discourse.wire import ForumPost, ForumTopic
-from federation.clock import parse_iso_time, utcnow
+from federation.clock import as2_time, parse_iso_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ class Mirror:
     def _ours(self, post: ForumPost, link: ForumPostRow | None) -> bool:
         """Written by the adapter (a fediverse reply): never mirrored back."""
         by_bot = post.username.lower() == self.forum.api_username.lower()
-        return by_bot or (link is not None and link.origin == "fediverse")
+        return by_bot or (link is not None and link.origin == PostOrigin.FEDIVERSE)
 
     def in_scope(self, topic: ForumTopic) -> bool:
         """A regular topic of the configured category itself (not of another, not of a
@@ -99,7 +98,11 @@ class Mirror:
         if complete:
             present = set(topic.stream)
             for link in list(links.values()):
-                if link.post_id not in present and link.origin == "forum" and not link.deleted:
+                if (
+                    link.post_id not in present
+                    and link.origin == PostOrigin.FORUM
+                    and not link.deleted
+                ):
                     await self._delete(session, link, counts)
         self._remember(session, state, topic, item, root, bumped_at)
         return counts
@@ -269,7 +272,7 @@ class Mirror:
                 community_id=self.community.id,
                 topic_id=post.topic_id,
                 post_id=post.id,
-                origin="forum",
+                origin=PostOrigin.FORUM,
                 created_at=utcnow(),
             )
             session.add(link)
@@ -309,7 +312,7 @@ class Mirror:
         """The topic is gone (deleted, moved out of the category, made private)."""
         counts = Counts()
         for link in await store.links_of_topic(session, self.community.id, topic_id):
-            if link.origin == "forum" and not link.deleted:
+            if link.origin == PostOrigin.FORUM and not link.deleted:
                 await self._delete(session, link, counts)
         state = await store.topic_state(session, self.community.id, topic_id)
         if state is not None:
