@@ -109,16 +109,6 @@ class Urls:
     def object_participants(self, slug: str, oid: str) -> str:
         return self.absolute(COMMUNITY_OBJECT_PARTICIPANTS.format(slug=slug, oid=oid))
 
-    def object_ref(self, iri: str) -> tuple[str, str] | None:
-        """(slug, oid) when ``iri`` is exactly one of our object ids, else None."""
-        prefix = self.absolute("/c/")
-        if not iri.startswith(prefix):
-            return None
-        parts = iri[len(prefix) :].split("/")
-        if len(parts) != 3 or parts[1] != "o" or not parts[0] or not parts[2]:
-            return None
-        return parts[0], parts[2]
-
     def activity(self, slug: str, aid: str) -> str:
         return self.absolute(COMMUNITY_ACTIVITY.format(slug=slug, aid=aid))
 

@@ -20,12 +20,12 @@ from .errors import FederationError, FetchError
 from .httpsig import origin_of, parse_http_date, sign_request
 from .keys import Signer
 from .ssrf import AddressPolicy, GuardedResolver
-from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON
+from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
 from .wire import parse_json
 
 log = logging.getLogger(__name__)
 
-AS2_ACCEPT = f'{AS2_MEDIA_TYPE}, application/ld+json; profile="{AS_CONTEXT}"'
+AS2_ACCEPT = f"{AS2_MEDIA_TYPE}, {LD_MEDIA_TYPE}"
 JRD_ACCEPT = "application/jrd+json, application/json;q=0.9"
 MIB = 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

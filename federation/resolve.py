@@ -10,12 +10,10 @@ from yarl import URL
 from .client import FederationClient
 from .errors import BadRequest, FetchError
 from .intake import safe_url
-from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, as_list
+from .vocab import AS2_MEDIA_TYPE, JSON, LD_MEDIA_TYPE, as_list
 
 SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
-_AS2_TYPES = frozenset(
-    {AS2_MEDIA_TYPE, "application/ld+json", f'application/ld+json; profile="{AS_CONTEXT}"'}
-)
+_AS2_TYPES = frozenset({AS2_MEDIA_TYPE, "application/ld+json", LD_MEDIA_TYPE})
 _USER = re.compile(r"[^\s@/?#:]+")
 _HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 

@@ -32,9 +32,6 @@ class ActivityRouter(Generic[Ctx]):
             raise ValueError(f"a handler for {activity_type} is already registered")
         self._handlers[activity_type] = handler
 
-    def handles(self, activity_type: str) -> bool:
-        return activity_type in self._handlers
-
     async def dispatch(self, ctx: Ctx, activity: JSON) -> bool:
         """Run the handler for ``activity``; False when its type has none (or several)."""
         activity = bound_document(activity, self.limits)

@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors import founding
 from actors.community import Community
 from actors.settings import Settings, settings_from_dict
-from actors.store import queries
 from actors.store.db import create_engine, sessionmaker
 from actors.store.models import CommunityRow
 
@@ -101,7 +100,7 @@ async def community_rows(sessions: async_sessionmaker[AsyncSession]) -> list[dic
 
 async def count_communities(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
-        return await queries.count_communities(session)
+        return await session.scalar(select(func.count()).select_from(CommunityRow)) or 0
 
 
 def community_rows_sync(database_url: str) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,10 +68,6 @@ async def get_community(session: AsyncSession, slug: str) -> Community | None:
 async def list_communities(session: AsyncSession) -> list[Community]:
     rows = await session.scalars(select(CommunityRow).order_by(CommunityRow.slug))
     return [community_from_row(r) for r in rows]
-
-
-async def count_communities(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(CommunityRow)) or 0)
 
 
 async def list_moderators(session: AsyncSession, community_id: int) -> list[str]:

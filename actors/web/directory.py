@@ -1,9 +1,8 @@
 """A short-lived per-process cache of communities, for the hot read paths.
 
 Actor documents and WebFinger are read far more than communities change; a few
-seconds of staleness is invisible to peers (they cache actors for hours), and
-changes made in this process invalidate at once. Missing slugs are not cached,
-so a community created by the CLI is served immediately.
+seconds of staleness (``ttl``) is invisible to peers (they cache actors for hours).
+Missing slugs are not cached, so a community created by the CLI is served immediately.
 """
 
 from __future__ import annotations
@@ -58,6 +57,3 @@ class CommunityDirectory:
         entry = self._entries.get(slug)
         if entry is not None:
             entry.rendered[kind] = body
-
-    def invalidate(self, slug: str) -> None:
-        self._entries.pop(slug, None)

@@ -176,10 +176,6 @@ class ForumTopic:
     stream: tuple[int, ...]
     posts: tuple[ForumPost, ...]
 
-    @property
-    def first_post(self) -> ForumPost | None:
-        return next((p for p in self.posts if p.post_number == 1), None)
-
 
 def topic_of(data: Any) -> ForumTopic:
     if not isinstance(data, dict):

@@ -89,10 +89,6 @@ class DeliveryWorker:
         self._stopping = True
         self._event.set()
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
     async def run(self) -> None:
         """Deliver until ``stop()``. Storage errors are logged and retried after a pause."""
         try:
