@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors import outbound
+from actors import followers as deciding
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.store import social
 from actors.store.states import FollowerState
@@ -54,22 +54,10 @@ def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
 
     async def work(session: AsyncSession) -> None:
         community = await community_of(session, slug)
-        row = await social.get_follower(session, community.id, actor)
-        if row is None or row.state != FollowerState.PENDING:
-            raise click.ClickException(f"no pending follow request from {actor}")
-        follow = {
-            "id": row.follow_activity_id,
-            "type": "Follow",
-            "actor": actor,
-            "object": urls.community(slug),
-        }
-        if approve:
-            row.state = FollowerState.ACCEPTED
-            reply = outbound.build_accept(urls, community, follow)
-        else:
-            await session.delete(row)
-            reply = outbound.build_reject(urls, community, follow)
-        await outbound.send_to_inbox(session, community, reply, row.inbox)
+        try:
+            await deciding.decide(session, urls, community, actor, approve=approve)
+        except deciding.NoPendingRequest as exc:
+            raise click.ClickException(str(exc)) from None
 
     in_transaction(ctx, work)
     click.echo(f"{'approved' if approve else 'rejected'} {actor}")
@@ -96,25 +84,27 @@ def followers_reject(ctx: click.Context, slug: str, actor: str) -> None:
 @click.command("block")
 @click.argument("target")
 @click.option("--community", "slug", default=None, help="Only for this community.")
+@click.option("--reason", default="", help="Why (kept for the coordinators, sent to no one).")
 @click.option("--undo", is_flag=True, help="Lift the block.")
 @click.pass_context
-def block(ctx: click.Context, target: str, slug: str | None, undo: bool) -> None:
+def block(ctx: click.Context, target: str, slug: str | None, reason: str, undo: bool) -> None:
     """Block an actor (its URL) or a domain (example.org), server-wide or per community.
 
     Blocked followers are removed; blocked actors get Reject and no deliveries."""
-    kind = "actor" if target.startswith(("http://", "https://")) else "domain"
-    value = target if kind == "actor" else target.lower().lstrip("@")
+    try:
+        blocked = deciding.block_target(target)
+    except deciding.InvalidBlock as exc:
+        raise click.BadParameter(str(exc), param_hint="TARGET") from None
 
     async def work(session: AsyncSession) -> list[str]:
         community_id = (await community_of(session, slug)).id if slug else None
         if undo:
-            await social.remove_block(session, community_id, kind, value)
+            await deciding.unblock(session, community_id, blocked)
             return []
-        await social.add_block(session, community_id, kind, value)
-        return await social.remove_blocked_followers(session, community_id)
+        return (await deciding.block(session, community_id, blocked, reason)).removed
 
     removed = in_transaction(ctx, work)
-    click.echo(f"{'unblocked' if undo else 'blocked'} {kind} {value}")
+    click.echo(f"{'unblocked' if undo else 'blocked'} {blocked.kind} {blocked.value}")
     for actor in removed:
         click.echo(f"removed follower {actor}")
 

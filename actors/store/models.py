@@ -130,6 +130,7 @@ class BlockRow(Base):
     )
     kind: Mapped[str] = mapped_column(String(10))
     value: Mapped[str] = mapped_column(String(2048))
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -146,8 +146,10 @@ async def is_blocked(session: AsyncSession, community_id: int | None, actor_id: 
     return hit is not None
 
 
-async def add_block(session: AsyncSession, community_id: int | None, kind: str, value: str) -> bool:
-    session.add(BlockRow(community_id=community_id, kind=kind, value=value))
+async def add_block(
+    session: AsyncSession, community_id: int | None, kind: str, value: str, reason: str = ""
+) -> bool:
+    session.add(BlockRow(community_id=community_id, kind=kind, value=value, reason=reason))
     try:
         async with session.begin_nested():
             await session.flush()
@@ -168,6 +170,16 @@ async def remove_block(
         delete(BlockRow).where(scope, BlockRow.kind == kind, BlockRow.value == value)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def list_blocks(session: AsyncSession, community_id: int | None) -> list[BlockRow]:
+    """The community's blocks (the server-wide ones for None), oldest first."""
+    scope = (
+        BlockRow.community_id.is_(None)
+        if community_id is None
+        else BlockRow.community_id == community_id
+    )
+    return list(await session.scalars(select(BlockRow).where(scope).order_by(BlockRow.id)))
 
 
 async def remove_blocked_followers(session: AsyncSession, community_id: int | None) -> list[str]:

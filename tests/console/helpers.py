@@ -197,6 +197,24 @@ async def invite_link(sessions: async_sessionmaker[AsyncSession], community_id: 
     return f"/console/invite/{link.token}"
 
 
+async def coordinator(
+    client: TestClient[Any, Any],
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    community_id: int,
+    username: str = "alice",
+) -> Person:
+    """A new person's browser, signed in as a new coordinator of the community (through
+    an invitation)."""
+    who = person(client, settings)
+    invite = await invite_link(sessions, community_id)
+    await who.get(invite)
+    page = await who.post(invite, {"username": username, "password": PASSWORD,
+                                   "confirm": PASSWORD})  # fmt: skip
+    assert page.status == 200, page.text
+    return who
+
+
 async def set_up(who: Person, setup_path: str, password: str = PASSWORD) -> Page:
     """Open a setup link and choose the password (signs in)."""
     page = await who.get(setup_path)

@@ -81,7 +81,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors.settings import Settings
-from actors.web.console import account, home, links, passkeys, signin
+from actors.web.console import (
+    account,
+    home,
+    links,
+    network,
+    participants,
+    passkeys,
+    people,
+    people_team,
+    signin,
+    tokens,
+)
 from actors.web.console.auth import console_middleware
 from actors.web.console.state import CONSOLE, ConsoleState
 
@@ -96,3 +107,8 @@ def setup(app: web.Application, settings: Settings) -> None:
     links.setup_routes(app)
     account.setup_routes(app)
     passkeys.setup_routes(app)
+    people.setup_routes(app)  # 3. People
+    people_team.setup_routes(app)
+    participants.setup_routes(app)
+    network.setup_routes(app)  # 4. Network
+    tokens.setup_routes(app)  # 5. Tokens

@@ -1,0 +1,113 @@
+"""Who receives a community's activities, as its coordinators decide: approve or reject a
+pending follow request (``Accept``/``Reject`` of the very Follow, to the follower's
+inbox), block an actor or a domain (the followers it covers are removed) and lift a block.
+
+One path for ``copub followers approve|reject``, ``copub block`` and the console."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors import outbound
+from actors.community import Community
+from actors.store import social
+from actors.store.states import FollowerState
+from actors.urls import Urls
+
+ACTOR = "actor"
+DOMAIN = "domain"
+TARGET_MAX = 2048
+REASON_MAX = 500
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN_RE = re.compile(rf"(?=[^:]{{1,253}}(:|$)){_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?")
+
+
+class NoPendingRequest(LookupError):
+    """No follow request of this actor waits for an answer."""
+
+
+class InvalidBlock(ValueError):
+    """Neither an actor's URL nor a domain; the message says what to give."""
+
+
+async def decide(
+    session: AsyncSession, urls: Urls, community: Community, actor: str, *, approve: bool
+) -> None:
+    """Approve (the follower is ``accepted`` and gets ``Accept``) or reject (the request
+    is gone, the actor gets ``Reject``) ``actor``'s pending follow request."""
+    row = await social.get_follower(session, community.id, actor)
+    if row is None or row.state != FollowerState.PENDING:
+        raise NoPendingRequest(f"no pending follow request from {actor}")
+    follow = {
+        "id": row.follow_activity_id,
+        "type": "Follow",
+        "actor": actor,
+        "object": urls.community(community.slug),
+    }
+    if approve:
+        row.state = FollowerState.ACCEPTED
+        reply = outbound.build_accept(urls, community, follow)
+    else:
+        await session.delete(row)
+        reply = outbound.build_reject(urls, community, follow)
+    await outbound.send_to_inbox(session, community, reply, row.inbox)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a block covers: ``kind`` is ``actor`` (``value`` its URL) or ``domain``."""
+
+    kind: str
+    value: str
+
+
+def block_target(text: str) -> Target:
+    """An actor's URL (``https://...``) or a domain (``example.org``, a leading ``@`` is
+    dropped); ``InvalidBlock`` for anything else."""
+    text = text.strip()
+    if text.startswith(("http://", "https://")):
+        try:
+            parts = urlsplit(text)
+            ok = bool(parts.hostname) and not parts.fragment
+        except ValueError:
+            ok = False
+        if ok and len(text) <= TARGET_MAX and not any(c.isspace() for c in text):
+            return Target(ACTOR, text)
+    else:
+        try:
+            domain = text.lower().lstrip("@").encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = ""
+        if _DOMAIN_RE.fullmatch(domain):
+            return Target(DOMAIN, domain)
+    raise InvalidBlock(
+        "give an actor's URL (https://social.example/users/someone) or a domain (social.example)"
+    )
+
+
+@dataclass(frozen=True)
+class Blocked:
+    target: Target
+    added: bool  # False: it was blocked already
+    removed: list[str]  # the followers the block removed
+
+
+async def block(
+    session: AsyncSession, community_id: int | None, target: Target, reason: str = ""
+) -> Blocked:
+    """Block ``target`` in the community (server-wide for None), with a reason for the
+    coordinators; the followers it covers are removed (blocked actors get Reject and no
+    deliveries from then on)."""
+    reason = " ".join(reason.split())[:REASON_MAX]
+    added = await social.add_block(session, community_id, target.kind, target.value, reason)
+    removed = await social.remove_blocked_followers(session, community_id)
+    return Blocked(target, added, removed)
+
+
+async def unblock(session: AsyncSession, community_id: int | None, target: Target) -> bool:
+    """Lift the block; False if there was none."""
+    return await social.remove_block(session, community_id, target.kind, target.value)
