@@ -9,7 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from actors.store.states import FollowerState, InboxState, JobState, StateColumn
+from actors.store.states import FollowerState, InboxState, JobState, StrEnumColumn
 from federation.clock import utcnow as utcnow  # the columns' default; re-exported
 
 
@@ -111,7 +111,7 @@ class FollowerRow(Base):
     inbox: Mapped[str] = mapped_column(String(2048))
     shared_inbox: Mapped[str | None] = mapped_column(String(2048), default=None)
     state: Mapped[FollowerState] = mapped_column(
-        StateColumn(FollowerState), default=FollowerState.PENDING
+        StrEnumColumn(FollowerState), default=FollowerState.PENDING
     )
     follow_activity_id: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -150,7 +150,7 @@ class InboxItemRow(Base):
     community_slug: Mapped[str | None] = mapped_column(String(63), default=None)
     ap_raw: Mapped[str] = mapped_column(Text)
     state: Mapped[InboxState] = mapped_column(
-        StateColumn(InboxState), default=InboxState.PENDING, index=True
+        StrEnumColumn(InboxState), default=InboxState.PENDING, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
@@ -223,7 +223,7 @@ class DeliveryRow(Base):
     )
     inbox: Mapped[str] = mapped_column(String(2048))
     host: Mapped[str] = mapped_column(String(255), index=True)
-    state: Mapped[JobState] = mapped_column(StateColumn(JobState), default=JobState.QUEUED)
+    state: Mapped[JobState] = mapped_column(StrEnumColumn(JobState), default=JobState.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

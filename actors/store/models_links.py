@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from actors.store.models import Base, utcnow
-from actors.store.states import LinkState, StateColumn
+from actors.store.states import LinkState, StrEnumColumn
 
 LINK_POLICIES = ("none", "announce")
 DEFAULT_LINK_POLICY = "none"  # a new link only shows what comes over it on the page
@@ -30,7 +30,7 @@ class LinkRow(Base):
     )
     remote_actor_id: Mapped[str] = mapped_column(String(2048), index=True)
     inbox: Mapped[str] = mapped_column(String(2048))
-    state: Mapped[LinkState] = mapped_column(StateColumn(LinkState), default=LinkState.PENDING)
+    state: Mapped[LinkState] = mapped_column(StrEnumColumn(LinkState), default=LinkState.PENDING)
     policy: Mapped[str] = mapped_column(String(16), default=DEFAULT_LINK_POLICY)
     follow_activity_id: Mapped[str] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

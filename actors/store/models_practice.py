@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from actors.store.models import Base, utcnow
-from actors.store.states import ParticipantState, StateColumn
+from actors.store.states import ParticipantState, StrEnumColumn
 
 
 class RevisionRow(Base):
@@ -57,7 +57,7 @@ class ParticipantRow(Base):
     actor_id: Mapped[str] = mapped_column(String(2048))
     join_activity_id: Mapped[str] = mapped_column(String(2048))
     state: Mapped[ParticipantState] = mapped_column(
-        StateColumn(ParticipantState), default=ParticipantState.JOINED
+        StrEnumColumn(ParticipantState), default=ParticipantState.JOINED
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

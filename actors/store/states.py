@@ -2,8 +2,8 @@
 that stores them.
 
 The values are the strings the tables have always held, so no migration is needed, and a
-member compares equal to its string. :class:`StateColumn` stores the value and hands back
-the member, so ``row.state`` is typed and an unknown state is refused when it is written.
+member compares equal to its string. :class:`StrEnumColumn` stores the value and hands
+back the member, so ``row.state`` is typed and an unknown state is refused when it is written.
 """
 
 from __future__ import annotations
@@ -63,19 +63,19 @@ class ParticipantState(StrEnum):
 E = TypeVar("E", bound=StrEnum)
 
 
-class StateColumn(TypeDecorator[E], Generic[E]):
-    """A ``String(16)`` column holding the values of the ``StrEnum`` ``states``: binds a
-    member or its string (refusing any other), loads the member."""
+class StrEnumColumn(TypeDecorator[E], Generic[E]):
+    """A ``String(length)`` column holding the values of the ``StrEnum`` ``members``: binds
+    a member or its string (refusing any other), loads the member."""
 
-    impl = String(16)
+    impl = String
     cache_ok = True
 
-    def __init__(self, states: type[E]) -> None:
-        super().__init__()
-        self.states = states
+    def __init__(self, members: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.members = members
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else self.states(value).value
+        return None if value is None else self.members(value).value
 
     def process_result_value(self, value: Any, dialect: Any) -> E | None:
-        return None if value is None else self.states(value)
+        return None if value is None else self.members(value)

@@ -19,6 +19,7 @@ from typing import Any
 
 from adapters.discourse import store
 from adapters.discourse.client import NotFound
+from adapters.discourse.models import PostOrigin
 from adapters.discourse.outcome import LIVE, Counts
 from adapters.discourse.runtime import ForumRuntime
 from adapters.discourse.wire import ForumPost, post_of, webhook_topic_of
@@ -80,7 +81,7 @@ async def _post_event(runtime: ForumRuntime, event: str, post: ForumPost) -> Cou
     async with runtime.sessions() as session:
         state = await store.topic_state(session, community.id, post.topic_id)
         link = await store.link_of_post(session, community.id, post.id)
-    if link is not None and link.origin == "fediverse":
+    if link is not None and link.origin == PostOrigin.FEDIVERSE:
         return Counts()  # our echo
     known = state is not None and not state.deleted and state.object_ap_id is not None
     if not await _in_category(runtime, post.category_id):

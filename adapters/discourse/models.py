@@ -8,15 +8,54 @@ definitions, so actors never imports this module); these models map them and sha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from actors.items import ItemKind
-from actors.store import Base, JobState, StateColumn
+from actors.store import Base, JobState, StrEnumColumn
 from federation.clock import utcnow
+
+
+class PostOrigin(StrEnum):
+    """Who wrote a mirrored post first (``discourse_posts.origin``)."""
+
+    FORUM = "forum"  # the forum: we mirror it to the fediverse
+    FEDIVERSE = "fediverse"  # a member's reply we posted to the forum: never mirrored back
+
+
+class ForumJobKind(StrEnum):
+    """What a job does (``discourse_jobs.kind``)."""
+
+    WEBHOOK = "webhook"  # apply a verified webhook event (its payload: a WebhookJob)
+    REPLY = "reply"  # post a fediverse reply into its topic
+    EDIT = "edit"  # edit the forum post of a reply
+    DELETE = "delete"  # delete the forum post of a reply
+
+
+@dataclass(frozen=True)
+class WebhookJob:
+    """A verified webhook event waiting to be applied: the payload of a ``webhook`` job,
+    stored as ``{"event", "event_id", "body"}``."""
+
+    event: str  # X-Discourse-Event, e.g. post_created
+    event_id: str  # X-Discourse-Event-Id
+    body: dict[str, Any]  # the event's JSON object
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"event": self.event, "event_id": self.event_id, "body": self.body}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> WebhookJob:
+        return cls(
+            event=str(payload.get("event")),
+            event_id=str(payload.get("event_id") or ""),
+            body=payload["body"],
+        )
 
 
 class ForumPostRow(Base):
@@ -36,7 +75,9 @@ class ForumPostRow(Base):
     post_id: Mapped[int] = mapped_column()
     post_number: Mapped[int] = mapped_column()
     object_ap_id: Mapped[str] = mapped_column(String(2048), unique=True)
-    origin: Mapped[str] = mapped_column(String(10), default="forum")
+    origin: Mapped[PostOrigin] = mapped_column(
+        StrEnumColumn(PostOrigin, 10), default=PostOrigin.FORUM
+    )
     version: Mapped[int] = mapped_column(default=1)
     fingerprint: Mapped[str] = mapped_column(String(64), default="")
     announced: Mapped[bool] = mapped_column(default=False)
@@ -95,10 +136,10 @@ class ForumJobRow(Base):
     community_id: Mapped[int] = mapped_column(
         ForeignKey("communities.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ForumJobKind] = mapped_column(StrEnumColumn(ForumJobKind, 20))
     object_ap_id: Mapped[str | None] = mapped_column(String(2048), default=None, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    state: Mapped[JobState] = mapped_column(StateColumn(JobState), default=JobState.QUEUED)
+    state: Mapped[JobState] = mapped_column(StrEnumColumn(JobState), default=JobState.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

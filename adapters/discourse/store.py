@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from actors.store import PENDING_JOBS, JobState
-from adapters.discourse.models import ForumJobRow, ForumPostRow, ForumStateRow, ForumTopicRow
+from adapters.discourse.models import (
+    ForumJobKind,
+    ForumJobRow,
+    ForumPostRow,
+    ForumStateRow,
+    ForumTopicRow,
+)
 from federation.clock import utcnow
 
 # -- mapping ------------------------------------------------------------------------------
@@ -123,7 +129,7 @@ async def forum_state(session: AsyncSession, community_id: int) -> ForumStateRow
 async def enqueue(
     session: AsyncSession,
     community_id: int,
-    kind: str,
+    kind: ForumJobKind,
     *,
     object_ap_id: str | None = None,
     payload: dict[str, Any] | None = None,
@@ -145,7 +151,7 @@ async def enqueue(
     return row
 
 
-async def has_pending_write(session: AsyncSession, object_ap_id: str, kind: str) -> bool:
+async def has_pending_write(session: AsyncSession, object_ap_id: str, kind: ForumJobKind) -> bool:
     found = await session.scalar(
         select(ForumJobRow.id)
         .where(

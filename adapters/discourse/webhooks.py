@@ -17,6 +17,7 @@ from aiohttp import web
 
 from adapters.discourse import store
 from adapters.discourse.events import HANDLED
+from adapters.discourse.models import ForumJobKind, WebhookJob
 from adapters.discourse.runtime import ForumRuntime, NoCommunity
 from federation.wire import parse_json
 
@@ -74,8 +75,8 @@ def handler(
             job = await store.enqueue(
                 session,
                 community.id,
-                "webhook",
-                payload={"event": event, "event_id": event_id, "body": payload},
+                ForumJobKind.WEBHOOK,
+                payload=WebhookJob(event, event_id, payload).to_payload(),
             )
         wake()
         log.info(

@@ -21,7 +21,7 @@ from actors.store import JobState
 from adapters.discourse import events, store, writes
 from adapters.discourse.api import UnknownCategory
 from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden
-from adapters.discourse.models import ForumJobRow
+from adapters.discourse.models import ForumJobKind, ForumJobRow, WebhookJob
 from adapters.discourse.runtime import ForumRuntime, NoCommunity
 from adapters.discourse.wire import WireError
 from federation.clock import utcnow
@@ -130,10 +130,10 @@ class JobWorker:
         return True
 
     async def _do(self, runtime: ForumRuntime, job: ForumJobRow) -> str:
-        if job.kind == "webhook":
-            payload = job.payload
-            counts = await events.apply_event(runtime, str(payload.get("event")), payload["body"])
-            return f"{payload.get('event')}: {counts}"
+        if job.kind == ForumJobKind.WEBHOOK:
+            webhook = WebhookJob.from_payload(job.payload)
+            counts = await events.apply_event(runtime, webhook.event, webhook.body)
+            return f"{webhook.event}: {counts}"
         return await writes.perform(runtime, job)
 
     async def _failed(self, runtime: ForumRuntime, job: ForumJobRow, exc: Exception) -> None:

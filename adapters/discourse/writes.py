@@ -22,7 +22,7 @@ from adapters.discourse import store
 from adapters.discourse.client import NotFound
 from adapters.discourse.compose import reply_raw
 from adapters.discourse.mapping import fingerprint
-from adapters.discourse.models import ForumJobRow, ForumPostRow
+from adapters.discourse.models import ForumJobKind, ForumJobRow, ForumPostRow, PostOrigin
 from adapters.discourse.runtime import ForumRuntime
 from adapters.discourse.wire import ForumPost
 from federation.vocab import get_id
@@ -46,30 +46,30 @@ class ReplyObserver:
             self._slug_of[row.community_id] = community.slug if community else None
         return self._slug_of[row.community_id] in self.slugs
 
-    async def _queue(self, session: AsyncSession, row: ObjectRow, kind: str) -> None:
+    async def _queue(self, session: AsyncSession, row: ObjectRow, kind: ForumJobKind) -> None:
         await store.enqueue(session, row.community_id, kind, object_ap_id=row.ap_id)
         event.listen(session.sync_session, "after_commit", lambda _s: self.wake(), once=True)
 
     async def _written(self, session: AsyncSession, row: ObjectRow) -> bool:
         link = await store.link_of_object(session, row.ap_id)
         if link is not None:
-            return link.origin == "fediverse" and not link.deleted
-        return await store.has_pending_write(session, row.ap_id, "reply")
+            return link.origin == PostOrigin.FEDIVERSE and not link.deleted
+        return await store.has_pending_write(session, row.ap_id, ForumJobKind.REPLY)
 
     async def on_object_stored(self, session: AsyncSession, row: ObjectRow) -> None:
         if row.local or row.kind != ItemKind.REPLY or not await self._connected(session, row):
             return
         thread = row.thread_root or row.in_reply_to
         if thread is not None and await store.link_of_object(session, thread) is not None:
-            await self._queue(session, row, "reply")
+            await self._queue(session, row, ForumJobKind.REPLY)
 
     async def on_object_updated(self, session: AsyncSession, row: ObjectRow) -> None:
         if await self._connected(session, row) and await self._written(session, row):
-            await self._queue(session, row, "edit")
+            await self._queue(session, row, ForumJobKind.EDIT)
 
     async def on_object_deleted(self, session: AsyncSession, row: ObjectRow) -> None:
         if await self._connected(session, row) and await self._written(session, row):
-            await self._queue(session, row, "delete")
+            await self._queue(session, row, ForumJobKind.DELETE)
 
 
 def _handle_of(author: Author) -> str:
@@ -121,15 +121,15 @@ async def perform(runtime: ForumRuntime, job: ForumJobRow) -> str:
     async with runtime.sessions() as session:
         link = await store.link_of_object(session, job.object_ap_id)
         reply = await _reply(session, job.object_ap_id)
-    if job.kind == "reply":
+    if job.kind == ForumJobKind.REPLY:
         if reply is None or link is not None:
             return "nothing to post"
         return await _post(runtime, job, reply)
-    if link is None or link.deleted or link.origin != "fediverse":
+    if link is None or link.deleted or link.origin != PostOrigin.FEDIVERSE:
         return "not in the forum"
-    if job.kind == "edit" and reply is not None:
+    if job.kind == ForumJobKind.EDIT and reply is not None:
         return await _edit(runtime, link, reply)
-    if job.kind == "delete":
+    if job.kind == ForumJobKind.DELETE:
         return await _delete(runtime, link)
     return "nothing to do"
 
@@ -152,7 +152,7 @@ async def _post(runtime: ForumRuntime, job: ForumJobRow, reply: _Reply) -> str:
                 post_id=post.id,
                 post_number=post.post_number,
                 object_ap_id=row.ap_id,
-                origin="fediverse",
+                origin=PostOrigin.FEDIVERSE,
                 version=post.version,
                 fingerprint=fingerprint(raw),
             )

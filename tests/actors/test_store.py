@@ -9,15 +9,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors import founding, signing
 from actors.settings import CommunitySeed, ProfileField
 from actors.store import queries
 from actors.store.db import alembic_config, create_engine, migrate, sessionmaker
-from actors.store.models import Base
+from actors.store.models import Base, FollowerRow
+from actors.store.states import FollowerState
 from actors.urls import Urls
 from tests import factories
 
@@ -204,3 +206,31 @@ async def test_moderators(sessions: Sessions) -> None:
     async with sessions() as session:
         mods = await queries.list_moderators(session, community.id)
     assert mods == ["https://social.example/users/ann", "https://social.example/users/bob"]
+
+
+async def test_a_state_is_stored_as_its_string_and_loaded_as_its_member(
+    sessions: Sessions,
+) -> None:
+    """State columns hold the strings they always held (no migration); a row hands back the
+    StrEnum member, and a string that names no state is refused before it is written."""
+    community = await factories.create_community(sessions)
+    async with sessions.begin() as session:
+        session.add(
+            FollowerRow(
+                community_id=community.id,
+                actor_id="https://social.example/users/ann",
+                inbox="https://social.example/users/ann/inbox",
+                state="accepted",
+                follow_activity_id="https://social.example/follows/1",
+            )
+        )
+    async with sessions() as session:
+        raw = await session.scalar(text("SELECT state FROM followers"))
+        row = await session.scalar(select(FollowerRow))
+    assert raw == "accepted"
+    assert row is not None and row.state is FollowerState.ACCEPTED
+    with pytest.raises(StatementError, match="'acepted' is not a valid FollowerState"):
+        async with sessions.begin() as session:
+            await session.execute(update(FollowerRow).values(state="acepted"))
+    async with sessions() as session:
+        assert await session.scalar(text("SELECT state FROM followers")) == "accepted"

@@ -80,6 +80,22 @@ async def test_topic_created_in_the_forum_reaches_followers(
     assert len(await copub.sent("Create")) == 1
 
 
+async def test_a_webhook_is_kept_as_a_job_holding_its_event_id_and_body(
+    copub: Copub, forum: FakeDiscourse, category: Category, nora: User, community: str
+) -> None:
+    """Each verified webhook is stored before the 200 as a ``webhook`` job whose payload is
+    ``{"event", "event_id", "body"}`` (the shape jobs already stored have), then done."""
+    await forum.create_topic("Handover notes", "Write them down.", user=nora, category=category)
+    await forum.hooks.settle()
+    await jobs_settled(copub)
+    async with copub.sessions() as session:
+        jobs = list(await session.scalars(select(ForumJobRow).order_by(ForumJobRow.id)))
+    assert [(j.kind, j.state) for j in jobs] == [("webhook", "done"), ("webhook", "done")]
+    assert [j.payload for j in jobs] == [
+        {"event": h.event, "event_id": str(h.event_id), "body": h.payload} for h in forum.hooks.sent
+    ]
+
+
 @sqlite_only
 async def test_edit_sends_update_and_delete_sends_delete(
     copub: Copub,
