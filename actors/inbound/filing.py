@@ -18,8 +18,6 @@ from federation.intake import DEFAULT_LIMITS, Limits, remote_time
 from federation.vocab import JSON, get_id, has_type, main_type
 
 MAX_SUMMARY = 2_000
-POST_TYPES = ITEM_TYPES  # TODO(i12d1): callers move to actors.content.ITEM_TYPES
-parse_time = remote_time  # TODO(i12d1): callers move to federation.intake.remote_time
 
 
 @dataclass(frozen=True)

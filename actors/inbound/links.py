@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors import outbound
 from actors.inbound import linked
 from actors.inbound.context import InboundContext
-from actors.inbound.filing import parse_time
 from actors.items import ItemKind, revise_item, withdraw_item
 from actors.store import links as store
 from actors.store import queries, social
@@ -22,6 +21,7 @@ from actors.store.states import LinkState
 from federation.client import RemoteStatusError
 from federation.errors import FederationError
 from federation.httpsig import origin_of
+from federation.intake import remote_time
 from federation.vocab import JSON, PUBLIC, get_id, has_type, main_type
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ async def _revise(ctx: InboundContext, sender: str, change: JSON, obj: JSON) -> 
             log.info("linked item %s: no new version at its origin", obj["id"])
             return
         item = linked.linked_item(stored.community_id, obj)
-        updated = parse_time(obj.get("updated")) or datetime.now(UTC)
+        updated = remote_time(obj.get("updated")) or datetime.now(UTC)
         await revise_item(session, stored, replace(item, updated=updated), send=None)
         await _pass_on(ctx, session, stored, relayed("Update", change, obj), sender)
     log.info("linked item %s updated", obj["id"])

@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import outbound
 from actors.community import Community
+from actors.content import ITEM_TYPES
 from actors.inbound import filing
 from actors.inbound.context import InboundContext
-from actors.inbound.filing import POST_TYPES, FilingRules
+from actors.inbound.filing import FilingRules
 from actors.items import revise_item, store_item, withdraw_item
 from actors.store import queries, social
 from actors.store.states import FollowerState
@@ -83,7 +84,7 @@ def _refused_dates(ctx: InboundContext, activity: JSON, obj: JSON) -> bool:
 async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO_TAGS) -> None:
     actor_id = str(get_id(activity.get("actor")))
     obj = await _embedded_object(ctx, activity)
-    if obj is None or not has_type(obj, *POST_TYPES) or not _authentic(actor_id, obj):
+    if obj is None or not has_type(obj, *ITEM_TYPES) or not _authentic(actor_id, obj):
         log.info("Create from %s not relayed: no authentic post in it", actor_id)
         return
     if not is_public(obj):
