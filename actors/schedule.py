@@ -29,8 +29,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
 from actors.content import InvalidContent
-from actors.store.models_practice import EventDetailRow
-from federation.clock import utcnow, zone_named
+from federation.clock import zone_named
 
 log = logging.getLogger(__name__)
 
@@ -279,20 +278,6 @@ def occurrences(
 
 def _occurrence(local_start: datetime, end: datetime | None, tz: ZoneInfo) -> Occurrence:
     return Occurrence(local_start, end.astimezone(tz) if end is not None else None)
-
-
-def upcoming_occurrences(
-    detail: EventDetailRow, after: datetime | None = None, count: int = 5
-) -> list[Occurrence]:
-    """Upcoming meetings of a stored event, in its zone (an ongoing one included)."""
-    return occurrences(
-        detail.start_time,
-        detail.end_time,
-        detail.timezone,
-        detail.rrule,
-        after=after or utcnow(),
-        limit=count,
-    )
 
 
 def next_occurrence(

@@ -36,10 +36,6 @@ class DiffLine:
 class Hunk:
     lines: tuple[DiffLine, ...]
 
-    @property
-    def first_new_line(self) -> int:
-        return next((ln.new_number for ln in self.lines if ln.new_number), 1)
-
 
 def word_segments(old: str, new: str) -> tuple[Segment, ...]:
     """One line as it changed: unchanged words, removed words, added words."""

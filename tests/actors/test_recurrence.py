@@ -12,10 +12,18 @@ import pytest
 from actors.content import InvalidContent
 from actors.event_text import when_text
 from actors.events import EventDraft, detail_row, event_time, validate_event
-from actors.schedule import upcoming_occurrences, validate_rrule
+from actors.schedule import Occurrence, occurrences, validate_rrule
+from actors.store.models_practice import EventDetailRow
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+def upcoming_occurrences(detail: EventDetailRow, after: datetime, count: int) -> list[Occurrence]:
+    """The stored event's next ``count`` meetings after ``after`` (an ongoing one included)."""
+    return occurrences(
+        detail.start_time, detail.end_time, detail.timezone, detail.rrule, after=after, limit=count
+    )
 
 
 def monthly_review(rule: str = "FREQ=MONTHLY;BYDAY=1TU", end: str | None = "2027-01-05T20:00"):

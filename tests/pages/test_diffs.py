@@ -25,9 +25,8 @@ def test_added_and_removed_lines_with_context() -> None:
         ("del", "line 10", 10, None),
         ("same", "line 11", 11, 10),
     ]
-    second = [(ln.kind, ln.segments[0].text) for ln in hunks[1].lines]
-    assert second == [("same", "line 20"), ("ins", "line 21")]
-    assert hunks[1].first_new_line == 19
+    second = [(ln.kind, ln.segments[0].text, ln.old_number, ln.new_number) for ln in hunks[1].lines]
+    assert second == [("same", "line 20", 20, 19), ("ins", "line 21", None, 20)]
 
 
 def test_replaced_lines_pair_up_then_the_rest_is_added() -> None:
