@@ -166,14 +166,3 @@ async def migrate(engine: AsyncEngine) -> None:
     """Apply every pending migration (idempotent)."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade, engine.url.render_as_string(hide_password=False))
-
-
-def migrate_sync(url: str) -> None:
-    async def run() -> None:
-        engine = create_engine(url)
-        try:
-            await migrate(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
