@@ -64,9 +64,11 @@ def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T
         raise click.ClickException(exc.reason) from exc
 
 
-async def _find(remote: Remote, community: Community, target: str) -> LinkRow:
-    """The link to ``target``; a handle we do not know yet is asked of its server."""
+async def _find(remote: Remote, slug: str, target: str) -> tuple[Community, LinkRow]:
+    """The community ``slug`` and its link to ``target``; a handle we do not know yet is
+    asked of its server."""
     async with remote.sessions() as session:
+        community = await community_of(session, slug)
         row = await linking.find_link(session, community, target)
     if row is None and not linking.is_url(target):
         actor_id = await resolve_handle(remote.client, target)
@@ -74,7 +76,7 @@ async def _find(remote: Remote, community: Community, target: str) -> LinkRow:
             row = await store.get_link(session, community.id, actor_id)
     if row is None:
         raise click.ClickException(f"{community.slug} has no link to {target}")
-    return row
+    return community, row
 
 
 POLICY = click.Choice(linking.POLICIES)
@@ -119,9 +121,7 @@ def unlink(ctx: click.Context, slug: str, target: str) -> None:
     """Undo a link: the community unfollows the other (Undo(Follow))."""
 
     async def work(remote: Remote) -> str:
-        async with remote.sessions() as session:
-            community = await community_of(session, slug)
-        row = await _find(remote, community, target)
+        community, row = await _find(remote, slug, target)
         async with remote.sessions.begin() as session:
             fresh = await store.get_link(session, community.id, row.remote_actor_id)
             if fresh is not None:
@@ -140,9 +140,7 @@ def link_policy(ctx: click.Context, slug: str, target: str, policy: str) -> None
     """Whether what comes over a link is announced to the community's followers."""
 
     async def work(remote: Remote) -> str:
-        async with remote.sessions() as session:
-            community = await community_of(session, slug)
-        row = await _find(remote, community, target)
+        community, row = await _find(remote, slug, target)
         async with remote.sessions.begin() as session:
             fresh = await store.get_link(session, community.id, row.remote_actor_id)
             if fresh is not None:
