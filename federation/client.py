@@ -17,8 +17,9 @@ from aiohttp.helpers import parse_mimetype
 from yarl import URL
 
 from .errors import FederationError, FetchError
-from .httpsig import origin_of, parse_http_date, sign_request
+from .httpsig import parse_http_date, sign_request
 from .keys import Signer
+from .origins import same_origin
 from .ssrf import AddressPolicy, GuardedResolver
 from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
 from .wire import parse_json
@@ -157,7 +158,7 @@ class FederationClient:
             raise FetchError(f"{answer.url} is not ActivityStreams ({answer.content_type})")
         document = _decode_object(answer)
         ident = document.get("id")
-        if not isinstance(ident, str) or origin_of(ident) != origin_of(answer.url):
+        if not isinstance(ident, str) or not same_origin(ident, answer.url):
             raise FetchError(f"the document at {answer.url} has an id from another origin")
         return document
 

@@ -19,6 +19,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..errors import SignatureError
 from ..keys import PrivateKey, PublicKey, load_public_key
+from ..origins import authority
+from ..origins import origin_of as origin_of  # TODO(i12d1): importers move to ..origins
+from ..origins import origin_text as origin_text  # TODO(i12d1): as origin_of
 
 Scheme = Literal["cavage", "rfc9421"]
 
@@ -141,36 +144,8 @@ def split_url(url: str) -> tuple[str, str, str]:
     """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    authority = (
-        host
-        if port is None or (scheme, port) in (("https", 443), ("http", 80))
-        else (f"{host}:{port}")
-    )
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return scheme, authority, target
-
-
-def origin_of(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an http(s) URL, or None when it has none."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
-
-
-def origin_text(url: str) -> str:
-    """``scheme://host:port`` of an http(s) URL (the port always given), else ``url``."""
-    origin = origin_of(url)
-    return f"{origin[0]}://{origin[1]}:{origin[2]}" if origin is not None else url
+    return scheme, authority(scheme, parts.hostname or "", parts.port), target
 
 
 def sign_bytes(key: PrivateKey, data: bytes, algorithm: str = "rsa-sha256") -> bytes:

@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from ..delivery.slots import HostSlots
 from ..errors import FederationError, SignatureError
 from ..keys import load_public_key
+from ..origins import origin_text, same_origin
 from ..vocab import JSON, as_list, get_id
-from .common import PublicKeyInfo, origin_of, origin_text
+from .common import PublicKeyInfo
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ def extract_public_key(document: JSON, key_id: str) -> PublicKeyInfo:
         raise SignatureError(f"the document for key {key_id} has no id")
     if "publicKeyPem" in document or "publicKeyMultibase" in document:
         owner = get_id(document.get("owner")) or get_id(document.get("controller"))
-        if owner is None or origin_of(owner) != origin_of(doc_id):
+        if owner is None or not same_origin(owner, doc_id):
             raise SignatureError(f"key {key_id} has no owner on its own origin")
         if doc_id != key_id:
             raise SignatureError(f"fetched key {doc_id} is not {key_id}")
