@@ -45,6 +45,17 @@ def is_host_failure(status: int | None, error: BaseException | None) -> bool | N
     return status >= 500
 
 
+@dataclass(frozen=True)
+class CircuitView:
+    """A host's circuit as an operator sees it: ``closed`` (``failures`` so far in a
+    row), ``open`` until ``open_until`` (then one probe goes), or ``probing`` (a probe
+    is in flight)."""
+
+    state: str
+    failures: int
+    open_until: datetime | None
+
+
 @dataclass
 class _Circuit:
     failures: int = 0
@@ -112,6 +123,27 @@ class CircuitBreakers:
         elif circuit.open_until is None and circuit.failures >= self.policy.failures:
             circuit.cooldown = self.policy.cooldown_seconds
             self._open(host, circuit, now)
+
+    def circuit(self, host: str, now: datetime) -> CircuitView:
+        """The host's circuit (no state change)."""
+        circuit = self._circuits.get(host)
+        if circuit is None:
+            return CircuitView("closed", 0, None)
+        if circuit.open_until is None:
+            return CircuitView("closed", circuit.failures, None)
+        state = "probing" if circuit.probing and now >= circuit.open_until else "open"
+        return CircuitView(state, circuit.failures, circuit.open_until)
+
+    def retry_now(self, host: str, now: datetime) -> bool:
+        """An operator's "retry now": an open circuit's cooldown ends, so the next job
+        for the host goes at once, as the probe (one request, not the whole backlog).
+        False if the circuit was not open."""
+        circuit = self._circuits.get(host)
+        if circuit is None or circuit.open_until is None:
+            return False
+        circuit.open_until = min(circuit.open_until, now)
+        log.info("circuit of %s: probe now (an operator's retry)", host, extra={"host": host})
+        return True
 
     def is_open(self, host: str) -> bool:
         circuit = self._circuits.get(host)

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from federation.client import FederationClient
-from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
+from federation.delivery.breaker import (
+    Admit,
+    BreakerPolicy,
+    CircuitBreakers,
+    CircuitView,
+    is_host_failure,
+)
 from federation.errors import FetchError, UnsafeAddress
 from tests import factories
 from tests.delivery.inboxes import (
@@ -60,6 +66,29 @@ def test_what_counts_as_a_host_failure() -> None:
     assert is_host_failure(403, None) is False
     assert is_host_failure(429, None) is None  # alive, asking us to slow down
     assert is_host_failure(None, UnsafeAddress("private")) is None  # our refusal
+
+
+def test_an_operator_reads_a_circuit_and_lets_one_probe_through_now() -> None:
+    """What an operator sees of a host's circuit (closed, open until, probing), and their
+    "retry now": the cooldown ends at once, one job goes as a probe, the others wait."""
+    breakers = CircuitBreakers(
+        BreakerPolicy(failures=2, cooldown_seconds=600, probe_wait_seconds=5)
+    )
+    assert breakers.circuit("dead.test", T0) == CircuitView("closed", 0, None)
+    breakers.record("dead.test", True, T0, probe=False)
+    assert breakers.circuit("dead.test", T0) == CircuitView("closed", 1, None)
+    breakers.record("dead.test", True, T0, probe=False)
+    assert breakers.circuit("dead.test", at(1)) == CircuitView("open", 2, at(600))
+
+    assert breakers.retry_now("dead.test", at(10)) is True
+    assert breakers.circuit("dead.test", at(10)) == CircuitView("open", 2, at(10))
+    assert breakers.admit("dead.test", at(10)) is Admit.PROBE
+    assert breakers.circuit("dead.test", at(10)).state == "probing"
+    assert breakers.admit("dead.test", at(11)) == at(16)  # the others step aside
+    breakers.record("dead.test", True, at(12), probe=True)  # still down: twice as long
+    assert breakers.circuit("dead.test", at(12)) == CircuitView("open", 3, at(1212))
+    assert breakers.retry_now("live.test", at(12)) is False  # nothing to end
+    assert breakers.circuit("live.test", at(12)) == CircuitView("closed", 0, None)
 
 
 @pytest.fixture
