@@ -58,13 +58,13 @@ def web_origin(url: str) -> str | None:
 
 
 def host_of(url: str) -> str | None:
-    """``host[:port]`` of an http(s) URL as written there, lower case (the unit per-host
-    delivery limits count), else None."""
+    """``host[:port]`` of an http(s) URL as written there (without user info), lower case:
+    the unit per-host delivery limits count and domain blocks name; else None."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    host = parts.netloc.lower()
+    host = parts.netloc.rpartition("@")[2].lower()
     if parts.scheme.lower() not in DEFAULT_PORTS or not host or len(host) > MAX_HOST:
         return None
     return host

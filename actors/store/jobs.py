@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import event, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow, utcnow
-from actors.store.social import domain_of
 from actors.store.states import FINISHED_JOBS, FollowerState, JobState
+from federation.origins import host_of
 
 __all__ = [
     "NOTIFY_CHANNEL",
@@ -78,7 +77,7 @@ async def follower_inboxes(
     )
     inboxes: dict[str, None] = {}
     for actor_id, inbox in rows:
-        if actor_id in actors or domain_of(actor_id) in domains or domain_of(inbox) in domains:
+        if actor_id in actors or host_of(actor_id) in domains or host_of(inbox) in domains:
             continue
         inboxes[inbox] = None
     return list(inboxes)
@@ -95,7 +94,7 @@ async def enqueue_deliveries(
     now = utcnow()
     rows = []
     for inbox in dict.fromkeys(inboxes):
-        host = _host_of(inbox)
+        host = host_of(inbox)
         if host is None:
             log.warning("not delivering to invalid inbox %r", inbox, extra={"inbox": inbox})
             continue
@@ -125,18 +124,6 @@ async def enqueue_deliveries(
     if callable(wake):
         event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
     return len(rows)
-
-
-def _host_of(inbox: str) -> str | None:
-    """``host[:port]`` of an http(s) URL (the unit of per-host limits), else None."""
-    try:
-        parts = urlsplit(inbox)
-    except ValueError:
-        return None
-    host = parts.netloc.lower()
-    if parts.scheme not in ("http", "https") or not host or len(host) > 255:
-        return None
-    return host
 
 
 # -- for operators --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from actors.store.models import (
     RemoteActorRow,
 )
 from actors.store.states import FollowerState
+from federation.origins import host_of
 
 # -- remote actors ----------------------------------------------------------
 
@@ -124,14 +125,9 @@ async def remove_actor_everywhere(session: AsyncSession, actor_id: str) -> None:
 # -- blocks -----------------------------------------------------------------
 
 
-def domain_of(actor_id: str) -> str:
-    rest = actor_id.split("://", 1)[-1]
-    return rest.split("/", 1)[0].split("@")[-1].lower()
-
-
 async def is_blocked(session: AsyncSession, community_id: int | None, actor_id: str) -> bool:
     scope = or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)
-    host = domain_of(actor_id)
+    host = host_of(actor_id) or ""  # what a domain block names
     hit = await session.scalar(
         select(BlockRow.id)
         .where(

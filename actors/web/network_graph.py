@@ -20,6 +20,7 @@ from actors.urls import Urls
 from federation.clock import as2_time
 from federation.errors import FederationError
 from federation.intake import bounded, safe_url
+from federation.origins import host_of
 from federation.vocab import JSON, get_id
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,6 @@ MAX_ITEMS = 100
 MAX_BROKERS = 50
 
 
-def host_of(actor_id: str) -> str:
-    return actor_id.split("://", 1)[-1].split("/", 1)[0].lower()
-
-
 def describe(actor_id: str, known: dict[str, RemoteActorRow]) -> JSON:
     actor = known.get(actor_id)
     return {
@@ -41,7 +38,7 @@ def describe(actor_id: str, known: dict[str, RemoteActorRow]) -> JSON:
         "handle": actor.handle if actor else None,
         "name": (actor.name or actor.handle) if actor else None,
         "url": safe_url(actor.url if actor else None) or safe_url(actor_id),
-        "host": host_of(actor_id),
+        "host": host_of(actor_id) or "",
     }
 
 
@@ -118,7 +115,7 @@ def _organizations(hops: dict[str, int]) -> list[JSON]:
     """Servers the network spans, nearest first: their communities and distance in links."""
     hosts: dict[str, JSON] = {}
     for actor, hop in sorted(hops.items(), key=lambda kv: (kv[1], kv[0])):
-        host = host_of(actor)
+        host = host_of(actor) or ""
         entry = hosts.setdefault(host, {"host": host, "hops": hop, "communities": []})
         entry["communities"].append(actor)
     return list(hosts.values())

@@ -54,6 +54,7 @@ def test_authority_leaves_out_the_default_port_and_brackets_ipv6() -> None:
     [
         ("https://Inbox.Example/inbox", "inbox.example"),
         ("http://inbox.example:8080/inbox", "inbox.example:8080"),
+        ("https://ana:secret@Bad.Example/users/ana", "bad.example"),
         ("ftp://inbox.example/inbox", None),
         ("https://" + "h" * 256 + "/inbox", None),
         ("https://[::1/", None),
