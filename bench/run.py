@@ -14,6 +14,7 @@ BENCHES = [
     "bench_fanout.py",
     "bench_discourse.py",
     "bench_pages.py",
+    "bench_console.py",
     "bench_links.py",
     "bench_hostile.py",  # last: two runs of BENCH_HOSTILE_SECONDS (10 min each)
 ]
