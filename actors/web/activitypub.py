@@ -15,7 +15,7 @@ from actors.web.community_page import render_community
 from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
 from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
 from federation.collections import collection_page, collection_root, parse_page
-from federation.errors import BadRequest, NotFound
+from federation.errors import BadRequest
 from federation.vocab import AS_CONTEXT, SECURITY_CONTEXT
 
 # (page number, page size) -> (items of that page, total)
@@ -25,11 +25,8 @@ PAGE_SIZE = 20
 
 
 async def load_community(request: web.Request) -> Community:
-    slug = request.match_info["slug"]
-    community = await request.app[DIRECTORY].get(slug)
-    if community is None:
-        raise NotFound(f"no community named {slug!r}")
-    return community
+    """The community the route's ``{slug}`` names; NotFound (404) if there is none."""
+    return await request.app[DIRECTORY].require(request.match_info["slug"])
 
 
 async def community_actor(request: web.Request) -> web.StreamResponse:

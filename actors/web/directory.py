@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from actors.store import queries
+from federation.errors import NotFound
 
 
 @dataclass
@@ -32,6 +33,13 @@ class CommunityDirectory:
     async def get(self, slug: str) -> Community | None:
         entry = await self._entry(slug)
         return entry.community if entry else None
+
+    async def require(self, slug: str) -> Community:
+        """The community ``slug`` names; NotFound (404) if there is none."""
+        community = await self.get(slug)
+        if community is None:
+            raise NotFound(f"no community named {slug!r}")
+        return community
 
     async def _entry(self, slug: str) -> _Entry | None:
         entry = self._entries.get(slug)

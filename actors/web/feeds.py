@@ -32,14 +32,6 @@ CALENDAR_PAST = timedelta(days=365)  # past events a subscribed calendar still s
 CACHE_CONTROL = "public, max-age=300"
 
 
-async def _community(request: web.Request) -> Community:
-    slug = request.match_info["slug"]
-    community = await request.app[DIRECTORY].get(slug)
-    if community is None:
-        raise NotFound(f"no community named {slug!r}")
-    return community
-
-
 def _answer(
     request: web.Request, body: bytes, content_type: str, *, filename: str | None = None
 ) -> web.Response:
@@ -72,7 +64,7 @@ async def _feed_items(request: web.Request, community: Community) -> list[FeedIt
 
 
 async def atom(request: web.Request) -> web.Response:
-    community = await _community(request)
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
     items = await _feed_items(request, community)
     self_url = request.app[URLS].community_atom(community.slug)
     body = atom_feed(community, request.app[URLS], items, self_url=self_url)
@@ -80,7 +72,7 @@ async def atom(request: web.Request) -> web.Response:
 
 
 async def rss(request: web.Request) -> web.Response:
-    community = await _community(request)
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
     items = await _feed_items(request, community)
     self_url = request.app[URLS].community_rss(community.slug)
     body = rss_feed(community, request.app[URLS], items, self_url=self_url)
@@ -105,7 +97,7 @@ def calendar_event(row: ObjectRow, details: EventDetailRow) -> CalendarEvent:
 
 
 async def calendar(request: web.Request) -> web.Response:
-    community = await _community(request)
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
     since = datetime.now(UTC) - CALENDAR_PAST
     async with request.app[SESSIONS]() as session:
         pairs = await pages_queries.calendar_events(
@@ -118,7 +110,7 @@ async def calendar(request: web.Request) -> web.Response:
 
 
 async def one_event(request: web.Request) -> web.Response:
-    community = await _community(request)
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
     oid = request.match_info["oid"]
     async with request.app[SESSIONS]() as session:
         row = await social.get_object(session, request.app[URLS].object(community.slug, oid))

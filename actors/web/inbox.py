@@ -17,7 +17,6 @@ from actors.web.keys import (
     URLS,
 )
 from federation import inbox
-from federation.errors import NotFound
 
 
 async def _receive(request: web.Request, slug: str | None) -> web.Response:
@@ -38,8 +37,7 @@ async def _receive(request: web.Request, slug: str | None) -> web.Response:
 
 async def community_inbox(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
-    if await request.app[DIRECTORY].get(slug) is None:
-        raise NotFound(f"no community named {slug!r}")
+    await request.app[DIRECTORY].require(slug)
     return await _receive(request, slug)
 
 

@@ -24,7 +24,6 @@ from actors.store import links as store
 from actors.web import network_graph
 from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
 from actors.web.negotiation import json_response
-from federation.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +68,6 @@ class FollowingRefresher:
 NETWORK_REFRESHER = web.AppKey("network_refresher", FollowingRefresher)
 
 
-async def _community(request: web.Request) -> Community:
-    slug = request.match_info["slug"]
-    community = await request.app[DIRECTORY].get(slug)
-    if community is None:
-        raise NotFound(f"no community named {slug!r}")
-    return community
-
-
 async def _network(request: web.Request, community: Community) -> network_graph.Network:
     async with request.app[SESSIONS]() as session:
         found = await network_graph.build_network(session, request.app[URLS], community)
@@ -86,13 +77,13 @@ async def _network(request: web.Request, community: Community) -> network_graph.
 
 
 async def network_json(request: web.Request) -> web.Response:
-    community = await _community(request)
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
     found = await _network(request, community)
     return json_response(found.document)
 
 
 async def network_page(request: web.Request) -> web.Response:
-    community = await _community(request)
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
     found = await _network(request, community)
     urls = request.app[URLS]
     document = found.document

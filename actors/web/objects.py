@@ -20,9 +20,7 @@ REPLIES_PAGE = 50
 
 async def _object(request: web.Request) -> ObjectRow:
     slug, oid = request.match_info["slug"], request.match_info["oid"]
-    community = await request.app[DIRECTORY].get(slug)
-    if community is None:
-        raise NotFound(f"no community named {slug!r}")
+    community = await request.app[DIRECTORY].require(slug)
     async with request.app[SESSIONS]() as session:
         row = await social.get_object(session, request.app[URLS].object(slug, oid))
     if row is None or row.community_id != community.id:

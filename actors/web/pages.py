@@ -12,8 +12,8 @@ from aiohttp import web
 
 from actors.store import queries
 from actors.web.community_page import render_community
-from actors.web.keys import SESSIONS, URLS
-from federation.errors import FederationError, NotFound
+from actors.web.keys import DIRECTORY, SESSIONS, URLS
+from federation.errors import FederationError
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,7 @@ async def remote_follow(request: web.Request) -> web.StreamResponse:
     """``you@your.server`` -> redirect to that server's subscribe page for this community."""
     slug = request.match_info["slug"]
     urls = request.app[URLS]
-    async with request.app[SESSIONS]() as session:
-        community = await queries.get_community(session, slug)
-    if community is None:
-        raise NotFound(f"no community named {slug!r}")
+    community = await request.app[DIRECTORY].require(slug)
     form = await request.post()
     account = str(form.get("account", "")).strip().lstrip("@")
     error = None

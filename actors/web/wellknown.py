@@ -40,9 +40,7 @@ async def webfinger(request: web.Request) -> web.Response:
         slug, host = parse_acct(resource)
         if host != urls.domain.lower():
             raise BadRequest(f"{host} is not this server ({urls.domain})")
-    community = await request.app[DIRECTORY].get(slug)
-    if community is None:
-        raise NotFound(f"no community named {slug!r}")
+    await request.app[DIRECTORY].require(slug)
     actor_id = urls.community(slug)
     body = jrd(
         subject=f"acct:{urls.handle(slug)}",

@@ -176,6 +176,27 @@ async def test_unknown_community_is_404_json(client: TestClient[Any, Any], path:
     assert (await response.json()) == {"error": "no community named 'nobody'"}
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/c/nobody/o/x"),
+        ("GET", "/c/nobody/o/x/replies"),
+        ("GET", "/c/nobody/feed.atom"),
+        ("GET", "/c/nobody/events.ics"),
+        ("GET", "/c/nobody/network.json"),
+        ("GET", "/.well-known/webfinger?resource=acct:nobody@cop.test"),
+        ("POST", "/c/nobody/inbox"),
+        ("POST", "/c/nobody/follow"),
+    ],
+)
+async def test_every_route_of_an_unknown_community_says_so(
+    client: TestClient[Any, Any], method: str, path: str
+) -> None:
+    response = await client.request(method, path, headers={"Accept": AS2})
+    assert response.status == 404
+    assert (await response.json()) == {"error": "no community named 'nobody'"}
+
+
 async def test_application_actor(client: TestClient[Any, Any]) -> None:
     doc = await get_json(client, "/actor")
     assert doc["id"] == "https://cop.test/actor"
