@@ -63,7 +63,12 @@ async def console_pages(site: Site, opened: OpenPage) -> list[str]:
     await page.get_by_role("button", name="Set password and sign in").click()
     await page.wait_for_url(f"{site.base_url}/console")
     base = f"{site.base_url}/console"
-    return [base, f"{base}/c/{site.community.slug}", f"{base}/account", f"{base}/sessions"]
+    pages = [base, f"{base}/c/{site.community.slug}", f"{base}/account", f"{base}/sessions"]
+    await page.goto(pages[1])  # and every page of the community's navigation
+    links = await page.locator("nav.console a").evaluate_all("(links) => links.map(a => a.href)")
+    found = sorted({link for link in links if link.startswith(pages[1] + "/")})
+    assert f"{pages[1]}/people" in found, links  # the registered pages are in the navigation
+    return pages + found
 
 
 async def test_console_pages_are_accessible(site: Site, open_page: PageOpener) -> None:

@@ -8,11 +8,14 @@ sign-in page (GET) or refused (POST); one person cannot end another's sessions."
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors.store.models_accounts import SessionRow
+from actors.store import accounts, tokens
+from actors.store.models import BlockRow
+from actors.store.models_accounts import AuditRow, SessionRow
 from tests import factories
 from tests.console.conftest import browser, clock, console, db, settings
 from tests.console.helpers import PASSWORD, Person, admin_link, invite_link, set_up
@@ -103,3 +106,54 @@ async def test_one_cannot_end_anothers_session(browser: Person, db: Sessions) ->
     assert page.status == 200
     assert await session_ids(db) == [ada_session, bob_session]
     assert (await other.get("/console", follow=False)).status == 200
+
+
+async def test_a_coordinator_cannot_reach_another_communitys_people_network_or_tokens(
+    browser: Person, db: Sessions
+) -> None:
+    """The People, Network and Tokens pages of another community answer 403, the same as
+    for a community that does not exist, and their POSTs change nothing."""
+    mine = await factories.create_community(db, "nightshift")
+    incidents = await factories.create_community(db, "incidents", name="Incident Review Circle")
+    async with db.begin() as session:
+        row, _secret = await tokens.create_token(session, incidents.id, "Members-only script")
+        token_id = row.id
+    await coordinator_of(browser, db, mine.id, "nora")
+    await browser.get("/console/c/nightshift/people")  # a page of mine: a valid token
+    for tail in ("/people", "/people/events/x", "/network", "/tokens"):
+        other = await browser.get(f"/console/c/incidents{tail}")
+        missing = await browser.get(f"/console/c/no_such_community{tail}")
+        assert other.status == missing.status == 403, tail
+        assert main_of(other.text) == main_of(missing.text), tail
+        for leak in ("Incident Review", "Members-only"):
+            assert leak not in other.text, (tail, leak)
+    before = await audit_count(db)
+    posts = {
+        "/people/requests": {"actor": "https://x.example/u/a", "decision": "approve"},
+        "/people/blocks": {"target": "x.example", "reason": "planted"},
+        "/people/blocks/undo": {"target": "x.example"},
+        "/people/coordinators/invite": {},
+        "/people/coordinators/remove": {"account": "1"},
+        "/network/find": {"target": "@group@x.example"},
+        "/network/link": {"actor": "https://x.example/c/g", "policy": "none"},
+        "/network/unlink": {"actor": "https://x.example/c/g"},
+        "/network/policy": {"actor": "https://x.example/c/g", "policy": "announce"},
+        "/tokens": {"label": "planted"},
+        f"/tokens/{token_id}/revoke": {},
+    }
+    for tail, form in posts.items():
+        page = await browser.post(f"/console/c/incidents{tail}", form)
+        assert page.status == 403, tail
+        assert "Members-only" not in page.text
+    assert await audit_count(db) == before
+    async with db() as session:
+        assert [t.label for t in await tokens.list_tokens(session, incidents.id)] == [
+            "Members-only script"
+        ]
+        assert await session.scalar(select(func.count()).select_from(BlockRow)) == 0
+        assert await accounts.open_invites(session, incidents.id, datetime.now(UTC)) == []
+
+
+async def audit_count(db: Sessions) -> int:
+    async with db() as session:
+        return int(await session.scalar(select(func.count()).select_from(AuditRow)) or 0)

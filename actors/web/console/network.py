@@ -46,17 +46,17 @@ def _host(url: str) -> str:
 
 def problem_of(target: str, exc: Exception) -> str:
     """What went wrong finding ``target``, in words for the coordinator."""
-    if isinstance(exc, linking.LinkError):
+    if isinstance(exc, linking.LinkError) and not isinstance(exc.__cause__, BadRequest):
         message = str(exc)
         return message[0].upper() + message[1:] + "."
-    if isinstance(exc, BadRequest):
+    if isinstance(exc, BadRequest) or isinstance(exc.__cause__, BadRequest):
         return "Give a community's handle (@name@server.example) or its URL (https://...)."
     if isinstance(exc, UnsafeAddress):
         return f"{target} is on a private or local address, which this server may not contact."
     if isinstance(exc, RemoteStatusError) and exc.status in (404, 410):
         return f"No community {target} was found: its server answered {exc.status}."
-    assert isinstance(exc, FederationError)
-    return f"{target} could not be reached or read: {exc.reason}."
+    reason = exc.reason if isinstance(exc, FederationError) else str(exc)
+    return f"{target} could not be reached or read: {reason}."
 
 
 def group_view(group: RemoteActorRow) -> dict[str, str]:
