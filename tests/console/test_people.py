@@ -323,3 +323,16 @@ async def test_another_communitys_coordinator_gets_403_and_changes_nothing(
         ]
     assert alice.cookies  # alice stays signed in and in charge
     assert (await alice.get(PEOPLE)).status == 200
+
+
+async def test_copub_block_refuses_what_the_console_refuses(
+    config_file: Path, db: Sessions
+) -> None:
+    await factories.create_community(db, "nightshift")
+    out = await run_cli(config_file, "block", "alice@social.example", ok=False)
+    assert "actor's URL" in out and "domain" in out
+    out = await run_cli(config_file, "block", "@Social.Example", "--reason", "Spam  waves")
+    assert "blocked domain social.example" in out
+    async with db() as session:
+        [row] = await social.list_blocks(session, None)
+    assert (row.kind, row.value, row.reason) == ("domain", "social.example", "Spam waves")
