@@ -131,7 +131,7 @@ async def test_a_coordinator_cannot_reach_another_communitys_people_network_or_t
     posts = {
         "/people/requests": {"actor": "https://x.example/u/a", "decision": "approve"},
         "/people/blocks": {"target": "x.example", "reason": "planted"},
-        "/people/blocks/undo": {"target": "x.example"},
+        "/people/blocks/undo": {"kind": "domain", "value": "x.example"},
         "/people/coordinators/invite": {},
         "/people/coordinators/remove": {"account": "1"},
         "/network/find": {"target": "@group@x.example"},

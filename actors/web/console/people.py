@@ -195,10 +195,10 @@ async def undo_block(request: web.Request) -> web.StreamResponse:
     """Lift one of this community's blocks (``copub block --undo --community``)."""
     _who, community = await require_community(request, request.match_info["slug"])
     form = await request.post()
-    try:
-        target = followers.block_target(str(form.get("target", "")))
-    except followers.InvalidBlock:
-        raise web.HTTPBadRequest(reason="Which block? Reload the page and try again.") from None
+    kind, value = str(form.get("kind", "")), str(form.get("value", ""))
+    if kind not in (followers.ACTOR, followers.DOMAIN) or not value:
+        raise web.HTTPBadRequest(reason="Which block? Reload the page and try again.")
+    target = followers.Target(kind, value)  # as stored (a block made before any check, too)
     async with request.app[SESSIONS].begin() as session:
         lifted = await followers.unblock(session, community.id, target)
         if lifted:
