@@ -1,14 +1,16 @@
 """The console's copy buttons in a real browser, under the page policy: a new token for
 the authoring API and a coordinator's invitation are shown once, and their Copy button
 (a static script, hidden without it) copies the value or, where the clipboard is not
-offered, selects it for the person to copy."""
+offered, selects it for the person to copy. The pages that show them are accessible and
+fit a phone (the long value wraps)."""
 
 from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import BROWSER_LOOP, OpenPage, PageOpener, Site
+from tests.browser.conftest import BROWSER_LOOP, PHONE, OpenPage, PageOpener, Site
 from tests.browser.test_console import PASSWORD, setup_link
+from tests.browser.test_pages import audit, check_accessibility
 
 pytestmark = BROWSER_LOOP
 
@@ -35,8 +37,15 @@ async def copy(opened: OpenPage, value_id: str, button: str) -> str:
     return await status.inner_text()
 
 
+async def shown_once(opened: OpenPage, what: str) -> None:
+    """The page showing a value once is accessible and fits the phone."""
+    found = await audit(opened, None)
+    check_accessibility(found, what)
+    assert found["overflow"] <= 0, (what, found["wide"])
+
+
 async def test_a_new_token_and_an_invitation_are_copied(site: Site, open_page: PageOpener) -> None:
-    opened = await open_page()
+    opened = await open_page(viewport=PHONE, is_mobile=True, has_touch=True)
     page = opened.page
     community = await signed_in(site, opened)
     await page.goto(f"{community}/tokens")
@@ -44,6 +53,7 @@ async def test_a_new_token_and_an_invitation_are_copied(site: Site, open_page: P
     await page.get_by_role("button", name="Make a token").click()
     token = (await page.locator("#new-token").inner_text()).strip()
     assert token.startswith("copub_")
+    await shown_once(opened, "the new token")
     said = await copy(opened, "new-token", "Copy the token")
     if said == "Copied.":
         assert await page.evaluate("navigator.clipboard.readText()") == token
@@ -51,6 +61,7 @@ async def test_a_new_token_and_an_invitation_are_copied(site: Site, open_page: P
     await page.get_by_role("button", name="Invite a coordinator").click()
     link = (await page.locator("#invite-link").inner_text()).strip()
     assert link.startswith(f"{site.base_url}/console/invite/")
+    await shown_once(opened, "the invitation")
     said = await copy(opened, "invite-link", "Copy the link")
     if said == "Copied.":
         assert await page.evaluate("navigator.clipboard.readText()") == link

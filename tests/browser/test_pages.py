@@ -73,9 +73,11 @@ def contrast(fg: list[float], bg: list[float]) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-async def audit(opened: OpenPage, url: str) -> dict[str, Any]:
-    response = await opened.page.goto(url)
-    assert response is not None and response.status == 200, url
+async def audit(opened: OpenPage, url: str | None) -> dict[str, Any]:
+    """What the page at ``url`` shows (None: the page open now, e.g. the answer to a form)."""
+    if url is not None:
+        response = await opened.page.goto(url)
+        assert response is not None and response.status == 200, url
     selectors = "[" + ",".join(f'"{s}"' for s, _ in CONTRAST) + "]"
     result: dict[str, Any] = await opened.page.evaluate(AUDIT % selectors)
     return result
