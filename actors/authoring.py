@@ -17,7 +17,7 @@ from actors.event_json import ONLINE_LINK_NAME
 from actors.events import EventDraft, Place, check_url, event_time
 from actors.practices import PracticeDraft
 from actors.schedule import zone
-from federation.vocab import get_id, has_type, types_of
+from federation.vocab import get_id, has_type, object_id_of, types_of
 
 TYPES = frozenset(KIND_TO_TYPE.values())
 Payload = dict[str, Any]
@@ -88,7 +88,7 @@ def parse_activity(body: Any) -> Operation:
             raise InvalidContent("object.id", "an Update names the item it changes: 'id'")
         return UpdateItem(kind, ref, obj, text_field(body, "summary"))
     if "Delete" in verbs:
-        ref = get_id(body.get("object"))
+        ref = object_id_of(body)
         if not ref:
             raise InvalidContent("object", "a Delete names the item it deletes")
         return DeleteItem(ref)

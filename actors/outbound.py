@@ -16,7 +16,7 @@ from actors.content import as2_time, new_token
 from actors.store import jobs, social
 from actors.store.models import ActivityRow
 from actors.urls import Urls
-from federation.vocab import AS_CONTEXT, JSON, PUBLIC, get_id
+from federation.vocab import AS_CONTEXT, JSON, PUBLIC, actor_of, object_id_of
 
 
 def _base(urls: Urls, community: Community, verb: str) -> JSON:
@@ -33,8 +33,8 @@ def clean_follow(follow: JSON) -> JSON:
     return {
         "id": follow["id"],
         "type": "Follow",
-        "actor": get_id(follow.get("actor")),
-        "object": get_id(follow.get("object")),
+        "actor": actor_of(follow),
+        "object": object_id_of(follow),
     }
 
 
@@ -56,14 +56,14 @@ def build_undo(urls: Urls, community: Community, inner: JSON) -> JSON:
 def build_accept(urls: Urls, community: Community, follow: JSON) -> JSON:
     activity = _base(urls, community, "Accept")
     activity["object"] = clean_follow(follow)
-    activity["to"] = [get_id(follow.get("actor"))]
+    activity["to"] = [actor_of(follow)]
     return activity
 
 
 def build_reject(urls: Urls, community: Community, follow: JSON) -> JSON:
     activity = _base(urls, community, "Reject")
     activity["object"] = clean_follow(follow)
-    activity["to"] = [get_id(follow.get("actor"))]
+    activity["to"] = [actor_of(follow)]
     return activity
 
 
@@ -73,10 +73,10 @@ def build_accept_of(urls: Urls, community: Community, activity: JSON, verb: str)
     response["object"] = {
         "id": activity["id"],
         "type": activity["type"],
-        "actor": get_id(activity.get("actor")),
-        "object": get_id(activity.get("object")),
+        "actor": actor_of(activity),
+        "object": object_id_of(activity),
     }
-    response["to"] = [get_id(activity.get("actor"))]
+    response["to"] = [actor_of(activity)]
     return response
 
 
@@ -160,7 +160,7 @@ async def send_to_inbox(
         session,
         community_id=community.id,
         ap_json=activity,
-        object_ap_id=get_id(activity.get("object")),
+        object_ap_id=object_id_of(activity),
         public=False,
     )
     await jobs.enqueue_deliveries(session, row.id, community.id, [inbox])

@@ -34,7 +34,15 @@ from .httpsig import (
     read_limited_body,
     verify_aiohttp_request,
 )
-from .vocab import ACTIVITY_TYPES, JSON, get_id, has_type, main_type, types_of
+from .vocab import (
+    ACTIVITY_TYPES,
+    JSON,
+    actor_of,
+    has_type,
+    main_type,
+    object_id_of,
+    types_of,
+)
 from .wire import check_activity_media_type, parse_json
 
 log = logging.getLogger(__name__)
@@ -77,7 +85,7 @@ class AcceptedActivity:
             signer=signer,
             id=activity["id"],
             type=activity_type(activity),
-            actor=str(get_id(activity.get("actor"))),
+            actor=str(actor_of(activity)),
         )
 
     @property
@@ -116,7 +124,7 @@ def parse_activity(body: bytes, *, max_iri: int = MAX_IRI) -> JSON:
         raise BadRequest("the activity has no 'id'")
     if not any(types_of(activity)):  # a string or a list (JSON-LD allows both)
         raise BadRequest("the activity has no 'type'")
-    actor = get_id(activity.get("actor"))
+    actor = actor_of(activity)
     if not actor:
         raise BadRequest("the activity has no 'actor'")
     for name, value in (("id", activity["id"]), ("actor", actor)):
@@ -126,9 +134,7 @@ def parse_activity(body: bytes, *, max_iri: int = MAX_IRI) -> JSON:
 
 
 def _is_self_delete(activity: JSON) -> bool:
-    return has_type(activity, "Delete") and get_id(activity.get("object")) == get_id(
-        activity.get("actor")
-    )
+    return has_type(activity, "Delete") and object_id_of(activity) == actor_of(activity)
 
 
 async def receive(

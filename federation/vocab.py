@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -88,11 +88,11 @@ def main_type(value: Any, known: Iterable[str] = ()) -> str | None:
     return first
 
 
-def actor_of(activity: JSON) -> str | None:
+def actor_of(activity: Mapping[str, Any]) -> str | None:
     """The id of an activity's actor."""
     return get_id(activity.get("actor"))
 
 
-def object_id_of(activity: JSON) -> str | None:
+def object_id_of(activity: Mapping[str, Any]) -> str | None:
     """The id of an activity's object (a link or an embedded object)."""
     return get_id(activity.get("object"))

@@ -17,7 +17,7 @@ from actors.inbound.posts import inner_types, on_create, on_delete, on_reaction,
 from actors.settings import ContentSettings
 from federation.intake import DEFAULT_LIMITS, Limits
 from federation.routing import ActivityRouter
-from federation.vocab import JSON, get_id
+from federation.vocab import JSON, actor_of
 
 
 async def on_undo(ctx: InboundContext, activity: JSON) -> None:
@@ -43,11 +43,11 @@ def build_router(
             await on_create(ctx, activity, rules)
 
     async def update(ctx: InboundContext, activity: JSON) -> None:
-        if not await on_linked_change(ctx, str(get_id(activity.get("actor"))), activity):
+        if not await on_linked_change(ctx, str(actor_of(activity)), activity):
             await on_update(ctx, activity)
 
     async def delete(ctx: InboundContext, activity: JSON) -> None:
-        if not await on_linked_change(ctx, str(get_id(activity.get("actor"))), activity):
+        if not await on_linked_change(ctx, str(actor_of(activity)), activity):
             await on_delete(ctx, activity)
 
     router: ActivityRouter[InboundContext] = ActivityRouter(limits)

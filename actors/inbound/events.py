@@ -10,7 +10,7 @@ from actors.items import ItemKind
 from actors.store import practice as store
 from actors.store import queries, social
 from actors.store.models import ObjectRow
-from federation.vocab import JSON, get_id
+from federation.vocab import JSON, actor_of, get_id, object_id_of
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,8 @@ def _is_open_event(row: ObjectRow | None) -> bool:
 
 
 async def on_join(ctx: InboundContext, activity: JSON) -> None:
-    actor_id = get_id(activity.get("actor"))
-    event_id = get_id(activity.get("object"))
+    actor_id = actor_of(activity)
+    event_id = object_id_of(activity)
     if not actor_id or not event_id or not ctx.urls.is_local(event_id):
         log.info("Join of %s ignored: not one of our events", event_id)
         return
@@ -46,8 +46,8 @@ async def on_join(ctx: InboundContext, activity: JSON) -> None:
 
 
 async def on_leave(ctx: InboundContext, activity: JSON) -> None:
-    actor_id = get_id(activity.get("actor"))
-    event_id = get_id(activity.get("object"))
+    actor_id = actor_of(activity)
+    event_id = object_id_of(activity)
     if not actor_id or not event_id:
         return
     async with ctx.write() as session:
@@ -58,8 +58,8 @@ async def on_leave(ctx: InboundContext, activity: JSON) -> None:
 
 async def undoes_a_join(ctx: InboundContext, activity: JSON) -> bool:
     """An Undo naming its object by id alone: is that id a Join we accepted?"""
-    actor_id = get_id(activity.get("actor"))
-    join_id = get_id(activity.get("object"))
+    actor_id = actor_of(activity)
+    join_id = object_id_of(activity)
     if not actor_id or not join_id:
         return False
     async with ctx.sessions() as session:
@@ -68,10 +68,10 @@ async def undoes_a_join(ctx: InboundContext, activity: JSON) -> bool:
 
 async def on_undo_join(ctx: InboundContext, activity: JSON) -> None:
     """Undo of a Join, embedded (its object is the event) or by the Join's id alone."""
-    actor_id = get_id(activity.get("actor"))
+    actor_id = actor_of(activity)
     inner = activity.get("object")
     join_id = get_id(inner)
-    event_id = get_id(inner.get("object")) if isinstance(inner, dict) else None
+    event_id = object_id_of(inner) if isinstance(inner, dict) else None
     if not actor_id or not join_id:
         return
     async with ctx.write() as session:

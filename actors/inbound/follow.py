@@ -8,14 +8,14 @@ from actors import outbound
 from actors.inbound.context import InboundContext
 from actors.store import social
 from actors.store.states import FollowerState
-from federation.vocab import JSON, get_id
+from federation.vocab import JSON, actor_of, get_id, object_id_of
 
 log = logging.getLogger(__name__)
 
 
 async def on_follow(ctx: InboundContext, activity: JSON) -> None:
-    actor_id = get_id(activity.get("actor"))
-    target = get_id(activity.get("object"))
+    actor_id = actor_of(activity)
+    target = object_id_of(activity)
     async with ctx.sessions() as session:
         community = await ctx.community_for(session, target)
     if community is None or actor_id is None:
@@ -46,8 +46,8 @@ async def on_follow(ctx: InboundContext, activity: JSON) -> None:
 
 
 async def on_undo_follow(ctx: InboundContext, activity: JSON, follow: JSON | str) -> None:
-    actor_id = get_id(activity.get("actor"))
-    target = get_id(follow.get("object")) if isinstance(follow, dict) else None
+    actor_id = actor_of(activity)
+    target = object_id_of(follow) if isinstance(follow, dict) else None
     async with ctx.write() as session:
         communities = [c] if (c := await ctx.community_for(session, target)) is not None else []
         if not communities and ctx.recipient_slug:

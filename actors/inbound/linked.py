@@ -32,7 +32,16 @@ from actors.store.models_links import LinkItemRow, LinkRow
 from federation.errors import FederationError
 from federation.httpsig import origin_of
 from federation.intake import DEFAULT_LIMITS, bounded, date_problem, remote_time, safe_url
-from federation.vocab import JSON, PUBLIC_ALIASES, get_id, has_type, ids, is_public, main_type
+from federation.vocab import (
+    JSON,
+    PUBLIC_ALIASES,
+    actor_of,
+    get_id,
+    has_type,
+    ids,
+    is_public,
+    main_type,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +196,7 @@ def linked_item(community_id: int, obj: JSON) -> Item:
 async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
     """Store, record and (by policy) announce the item ``activity`` carries, for each
     community here that links to its sender; False when none does."""
-    sender = str(get_id(activity.get("actor")))
+    sender = str(actor_of(activity))
     item = unwrap(activity)
     async with ctx.sessions() as session:
         links = await store.accepted_links_from(session, sender)

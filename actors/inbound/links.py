@@ -22,7 +22,7 @@ from federation.client import RemoteStatusError
 from federation.errors import FederationError
 from federation.httpsig import origin_of
 from federation.intake import remote_time
-from federation.vocab import JSON, PUBLIC, get_id, has_type, main_type
+from federation.vocab import JSON, PUBLIC, actor_of, get_id, has_type, main_type, object_id_of
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,15 @@ async def _answered_link(
         sent = await social.get_activity(session, follow_id)
         if sent is not None and sent.ap_type == "Follow" and sent.object_ap_id == sender:
             return await store.get_link(session, sent.community_id, sender)
-    if isinstance(follow, dict) and get_id(follow.get("object")) == sender:
-        community = await ctx.community_for(session, get_id(follow.get("actor")))
+    if isinstance(follow, dict) and object_id_of(follow) == sender:
+        community = await ctx.community_for(session, actor_of(follow))
         if community is not None:
             return await store.get_link(session, community.id, sender)
     return None
 
 
 async def _answer(ctx: InboundContext, activity: JSON, state: LinkState) -> None:
-    sender = str(get_id(activity.get("actor")))
+    sender = str(actor_of(activity))
     async with ctx.write() as session:
         link = await _answered_link(ctx, session, sender, activity.get("object"))
         if link is None:
@@ -76,7 +76,7 @@ async def on_reject(ctx: InboundContext, activity: JSON) -> None:
 
 async def on_announce(ctx: InboundContext, activity: JSON) -> None:
     """A linked community shares an item (or an edit or deletion of one)."""
-    sender = str(get_id(activity.get("actor")))
+    sender = str(actor_of(activity))
     inner = activity.get("object")
     if isinstance(inner, dict) and has_type(inner, "Update", "Delete"):
         await on_linked_change(ctx, sender, inner, activity)
@@ -95,7 +95,7 @@ async def on_linked_change(
 ) -> bool:
     """An Update or Delete of an item that came over a link, confirmed at its origin;
     False when the object is not such an item (the member-post handlers take it)."""
-    object_id = get_id(change.get("object"))
+    object_id = object_id_of(change)
     if object_id is None:
         return False
     async with ctx.sessions() as session:
@@ -148,7 +148,7 @@ async def _withdraw(ctx: InboundContext, sender: str, change: JSON, object_id: s
 def relayed(verb: str, change: JSON, obj: JSON) -> JSON:
     """The change as a community passes it on: its id and actor, and the object as its
     origin confirmed it (never the words a relay embedded)."""
-    out: JSON = {"type": verb, "actor": get_id(change.get("actor")), "to": [PUBLIC]}
+    out: JSON = {"type": verb, "actor": actor_of(change), "to": [PUBLIC]}
     if isinstance(change.get("id"), str):
         out["id"] = change["id"]
     out["object"] = {k: v for k, v in obj.items() if k not in ("@context", "signature")}

@@ -17,7 +17,16 @@ from actors.store import queries, social
 from actors.store.states import FollowerState
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
-from federation.vocab import JSON, get_id, has_type, is_public, main_type, types_of
+from federation.vocab import (
+    JSON,
+    actor_of,
+    get_id,
+    has_type,
+    is_public,
+    main_type,
+    object_id_of,
+    types_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +70,7 @@ def _authentic(actor_id: str, obj: JSON) -> bool:
     """The poster wrote the object (or, as Mobilizon says of a group's event, organised it:
     ``actor``), and the object lives, at an http(s) URL, on the poster's server."""
     object_id = safe_url(get_id(obj))
-    authors = {get_id(obj.get("attributedTo")) or actor_id, get_id(obj.get("actor"))}
+    authors = {get_id(obj.get("attributedTo")) or actor_id, actor_of(obj)}
     if object_id is None or actor_id not in authors:
         return False
     return _origin(object_id) == _origin(actor_id)
@@ -82,7 +91,7 @@ def _refused_dates(ctx: InboundContext, activity: JSON, obj: JSON) -> bool:
 
 
 async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO_TAGS) -> None:
-    actor_id = str(get_id(activity.get("actor")))
+    actor_id = str(actor_of(activity))
     obj = await _embedded_object(ctx, activity)
     if obj is None or not has_type(obj, *ITEM_TYPES) or not _authentic(actor_id, obj):
         log.info("Create from %s not relayed: no authentic post in it", actor_id)
@@ -118,7 +127,7 @@ async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO
 
 
 async def on_update(ctx: InboundContext, activity: JSON) -> None:
-    actor_id = str(get_id(activity.get("actor")))
+    actor_id = str(actor_of(activity))
     obj = activity.get("object")
     if not isinstance(obj, dict) or not _authentic(actor_id, obj):
         return
@@ -137,8 +146,8 @@ async def on_update(ctx: InboundContext, activity: JSON) -> None:
 
 
 async def on_delete(ctx: InboundContext, activity: JSON) -> None:
-    actor_id = str(get_id(activity.get("actor")))
-    object_id = get_id(activity.get("object"))
+    actor_id = str(actor_of(activity))
+    object_id = object_id_of(activity)
     if object_id is None:
         return
     async with ctx.write() as session:
@@ -177,7 +186,7 @@ async def on_reaction(ctx: InboundContext, activity: JSON) -> None:
             return
         community = await queries.get_community_by_id(session, row.community_id)
         if community is None or await social.is_blocked(
-            session, community.id, str(get_id(activity.get("actor")))
+            session, community.id, str(actor_of(activity))
         ):
             return
         announce = outbound.build_announce(ctx.urls, community, activity)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import BadRequest, FederationError, Forbidden, SignatureError
-from ..vocab import get_id
+from ..vocab import actor_of, get_id
 from .cavage import prepare_cavage
 from .common import (
     Prepared,
@@ -119,7 +119,7 @@ def check_signer_is_actor(verified: VerifiedSignature, activity: Mapping[str, An
     Another key of the actor's server is not enough (FEP-fe34 would allow it): no server we
     federate with signs for its other actors, and Mastodon refuses it too.
     """
-    actor = get_id(activity.get("actor"))
+    actor = actor_of(activity)
     if actor is None:
         raise BadRequest("the activity has no actor")
     if actor != verified.owner:
