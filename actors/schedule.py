@@ -178,16 +178,18 @@ def validate_rrule(text: str, start: datetime) -> str:
 def _until_utc(value: str, start: datetime) -> str:
     """A local UNTIL (a date, or a date-time in the event's zone) as the UTC form RFC 5545
     requires with a zone-aware start."""
+    zone = start.tzinfo
+    assert zone is not None
     try:
-        day = datetime.strptime(value[:8], "%Y%m%d")
         if len(value) > 8:
-            day = datetime.strptime(value, "%Y%m%dT%H%M%S")
+            day = datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=zone)
         else:
-            day = day.replace(hour=23, minute=59, second=59)
+            day = datetime.strptime(value, "%Y%m%d").replace(
+                hour=23, minute=59, second=59, tzinfo=zone
+            )
     except ValueError as exc:
         raise InvalidContent("rrule", f"UNTIL {value!r} is not a date") from exc
-    assert start.tzinfo is not None
-    return day.replace(tzinfo=start.tzinfo).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return day.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def near(text: str, start: datetime, since: datetime) -> tuple[str, datetime]:

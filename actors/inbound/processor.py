@@ -107,7 +107,9 @@ class InboxProcessor:
         )
         try:
             await self.router.dispatch(ctx, activity)
-        except Exception as exc:
+        # Last resort: whatever a handler raises is recorded on the item (retried or failed)
+        # and the loop goes on with the next one.
+        except Exception as exc:  # noqa: BLE001 (see above)
             await self._failed(item, activity, exc)
             return True
         return ctx.written

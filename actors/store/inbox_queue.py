@@ -87,7 +87,7 @@ class InboxWriter:
             async with self._sessions.begin() as session:
                 rows = list({v["dedupe_key"]: v for v, _ in batch}.values())
                 await session.execute(self._insert(InboxItemRow).on_conflict_do_nothing(), rows)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (not swallowed: each waiting caller gets it)
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)

@@ -116,7 +116,9 @@ class JobWorker:
             return True
         try:
             outcome = await self._do(runtime, job)
-        except Exception as exc:
+        # Last resort: whatever the job raises is recorded on it (retried or failed) and the
+        # loop goes on with the next one.
+        except Exception as exc:  # noqa: BLE001 (see above)
             await self._failed(runtime, job, exc)
         else:
             log.info(

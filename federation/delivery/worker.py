@@ -254,7 +254,8 @@ class DeliveryWorker:
                     outcome = await self.sender.post_activity(job.inbox, job.body, job.signer)
                 status, retry_after = outcome.status, outcome.retry_after_seconds
                 snippet = outcome.body_snippet
-            except Exception as exc:
+            # Whatever the sender raises is a failed attempt: the policy decides (retry or fail).
+            except Exception as exc:  # noqa: BLE001 (see above)
                 error = exc
             finally:
                 failed = is_host_failure(status, error)

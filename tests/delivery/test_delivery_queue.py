@@ -99,7 +99,7 @@ async def test_one_job_per_inbox_written_with_the_activity(
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort):
+    async def write_then_abort() -> None:
         async with sessions.begin() as session:
             row = await social.insert_activity(
                 session,
@@ -109,6 +109,9 @@ async def test_one_job_per_inbox_written_with_the_activity(
             )
             await jobs.enqueue_deliveries(session, row.id, community.id, ["https://d.test/inbox"])
             raise Abort
+
+    with pytest.raises(Abort):
+        await write_then_abort()
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ActivityRow)) == 1
     assert len(await deliveries(sessions)) == 2

@@ -101,7 +101,7 @@ def test_a_feed_answers_when_one_item_cannot_be_written() -> None:
     # a time without its zone (as a row read back wrongly might be): feedgen refuses it
     bad = FeedItem(
         url="https://cop.test/c/nightshift/o/2", kind="story", title="Bad",
-        content_html="<p>Broken</p>", published=datetime(2026, 3, 2),
+        content_html="<p>Broken</p>", published=datetime(2026, 3, 2),  # noqa: DTZ001 (naive on purpose)
     )  # fmt: skip
     for write in (atom_feed, rss_feed):
         body = write(community, urls, [bad, good], self_url="https://cop.test/feed")
