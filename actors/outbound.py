@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.community import Community
+from actors.community import Community, community_to_group
 from actors.content import as2_time, new_token
 from actors.store import jobs, social
 from actors.store.models import ActivityRow
@@ -97,6 +97,19 @@ def build_update(urls: Urls, community: Community, obj: JSON, when: datetime) ->
     activity = build_create(urls, community, obj)
     activity["type"] = "Update"
     activity["published"] = as2_time(when)
+    activity["object"]["updated"] = as2_time(when)
+    return activity
+
+
+def build_update_actor(urls: Urls, community: Community, when: datetime) -> JSON:
+    """The community's own actor document changed (name, summary, profile fields,
+    closed): the Update carrying it whole, as Mastodon and Lemmy send for a profile."""
+    group = community_to_group(community, urls)
+    activity = _base(urls, community, "Update")
+    activity["@context"] = group["@context"]
+    activity.update(_public_audience(urls, community))
+    activity["published"] = as2_time(when)
+    activity["object"] = {k: v for k, v in group.items() if k != "@context"}
     activity["object"]["updated"] = as2_time(when)
     return activity
 

@@ -1,4 +1,4 @@
-"""``copub community create|list|show``: the communities this server hosts."""
+"""``copub community create|edit|list|show``: the communities this server hosts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from actors import founding
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.community import community_to_group
 from actors.store import queries
+from actors.store.models import utcnow
 
 
 @click.group("community")
@@ -41,6 +42,65 @@ def community_create(ctx: click.Context, slug: str, name: str, summary: str, clo
     except founding.InvalidCommunity as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created @{urls.handle(slug)} at {urls.community(slug)}")
+
+
+@community.command("edit")
+@click.argument("slug")
+@click.option("--name", default=None, help="New display name.")
+@click.option("--summary", default=None, help="New domain statement ('' for none).")
+@click.option("--closed/--open", default=None, help="Approve followers by hand, or not.")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A profile field (repeatable; the given ones replace all).",
+)
+@click.option("--no-fields", is_flag=True, help="Remove every profile field.")
+@click.pass_context
+def community_edit(
+    ctx: click.Context,
+    slug: str,
+    name: str | None,
+    summary: str | None,
+    closed: bool | None,
+    fields: tuple[str, ...],
+    no_fields: bool,
+) -> None:
+    """Change a community's name, summary, profile fields or closed state; its
+    followers get the new profile (an Update of the Group)."""
+    urls = urls_of(ctx)
+    pairs = tuple(_field(given) for given in fields)
+
+    async def work(session: AsyncSession) -> bool:
+        current = await community_of(session, slug)
+        updated = await founding.update_community(
+            session,
+            urls,
+            current,
+            name=current.name if name is None else name,
+            summary=current.summary if summary is None else summary,
+            closed=current.closed if closed is None else closed,
+            profile_fields=() if no_fields else pairs or current.profile_fields,
+            now=utcnow(),
+        )
+        return updated != current
+
+    try:
+        changed = in_transaction(ctx, work)
+    except founding.InvalidCommunity as exc:
+        raise click.ClickException(str(exc)) from exc
+    if changed:
+        click.echo(f"updated @{urls.handle(slug)}; its followers get the new profile")
+    else:
+        click.echo(f"@{urls.handle(slug)}: nothing changed")
+
+
+def _field(given: str) -> tuple[str, str]:
+    name, sep, value = given.partition("=")
+    if not sep:
+        raise click.BadParameter(f"{given!r} is not NAME=VALUE", param_hint="--field")
+    return name, value
 
 
 @community.command("list")

@@ -60,6 +60,25 @@ async def insert_community(
     return community_from_row(row)
 
 
+async def update_community(
+    session: AsyncSession,
+    community_id: int,
+    *,
+    name: str,
+    summary: str,
+    closed: bool,
+    profile_fields: Sequence[tuple[str, str]],
+) -> Community:
+    """Store what the community says of itself (its slug and keys never change)."""
+    row = await session.get(CommunityRow, community_id)
+    if row is None:
+        raise LookupError(community_id)
+    row.name, row.summary, row.closed = name, summary, closed
+    row.profile_fields = [{"name": n, "value": v} for n, v in profile_fields]
+    await session.flush()
+    return community_from_row(row)
+
+
 async def get_community(session: AsyncSession, slug: str) -> Community | None:
     row = await session.scalar(select(CommunityRow).where(CommunityRow.slug == slug))
     return community_from_row(row) if row else None
