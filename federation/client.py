@@ -16,13 +16,13 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.helpers import parse_mimetype
 from yarl import URL
 
-from .errors import FederationError, FetchError
-from .httpsig import parse_http_date, sign_request
-from .keys import Signer
-from .origins import same_origin
-from .ssrf import AddressPolicy, GuardedResolver
-from .vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
-from .wire import parse_json
+from federation.errors import FederationError, FetchError
+from federation.httpsig import parse_http_date, sign_request
+from federation.keys import Signer
+from federation.origins import same_origin
+from federation.ssrf import AddressPolicy, GuardedResolver
+from federation.vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
+from federation.wire import parse_json
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from .errors import BadRequest, FederationError
-from .httpsig import (
+from federation.errors import BadRequest, FederationError
+from federation.httpsig import (
     KeyResolver,
     check_activity_origin,
     check_signer_is_actor,
@@ -34,7 +34,7 @@ from .httpsig import (
     read_limited_body,
     verify_aiohttp_request,
 )
-from .vocab import (
+from federation.vocab import (
     ACTIVITY_TYPES,
     JSON,
     actor_of,
@@ -43,7 +43,7 @@ from .vocab import (
     object_id_of,
     types_of,
 )
-from .wire import check_activity_media_type, parse_json
+from federation.wire import check_activity_media_type, parse_json
 
 log = logging.getLogger(__name__)
 

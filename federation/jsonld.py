@@ -10,7 +10,7 @@ from typing import Any
 
 from pyld import jsonld
 
-from .loader import (
+from federation.loader import (
     JsonLdProcessingError,
     UnknownContext,
     context_urls,
@@ -18,7 +18,7 @@ from .loader import (
     document_loader,
     is_known_context,
 )
-from .vocab import AS_CONTEXT, JSON
+from federation.vocab import AS_CONTEXT, JSON
 
 __all__ = [
     "JsonLdProcessingError",

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .errors import BadRequest
+from federation.errors import BadRequest
 
 # Canonical URL -> file in federation/contexts/ (provenance in contexts/SOURCES.md).
 CONTEXT_FILES: Mapping[str, str] = {

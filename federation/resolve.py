@@ -7,10 +7,10 @@ from typing import Any
 
 from yarl import URL
 
-from .client import FederationClient
-from .errors import BadRequest, FetchError
-from .intake import safe_url
-from .vocab import AS2_MEDIA_TYPE, JSON, LD_MEDIA_TYPE, as_list
+from federation.client import FederationClient
+from federation.errors import BadRequest, FetchError
+from federation.intake import safe_url
+from federation.vocab import AS2_MEDIA_TYPE, JSON, LD_MEDIA_TYPE, as_list
 
 SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
 _AS2_TYPES = frozenset({AS2_MEDIA_TYPE, "application/ld+json", LD_MEDIA_TYPE})

@@ -24,7 +24,7 @@ from ipaddress import (
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from .errors import UnsafeAddress
+from federation.errors import UnsafeAddress
 
 log = logging.getLogger(__name__)
 

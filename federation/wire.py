@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import UnsupportedMediaType
+from federation.errors import UnsupportedMediaType
 
 # What an inbox or the authoring API takes. application/ld+json is taken with any profile
 # (Mastodon sends it with the ActivityStreams profile, some servers without).

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .retry import is_permanent_error
+from federation.delivery.retry import is_permanent_error
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from ..keys import Signer
+from federation.keys import Signer
 
 
 @dataclass(frozen=True, slots=True)

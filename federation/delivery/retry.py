@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..errors import FederationError
-from .ports import Decision, Done, Fail, Gone, Retry
+from federation.delivery.ports import Decision, Done, Fail, Gone, Retry
+from federation.errors import FederationError
 
 RETRYABLE_4XX = frozenset({408, 429})
 DAY = 86_400.0

@@ -17,10 +17,20 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from .breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
-from .ports import Decision, Defer, DeliveryJob, Done, Fail, JobQueue, JobResult, Retry, Sender
-from .retry import RetryPolicy
-from .slots import HostSlots
+from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
+from federation.delivery.ports import (
+    Decision,
+    Defer,
+    DeliveryJob,
+    Done,
+    Fail,
+    JobQueue,
+    JobResult,
+    Retry,
+    Sender,
+)
+from federation.delivery.retry import RetryPolicy
+from federation.delivery.slots import HostSlots
 
 log = logging.getLogger(__name__)
 

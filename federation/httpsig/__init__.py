@@ -9,8 +9,8 @@ the signature to the activity.
 
 from __future__ import annotations
 
-from .cavage import parse_signature_header, sign_request
-from .common import (
+from federation.httpsig.cavage import parse_signature_header, sign_request
+from federation.httpsig.common import (
     PublicKeyInfo,
     VerifiedSignature,
     http_date,
@@ -18,8 +18,13 @@ from .common import (
     origin_text,
     parse_http_date,
 )
-from .digest import content_digest_header, digest_header, verify_content_digest, verify_digest
-from .keystore import (
+from federation.httpsig.digest import (
+    content_digest_header,
+    digest_header,
+    verify_content_digest,
+    verify_digest,
+)
+from federation.httpsig.keystore import (
     CachedKey,
     CachingKeyResolver,
     FetchDocument,
@@ -30,15 +35,15 @@ from .keystore import (
     KeyResolver,
     extract_public_key,
 )
-from .rfc9421 import parse_signature_input, parse_signatures, sign_request_rfc9421
-from .verify import (
+from federation.httpsig.rfc9421 import parse_signature_input, parse_signatures, sign_request_rfc9421
+from federation.httpsig.verify import (
     DEFAULT_MAX_SKEW,
     check_activity_origin,
     check_signer_is_actor,
     prepare_request,
     verify_request,
 )
-from .web import (
+from federation.httpsig.web import (
     SIGNATURE_KEY,
     read_limited_body,
     require_signed_get,

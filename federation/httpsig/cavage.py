@@ -9,10 +9,8 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..errors import SignatureError
-from ..keys import Signer
-from ..vocab import AS2_MEDIA_TYPE
-from .common import (
+from federation.errors import SignatureError
+from federation.httpsig.common import (
     BODY_METHODS,
     SIGNER_OWNED_HEADERS,
     Prepared,
@@ -23,7 +21,9 @@ from .common import (
     sign_bytes,
     split_url,
 )
-from .digest import digest_header, verify_content_digest, verify_digest
+from federation.httpsig.digest import digest_header, verify_content_digest, verify_digest
+from federation.keys import Signer
+from federation.vocab import AS2_MEDIA_TYPE
 
 ALGORITHMS = frozenset({"rsa-sha256", "hs2019", "ed25519"})
 

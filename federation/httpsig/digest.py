@@ -8,8 +8,8 @@ import hashlib
 import hmac
 from collections.abc import Callable
 
-from ..errors import SignatureError
-from .structured import Item, StructuredFieldError, parse_dictionary
+from federation.errors import SignatureError
+from federation.httpsig.structured import Item, StructuredFieldError, parse_dictionary
 
 _HASHES: dict[str, Callable[[bytes], hashlib._Hash]] = {
     "sha-256": hashlib.sha256,

@@ -14,12 +14,12 @@ from urllib.parse import urldefrag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from ..delivery.slots import HostSlots
-from ..errors import FederationError, SignatureError
-from ..keys import load_public_key
-from ..origins import origin_text, same_origin
-from ..vocab import JSON, as_list, get_id
-from .common import PublicKeyInfo
+from federation.delivery.slots import HostSlots
+from federation.errors import FederationError, SignatureError
+from federation.httpsig.common import PublicKeyInfo
+from federation.keys import load_public_key
+from federation.origins import origin_text, same_origin
+from federation.vocab import JSON, as_list, get_id
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,8 @@ import base64
 import time
 from collections.abc import Mapping
 
-from ..errors import SignatureError
-from ..keys import Signer
-from ..vocab import AS2_MEDIA_TYPE
-from .common import (
+from federation.errors import SignatureError
+from federation.httpsig.common import (
     BODY_METHODS,
     SIGNER_OWNED_HEADERS,
     Prepared,
@@ -21,8 +19,8 @@ from .common import (
     sign_bytes,
     split_url,
 )
-from .digest import content_digest_header, verify_content_digest, verify_digest
-from .structured import (
+from federation.httpsig.digest import content_digest_header, verify_content_digest, verify_digest
+from federation.httpsig.structured import (
     InnerList,
     Item,
     Member,
@@ -32,6 +30,8 @@ from .structured import (
     serialize_bare_item,
     serialize_inner_list,
 )
+from federation.keys import Signer
+from federation.vocab import AS2_MEDIA_TYPE
 
 ALGORITHMS = frozenset({"rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519"})
 _TARGETS = frozenset({"@target-uri", "@path", "@request-target"})

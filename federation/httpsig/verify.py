@@ -7,10 +7,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import BadRequest, FederationError, Forbidden, SignatureError
-from ..vocab import actor_of, get_id
-from .cavage import prepare_cavage
-from .common import (
+from federation.errors import BadRequest, FederationError, Forbidden, SignatureError
+from federation.httpsig.cavage import prepare_cavage
+from federation.httpsig.common import (
     Prepared,
     PublicKeyInfo,
     VerifiedSignature,
@@ -19,8 +18,9 @@ from .common import (
     origin_of,
     verify_bytes,
 )
-from .keystore import KeyFetchBusy, KeyResolver
-from .rfc9421 import prepare_rfc9421
+from federation.httpsig.keystore import KeyFetchBusy, KeyResolver
+from federation.httpsig.rfc9421 import prepare_rfc9421
+from federation.vocab import actor_of, get_id
 
 log = logging.getLogger(__name__)
 

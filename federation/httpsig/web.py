@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from ..errors import PayloadTooLarge
-from .common import VerifiedSignature
-from .keystore import KeyResolver
-from .verify import DEFAULT_MAX_SKEW, verify_request
+from federation.errors import PayloadTooLarge
+from federation.httpsig.common import VerifiedSignature
+from federation.httpsig.keystore import KeyResolver
+from federation.httpsig.verify import DEFAULT_MAX_SKEW, verify_request
 
 SIGNATURE_KEY = web.RequestKey("copub.signature", VerifiedSignature)
 _CHUNK = 64 * 1024
