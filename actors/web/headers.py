@@ -63,6 +63,8 @@ Signal = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 def security_headers(base_url: str) -> Signal:
     """The ``on_response_prepare`` handler for the server at ``base_url``."""
     page = page_policy(base_url)
+    # the console's scripts ask copub itself (the write form's preview, passkeys)
+    console_page = page + "; connect-src 'self'"
 
     async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
@@ -72,6 +74,9 @@ def security_headers(base_url: str) -> Signal:
         console = request.path == "/console" or request.path.startswith("/console/")
         headers["Referrer-Policy"] = CONSOLE_REFERRER_POLICY if console else REFERRER_POLICY
         html = response.content_type == "text/html"
-        headers["Content-Security-Policy"] = page if html else DOCUMENT_POLICY
+        if html:
+            headers["Content-Security-Policy"] = console_page if console else page
+        else:
+            headers["Content-Security-Policy"] = DOCUMENT_POLICY
 
     return on_response_prepare

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.store import accounts, tokens
-from actors.store.models import BlockRow
+from actors.store.models import ActivityRow, BlockRow, ObjectRow
 from actors.store.models_accounts import AuditRow, SessionRow
 from tests import factories
 from tests.console.conftest import browser, clock, console, db, settings
 from tests.console.helpers import PASSWORD, Person, admin_link, invite_link, set_up
+from tests.pages.builders import add_story
 
 __all__ = ["browser", "clock", "console", "db", "settings"]
 
@@ -157,3 +158,42 @@ async def test_a_coordinator_cannot_reach_another_communitys_people_network_or_t
 async def audit_count(db: Sessions) -> int:
     async with db() as session:
         return int(await session.scalar(select(func.count()).select_from(AuditRow)) or 0)
+
+
+async def test_a_coordinator_cannot_write_in_another_community(
+    browser: Person, db: Sessions
+) -> None:
+    """The write pages of another community answer 403, the same as for a community that
+    does not exist, and a POST to them (publish, edit, delete, preview) changes nothing."""
+    mine = await factories.create_community(db, "nightshift")
+    incidents = await factories.create_community(db, "incidents", name="Incident Review Circle")
+    theirs = await add_story(db, incidents, "Members-only case", "A confidential review.")
+    ref = theirs.ap_id.rsplit("/", 1)[-1]
+    await coordinator_of(browser, db, mine.id, "nora")
+    await browser.get("/console/c/nightshift/write/story")  # a page of mine: a valid token
+    gets = ["", "/write", "/write/story", "/write/event", f"/items/{ref}/edit",
+            f"/items/{ref}/delete"]  # fmt: skip
+    posts = {
+        "/write/story": {"title": "Planted", "markdown": "Planted."},
+        f"/items/{ref}/edit": {"title": "Changed", "markdown": "Changed."},
+        f"/items/{ref}/delete": {},
+        "/preview": {"markdown": "**x**"},
+    }
+    for tail in gets:
+        other = await browser.get(f"/console/c/incidents{tail}")
+        missing = await browser.get(f"/console/c/no_such_community{tail}")
+        assert other.status == missing.status == 403, tail
+        assert main_of(other.text) == main_of(missing.text), tail
+        for leak in ("Incident Review", "Members-only", "confidential"):
+            assert leak not in other.text, (tail, leak)
+    for tail, form in posts.items():
+        page = await browser.post(f"/console/c/incidents{tail}", form)
+        assert page.status == 403, tail
+        assert "Members-only" not in page.text
+    async with db() as session:
+        rows = list(await session.scalars(select(ObjectRow)))
+        activities = await session.scalar(select(func.count()).select_from(ActivityRow))
+    assert [(r.title, r.source_markdown, r.deleted_at) for r in rows] == [
+        ("Members-only case", "A confidential review.", None)
+    ]
+    assert activities == 0

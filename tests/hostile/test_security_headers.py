@@ -98,6 +98,8 @@ async def samples(client: TestClient[Any, Any]) -> dict[str, str]:
         "id": "1",
         "slug": community.slug,
         "oid": event.ap_id.rstrip("/").rsplit("/", 1)[1],
+        "item": event.ap_id.rstrip("/").rsplit("/", 1)[1],
+        "kind": "story",
         "aid": activity.rstrip("/").rsplit("/", 1)[1],
         "tag": "nights",
         "filename": "icon.png",

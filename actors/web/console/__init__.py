@@ -92,6 +92,7 @@ from actors.web.console import (
     people_team,
     signin,
     tokens,
+    write,
 )
 from actors.web.console.auth import console_middleware
 from actors.web.console.state import CONSOLE, ConsoleState
@@ -103,6 +104,7 @@ def setup(app: web.Application, settings: Settings) -> None:
     """The console's state and routes (its middleware is in ``create_app``'s list)."""
     app[CONSOLE] = ConsoleState.of(settings)
     home.setup_routes(app)
+    write.setup_routes(app)
     signin.setup_routes(app)
     links.setup_routes(app)
     account.setup_routes(app)
