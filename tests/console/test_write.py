@@ -164,18 +164,19 @@ async def test_an_event_in_local_time_with_a_repetition_in_words(
     )
 
 
-async def test_a_rule_that_is_no_choice_is_kept_and_shown_in_words(
+async def test_a_rule_and_a_zone_offered_by_no_choice_are_kept(
     console: TestClient[Any, Any], settings: Settings, db: Sessions, config_file: Path
 ) -> None:
     alice = await alice_of(console, settings, db)
     out = await run_cli(config_file, "publish", "nightshift", "event", "--title", "Drop-in",
-                        "--start", "2027-01-18T12:00", "--rrule",
+                        "--start", "2027-01-18T12:00", "--timezone", "Japan", "--rrule",
                         "FREQ=WEEKLY;BYDAY=MO,WE")  # fmt: skip
     ref = out.strip().rsplit("/", 1)[-1]
     edit = await alice.get(f"/console/c/nightshift/items/{ref}/edit")
     assert '<option value="custom" selected>' in edit.text
     assert 'value="FREQ=WEEKLY;BYDAY=MO,WE"' in edit.text
     assert "Repeats: Every week on Monday and Wednesday." in edit.text
+    assert '<option value="Japan" selected>' in edit.text  # a zone not offered is kept
 
 
 # -- wrong fields --------------------------------------------------------------------------------
@@ -214,8 +215,7 @@ async def test_an_online_link_or_a_time_that_is_wrong_is_refused(
         assert page.status == 400, (name, value)
         error = re.search(rf'<p class="error" id="f-{name}-error">([^<]*)</p>', page.text)
         assert error and message in error.group(1), (name, value, page.text[-3000:])
-        if name != "timezone":  # a select offers the zones there are
-            assert f'value="{value}"' in page.text, (name, value)
+        assert f'value="{value}"' in page.text, (name, value)
         assert 'value="Room 4"' in page.text  # the other fields are kept too
     await nothing_written(db)
 

@@ -108,11 +108,19 @@ def _form(
         "delete_url": ITEM_DELETE.format(slug=slug, item=short_id(item)) if item else None,
         "status_options": [(status, status_label(status, full=True)) for status in STATUSES],
         "join_options": [(mode, JOIN_WORDS.get(mode, mode)) for mode in JOIN_MODES],
-        "zone_options": [(name, name) for name in item_forms.zone_names()],
+        "zone_options": _zone_options(values.get("timezone", "")),
         "repeats": repeat.offered(start),
         "rule_words": describe(rule, start) if rule and start is not None else None,
     }
     return render(request, "console/item_form.html", context, status=status, community=community)
+
+
+def _zone_options(current: str) -> list[tuple[str, str]]:
+    """The zones offered, and the event's own when it is none of them (a zone the API or
+    the CLI accepted, or one typed wrong: kept, so that saving does not change it)."""
+    names = item_forms.zone_names()
+    extra = [current] if current and current not in names else []
+    return [(name, name) for name in (*extra, *names)]
 
 
 def _preview_of(values: Values) -> str:
