@@ -95,7 +95,8 @@ async def sign_in(session: aiohttp.ClientSession, base: str, invite: str) -> Non
     """Accept the invitation as a new coordinator: the browser's session cookie is set."""
     async with session.get(base + invite) as response:
         found = CSRF_RE.search(await response.text())
-        assert response.status == 200 and found, response.status
+        assert response.status == 200, response.status
+        assert found, response.status
     form = {"csrf": found.group(1), "username": "bench", "password": PASSWORD,
             "confirm": PASSWORD}  # fmt: skip
     async with session.post(base + invite, data=form, headers={"Origin": base}) as response:

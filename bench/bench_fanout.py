@@ -221,7 +221,8 @@ def run_once(
             wait_for_text(log, "delivering (")
         wait_line(pub, "ready")
         sink.ask("RESET")
-        assert pub.stdin is not None and pub.stdout is not None
+        assert pub.stdin is not None
+        assert pub.stdout is not None
         start = time.perf_counter()
         pub.stdin.write("go\n")
         pub.stdin.flush()

@@ -109,7 +109,8 @@ async def test_context_is_resolvable_offline(client: TestClient[Any, Any]) -> No
     assert isinstance(context, list)
     assert {c for c in context if isinstance(c, str)} == CONTEXT_URLS
     inline = [c for c in context if not isinstance(c, str)]
-    assert inline and all(isinstance(c, dict) for c in inline)
+    assert inline
+    assert all(isinstance(c, dict) for c in inline)
     terms = {k for c in inline for k in c}
     extensions = set(doc) - AS2_AND_SECURITY_TERMS
     assert "postingRestrictedToMods" in extensions

@@ -148,8 +148,10 @@ def test_copub_community_edit(config_file: Path, database_url: str) -> None:
     result = CliRunner().invoke(
         main, ["--config", str(config_file), "community", "edit", "nightshift", "--field", "x"]
     )
-    assert result.exit_code != 0 and "NAME=VALUE" in result.output
+    assert result.exit_code != 0
+    assert "NAME=VALUE" in result.output
     result = CliRunner().invoke(
         main, ["--config", str(config_file), "community", "edit", "nightshift", "--name", " "]
     )
-    assert result.exit_code != 0 and "needs a name" in result.output
+    assert result.exit_code != 0
+    assert "needs a name" in result.output

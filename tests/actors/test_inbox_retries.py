@@ -77,7 +77,8 @@ async def test_a_failing_item_is_retried_on_schedule_then_given_up(
         assert (row.attempts, row.error) == (attempt, "peer.example is down")
         if attempt == 6:
             break
-        assert row.state == "pending" and row.locked_until is not None
+        assert row.state == "pending"
+        assert row.locked_until is not None
         assert row.locked_by is None  # waiting for its retry, not leased
         waits.append((row.locked_until - before).total_seconds())
         assert await processor.run_once() == 0, "not due before its retry time"

@@ -183,8 +183,11 @@ async def test_seed_creates_only_missing_communities(sessions: Sessions) -> None
     async with sessions() as session:
         kept = await queries.get_community(session, "nightshift")
         day = await queries.get_community(session, "dayshift")
-    assert kept is not None and kept.name == "Kept As Is"
-    assert day is not None and day.closed and day.profile_fields == (("Meets", "Fri"),)
+    assert kept is not None
+    assert kept.name == "Kept As Is"
+    assert day is not None
+    assert day.closed
+    assert day.profile_fields == (("Meets", "Fri"),)
 
 
 async def test_server_key_is_made_once(sessions: Sessions) -> None:
@@ -228,7 +231,8 @@ async def test_a_state_is_stored_as_its_string_and_loaded_as_its_member(
         raw = await session.scalar(text("SELECT state FROM followers"))
         row = await session.scalar(select(FollowerRow))
     assert raw == "accepted"
-    assert row is not None and row.state is FollowerState.ACCEPTED
+    assert row is not None
+    assert row.state is FollowerState.ACCEPTED
     with pytest.raises(StatementError, match="'acepted' is not a valid FollowerState"):
         async with sessions.begin() as session:
             await session.execute(update(FollowerRow).values(state="acepted"))

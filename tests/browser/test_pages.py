@@ -77,7 +77,8 @@ async def audit(opened: OpenPage, url: str | None) -> dict[str, Any]:
     """What the page at ``url`` shows (None: the page open now, e.g. the answer to a form)."""
     if url is not None:
         response = await opened.page.goto(url)
-        assert response is not None and response.status == 200, url
+        assert response is not None, url
+        assert response.status == 200, url
     selectors = "[" + ",".join(f'"{s}"' for s, _ in CONTRAST) + "]"
     result: dict[str, Any] = await opened.page.evaluate(AUDIT % selectors)
     return result
@@ -88,7 +89,8 @@ def check_accessibility(found: dict[str, Any], url: str) -> None:
     assert found["landmarks"] == ["header", "main", "footer"], url
     assert len(found["h1"]) == 1, (url, found["h1"])
     levels = found["headings"]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
     assert found["unlabelled"] == [], url
     assert found["images_without_alt"] == 0
     for selector, what in CONTRAST:
@@ -136,7 +138,9 @@ async def test_pages_show_what_they_are_about(site: Site, open_page: PageOpener)
     assert await history.locator("ins").first.is_visible()
     await page.goto(site.event)
     facts = await page.locator("dl.facts").inner_text()
-    assert "Europe/Berlin" in facts and "Ward B" in facts and "2 of 12 places" in facts
+    assert "Europe/Berlin" in facts
+    assert "Ward B" in facts
+    assert "2 of 12 places" in facts
     await page.goto(site.story)
     assert "Me too" in await page.locator("article.reply").inner_text()
     opened.assert_no_errors()

@@ -42,10 +42,13 @@ async def test_linking_the_fediverse_account_makes_a_moderator(
     await coordinator(browser, db, nightshift.id)
     await browser.get("/console/account")
     page = await browser.post("/console/account/actor", {"actor_url": ALICE})
-    assert page.status == 200 and "Saved." in page.text and f'value="{ALICE}"' in page.text
+    assert page.status == 200
+    assert "Saved." in page.text
+    assert f'value="{ALICE}"' in page.text
     assert await moderators(db, "nightshift") == [ALICE]
     status, collection = await _collection(console, "nightshift")
-    assert status == 200 and ALICE in str(collection)
+    assert status == 200
+    assert ALICE in str(collection)
 
     invite = await invite_link(db, pharmacy.id)  # a second community later
     await browser.get(invite)
@@ -75,7 +78,8 @@ async def test_a_wrong_actor_url_comes_back_with_its_error(browser: Person, db: 
     await browser.get("/console/account")
     page = await browser.post("/console/account/actor", {"actor_url": "alice@social.example"})
     assert page.status == 400
-    assert 'value="alice@social.example"' in page.text and 'id="f-actor_url-error"' in page.text
+    assert 'value="alice@social.example"' in page.text
+    assert 'id="f-actor_url-error"' in page.text
     assert await moderators(db, "nightshift") == []
 
 
@@ -92,12 +96,14 @@ async def test_changing_the_password_ends_the_other_sessions(browser: Person, db
             "confirm": "a new long password",
         },
     )
-    assert wrong.status == 400 and "not your current password" in wrong.text
+    assert wrong.status == 400
+    assert "not your current password" in wrong.text
     page = await browser.post(
         "/console/account/password",
         {"current": PASSWORD, "password": "a new long password", "confirm": "a new long password"},
     )
-    assert page.status == 200 and "Your password is changed." in page.text
+    assert page.status == 200
+    assert "Your password is changed." in page.text
     assert (await phone.get("/console", follow=False)).status == 303
     assert (await browser.get("/console", follow=False)).status == 200
     await browser.sign_out()
@@ -113,7 +119,8 @@ async def test_sessions_page_lists_and_ends_ones_own(browser: Person, db: Sessio
     )
     await phone.sign_in("ada")
     page = await browser.get("/console/sessions")
-    assert "Chrome on Android" in page.text and "Firefox on Linux" in page.text
+    assert "Chrome on Android" in page.text
+    assert "Firefox on Linux" in page.text
     assert page.text.count("this browser") == 1
     await browser.post("/console/sessions/end-others")
     assert (await phone.get("/console", follow=False)).status == 303

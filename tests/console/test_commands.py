@@ -34,9 +34,11 @@ async def test_admin_create_prints_a_setup_link(
     output = await run_cli(config_file, "admin", "create", "Ada")
     assert "admin ada created" in output
     page = await set_up(browser, link_in(output))
-    assert page.status == 200 and "Signed in as <strong>ada</strong> (admin)" in page.text
+    assert page.status == 200
+    assert "Signed in as <strong>ada</strong> (admin)" in page.text
     again = await run_cli(config_file, "admin", "create", "ada", ok=False)
-    assert "exists already" in again and "copub admin reset ada" in again
+    assert "exists already" in again
+    assert "copub admin reset ada" in again
     assert ("(command line)", "admin.create") in await audit_actions(db)
 
 
@@ -85,7 +87,9 @@ async def test_serve_prints_the_first_admins_link_until_one_is_set_up(
     settings = load_settings(config_file)
     _created, first = await _seed(settings)
     _created, second = await _seed(settings)
-    assert first is not None and second is not None and first != second
+    assert first is not None
+    assert second is not None
+    assert first != second
     assert (await browser.get(link_in(first))).status == 410  # a restart replaces it
     async with db() as session:
         assert await accounts.count_accounts(session) == 1  # the same admin, not a second

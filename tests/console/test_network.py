@@ -52,37 +52,44 @@ async def test_link_shows_the_group_first_then_links_changes_policy_and_unlinks(
     alice = await home_server.coordinator("hospital")
     await other.cli("community", "edit", "clinic", "--summary", "Nurses who share practice.")
     page = await alice.get(NETWORK)
-    assert page.status == 200 and "No links yet." in page.text
+    assert page.status == 200
+    assert "No links yet." in page.text
     before = await written(home)
     # step one: the Group found, nothing written
     page = await alice.post(NETWORK + "/find", {"target": clinic.handle})
     assert page.status == 200, page.text
     assert "Link Hospital to Clinic?" in page.text
-    assert clinic.handle in page.text and "<p>Nurses who share practice.</p>" in page.text
+    assert clinic.handle in page.text
+    assert "<p>Nurses who share practice.</p>" in page.text
     assert other.base_url.split("://")[1] in page.text  # the server
     assert f'name="actor" value="{clinic.actor}"' in page.text
     assert await written(home) == before
     # step two: confirmed; the Follow goes out and the other server accepts it
     page = await alice.post(NETWORK + "/link", {"actor": clinic.actor, "policy": "announce"})
-    assert page.status == 200 and "Link asked for" in page.text
+    assert page.status == 200
+    assert "Link asked for" in page.text
     await hospital.wait_link(clinic, "accepted")
     follows = await home.sent("Follow")
     assert [(f["actor"], f["object"]) for f in follows] == [(hospital.actor, clinic.actor)]
     page = await alice.get(NETWORK)
-    assert "Unlink Clinic" in page.text and '<span class="badge">linked</span>' in page.text
+    assert "Unlink Clinic" in page.text
+    assert '<span class="badge">linked</span>' in page.text
     assert 'value="announce" checked' in page.text
     # the other side sees an incoming link
     bob = await other_server.coordinator("clinic", "bob")
     page = await bob.get("/console/c/clinic/network")
     assert "Communities that follow this one" in page.text
-    assert "Hospital</a>" in page.text and '<span class="badge">following</span>' in page.text
+    assert "Hospital</a>" in page.text
+    assert '<span class="badge">following</span>' in page.text
     # the policy, as copub link-policy sets it
     page = await alice.post(NETWORK + "/policy", {"actor": clinic.actor, "policy": "none"})
-    assert page.status == 200 and "Policy changed." in page.text
+    assert page.status == 200
+    assert "Policy changed." in page.text
     assert "out\taccepted\tnone" in await home.cli("links", "hospital")
     # unlink: Undo of the very Follow; the other server drops the follower
     page = await alice.post(NETWORK + "/unlink", {"actor": clinic.actor})
-    assert page.status == 200 and "Unlinked." in page.text
+    assert page.status == 200
+    assert "Unlinked." in page.text
     assert await hospital.link_state(clinic) is None
     [undo] = await home.sent("Undo")
     assert undo["object"]["id"] == follows[0]["id"]
@@ -123,7 +130,8 @@ async def test_a_community_not_found_comes_back_with_its_error(
     before = await written(home)
     page = await alice.post(NETWORK + "/find", {"target": target, "policy": "announce"})
     assert page.status == 400
-    assert 'id="f-target-error"' in page.text and problem in page.text
+    assert 'id="f-target-error"' in page.text
+    assert problem in page.text
     assert f'value="{target}"' in page.text.replace("&#39;", "'")
     assert await written(home) == before
 
@@ -157,7 +165,8 @@ async def test_another_communitys_coordinator_gets_403_and_nothing_changes(
     await home.create_community("college")
     bob = await servers[0].coordinator("college", "bob")
     page = await bob.get(NETWORK)
-    assert page.status == 403 and "Clinic" not in page.text
+    assert page.status == 403
+    assert "Clinic" not in page.text
     await bob.get("/console/c/college/network")  # his own page, for a form token
     before = await written(home)
     for path, form in [

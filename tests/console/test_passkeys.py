@@ -75,11 +75,13 @@ async def test_register_then_sign_in_with_the_passkey(
     assert "My phone" in page.text
     async with db_of(console)() as session:
         [row] = (await session.scalars(select(PasskeyRow))).all()
-    assert row.sign_count == 0 and row.transports == ["internal"]
+    assert row.sign_count == 0
+    assert row.transports == ["internal"]
 
     phone = person(console, settings)
     status, done = await passkey_sign_in(phone, key)
-    assert status == 200 and done["redirect"] == "/console", done
+    assert status == 200, done
+    assert done["redirect"] == "/console", done
     assert SESSION in phone.cookies
     assert "Signed in as <strong>ada</strong>" in (await phone.get("/console")).text
     async with db_of(console)() as session:
@@ -95,7 +97,8 @@ async def test_a_wrong_origin_or_relying_party_signs_nobody_in(
     for answer in ({"origin": "https://evil.example"}, {"rp_id": "evil.example"}):
         phishing = person(console, settings)
         status, body = await passkey_sign_in(phishing, key, **answer)
-        assert status == 400 and "error" in body, answer
+        assert status == 400, answer
+        assert "error" in body, answer
         assert SESSION not in phishing.cookies
 
 
@@ -107,7 +110,8 @@ async def test_an_unknown_passkey_or_a_replay_signs_nobody_in(
     assert (await register(ada, key))[0] == 200
     stranger = person(console, settings)
     status, body = await passkey_sign_in(stranger, Authenticator("cop.test", BASE))
-    assert status == 400 and "not registered" in body["error"]
+    assert status == 400
+    assert "not registered" in body["error"]
 
     thief = person(console, settings)
     await thief.get("/console/signin")
@@ -117,7 +121,8 @@ async def test_an_unknown_passkey_or_a_replay_signs_nobody_in(
     replay = person(console, settings)
     await replay.get("/console/signin")
     status, body = await replay.post_json("/console/signin/passkey", answer)
-    assert status == 400 and SESSION not in replay.cookies
+    assert status == 400
+    assert SESSION not in replay.cookies
 
 
 async def test_passkey_after_the_password(
@@ -138,7 +143,8 @@ async def test_passkey_after_the_password(
     assert SESSION not in laptop.cookies
     assert (await laptop.get("/console", follow=False)).status == 303
     status, started = await laptop.post_json("/console/signin/passkey/options", {})
-    assert status == 200 and started["ceremony"] is None
+    assert status == 200
+    assert started["ceremony"] is None
     allowed = [c["id"] for c in started["options"]["allowCredentials"]]
     assert allowed == [b64url(key.credential_id)]
     status, done = await laptop.post_json(
@@ -159,7 +165,8 @@ async def test_passkey_after_the_password(
     status, _body = await again.post_json(
         "/console/signin/passkey", {"credential": other_key.get(started["options"])}
     )
-    assert status == 400 and SESSION not in again.cookies
+    assert status == 400
+    assert SESSION not in again.cookies
 
 
 async def test_malformed_answers_are_4xx(console: TestClient[Any, Any], settings: Settings) -> None:
@@ -178,7 +185,8 @@ async def test_malformed_answers_are_4xx(console: TestClient[Any, Any], settings
         status, body = await ada.post_json(
             "/console/passkeys", {"ceremony": started["ceremony"], "credential": credential}
         )
-        assert 400 <= status < 500 and "error" in body, credential
+        assert 400 <= status < 500, credential
+        assert "error" in body, credential
 
 
 async def test_no_passkeys_on_an_ip_address(make_client: ClientFactory, database_url: str) -> None:
@@ -187,7 +195,8 @@ async def test_no_passkeys_on_an_ip_address(make_client: ClientFactory, database
     client: TestClient[Any, Any] = await make_client(settings)
     someone = await signed_in(client, settings)
     page = await someone.get("/console/account")
-    assert "data-passkey" not in page.text and "not on an IP address" in page.text
+    assert "data-passkey" not in page.text
+    assert "not on an IP address" in page.text
     status, _body = await someone.post_json("/console/passkeys/options", {})
     assert status == 404
 

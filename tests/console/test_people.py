@@ -97,10 +97,13 @@ async def test_approve_and_reject_queue_what_the_cli_queues(
     ana, ben, cai, dee = await follows(db, nightshift, "ana", "ben", "cai", "dee")
     alice = await coordinator(console, settings, db, nightshift.id)
     page = await alice.get(PEOPLE)
-    assert page.status == 200 and "4 waiting" in page.text
-    assert "Approve Ana" in page.text and "Reject Dee" in page.text
+    assert page.status == 200
+    assert "4 waiting" in page.text
+    assert "Approve Ana" in page.text
+    assert "Reject Dee" in page.text
     page = await alice.post(PEOPLE + "/requests", {"actor": ana, "decision": "approve"})
-    assert page.status == 200 and "Approved" in page.text
+    assert page.status == 200
+    assert "Approved" in page.text
     await alice.post(PEOPLE + "/requests", {"actor": ben, "decision": "reject"})
     await run_cli(config_file, "followers", "approve", "nightshift", cai)
     await run_cli(config_file, "followers", "reject", "nightshift", dee)
@@ -113,7 +116,8 @@ async def test_approve_and_reject_queue_what_the_cli_queues(
     ]
     # the same activities, to the same inboxes
     [(accept, accept_inboxes)] = await replies_to(db, ana)
-    assert accept["type"] == "Accept" and accept_inboxes == [f"{ana}/inbox"]
+    assert accept["type"] == "Accept"
+    assert accept_inboxes == [f"{ana}/inbox"]
     assert accept["object"] == {"id": f"{ana}/follows/nightshift", "type": "Follow",
                                 "actor": ana, "object": Urls(settings.server.base_url
                                                              ).community("nightshift")}  # fmt: skip
@@ -122,7 +126,8 @@ async def test_approve_and_reject_queue_what_the_cli_queues(
     assert reject["type"] == "Reject"
     assert swap(await replies_to(db, ben), ben, dee) == await replies_to(db, dee)
     page = await alice.get(PEOPLE)
-    assert "No follow requests wait" in page.text and "2 followers." in page.text
+    assert "No follow requests wait" in page.text
+    assert "2 followers." in page.text
     actions = [action for who, action in await audit_actions(db) if who == "alice"]
     assert [a for a in actions if a.startswith("follower.")] == [
         "follower.approve",
@@ -139,7 +144,8 @@ async def test_a_request_answered_already_is_refused_and_nothing_is_sent(
     await alice.get(PEOPLE)
     await run_cli(config_file, "followers", "reject", "nightshift", ana)  # meanwhile
     page = await alice.post(PEOPLE + "/requests", {"actor": ana, "decision": "approve"})
-    assert page.status == 409 and "no longer pending" in page.text
+    assert page.status == 409
+    assert "no longer pending" in page.text
     assert await state_of(db, nightshift, ana) is None
     assert [a["type"] for a, _ in await replies_to(db, ana)] == ["Reject"]
     assert "follower.approve" not in [action for _, action in await audit_actions(db)]
@@ -153,8 +159,10 @@ async def test_followers_come_by_pages(
     await follows(db, nightshift, *names)
     alice = await coordinator(console, settings, db, nightshift.id)
     first = await alice.get(PEOPLE)
-    assert "53 followers." in first.text and "Page 1 of 2" in first.text
-    assert "@p49@social.example" in first.text and "@p50@social.example" not in first.text
+    assert "53 followers." in first.text
+    assert "Page 1 of 2" in first.text
+    assert "@p49@social.example" in first.text
+    assert "@p50@social.example" not in first.text
     second = await alice.get(PEOPLE + "?page=2")
     assert "Page 2 of 2" in second.text
     shown = re.findall(r"@(p\d\d)@social\.example", second.text)
@@ -173,8 +181,10 @@ async def test_blocks_with_a_reason_as_copub_block(
     await alice.get(PEOPLE)
     form = {"target": "@Spam.Example", "reason": "Advertising  in every reply"}
     page = await alice.post(PEOPLE + "/blocks", form)
-    assert page.status == 200 and "Blocked." in page.text
-    assert "spam.example" in page.text and "Advertising in every reply" in page.text
+    assert page.status == 200
+    assert "Blocked." in page.text
+    assert "spam.example" in page.text
+    assert "Advertising in every reply" in page.text
     # the community's block: its followers there are gone, not the other community's
     assert await state_of(db, nightshift, spam) is None
     assert await state_of(db, pharmacy, spam_at_pharmacy) == "accepted"
@@ -185,7 +195,8 @@ async def test_blocks_with_a_reason_as_copub_block(
     # an actor blocked from the command line shows here, and is lifted here
     await run_cli(config_file, "block", ana, "--community", "nightshift", "--reason", "Rude")
     page = await alice.get(PEOPLE)
-    assert f"Lift the block on {ana}" in page.text and "Rude" in page.text
+    assert f"Lift the block on {ana}" in page.text
+    assert "Rude" in page.text
     async with db.begin() as session:  # a block older than the check of what is blocked
         await social.add_block(session, nightshift.id, "domain", "someone@old.example")
     page = await alice.get(PEOPLE)
@@ -208,10 +219,12 @@ async def test_a_bad_block_comes_back_with_its_error_and_nothing_written(
     for target in ("alice@social.example", "not a domain", "https://"):
         page = await alice.post(PEOPLE + "/blocks", {"target": target, "reason": "why"})
         assert page.status == 400, target
-        assert 'id="f-target-error"' in page.text and "actor&#39;s URL" in page.text
+        assert 'id="f-target-error"' in page.text
+        assert "actor&#39;s URL" in page.text
         assert 'value="why"' in page.text
     page = await alice.post(PEOPLE + "/blocks", {"target": "x.example", "reason": "y" * 501})
-    assert page.status == 400 and 'id="f-reason-error"' in page.text
+    assert page.status == 400
+    assert 'id="f-reason-error"' in page.text
     assert 'value="x.example"' in page.text
     async with db() as session:
         assert (await session.scalars(select(BlockRow))).all() == []
@@ -225,11 +238,13 @@ async def test_a_coordinator_invites_and_removes_a_coordinator(
     alice = await coordinator(console, settings, db, nightshift.id)
     await alice.get(PEOPLE)
     page = await alice.post(PEOPLE + "/coordinators/invite")
-    assert page.status == 200 and "valid 7 days" in page.text
+    assert page.status == 200
+    assert "valid 7 days" in page.text
     found = re.search(r'<code id="invite-link"[^>]*>https://cop\.test(/console/invite/[^<]+)<',
                       page.text)  # fmt: skip
     assert found, page.text
-    assert 'data-copy="invite-link"' in page.text and "/static/copy-value.js" in page.text
+    assert 'data-copy="invite-link"' in page.text
+    assert "/static/copy-value.js" in page.text
     assert found.group(1) not in (await alice.get(PEOPLE)).text  # shown once
     # the link makes a coordinator of whoever opens it first
     bob = person(console, settings)
@@ -244,9 +259,11 @@ async def test_a_coordinator_invites_and_removes_a_coordinator(
         await queries.add_moderator(session, nightshift.id, row.actor_url)
         bob_id = row.id
     page = await alice.get(PEOPLE)
-    assert "Remove bob" in page.text and "Remove alice" in page.text
+    assert "Remove bob" in page.text
+    assert "Remove alice" in page.text
     page = await alice.post(PEOPLE + "/coordinators/remove", {"account": str(bob_id)})
-    assert page.status == 200 and "coordinator was removed" in page.text
+    assert page.status == 200
+    assert "coordinator was removed" in page.text
     assert (await bob.get(PEOPLE)).status == 403
     async with db() as session:
         assert [r.username for r in await accounts.coordinators_of(session, nightshift.id)] == [
@@ -288,7 +305,8 @@ async def test_event_participants(
     assert f'href="{PEOPLE}/events/{item}">Simulation workshop</a>' in page.text
     assert "2 of 10 participants" in page.text
     page = await alice.get(f"{PEOPLE}/events/{item}")
-    assert page.status == 200 and "Participants of Simulation workshop" in page.text
+    assert page.status == 200
+    assert "Participants of Simulation workshop" in page.text
     assert re.findall(r"@(\w+)@social\.example", page.text) == ["ana", "ben"]
     assert (await alice.get(f"{PEOPLE}/events/nothing-here")).status == 404
 
@@ -304,7 +322,9 @@ async def test_another_communitys_coordinator_gets_403_and_changes_nothing(
         [alice_row] = await accounts.coordinators_of(session, nightshift.id)
     bob: Person = await coordinator(console, settings, db, pharmacy.id, "bob")
     page = await bob.get(PEOPLE)
-    assert page.status == 403 and "Ana" not in page.text and "nightshift" not in page.text.lower()
+    assert page.status == 403
+    assert "Ana" not in page.text
+    assert "nightshift" not in page.text.lower()
     assert (await bob.get(PEOPLE + "/events/anything")).status == 403
     await bob.get("/console/c/pharmacy/people")  # his own page, for a form token
     for path, form in [
@@ -331,7 +351,8 @@ async def test_copub_block_refuses_what_the_console_refuses(
 ) -> None:
     await factories.create_community(db, "nightshift")
     out = await run_cli(config_file, "block", "alice@social.example", ok=False)
-    assert "actor's URL" in out and "domain" in out
+    assert "actor's URL" in out
+    assert "domain" in out
     out = await run_cli(config_file, "block", "@Social.Example", "--reason", "Spam  waves")
     assert "blocked domain social.example" in out
     async with db() as session:

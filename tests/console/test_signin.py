@@ -43,18 +43,22 @@ async def test_setup_link_password_sign_in_sign_out(browser: Person, db: Session
     session; the password then signs in again; the link works only once."""
     setup = await admin_link(db, "ada")
     page = await set_up(browser, setup)
-    assert page.status == 200 and "Your communities" in page.text, page.text
+    assert page.status == 200, page.text
+    assert "Your communities" in page.text, page.text
     assert "Signed in as <strong>ada</strong>" in page.text
     page = await browser.sign_out()
-    assert page.status == 200 and "You are signed out." in page.text
+    assert page.status == 200
+    assert "You are signed out." in page.text
     assert SESSION_COOKIE not in browser.cookies
     assert await session_count(db) == 0
     assert (await browser.get("/console", follow=False)).status == 303
 
     page = await browser.sign_in("ada")
-    assert page.status == 200 and "Your communities" in page.text, page.text
+    assert page.status == 200, page.text
+    assert "Your communities" in page.text, page.text
     again = await browser.get(setup)
-    assert again.status == 410 and "used already" in again.text
+    assert again.status == 410
+    assert "used already" in again.text
     assert [action for _who, action in await audit_actions(db)] == [
         "account.setup", "signin", "signout", "signin",
     ]  # fmt: skip
@@ -69,17 +73,21 @@ async def test_invitation_makes_a_coordinator(
     await factories.create_community(db, "pharmacy")
     invite = await invite_link(db, nightshift.id)
     page = await browser.get(invite)
-    assert page.status == 200 and "Coordinate Night Shift Nursing" in page.text
+    assert page.status == 200
+    assert "Coordinate Night Shift Nursing" in page.text
     page = await browser.post(
         invite, {"username": "Nora", "password": PASSWORD, "confirm": PASSWORD}
     )
     assert page.status == 200, page.text
-    assert page.url == "/console/c/nightshift" and "<h1>Night Shift Nursing</h1>" in page.text
+    assert page.url == "/console/c/nightshift"
+    assert "<h1>Night Shift Nursing</h1>" in page.text
     home = await browser.get("/console")
-    assert "Night Shift Nursing" in home.text and "Pharmacy" not in home.text
+    assert "Night Shift Nursing" in home.text
+    assert "Pharmacy" not in home.text
     async with db() as session:
         nora = await accounts.account_named(session, "nora")
-        assert nora is not None and nora.role == "coordinator"
+        assert nora is not None
+        assert nora.role == "coordinator"
         assert await accounts.community_ids(session, nora.id) == [nightshift.id]
     assert ("nora", "invite.accept") in await audit_actions(db)
     await browser.sign_out()
@@ -93,7 +101,8 @@ async def test_invitation_form_keeps_values_and_shows_errors(browser: Person, db
     page = await browser.post(invite, {"username": "no spaces", "password": "short", "confirm": ""})
     assert page.status == 400
     assert 'value="no spaces"' in page.text
-    assert 'id="f-username-error"' in page.text and 'id="f-password-error"' in page.text
+    assert 'id="f-username-error"' in page.text
+    assert 'id="f-password-error"' in page.text
     async with db() as session:
         assert await accounts.count_accounts(session) == 0
     assert (await browser.get(invite)).status == 200  # the link still works
@@ -105,7 +114,8 @@ async def test_wrong_password_is_refused_and_logged_without_it(
     await set_up(Person(browser.client, browser.origin), await admin_link(db, "ada"))
     caplog.set_level(logging.INFO)
     page = await browser.sign_in("ada", "not the password at all")
-    assert page.status == 401 and "do not match" in page.text
+    assert page.status == 401
+    assert "do not match" in page.text
     assert SESSION_COOKIE not in browser.cookies
     failures = [r for r in caplog.records if r.getMessage() == "failed sign-in"]
     assert [(r.username, r.remote) for r in failures] == [("ada", "127.0.0.1")]  # type: ignore[attr-defined]
@@ -144,7 +154,8 @@ async def test_idle_session_expires(browser: Person, db: Sessions, clock: FakeCl
     await abandoned.sign_in("ada")  # and never comes back
     clock.advance(seconds=idle.total_seconds())
     page = await browser.get("/console", follow=False)
-    assert page.status == 303 and page.location.startswith("/console/signin")
+    assert page.status == 303
+    assert page.location.startswith("/console/signin")
     assert await session_count(db) == 1
     await browser.sign_in("ada")  # the abandoned session goes on the way
     assert await session_count(db) == 1
@@ -154,8 +165,10 @@ async def test_cookies_on_https(browser: Person, db: Sessions) -> None:
     """On an https base_url the session cookie is __Host-, Secure, HttpOnly, SameSite=Lax."""
     await set_up(browser, await admin_link(db, "ada"))
     attributes = browser.cookie_attributes[SESSION_COOKIE]
-    assert attributes["secure"] and attributes["httponly"]
-    assert attributes["samesite"] == "Lax" and attributes["path"] == "/"
+    assert attributes["secure"]
+    assert attributes["httponly"]
+    assert attributes["samesite"] == "Lax"
+    assert attributes["path"] == "/"
 
 
 async def test_cookies_on_http(make_client: ClientFactory, database_url: str) -> None:
@@ -164,7 +177,9 @@ async def test_cookies_on_http(make_client: ClientFactory, database_url: str) ->
     someone = person(client, settings)
     await set_up(someone, await admin_link(_db(client)))
     attributes = someone.cookie_attributes["copub_session"]
-    assert not attributes["secure"] and attributes["httponly"] and attributes["samesite"] == "Lax"
+    assert not attributes["secure"]
+    assert attributes["httponly"]
+    assert attributes["samesite"] == "Lax"
 
 
 def _db(client: TestClient[Any, Any]) -> Sessions:
@@ -178,7 +193,8 @@ async def test_password_rehashed_when_parameters_change(
     await set_up(person(first, console_settings(database_url)), await admin_link(_db(first), "ada"))
     async with _db(first)() as session:
         old = (await accounts.account_named(session, "ada")).password_hash  # type: ignore[union-attr]
-    assert old is not None and "m=1024,t=1,p=1" in old
+    assert old is not None
+    assert "m=1024,t=1,p=1" in old
     stronger = console_settings(database_url, argon2_time_cost=2, argon2_memory_kib=2048)
     second: TestClient[Any, Any] = await make_client(stronger)
     page = await person(second, stronger).sign_in("ada")
@@ -187,4 +203,5 @@ async def test_password_rehashed_when_parameters_change(
         new = await session.scalar(
             select(AccountRow.password_hash).where(AccountRow.username == "ada")
         )
-    assert new is not None and "m=2048,t=2,p=1" in new
+    assert new is not None
+    assert "m=2048,t=2,p=1" in new

@@ -44,37 +44,44 @@ async def test_a_token_is_shown_once_works_and_is_revoked(
     nightshift = await factories.create_community(db, "nightshift")
     alice = await coordinator(console, settings, db, nightshift.id)
     page = await alice.get("/console/c/nightshift/tokens")
-    assert page.status == 200 and "No tokens." in page.text
+    assert page.status == 200
+    assert "No tokens." in page.text
     page = await alice.post("/console/c/nightshift/tokens", {"label": "Newsletter script"})
     assert page.status == 200
     found = TOKEN_RE.search(page.text)
     assert found, page.text
     secret = found.group(1)
-    assert 'data-copy="new-token"' in page.text and "/static/copy-value.js" in page.text
+    assert 'data-copy="new-token"' in page.text
+    assert "/static/copy-value.js" in page.text
     [(token_id, community_id, label)] = await token_rows(db)
     assert (community_id, label) == (nightshift.id, "Newsletter script")
     # the token is the authoring API's: it publishes, and only its hash is kept
     assert await publish(console, secret) == 201
     async with db() as session:
         row = await session.get(TokenRow, token_id)
-        assert row is not None and row.token_hash == tokens.token_hash(secret)
+        assert row is not None
+        assert row.token_hash == tokens.token_hash(secret)
     # listed (with its use) but never shown again; the CLI lists it too
     page = await alice.get("/console/c/nightshift/tokens")
-    assert "Newsletter script" in page.text and "last used" in page.text
+    assert "Newsletter script" in page.text
+    assert "last used" in page.text
     assert secret not in page.text
     listed = await run_cli(config_file, "token", "list", "nightshift")
     assert f"{token_id}\tNewsletter script\t" in listed
     # revoked: it stops working at once
     page = await alice.post(f"/console/c/nightshift/tokens/{token_id}/revoke")
-    assert page.status == 200 and "Token revoked" in page.text
+    assert page.status == 200
+    assert "Token revoked" in page.text
     assert await token_rows(db) == []
     assert await publish(console, secret) == 401
     actions = [action for who, action in await audit_actions(db) if who == "alice"]
     assert [a for a in actions if a.startswith("token.")] == ["token.create", "token.revoke"]
     async with db() as session:
         entry = await session.scalar(select(AuditRow).where(AuditRow.action == "token.create"))
-    assert entry is not None and entry.community_slug == "nightshift"
-    assert entry.detail == f"token {token_id} Newsletter script" and secret not in entry.detail
+    assert entry is not None
+    assert entry.community_slug == "nightshift"
+    assert entry.detail == f"token {token_id} Newsletter script"
+    assert secret not in entry.detail
 
 
 async def test_a_cli_token_is_listed_and_revoked_in_the_console(
@@ -101,7 +108,8 @@ async def test_a_label_too_long_comes_back_with_its_error(
     label = "x" * 201
     page = await alice.post("/console/c/nightshift/tokens", {"label": label})
     assert page.status == 400
-    assert 'id="f-label-error"' in page.text and f'value="{label}"' in page.text
+    assert 'id="f-label-error"' in page.text
+    assert f'value="{label}"' in page.text
     assert not TOKEN_RE.search(page.text)
     assert await token_rows(db) == []
     assert "token.create" not in [action for _, action in await audit_actions(db)]
@@ -128,7 +136,8 @@ async def test_another_communitys_coordinator_gets_403_and_changes_nothing(
         token_id = row.id
     bob = await coordinator(console, settings, db, pharmacy.id, "bob")
     page = await bob.get("/console/c/nightshift/tokens")
-    assert page.status == 403 and "Nightshift's" not in page.text
+    assert page.status == 403
+    assert "Nightshift's" not in page.text
     await bob.get("/console/c/pharmacy/tokens")  # a page of his own, for a form token
     assert (await bob.post("/console/c/nightshift/tokens", {"label": "mine"})).status == 403
     page = await bob.post(f"/console/c/nightshift/tokens/{token_id}/revoke")

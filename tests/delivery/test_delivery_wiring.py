@@ -198,7 +198,8 @@ async def test_copub_deliveries_shows_the_queue(
 
     output = await asyncio.to_thread(run)
     assert output.splitlines()[0] == "queued 1  retrying 0  done 0  failed 1"
-    assert "https://a.test/inbox" in output and "https://b.test/inbox" in output
+    assert "https://a.test/inbox" in output
+    assert "https://b.test/inbox" in output
     assert "error: HTTP 403: not allowed" in output
     assert ap_id in output
     failed_only = await asyncio.to_thread(run, "--state", "failed")

@@ -146,7 +146,8 @@ async def test_retry_after_beyond_two_days_gives_up(
 
     [row] = await deliveries(sessions)
     assert (row.state, row.last_status) == ("failed", 503)
-    assert row.last_error and row.last_error.startswith("gave up after 1 attempts")
+    assert row.last_error
+    assert row.last_error.startswith("gave up after 1 attempts")
 
 
 @pytest.mark.parametrize(
@@ -220,7 +221,8 @@ async def test_unreachable_inbox_is_retried(
 
     [row] = await deliveries(sessions)
     assert (row.state, row.attempts, row.last_status) == ("retrying", 1, None)
-    assert row.last_error and "inbox" in row.last_error
+    assert row.last_error
+    assert "inbox" in row.last_error
 
 
 async def test_gives_up_after_two_days(
@@ -245,7 +247,8 @@ async def test_gives_up_after_two_days(
         [row] = await deliveries(sessions)
         clock.now = max(clock.now, row.next_try_at)
     assert row.state == "failed"
-    assert row.last_error and row.last_error.startswith("gave up after")
+    assert row.last_error
+    assert row.last_error.startswith("gave up after")
     assert 12 <= tries <= 20
     assert clock.now - row.created_at < timedelta(days=2)
     assert inbox.count() == tries

@@ -141,7 +141,8 @@ async def test_errors_are_named(fake: FakeDiscourse) -> None:
     async with client_for(fake.base_url, Waits(), key="k-revoked") as client:
         with pytest.raises(BadCredentials) as bad:
             await client.get("/categories.json")
-    assert bad.value.status == 403 and bad.value.error_type == "invalid_access"
+    assert bad.value.status == 403
+    assert bad.value.error_type == "invalid_access"
     async with client_for(fake.base_url, Waits()) as client:
         with pytest.raises(NotFound):
             await client.get("/t/999.json")

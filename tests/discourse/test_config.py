@@ -35,7 +35,8 @@ def test_sections_are_kept_for_listed_adapters_only(tmp_path: Path) -> None:
     assert settings.adapter_config == {"discourse": [GOOD]}
     [parsed] = forums_of(settings)
     assert parsed.base_url == "https://forum.example.org"
-    assert parsed.category_id is None and forum(category=7).category_id == 7
+    assert parsed.category_id is None
+    assert forum(category=7).category_id == 7
     assert parsed.kind_of_tag("Practice") == "practice"
     with pytest.raises(ConfigError) as info:
         settings_from_dict({"discourse": [GOOD]}, source="copub.toml")
@@ -95,7 +96,8 @@ def test_the_example_runs_without_a_forum_and_documents_one(tmp_path: Path) -> N
     block = re.search(
         r"# --- Discourse.*?\n(# \[\[discourse.*?)# --- end of Discourse", text, re.DOTALL
     )
-    assert adapters is not None and block is not None
+    assert adapters is not None
+    assert block is not None
     lines = [line.removeprefix("# ") for line in block.group(1).splitlines()]
     uncommented = "\n".join(line for line in lines if not line.startswith("#"))
     raw = tomllib.loads(adapters.group(1) + "\n" + uncommented)

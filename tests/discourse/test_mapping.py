@@ -112,12 +112,14 @@ def test_kinds_by_event_block_then_tags() -> None:
 def test_topic_item_is_escaped_and_sanitized() -> None:
     view, first = topic([], "Text <script>alert(1)</script> and **bold**.")
     item = topic_item(FORUM, view, first)  # type: ignore[arg-type]
-    assert item.kind == "story" and item.ap_type == "Note"
+    assert item.kind == "story"
+    assert item.ap_type == "Note"
     assert item.content_html.startswith(
         "<p><strong>A &lt;b&gt;title&lt;/b&gt;</strong><br>by <strong>Nora &lt;Night&gt;"
         "</strong> (@nora on the forum)</p>"
     )
-    assert "<script>" not in item.content_html and "<strong>bold</strong>" in item.content_html
+    assert "<script>" not in item.content_html
+    assert "<strong>bold</strong>" in item.content_html
     assert item.url == "https://forum.example/t/a-title/5"
 
 
@@ -180,7 +182,8 @@ def test_wire_reads_both_discourse_spellings() -> None:
 def test_webhook_signature() -> None:
     body = b'{"post": {"id": 1}}'
     header = sign("a-long-enough-secret", body)
-    assert header.startswith("sha256=") and len(header) == 7 + 64
+    assert header.startswith("sha256=")
+    assert len(header) == 7 + 64
     assert verify("a-long-enough-secret", body, header)
     assert not verify("another-secret-value", body, header)
     assert not verify("a-long-enough-secret", body + b" ", header)

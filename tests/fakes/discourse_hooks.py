@@ -120,7 +120,8 @@ class WebhookSender:
         }
 
     async def post(self, hook: SentWebhook, headers: dict[str, str]) -> tuple[int, Any]:
-        assert self._session is not None and self.url is not None
+        assert self._session is not None
+        assert self.url is not None
         async with self._session.post(self.url, data=hook.body, headers=headers) as response:
             text = await response.text()
             return response.status, json.loads(text) if text else None

@@ -303,7 +303,8 @@ async def test_post_activity_signs_and_reports(
         None,
         "accepted",
     )
-    assert received[0][0] == AS2 and received[0][2] == b'{"type":"Follow"}'
+    assert received[0][0] == AS2
+    assert received[0][2] == b'{"type":"Follow"}'
 
 
 @pytest.mark.parametrize(("retry_after", "low", "high"), [("120", 120, 120), ("http-date", 50, 61)])
@@ -318,8 +319,10 @@ async def test_post_activity_reports_retry_after(
     result = await (await make_client()).post_activity(
         str(server.make_url("/inbox")), b"{}", rsa_pair.signer()
     )
-    assert result.status == 429 and not result.ok
-    assert result.retry_after_seconds is not None and low <= result.retry_after_seconds <= high
+    assert result.status == 429
+    assert not result.ok
+    assert result.retry_after_seconds is not None
+    assert low <= result.retry_after_seconds <= high
 
 
 async def test_post_activity_returns_errors_with_a_snippet(
@@ -332,7 +335,8 @@ async def test_post_activity_returns_errors_with_a_snippet(
     result = await (await make_client()).post_activity(
         str(server.make_url("/inbox")), b"{}", rsa_pair.signer()
     )
-    assert result.status == 500 and result.body_snippet == "E" * 512
+    assert result.status == 500
+    assert result.body_snippet == "E" * 512
 
 
 async def test_post_activity_does_not_follow_redirects(

@@ -27,7 +27,8 @@ def test_utcnow_is_aware_and_in_utc() -> None:
 def test_an_iso_time_is_read_as_an_aware_moment(text: str, expected: datetime) -> None:
     moment = parse_iso_time(text)
     assert moment == expected
-    assert moment is not None and moment.tzinfo is not None
+    assert moment is not None
+    assert moment.tzinfo is not None
 
 
 def test_a_wall_clock_time_is_read_in_the_zone_given() -> None:

@@ -81,7 +81,8 @@ async def test_first_use_fetches_the_actor_and_caches_the_key(rsa_pair: KeyPair)
         assert verified.owner == ACTOR
     assert fetch.fetched == [ACTOR]  # fragment dropped, fetched once
     cached = await cache.get(KEY_ID)
-    assert cached is not None and cached.info.public_key_pem == rsa_pair.public_pem
+    assert cached is not None
+    assert cached.info.public_key_pem == rsa_pair.public_pem
 
 
 async def test_key_rotation_refetches_once_and_succeeds(
@@ -98,7 +99,8 @@ async def test_key_rotation_refetches_once_and_succeeds(
     assert verified.owner == ACTOR
     assert fetch.fetched == [ACTOR]
     refreshed = await cache.get(KEY_ID)
-    assert refreshed is not None and refreshed.info.public_key_pem == rsa_pair.public_pem
+    assert refreshed is not None
+    assert refreshed.info.public_key_pem == rsa_pair.public_pem
 
 
 async def test_a_bad_signature_refetches_only_once(
@@ -197,7 +199,8 @@ async def test_key_fetches_are_bounded_per_host_and_refused_at_once_beyond(
     other = asyncio.create_task(resolver.resolve("https://other.example/u#main-key"))
     await fetch.until_started(3)  # another host's fetch started without waiting
     assert fetch.started[-1] == "https://other.example/u"
-    assert len(fetch.started) == 3 and resolver.busy_hosts == 2
+    assert len(fetch.started) == 3
+    assert resolver.busy_hosts == 2
     fetch.release.set()
     await asyncio.gather(*slow, other)
     assert len(fetch.started) == 6

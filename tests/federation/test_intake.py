@@ -131,7 +131,8 @@ def test_bound_document_caps_audiences_tags_and_attachments_of_nested_objects() 
     create = {"id": "https://a.example/a/1", "type": "Create", "to": [PUBLIC], "object": note}
     bounded_create = bound_document(create, limits)
     inner = bounded_create["object"]
-    assert inner["cc"][0] == community and len(inner["cc"]) == 5
+    assert inner["cc"][0] == community
+    assert len(inner["cc"]) == 5
     assert len(inner["tag"]) == 3
     assert len(inner["attachment"]) == 2
     assert bounded_create["to"] == [PUBLIC]
@@ -165,7 +166,8 @@ def test_date_problem_names_the_field() -> None:
     limits = Limits()
     event = {"type": "Event", "startTime": "0001-01-01T00:00:00Z", "published": "2026-01-01"}
     problem = date_problem(event, limits, now=NOW)
-    assert problem is not None and "startTime" in problem
+    assert problem is not None
+    assert "startTime" in problem
     assert date_problem({"startTime": "2027-01-01T10:00:00Z"}, limits, now=NOW) is None
     # unreadable dates are not this check's business (the reader ignores them)
     assert date_problem({"published": "yesterday"}, limits, now=NOW) is None

@@ -146,7 +146,8 @@ async def test_api_updates_and_deletes(
     status, answer, _ = await post(copub, move, secret)
     assert status == 200, answer
     assert answer["startTime"] == "2030-12-10T18:30:00+01:00"
-    assert "endTime" not in answer and "rrule" not in answer
+    assert "endTime" not in answer
+    assert "rrule" not in answer
     assert answer["location"]["name"] == "Room 4"  # untouched fields stay
     # When the event is deleted
     status, answer, _ = await post(copub, {"type": "Delete", "object": event["id"]}, secret)
@@ -187,7 +188,8 @@ async def test_revoked_token_stops_working(copub: Copub, community: str) -> None
     out = await copub.cli("token", "list", "nightshift")
     [line] = out.splitlines()
     token_id = line.split("\t")[0]
-    assert "Scheduler" in line and "never used" in line
+    assert "Scheduler" in line
+    assert "never used" in line
     assert secret not in out
     assert (await post(copub, STORY, secret))[0] == 201
     assert "never used" not in await copub.cli("token", "list", "nightshift")

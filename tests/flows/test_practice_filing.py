@@ -46,9 +46,8 @@ async def test_mobilizon_event_is_filed_as_an_event(
         detail = await session.get(EventDetailRow, row.id)
     assert detail is not None
     assert detail.start_time.isoformat() == "2031-03-04T18:00:00+00:00"
-    assert (
-        detail.end_time is not None and detail.end_time.isoformat() == "2031-03-04T20:00:00+00:00"
-    )
+    assert detail.end_time is not None
+    assert detail.end_time.isoformat() == "2031-03-04T20:00:00+00:00"
     assert detail.timezone == "Europe/Paris"
     assert detail.location_name == "Salle des infirmières, 3 rue de l'Hôpital, 69003 Lyon, France"
     assert detail.online_url == "https://visio.example/room"

@@ -78,12 +78,15 @@ async def test_ten_wrong_passwords_are_delayed_and_logged(
     assert (await browser.sign_in("ada", PASSWORD)).status == 429
     clock.advance(minutes=1)
     page = await browser.sign_in("ada", PASSWORD)
-    assert page.status == 200 and "Your communities" in page.text
+    assert page.status == 200
+    assert "Your communities" in page.text
     logged = [r for r in caplog.records if r.getMessage() == "failed sign-in"]
-    assert len(logged) == 10 and {r.username for r in logged} == {"ada"}  # type: ignore[attr-defined]
+    assert len(logged) == 10
+    assert {r.username for r in logged} == {"ada"}
     refused = [r for r in caplog.records if r.getMessage().startswith("sign-in refused")]
     assert len(refused) == 7
-    assert WRONG not in caplog.text and PASSWORD not in caplog.text
+    assert WRONG not in caplog.text
+    assert PASSWORD not in caplog.text
 
 
 async def test_a_few_failures_cost_nothing_and_a_sign_in_resets_them(
@@ -110,7 +113,8 @@ async def test_a_waiting_account_is_told_what_to_do(
     assert page.status == 401
     page = await browser.sign_in("ada", PASSWORD)
     assert page.status == 429
-    assert "Wait 32 minutes" in page.text and "ask an admin for a new sign-in link" in page.text
+    assert "Wait 32 minutes" in page.text
+    assert "ask an admin for a new sign-in link" in page.text
     assert 'value="ada"' in page.text  # the name is kept
     clock.advance(minutes=31)
     assert (await browser.sign_in("ada", PASSWORD)).status == 429
@@ -131,7 +135,8 @@ async def test_an_admins_new_link_lifts_the_wait(
         link = await invites.setup_link(session, row, valid=timedelta(days=7), now=clock.now())
     fresh = Person(browser.client, browser.origin)
     page = await set_up(fresh, f"/console/setup/{link.token}", "a brand new password")
-    assert page.status == 200 and "Your communities" in page.text
+    assert page.status == 200
+    assert "Your communities" in page.text
     assert (await browser.sign_in("ada", "a brand new password")).status == 200
 
 
@@ -146,7 +151,8 @@ async def test_many_names_from_one_address_wait_too(
     for n in range(8):
         assert (await guesser.sign_in(f"user{n}", WRONG)).status == 401
     page = await guesser.sign_in("user9", WRONG)
-    assert page.status == 429 and "from your network" in page.text
+    assert page.status == 429
+    assert "from your network" in page.text
 
 
 async def test_unknown_names_answer_like_known_ones(browser: Person, db: Sessions) -> None:

@@ -75,5 +75,6 @@ async def test_authoring_api_answers_400_to_json_that_breaks_the_parser(
     response = await client.post("/c/nightshift/outbox", data=BROKEN_BODIES[kind], headers=headers)
     assert response.status == 400, await response.text()
     body = await response.json()
-    assert body["error"] and body["field"] == "body"
+    assert body["error"]
+    assert body["field"] == "body"
     assert await count(app, ObjectRow) == 0

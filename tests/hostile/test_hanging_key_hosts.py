@@ -158,7 +158,8 @@ async def test_a_host_gets_at_most_its_queue_then_503_at_once(
     assert [status for status, _ in answers] == [503] * 30
     assert all("key fetches" in answer["error"] for _, answer in answers)
     waiting = [task for task in requests if task not in answered]
-    assert len(waiting) == slots and not any(task.done() for task in waiting)
+    assert len(waiting) == slots
+    assert not any(task.done() for task in waiting)
     await silent.holding(LIMITS["key_fetch_per_host"])
     assert silent.connections == LIMITS["key_fetch_per_host"]  # the others never started
     silent.released.set()

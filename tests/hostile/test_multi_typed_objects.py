@@ -41,7 +41,9 @@ async def test_multi_typed_note_is_stored_and_relayed_once(
     # Then it was applied once, without a failure
     assert await copub.inbox_items(create["id"]) == ["done"]
     row = await _row(copub, note["id"])
-    assert row is not None and row.kind == "post" and row.ap_type == "Note"
+    assert row is not None
+    assert row.kind == "post"
+    assert row.ap_type == "Note"
     # And carol gets it relayed, once
     [boost] = await remote2.wait_for(announces(inner_id=create["id"]))
     assert boost.activity["object"]["object"]["type"] == ["Note", SCHEMA]
@@ -62,7 +64,8 @@ async def test_multi_typed_event_is_filed_as_an_event(
     await copub.processed(create["id"])
     assert await copub.inbox_items(create["id"]) == ["done"]
     row = await _row(copub, event["id"])
-    assert row is not None and (row.kind, row.ap_type) == ("event", "Event")
+    assert row is not None
+    assert (row.kind, row.ap_type) == ("event", "Event")
     async with copub.sessions() as session:
         assert await session.get(EventDetailRow, row.id) is not None
 

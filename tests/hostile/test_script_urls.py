@@ -77,7 +77,9 @@ async def test_group_with_a_script_url_following_the_community(
     # Then what is kept of it has no URL but its id
     async with copub.sessions() as session:
         actor = await session.get(RemoteActorRow, group.id)
-    assert actor is not None and actor.actor_type == "Group" and actor.url is None
+    assert actor is not None
+    assert actor.actor_type == "Group"
+    assert actor.url is None
     # And the network page lists it, linking its id, with no script link
     page = await _page(copub, copub.urls.community_network("nightshift"))
     assert f'href="{group.id}"' in page
@@ -169,7 +171,8 @@ async def test_event_with_a_script_online_url(
     async with copub.sessions() as session:
         assert list(await session.scalars(select(EventDetailRow.online_url))) == [None]
     status, calendar = await copub.get(copub.urls.community_calendar("nightshift"), "text/calendar")
-    assert status == 200 and "Night shift meetup" in calendar
+    assert status == 200
+    assert "Night shift meetup" in calendar
     assert "javascript" not in calendar.lower()
 
 
@@ -192,7 +195,8 @@ async def test_script_online_url_stored_before_the_check(
         copub.urls.event_calendar("nightshift", oid),
     ):
         status, calendar = await copub.get(url, "text/calendar")
-        assert status == 200 and "Review" in calendar
+        assert status == 200
+        assert "Review" in calendar
         assert "javascript" not in calendar.lower()
     page = await _page(copub, event_id)
     assert unsafe_links(page) == []

@@ -50,7 +50,8 @@ def test_a_forum_event_is_read_in_utc(name: str) -> None:
 @pytest.mark.parametrize("name", NOT_ZONES)
 def test_a_stored_event_is_shown_in_utc(name: str) -> None:
     [meeting] = occurrences(START, None, name, None, after=START - timedelta(days=1))
-    assert meeting.start == START and meeting.start.utcoffset() == timedelta(0)
+    assert meeting.start == START
+    assert meeting.start.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("name", NOT_ZONES)
@@ -90,4 +91,5 @@ async def test_a_followers_event_in_a_zone_directory_is_filed(
         row = await session.scalar(select(ObjectRow).where(ObjectRow.ap_id == event["id"]))
         assert row is not None
         detail = await session.get(EventDetailRow, row.id)
-    assert detail is not None and detail.timezone == "UTC"
+    assert detail is not None
+    assert detail.timezone == "UTC"

@@ -71,7 +71,8 @@ def jcs(value: Any) -> bytes:
 def verify_integrity_proof(document: Json, key: ed25519.Ed25519PublicKey) -> None:
     """FEP-8b32 / eddsa-jcs-2022: Ed25519 over sha256(proof options) + sha256(document)."""
     proof = dict(document["proof"])
-    assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-jcs-2022"
+    assert proof["type"] == "DataIntegrityProof"
+    assert proof["cryptosuite"] == "eddsa-jcs-2022"
     signature = base58btc(proof.pop("proofValue").removeprefix("z"))
     unsigned = {k: v for k, v in document.items() if k not in ("proof", "signature")}
     data = hashlib.sha256(jcs(proof)).digest() + hashlib.sha256(jcs(unsigned)).digest()

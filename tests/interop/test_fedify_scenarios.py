@@ -55,7 +55,8 @@ async def test_handles_resolve_both_ways_and_the_follow_is_accepted(
     assert remote.shared_inbox == peer.shared_inbox
     # With a signed GET that Fedify verified (the peer's actor requires one)
     owners = {f["owner"] for f in await peer.fetches()}
-    assert owners and owners <= {community, copub.urls.application()}
+    assert owners
+    assert owners <= {community, copub.urls.application()}
     # When the peer follows the community
     sent = await follow(peer, copub)
     await record(copub, str(sent["id"]), "follow", "follow")
@@ -91,7 +92,8 @@ async def test_a_new_story_reaches_the_peer(copub: Copub, peer: FedifyPeer, comm
     [create] = await peer.wait_for(find("Create", object_id_=story), what="the story's Create")
     assert create["actor"] == community
     note = create["document"]["object"]
-    assert note["type"] == "Note" and note["attributedTo"] == community
+    assert note["type"] == "Note"
+    assert note["attributedTo"] == community
     # And it can fetch the story from copub by its URL, and find it in the outbox
     fetched = await peer.lookup(story)
     assert (fetched["id"], fetched["type"]) == (story, "Note")

@@ -122,9 +122,13 @@ async def test_a_stored_item_is_created_for_every_follower(
     row = await stored(sessions, item.obj["id"])
     assert (row.kind, row.ap_type, row.local, row.title) == ("story", "Note", True, "Handover")
     assert (row.content_html, row.source_markdown) == ("<p>Night shift</p>", "Night shift")
-    assert row.ap_json == item.obj and row.published == WHEN and row.updated is None
+    assert row.ap_json == item.obj
+    assert row.published == WHEN
+    assert row.updated is None
     [create] = await activities(sessions, community)
-    assert create.ap_type == "Create" and create.public and create.object_ap_id == row.ap_id
+    assert create.ap_type == "Create"
+    assert create.public
+    assert create.object_ap_id == row.ap_id
     assert create.ap_json["object"] == item.obj
     assert await deliveries(sessions, create) == [FOLLOWER + "/inbox"]
 
@@ -136,7 +140,8 @@ async def test_outbox_only_records_the_activity_and_delivers_nothing(
     async with sessions.begin() as session:
         await store_item(session, item, send=Send(URLS, community, fan_out=False))
     [create] = await activities(sessions, community)
-    assert create.ap_type == "Create" and create.ap_json["object"]["id"] == item.obj["id"]
+    assert create.ap_type == "Create"
+    assert create.ap_json["object"]["id"] == item.obj["id"]
     assert await deliveries(sessions, create) == []
 
 
@@ -164,7 +169,8 @@ async def test_an_event_keeps_its_time_and_place(sessions: Sessions, community: 
         await revise_item(session, row, new, send=Send(URLS, community))
     async with sessions() as session:
         detail = await practice.get_event_detail(session, row.id)
-    assert detail is not None and detail.start_time == event_draft(hour=20).start
+    assert detail is not None
+    assert detail.start_time == event_draft(hour=20).start
 
 
 async def test_a_revision_takes_the_new_version_and_tells_of_it(
@@ -190,7 +196,8 @@ async def test_a_revision_takes_the_new_version_and_tells_of_it(
         (1, "Gist", None), (2, "New", "why"),
     ]  # fmt: skip
     [update] = await activities(sessions, community)
-    assert update.ap_type == "Update" and update.ap_json["object"]["name"] == "Checklists, always"
+    assert update.ap_type == "Update"
+    assert update.ap_json["object"]["name"] == "Checklists, always"
     assert update.ap_json["object"]["updated"] == "2026-03-02T12:00:00Z"
     assert await deliveries(sessions, update) == [FOLLOWER + "/inbox"]
 
@@ -215,7 +222,8 @@ async def test_a_withdrawn_item_takes_its_activities_with_it(
     row = await stored(sessions, item.obj["id"])
     assert row.deleted_at is not None
     create, delete = await activities(sessions, community)
-    assert not create.public and delete.public
+    assert not create.public
+    assert delete.public
     assert delete.ap_json["object"] == {
         "id": item.obj["id"], "type": "Tombstone", "formerType": "Note",
     }  # fmt: skip

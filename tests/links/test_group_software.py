@@ -45,7 +45,8 @@ def test_parse_round_trip(path: Path) -> None:
     if isinstance(inner, dict) and inner.get("type") in ("Like", "Update", "Delete"):
         assert item is None
     elif activity["type"] in ("Announce", "Create"):
-        assert get_id(item) is not None and "/" in str(get_id(item))
+        assert get_id(item) is not None
+        assert "/" in str(get_id(item))
 
 
 async def _link(home: Copub, origin: Origin, group_path: str) -> str:

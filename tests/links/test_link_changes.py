@@ -57,7 +57,8 @@ async def _edit_and_delete_reach_everyone_once(
         row = await _row(org, story)
         assert (row.title, "At 6 am." in row.content_html) == ("Handover list", True)
     linked = await _linked_section(a)
-    assert "Handover list" in linked and "Handover checklist" not in linked
+    assert "Handover list" in linked
+    assert "Handover checklist" not in linked
     # And each follower heard of the edit once: from C itself, or announced by B and by A
     for person, community in ((fa, a), (fb, b), (fc, c)):
         [edit] = changing(story, "Update", person.inbox_path)(people.received)

@@ -67,7 +67,8 @@ async def test_reject_is_recorded_and_linking_again_asks_again(home: Copub, lemm
     await home.cli("link", "hospital", handle(lemmy))
     await org.wait_link(group, "accepted")
     follows = [a for a in lemmy.received if a["type"] == "Follow"]
-    assert len(follows) == 2 and follows[0]["id"] != follows[1]["id"]
+    assert len(follows) == 2
+    assert follows[0]["id"] != follows[1]["id"]
 
 
 async def test_only_groups_can_be_linked(home: Copub, lemmy: Origin) -> None:

@@ -52,9 +52,11 @@ async def test_practices_and_events_pages(
         db, nightshift, EventSpec("Case review", now() + timedelta(days=3), location="Ward B")
     )
     practices, _html = await get_page(client, "/c/nightshift/practices")
-    assert "Handover" in practices.text and "Retired practice" in practices.text
+    assert "Handover" in practices.text
+    assert "Retired practice" in practices.text
     events, _html = await get_page(client, "/c/nightshift/events")
-    assert "Case review" in events.text and "Place: Ward B" in events.text
+    assert "Case review" in events.text
+    assert "Place: Ward B" in events.text
 
 
 async def test_activitypub_clients_still_get_the_collection(
@@ -77,4 +79,5 @@ async def test_hashtag_page(
         row.ap_json = {**row.ap_json, "tag": [{"type": "Hashtag", "name": "#Insulin"}]}
     page, _html = await get_page(client, "/c/nightshift/tags/insulin")
     assert "#insulin" in page.text
-    assert "Insulin at 3 a.m." in page.text and "Untagged" not in page.text
+    assert "Insulin at 3 a.m." in page.text
+    assert "Untagged" not in page.text

@@ -97,7 +97,8 @@ def test_circles_order_coordinators_first_then_by_contributions() -> None:
         "https://x.example/a",
         "https://x.example/b",
     ]
-    assert core[0].coordinator and not core[1].coordinator
+    assert core[0].coordinator
+    assert not core[1].coordinator
     assert [m.contributions for m in core] == [0, 30, 11, 11]
     assert {m.level for m in core} == {Level.CORE}
 

@@ -127,7 +127,8 @@ async def test_circles_name_core_and_active_and_count_the_rest(
     text = " ".join(people.text)
     assert "2 core 1 active 6 peripheral 1 occasional visitors" in text
     core_list = Page(html[html.index('id="core-h"') : html.index('id="active-h"')])
-    assert "Coordinator Cory" in core_list.text and "Core <Carla>" in core_list.text
+    assert "Coordinator Cory" in core_list.text
+    assert "Core <Carla>" in core_list.text
     assert "@core@social.example" in core_list.text
     assert "coordinator" in core_list.text
     assert "Core &lt;Carla&gt;" in html
@@ -148,7 +149,8 @@ async def test_remote_html_stays_sanitised(
         html='<p onclick="x()">Hi <script>alert(1)</script><img src="https://evil.example/x.png"></p>',
     )  # fmt: skip
     page, html = await get_page(client, "/c/nightshift")
-    assert "alert(1)" not in html and "onclick" not in html
+    assert "alert(1)" not in html
+    assert "onclick" not in html
     assert "evil.example" not in html
     assert_loads_nothing_external(page, html)
 

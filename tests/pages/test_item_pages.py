@@ -62,7 +62,9 @@ async def test_practice_page_shows_each_revision_and_what_changed(
     assert "Ask a colleague &lt;b&gt;&amp;&lt;/b&gt; wait." in second
     assert "<b>&</b>" not in html
     third = html[html.index('id="rev-3"') : html.index('id="rev-2"')]
-    assert "Status:" in third and ">emerging</del>" in third and ">established</ins>" in third
+    assert "Status:" in third
+    assert ">emerging</del>" in third
+    assert ">established</ins>" in third
     assert "2026-02-03 08:00 UTC" in Page(third).text
     assert_loads_nothing_external(page, html)
 
@@ -89,7 +91,8 @@ async def test_event_page_in_its_time_zone_with_participants(
     assert online["href"] == "https://meet.example/r?a=1&b=2"
     assert "nofollow" in online["rel"]
     assert "2 of 20 places" in page.text
-    assert "Alice" in page.text and "@alice@social.example" in page.text
+    assert "Alice" in page.text
+    assert "@alice@social.example" in page.text
     assert "mobilizon.example/users/bob" in page.text
     oid = row.ap_id.rsplit("/", 1)[-1]
     [add] = [a for a in page.find("a") if a.get("class") == "button"]
@@ -121,7 +124,8 @@ async def test_story_page_with_replies_named(
     assert [h for t, h in page.tags if t == "h1"] == [{}]
     assert "What happened" in page.text
     assert "<strong>long</strong>" in html
-    assert "Replies (1)" in page.text and "Same here" in page.text
+    assert "Replies (1)" in page.text
+    assert "Same here" in page.text
     assert "@alice@social.example" in page.text
     assert page.one("nav", **{"aria-label": "Breadcrumb"}) is not None
 

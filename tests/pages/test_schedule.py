@@ -39,7 +39,8 @@ def test_an_ongoing_meeting_is_still_upcoming() -> None:
     weekly = next_occurrence(
         BERLIN_WINTER, BERLIN_WINTER + timedelta(hours=1), "Europe/Berlin", "FREQ=WEEKLY", during
     )
-    assert weekly is not None and weekly.start == BERLIN_WINTER
+    assert weekly is not None
+    assert weekly.start == BERLIN_WINTER
 
 
 def test_count_and_until_end_a_series() -> None:
