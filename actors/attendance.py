@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import outbound
 from actors.community import Community
 from actors.event_json import with_participant_count
 from actors.store import practice as store
 from actors.store import social
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 from federation.vocab import JSON

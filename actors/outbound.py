@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community, community_to_group
 from actors.content import as2_time, new_token
 from actors.store import jobs, social
+from actors.store.db import AsyncSession
 from actors.store.models import ActivityRow
 from actors.urls import Urls
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC, actor_of, object_id_of

@@ -4,10 +4,9 @@ Every key pair copub makes for itself comes from :func:`new_key_pair`."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.community import Community
 from actors.store import queries
+from actors.store.db import AsyncSession, async_sessionmaker
 from actors.urls import Urls
 from federation.keys import Signer, generate_rsa_keypair
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.accounts.model import Account
 from actors.community import Community
 from actors.store import audit as store
+from actors.store.db import AsyncSession
 
 COMMAND_LINE = "(command line)"
 NOT_SIGNED_IN = "(not signed in)"

@@ -4,12 +4,11 @@ moderate with, which is in the ``moderators`` collection of each of their commun
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import moderators
 from actors.accounts.model import Account
 from actors.community import Community
 from actors.store import accounts, queries
+from actors.store.db import AsyncSession
 from actors.store.models_accounts import AccountRow
 
 

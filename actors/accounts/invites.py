@@ -9,11 +9,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.accounts import coordinators
 from actors.accounts.model import ADMIN, COORDINATOR, INVITE, SETUP, LinkProblem
 from actors.store import accounts, signins
+from actors.store.db import AsyncSession
 from actors.store.models_accounts import AccountRow, InviteRow
 from actors.store.tokens import token_hash
 

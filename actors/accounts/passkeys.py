@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -34,6 +33,7 @@ from webauthn.helpers.structs import (
 )
 
 from actors.store import accounts, signins
+from actors.store.db import AsyncSession
 from actors.store.models_accounts import AccountRow, ChallengeRow, PasskeyRow
 from actors.store.tokens import token_hash
 

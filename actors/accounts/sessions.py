@@ -11,10 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.settings import ConsoleSettings
 from actors.store import signins
+from actors.store.db import AsyncSession
 from actors.store.models_accounts import SessionRow
 from actors.store.tokens import token_hash
 

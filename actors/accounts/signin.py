@@ -13,13 +13,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.accounts import audit, throttle
 from actors.accounts.model import Account, account_of, normal_username
 from actors.accounts.passwords import Passwords
 from actors.accounts.throttle import Locked, Rules
 from actors.store import accounts, signins
+from actors.store.db import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

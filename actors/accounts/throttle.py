@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.settings import ConsoleSettings
 from actors.store import signins
+from actors.store.db import AsyncSession
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.accounts import audit, invites
 from actors.accounts.model import normal_username, username_problem
 from actors.cli.support import community_of, in_transaction, settings_of, urls_of
 from actors.settings import Settings
 from actors.store import accounts
+from actors.store.db import AsyncSession
 from actors.store.queries import AlreadyExists
 
 

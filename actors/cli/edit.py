@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import publishing
 from actors.cli.publish import (
@@ -18,9 +17,11 @@ from actors.cli.publish import (
     text_of,
 )
 from actors.cli.support import community_of, urls_of
+from actors.content import ItemKind
 from actors.practices import STATUSES
 from actors.publishing.common import local_object
 from actors.store import practice as store
+from actors.store.db import AsyncSession
 
 PRACTICE_ONLY = ("summary", "tags", "no_tags", "status", "note")
 EVENT_ONLY = ("start", "end", "timezone", *PLACE_OPTIONS, "online_url", "capacity",
@@ -30,10 +31,10 @@ EVENT_ONLY = ("start", "end", "timezone", *PLACE_OPTIONS, "online_url", "capacit
 def _refuse_foreign(kind: str, values: dict[str, Any]) -> None:
     """An option that does not apply to the item's kind is a mistake, not a no-op."""
     foreign = {
-        "story": (*PRACTICE_ONLY, *EVENT_ONLY),
-        "practice": EVENT_ONLY,
-        "event": PRACTICE_ONLY,
-    }[kind]
+        ItemKind.STORY: (*PRACTICE_ONLY, *EVENT_ONLY),
+        ItemKind.PRACTICE: EVENT_ONLY,
+        ItemKind.EVENT: PRACTICE_ONLY,
+    }[ItemKind(kind)]
     for name in foreign:
         if values.get(name) not in (None, False, ()):
             option = "--" + name.replace("_", "-")
@@ -62,11 +63,11 @@ def edit(ctx: click.Context, /, slug: str, item: str, **values: Any) -> None:
         community = await community_of(session, slug)
         row = await local_object(session, urls, community, item)
         _refuse_foreign(row.kind, values)
-        if row.kind == "story":
+        if row.kind == ItemKind.STORY:
             await publishing.edit_story(
                 session, urls, community, item, title=values["title"], markdown=values["markdown"]
             )
-        elif row.kind == "practice":
+        elif row.kind == ItemKind.PRACTICE:
             tags = () if values["no_tags"] else (values["tags"] or None)
             await publishing.edit_practice(
                 session, urls, community, item, editor=editor(), note=values["note"],
@@ -108,7 +109,7 @@ def participants(ctx: click.Context, slug: str, item: str) -> None:
 
     async def work(session: AsyncSession) -> tuple[list[str], int | None]:
         community = await community_of(session, slug)
-        row = await local_object(session, urls, community, item, "event")
+        row = await local_object(session, urls, community, item, ItemKind.EVENT)
         detail = await store.get_event_detail(session, row.id)
         joined = await store.list_participants(session, row.id, limit=100_000)
         return [p.actor_id for p in joined], detail.capacity if detail else None

@@ -7,11 +7,11 @@ and shown first in the core of the community page."""
 from __future__ import annotations
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import moderators as coordinators
 from actors.cli.support import community_of, in_transaction
 from actors.store import queries
+from actors.store.db import AsyncSession
 
 
 def _actor_url(value: str) -> str:

@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from aiohttp import web
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import founding
 from actors.accounts import audit, invites
 from actors.cli.support import new_event_loop, run_db, settings_of
 from actors.settings import Settings
-from actors.store.db import create_engine, migrate, sessionmaker
+from actors.store.db import AsyncSession, create_engine, migrate, redacted_url, sessionmaker
 from actors.urls import Urls
 from actors.web.app import create_app
 
@@ -29,11 +27,7 @@ def migrate_cmd(ctx: click.Context) -> None:
         return None
 
     run_db(settings, nothing)
-    click.echo(f"database up to date: {_redacted(settings.database.url)}")
-
-
-def _redacted(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    click.echo(f"database up to date: {redacted_url(settings.database.url)}")
 
 
 @click.command("serve")

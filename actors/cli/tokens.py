@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.store import tokens
+from actors.store.db import AsyncSession
 
 
 @click.group("token")

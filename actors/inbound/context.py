@@ -7,12 +7,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.community import Community
 from actors.hooks import ObjectObserver
 from actors.store import inbox_queue, queries, social
-from actors.store.db import begin_deferred
+from actors.store.db import AsyncSession, async_sessionmaker, begin_deferred
 from actors.store.models import ObjectRow, RemoteActorRow
 from actors.urls import Urls
 from federation.intake import AUDIENCE_KEYS, DEFAULT_LIMITS, Limits, bounded

@@ -17,8 +17,6 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import outbound
 from actors.community import Community
 from actors.content import ITEM_TYPES
@@ -27,6 +25,7 @@ from actors.inbound.context import InboundContext
 from actors.items import Item, ItemKind, Owner, store_item
 from actors.store import links as store
 from actors.store import queries, social
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow, LinkRow
 from federation.errors import FederationError

@@ -7,14 +7,13 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import outbound
 from actors.inbound import linked
 from actors.inbound.context import InboundContext
 from actors.items import ItemKind, revise_item, withdraw_item
 from actors.store import links as store
 from actors.store import queries, social
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkRow
 from actors.store.states import LinkState

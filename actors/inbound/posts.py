@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import outbound
 from actors.community import Community
 from actors.content import ITEM_TYPES
@@ -14,6 +12,7 @@ from actors.inbound.context import InboundContext
 from actors.inbound.filing import FilingRules
 from actors.items import revise_item, store_item, withdraw_item
 from actors.store import queries, social
+from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url

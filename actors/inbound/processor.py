@@ -14,11 +14,10 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.hooks import ObjectObserver
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
 from actors.store import inbox_queue
+from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
 from actors.store.models import utcnow

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.store import practice, queries, social
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 
 

@@ -12,14 +12,13 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import hooks, outbound
 from actors.content import ItemKind
 from actors.events import detail_row
 from actors.hooks import ObjectObserver
 from actors.items.model import Item, Revision, Send
 from actors.store import practice, social
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from federation.vocab import JSON
 

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.content import new_token
 from actors.event_json import draft_from_event, event_to_json
@@ -16,6 +14,7 @@ from actors.html import markdown_to_html
 from actors.items import Item, ItemKind, Send, community_item, revise_item, store_item
 from actors.publishing.common import Unchanged, local_object, short_id
 from actors.store import practice as store
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 

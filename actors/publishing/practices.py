@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.content import new_token, tags_of
 from actors.items import Item, ItemKind, Revision, Send, community_item, revise_item, store_item
 from actors.practices import PracticeDraft, practice_html, practice_to_article, validate_practice
 from actors.publishing.common import Unchanged, local_object, short_id
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.content import StoryDraft, new_token, story_html, story_to_note, validate_story
 from actors.items import Item, ItemKind, Send, community_item, revise_item, store_item
 from actors.publishing.common import local_object, short_id
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 

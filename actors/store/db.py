@@ -1,9 +1,13 @@
-"""Engines, sessions and migrations for SQLite and PostgreSQL."""
+"""Engines, sessions and migrations for SQLite and PostgreSQL.
+
+The rest of copub holds a transaction as this module's ``AsyncSession`` and a session factory
+as ``async_sessionmaker[AsyncSession]``, both taken from here: outside ``actors.store`` nothing
+imports SQLAlchemy (an import-linter contract keeps it so)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
 from importlib.metadata import entry_points
@@ -14,8 +18,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine as AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.ext.asyncio import async_sessionmaker as async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
 
@@ -34,11 +40,30 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a file-based SQLite database; None for PostgreSQL or SQLite in memory."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+def redacted_url(url: str) -> str:
+    """The database URL to show: its password replaced by ``***``."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def ensure_sqlite_dir(url: str) -> None:
     """Create the folder of a file-based SQLite database (``./data`` by default)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+    """Call ``callback`` once, after ``session``'s transaction commits (never on rollback):
+    how a writer wakes a worker for the rows it wrote."""
+    event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.store.db import after_commit
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow, utcnow
 from actors.store.states import FINISHED_JOBS, FollowerState, JobState
@@ -122,7 +123,7 @@ async def enqueue_deliveries(
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     wake = session.info.get(WAKE_INFO_KEY)
     if callable(wake):
-        event.listen(session.sync_session, "after_commit", lambda _s: wake(), once=True)
+        after_commit(session, wake)
     return len(rows)
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.circles import derive_circles, window_start
 from actors.community import Community, summary_html
 from actors.content import ItemKind
 from actors.settings import ParticipationSettings
 from actors.store import pages_queries, participation, social
+from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS
 from actors.web.network import linked_context

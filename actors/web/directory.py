@@ -10,10 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.community import Community
 from actors.store import queries
+from actors.store.db import AsyncSession, async_sessionmaker
 from federation.errors import NotFound
 
 

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.remote import Remote
 from actors.store import links as store
+from actors.store.db import AsyncSession
 from actors.store.models import RemoteActorRow
 from actors.store.models_links import NetworkCacheRow
 from actors.urls import Urls

@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.items import (
     ObjectRow,
@@ -26,6 +24,7 @@ from actors.items import (
     store_item,
     withdraw_item,
 )
+from actors.store.db import AsyncSession
 from actors.urls import Urls
 from adapters.discourse import mapping, objects, store
 from adapters.discourse.config import ForumConfig

@@ -15,9 +15,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.store import JobState
+from actors.store.db import AsyncSession, async_sessionmaker
 from adapters.discourse import events, store, writes
 from adapters.discourse.api import UnknownCategory
 from adapters.discourse.client import BadCredentials, DiscourseError, Forbidden

@@ -14,10 +14,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.items import Author, ItemKind, ObjectRow, author_of, community_of, find_item
+from actors.store.db import AsyncSession, after_commit
 from adapters.discourse import store
 from adapters.discourse.client import NotFound
 from adapters.discourse.compose import reply_raw
@@ -48,7 +46,7 @@ class ReplyObserver:
 
     async def _queue(self, session: AsyncSession, row: ObjectRow, kind: ForumJobKind) -> None:
         await store.enqueue(session, row.community_id, kind, object_ap_id=row.ap_id)
-        event.listen(session.sync_session, "after_commit", lambda _s: self.wake(), once=True)
+        after_commit(session, self.wake)
 
     async def _written(self, session: AsyncSession, row: ObjectRow) -> bool:
         link = await store.link_of_object(session, row.ap_id)

@@ -13,7 +13,6 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.accounts import audit as audit_log
 from actors.accounts import coordinators
@@ -21,7 +20,7 @@ from actors.accounts import sessions as console_sessions
 from actors.accounts.model import Account, account_of
 from actors.community import Community
 from actors.store import accounts, queries
-from actors.store.db import begin_deferred
+from actors.store.db import AsyncSession, begin_deferred
 from actors.web.console import csrf
 from actors.web.console.state import CONSOLE, ConsoleState
 from actors.web.keys import SESSIONS, URLS

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import followers
 from actors.community import Community
 from actors.publishing.common import short_id
 from actors.store import accounts, participation, social
 from actors.store import practice as items
+from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 from actors.urls import CONSOLE_COMMUNITY
 from actors.web.console.account import when

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.accounts import audit as audit_log
 from actors.accounts import passkeys as passkey_rules
@@ -18,6 +17,7 @@ from actors.accounts.model import Account
 from actors.accounts.throttle import Locked
 from actors.community import Community
 from actors.store import accounts
+from actors.store.db import AsyncSession
 from actors.web.console.auth import (
     address_of,
     audit,

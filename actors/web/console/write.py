@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import publishing
 from actors.community import Community
@@ -25,6 +24,7 @@ from actors.practices import STATUSES
 from actors.publishing.common import local_object, short_id
 from actors.schedule import describe
 from actors.store import dashboard as reads
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import CONSOLE_COMMUNITY
 from actors.web.console import item_forms, repeat
