@@ -1,5 +1,7 @@
 """What coordinators publish: stories, practices and events. Create, edit and delete are
-sent to every follower. The CLI, the authoring API and adapters all publish through here.
+sent to every follower. The CLI, the authoring API and the console publish through here;
+this package checks what a coordinator gave and calls ``actors.items``, which stores it (an
+adapter calls ``actors.items`` itself).
 """
 
 from __future__ import annotations

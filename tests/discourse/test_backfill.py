@@ -1,4 +1,4 @@
-"""Issue 7, backfill: `copub discourse sync` imports the category once, quietly, resumably."""
+"""Backfill: `copub discourse sync` imports the category once, quietly, resumably."""
 
 from __future__ import annotations
 

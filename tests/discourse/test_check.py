@@ -1,4 +1,4 @@
-"""Issue 7: `copub discourse check SLUG` says exactly what is wrong."""
+"""`copub discourse check SLUG` says exactly what is wrong."""
 
 from __future__ import annotations
 

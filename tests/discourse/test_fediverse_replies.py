@@ -1,4 +1,4 @@
-"""Issue 7, fediverse -> forum: a Mastodon reply lands in the forum topic once, by the bot,
+"""Fediverse -> forum: a Mastodon reply lands in the forum topic once, by the bot,
 quoting its author; edits and deletes follow; the webhook echo never comes back."""
 
 from __future__ import annotations

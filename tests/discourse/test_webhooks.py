@@ -1,4 +1,4 @@
-"""Issue 7, live sync: forum topics and posts reach followers through Discourse's webhooks."""
+"""Live sync: forum topics and posts reach followers through Discourse's webhooks."""
 
 from __future__ import annotations
 

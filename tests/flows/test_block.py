@@ -1,4 +1,4 @@
-"""Issue 4: blocked servers and actors cannot follow and get nothing."""
+"""Blocked servers and actors cannot follow and get nothing."""
 
 from __future__ import annotations
 

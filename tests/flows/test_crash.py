@@ -1,4 +1,4 @@
-"""Issue 4: SIGKILL loses nothing: not a fan-out in progress, not an accepted Follow; and
+"""SIGKILL loses nothing: not a fan-out in progress, not an accepted Follow; and
 what the killed process was doing is taken up within seconds of the restart, not when its
 lease would have run out.
 

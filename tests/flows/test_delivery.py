@@ -1,4 +1,4 @@
-"""Issue 4: deliveries survive a failing peer (503: retried) and forget dead inboxes (410)."""
+"""Deliveries survive a failing peer (503: retried) and forget dead inboxes (410)."""
 
 from __future__ import annotations
 

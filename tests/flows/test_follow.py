@@ -1,4 +1,4 @@
-"""Issue 4: following a community from Mastodon (open and closed communities, unfollow)."""
+"""Following a community from Mastodon (open and closed communities, unfollow)."""
 
 from __future__ import annotations
 

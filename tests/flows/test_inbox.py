@@ -1,4 +1,4 @@
-"""Issue 4: what copub's inbox answers to good, repeated, forged and broken requests."""
+"""What copub's inbox answers to good, repeated, forged and broken requests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 6: coordinators' tools publish through the authoring API (ActivityPub C2S):
+"""Coordinators' tools publish through the authoring API (ActivityPub C2S):
 POST /c/{slug}/outbox with a bearer token; followers get exactly what the CLI would send."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 6: people on Mobilizon (or any server) join a community's event: Join -> Accept and
+"""People on Mobilizon (or any server) join a community's event: Join -> Accept and
 the count rises; a full or closed event -> Reject; Leave and Undo(Join) take them out."""
 
 from __future__ import annotations

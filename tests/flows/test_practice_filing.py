@@ -1,4 +1,4 @@
-"""Issue 6: what members send is filed by kind: an Event from Mobilizon is an event with its
+"""What members send is filed by kind: an Event from Mobilizon is an event with its
 time and place, a post tagged #practice is a practice, anything else stays a post."""
 
 from __future__ import annotations

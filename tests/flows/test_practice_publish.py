@@ -1,4 +1,4 @@
-"""Issue 6: the coordinator publishes stories, practices and events from the CLI; followers
+"""The coordinator publishes stories, practices and events from the CLI; followers
 get a Note, an Article and an Event; each kind has its collection; practices keep a history."""
 
 from __future__ import annotations

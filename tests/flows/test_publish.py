@@ -1,4 +1,4 @@
-"""Issue 4: the coordinator publishes, edits and deletes; followers on Mastodon get it."""
+"""The coordinator publishes, edits and deletes; followers on Mastodon get it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4: members' posts and replies are shared with the followers (FEP-1b12)."""
+"""Members' posts and replies are shared with the followers (FEP-1b12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8: linking with groups of other software: Lemmy, NodeBB, the Discourse plugin.
+"""Linking with groups of other software: Lemmy, NodeBB, the Discourse plugin.
 
 Recorded traffic (tests/fixtures/activities/{lemmy,nodebb,discourse}/) is served and sent
 by fake origins on 127.0.0.1 (tests/links/origin.py). The community ``hospital`` links the

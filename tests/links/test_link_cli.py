@@ -1,4 +1,4 @@
-"""Issue 8: the coordinator's link commands, and the answers a linked Group may give."""
+"""The coordinator's link commands, and the answers a linked Group may give."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8: linked communities across organizations; a story travels A <- B <- C once.
+"""Linked communities across organizations; a story travels A <- B <- C once.
 
 Three copub servers on loopback (A: hospital, B: clinic, C: college), each with a follower
 of its own. A links B and B links C, both with the policy ``announce``.

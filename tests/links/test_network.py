@@ -1,4 +1,4 @@
-"""Issue 8: the network, visible: links both ways, their links, organizations, brokers."""
+"""The network, visible: links both ways, their links, organizations, brokers."""
 
 from __future__ import annotations
 
