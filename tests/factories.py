@@ -43,26 +43,48 @@ def make_settings(database_url: str, *, base_url: str = BASE_URL, **sections: An
     return settings_from_dict(settings_dict(database_url, base_url=base_url, **sections))
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """One TOML value: a boolean, a number, a string, an array or an inline table."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a valid TOML basic string
-    return repr(value)
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + pairs + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # a number, or a string (a JSON string is a TOML basic string)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
+
+
+def toml_text(raw: dict[str, Any]) -> str:
+    """A raw config as TOML: top-level keys, tables and arrays of tables (all copub reads)."""
+    lines = [f"{k} = {toml_value(v)}" for k, v in raw.items() if not _is_table(v)]
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            lines += ["", f"[{key}]"] + [f"{k} = {toml_value(v)}" for k, v in value.items()]
+        elif _is_table(value):
+            for item in value:
+                lines += ["", f"[[{key}]]"] + [f"{k} = {toml_value(v)}" for k, v in item.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_toml(path: Path, raw: dict[str, Any], *, extra: str = "") -> Path:
+    """Write ``raw`` (as ``settings_dict`` makes it) to ``path`` as TOML; ``extra`` is
+    appended verbatim."""
+    path.write_text(toml_text(raw) + extra, encoding="utf-8")
+    return path
 
 
 def write_config(
     path: Path, database_url: str, *, base_url: str = BASE_URL, extra: str = ""
 ) -> Path:
     """A TOML config file on ``database_url``; ``extra`` is appended verbatim."""
-    raw = settings_dict(database_url, base_url=base_url)
-    lines = []
-    for section, values in raw.items():
-        lines.append(f"[{section}]")
-        lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
-        lines.append("")
-    path.write_text("\n".join(lines) + extra, encoding="utf-8")
-    return path
+    return write_toml(path, settings_dict(database_url, base_url=base_url), extra=extra)
 
 
 async def create_community(

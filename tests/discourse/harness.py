@@ -8,7 +8,6 @@ forum's webhook at it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from actors.urls import Urls
 from actors.web.app import create_app
 from adapters.discourse import DISCOURSE, DiscourseAdapter
 from adapters.discourse.models import ForumJobRow, ForumPostRow
+from tests.factories import write_toml
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.discourse_shapes import Category, User
 from tests.flows.copub import Copub, _record_errors, config_dict, wait_until
@@ -30,36 +30,6 @@ SLUG = "nightshift"
 SECRET = "s3cret-webhook-key"
 API_KEY = "k-0123456789abcdef"
 BOT = "copub-bot"
-
-
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return (
-            "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-        )
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value)
-
-
-def toml_dump(raw: dict[str, Any]) -> str:
-    """Top-level keys, tables, and arrays of tables (enough for copub's config)."""
-    lines = [f"{k} = {toml_value(v)}" for k, v in raw.items() if not _is_table(v)]
-    for key, value in raw.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{key}]"] + [f"{k} = {toml_value(v)}" for k, v in value.items()]
-        elif _is_table(value):
-            for item in value:
-                lines += ["", f"[[{key}]]"] + [f"{k} = {toml_value(v)}" for k, v in item.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, dict) or (
-        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-    )
 
 
 def forum_table(forum: FakeDiscourse, category: Category | str, **options: Any) -> dict[str, Any]:
@@ -94,7 +64,7 @@ async def start_connected(
     raw["adapters"] = ["adapters.discourse"]
     raw["discourse"] = [table]
     config_file = tmp_path / f"copub-{port}.toml"
-    config_file.write_text(toml_dump(raw), encoding="utf-8")
+    write_toml(config_file, raw)
     settings = settings_from_dict(raw, source=str(config_file))
     app = create_app(settings)
     errors = _record_errors(app)

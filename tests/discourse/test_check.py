@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.discourse.harness import API_KEY, BOT, SLUG, forum_table, toml_dump
+from tests.discourse.harness import API_KEY, BOT, SLUG, forum_table
+from tests.factories import write_toml
 from tests.fakes.discourse import FakeDiscourse
 from tests.fakes.discourse_shapes import Category
 from tests.flows.copub import config_dict, run_cli, sqlite_only
@@ -21,7 +22,7 @@ def write_config(tmp_path: Path, database_url: str, table: dict[str, Any]) -> Pa
     raw["adapters"] = ["adapters.discourse"]
     raw["discourse"] = [table]
     path = tmp_path / "copub.toml"
-    path.write_text(toml_dump(raw), encoding="utf-8")
+    write_toml(path, raw)
     return path
 
 
@@ -55,7 +56,7 @@ async def test_check_before_the_first_serve_creates_the_configured_community(
     raw["communities"] = [{"slug": SLUG, "name": "Night Shift Nursing"}]
     raw["discourse"] = [forum_table(forum, "night-shift")]
     config = tmp_path / "copub.toml"
-    config.write_text(toml_dump(raw), encoding="utf-8")
+    write_toml(config, raw)
     # When the admin runs the check first, as the README's steps go
     out = await run_cli(config, "discourse", "check", SLUG, ok=False)
     # Then the community is created as `serve` would create it, and the check passes
@@ -129,13 +130,13 @@ async def test_private_address_refused_by_policy(
     raw["adapters"] = ["adapters.discourse"]
     raw["discourse"] = [forum_table(forum, category)]
     config = tmp_path / "copub.toml"
-    config.write_text(toml_dump(raw), encoding="utf-8")
+    write_toml(config, raw)
     await run_cli(config, "community", "create", SLUG, "--name", "Night Shift")
     out = await run_cli(config, "discourse", "check", SLUG, ok=False)
     assert "FAIL  unreachable host: 127.0.0.1: refusing to contact non-public address" in out
     # allowed_networks lets an admin trust the forum's own address
     raw["discourse"] = [forum_table(forum, category, allowed_networks=["127.0.0.1/32"])]
-    config.write_text(toml_dump(raw), encoding="utf-8")
+    write_toml(config, raw)
     out = await run_cli(config, "discourse", "check", SLUG, ok=False)
     assert "FAIL" not in out, out
 
@@ -143,7 +144,7 @@ async def test_private_address_refused_by_policy(
 async def test_not_configured_and_no_community(tmp_path: Path, database_url: str) -> None:
     raw = config_dict(database_url, 8080)
     path = tmp_path / "plain.toml"
-    path.write_text(toml_dump(raw), encoding="utf-8")
+    write_toml(path, raw)
     out = await run_cli(path, "discourse", "check", SLUG, ok=False)
     assert "the Discourse adapter is not enabled" in out
     async with FakeDiscourse() as forum:

@@ -64,16 +64,6 @@ def config_dict(database_url: str, port: int, **sections: Any) -> dict[str, Any]
     return raw
 
 
-def write_toml(path: Path, raw: dict[str, Any]) -> Path:
-    lines: list[str] = []
-    for section, values in raw.items():
-        lines.append(f"[{section}]")
-        lines.extend(f"{k} = {json.dumps(v)}" for k, v in values.items())
-        lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
-
-
 @dataclass
 class Copub:
     """A running copub and what tests need to talk to it."""
@@ -243,7 +233,7 @@ async def start_copub(database_url: str, tmp_path: Path, **sections: Any) -> Cop
     """The real app on a free loopback port, with a CLI config on the same database."""
     port = free_port()
     raw = config_dict(database_url, port, **sections)
-    config_file = write_toml(tmp_path / f"copub-{port}.toml", raw)
+    config_file = factories.write_toml(tmp_path / f"copub-{port}.toml", raw)
     settings = settings_from_dict(raw, source=str(config_file))
     app = create_app(settings)
     errors = _record_errors(app)

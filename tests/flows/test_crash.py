@@ -24,8 +24,9 @@ from sqlalchemy import func, select
 from actors.store import queries
 from actors.store.db import create_engine, sessionmaker
 from actors.store.models import DeliveryRow, FollowerRow, InboxItemRow, ObjectRow
+from tests.factories import write_toml
 from tests.flows import mastodon
-from tests.flows.copub import config_dict, run_cli, wait_until, write_toml
+from tests.flows.copub import config_dict, run_cli, wait_until
 from tests.flows.process import CopubProcess
 from tests.flows.remote import Delivery, Person, RemoteServer
 from tests.flows.test_follow import accepted_follow

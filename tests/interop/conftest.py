@@ -36,7 +36,8 @@ from aiohttp.test_utils import TestServer
 from actors.settings import settings_from_dict
 from actors.urls import Urls
 from actors.web.app import create_app
-from tests.flows.copub import Copub, config_dict, write_toml
+from tests.factories import write_toml
+from tests.flows.copub import Copub, config_dict
 from tests.interop.fedify import FedifyPeer, PeerUnavailable, Tls, make_tls
 from tests.pg import free_port
 
