@@ -1,14 +1,17 @@
-"""Remote actors, objects and keys, fetched with signed GETs and remembered in the database."""
+"""Remote actors, objects and keys, fetched with signed GETs and remembered in the database;
+and the HTTP client every fetch and delivery goes through, built from the settings."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors import signing
 from actors.community import Community
+from actors.settings import Settings
 from actors.store import social
 from actors.store.models import RemoteActorRow, RemoteKeyRow
 from actors.urls import Urls
@@ -23,6 +26,30 @@ from federation.vocab import JSON, get_id, types_of
 log = logging.getLogger(__name__)
 
 ACTOR_TTL = timedelta(days=1)
+
+
+def federation_client(
+    settings: Settings,
+    *,
+    timeout_seconds: float | None = None,
+    limit: int = 100,
+    limit_per_host: int = 8,
+) -> FederationClient:
+    """A client as ``[federation]`` says: its user agent, private addresses refused unless
+    allowed, its body cap and CA file, WebFinger over the scheme of the server's own
+    ``base_url``; the fetch timeout unless ``timeout_seconds`` is given, and a connection
+    pool of ``limit`` connections, ``limit_per_host`` to one host."""
+    fed = settings.federation
+    return FederationClient(
+        fed.user_agent,
+        timeout_seconds=fed.fetch_timeout_seconds if timeout_seconds is None else timeout_seconds,
+        allow_private_addresses=fed.allow_private_addresses,
+        max_body=fed.max_body_bytes,
+        webfinger_scheme=urlsplit(settings.server.base_url).scheme,
+        ca_file=fed.ca_file or None,
+        limit=limit,
+        limit_per_host=limit_per_host,
+    )
 
 
 class SqlKeyCache:
