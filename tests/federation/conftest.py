@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from fedkit import Handler, KeyPair, ServerFactory, StaticKeys, ed25519_pair
 
 from federation.client import FederationClient
 from federation.keys import generate_rsa_keypair
+from tests.federation.fedkit import Handler, KeyPair, ServerFactory, StaticKeys, ed25519_pair
 
 
 @pytest.fixture(scope="session")

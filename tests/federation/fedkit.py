@@ -1,4 +1,5 @@
-"""Helpers for the federation tests (imported by conftest.py and the test modules)."""
+"""Helpers for the federation tests: key pairs, a static key resolver, a fake DNS and small
+servers (``tests.federation.fedkit``, imported by conftest.py and the test modules)."""
 
 from __future__ import annotations
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fedkit import FakeDNS, KeyPair, as2
 
 from federation.client import MIB, FederationClient, RemoteStatusError
 from federation.errors import FetchError
 from federation.httpsig import http_date
+from tests.federation.fedkit import FakeDNS, KeyPair, as2
 
 AS2 = "application/activity+json"
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fedkit import FakeDNS, as2
 
 from federation.errors import UnsafeAddress
 from federation.keys import Signer, generate_rsa_keypair
 from federation.ssrf import AddressPolicy, GuardedResolver, is_public_address
+from tests.federation.fedkit import FakeDNS, as2
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import base64
 import contextlib
 import time
 
-from fedkit import KeyPair, StaticKeys, ed25519_pair
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from federation.httpsig import (
     verify_request,
 )
 from federation.httpsig.structured import StructuredFieldError, parse_dictionary
+from tests.federation.fedkit import KeyPair, StaticKeys, ed25519_pair
 
 ALLOWED = (SignatureError, BadRequest)
 FUZZ_PAIR: KeyPair = ed25519_pair()  # fast to sign with: keeps the property test quick

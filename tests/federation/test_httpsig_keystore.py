@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
-from fedkit import ACTOR, KEY_ID, KeyPair, as2
 
 from federation.errors import FetchError, SignatureError
 from federation.httpsig import (
@@ -28,6 +27,7 @@ from federation.httpsig import (
 )
 from federation.keys import load_public_key
 from federation.vocab import JSON
+from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, as2
 
 BODY = b'{"type":"Like","actor":"https://remote.example/users/ana"}'
 

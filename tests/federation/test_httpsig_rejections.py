@@ -13,7 +13,6 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys
 
 from federation.errors import (
     BadRequest,
@@ -33,6 +32,7 @@ from federation.httpsig import (
     verify_request,
 )
 from federation.keys import Signer
+from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys
 
 INBOX = "https://copub.example/inbox"
 BODY = b'{"type":"Create","actor":"https://remote.example/users/ana"}'

@@ -10,7 +10,6 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys, as2
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from federation.errors import FederationError
@@ -24,6 +23,7 @@ from federation.httpsig import (
     verify_request,
 )
 from federation.keys import Signer, load_private_key
+from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys, as2
 
 INBOX = "https://copub.example/c/gardeners/inbox"
 BODY = b'{"type":"Follow","actor":"https://remote.example/users/ana"}'

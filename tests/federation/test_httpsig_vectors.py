@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from fedkit import StaticKeys
 
 from federation.errors import SignatureError
 from federation.httpsig import (
@@ -24,6 +23,7 @@ from federation.httpsig import (
 )
 from federation.httpsig.rfc9421 import signature_base
 from federation.keys import Signer, load_private_key, public_pem_of
+from tests.federation.fedkit import StaticKeys
 
 DATA = Path(__file__).parent / "vectors"
 

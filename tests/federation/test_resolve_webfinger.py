@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fedkit import as2
 
 from federation.errors import BadRequest, FetchError
 from federation.resolve import (
@@ -16,6 +15,7 @@ from federation.resolve import (
     subscribe_template,
     webfinger_url,
 )
+from tests.federation.fedkit import as2
 
 
 @pytest.mark.parametrize(
