@@ -1,5 +1,5 @@
-"""Helpers for the federation tests: key pairs, a static key resolver, a fake DNS and small
-servers (``tests.federation.fedkit``, imported by conftest.py and the test modules)."""
+"""Helpers for the federation tests (``tests.federation.fedkit``): key pairs, a static key
+resolver, a fake DNS and AS2 answers."""
 
 from __future__ import annotations
 
