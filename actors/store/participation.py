@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, literal, select, union_all
+from sqlalchemy import Subquery, and_, delete, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,12 +26,9 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
-async def participations(
-    session: AsyncSession, community_id: int, since: datetime
-) -> list[Participation]:
-    """Everyone who contributed since ``since`` (inclusive), and the coordinators: one query.
-
-    Ordered by coordinators first (in the order they were added), then by actor id."""
+def _contributions(community_id: int, since: datetime) -> Subquery:
+    """One row per contribution count: ``(actor, posts, events)`` for members' posts and
+    replies, for joined events (both since ``since``) and ``(coordinator, 0, 0)``."""
     posts = (
         select(
             ObjectRow.attributed_to.label("actor"),
@@ -62,7 +59,16 @@ async def participations(
     chosen = select(ModeratorRow.actor_id, literal(0), literal(0)).where(
         ModeratorRow.community_id == community_id
     )
-    people = union_all(posts, joined, chosen).subquery()
+    return union_all(posts, joined, chosen).subquery()
+
+
+async def participations(
+    session: AsyncSession, community_id: int, since: datetime
+) -> list[Participation]:
+    """Everyone who contributed since ``since`` (inclusive), and the coordinators: one query.
+
+    Ordered by coordinators first (in the order they were added), then by actor id."""
+    people = _contributions(community_id, since)
     follower = aliased(FollowerRow)
     moderator = aliased(ModeratorRow)
     rows = await session.execute(
