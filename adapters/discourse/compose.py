@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 
 _ESCAPE = re.compile(r"([\\`*_\[\]<>#|~])")
 _BLANKS = re.compile(r"\n{3,}")
+# Inline marks: the same text opens and closes them (code only outside a <pre>).
+_MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`"}
 
 
 def _escape(text: str) -> str:
@@ -28,17 +30,21 @@ class _ToMarkdown(HTMLParser):
         self._counters: list[int] = []
         self._pre = 0
 
+    def _mark(self, tag: str) -> bool:
+        """Open or close an inline mark; False when ``tag`` is none (or code in a pre)."""
+        mark = _MARKS.get(tag)
+        if mark is None or (tag == "code" and self._pre):
+            return False
+        self.out.append(mark)
+        return True
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._mark(tag):
+            return
         if tag in ("p", "div"):
             self.out.append("\n\n")
         elif tag == "br":
             self.out.append("  \n" if not self._pre else "\n")
-        elif tag in ("strong", "b"):
-            self.out.append("**")
-        elif tag in ("em", "i"):
-            self.out.append("*")
-        elif tag == "code" and not self._pre:
-            self.out.append("`")
         elif tag == "pre":
             self._pre += 1
             self.out.append("\n\n```\n")
@@ -56,14 +62,10 @@ class _ToMarkdown(HTMLParser):
             self._links.append((dict(attrs).get("href"), len(self.out)))
 
     def handle_endtag(self, tag: str) -> None:
+        if self._mark(tag):
+            return
         if tag in ("p", "div", "blockquote"):
             self.out.append("\n\n")
-        elif tag in ("strong", "b"):
-            self.out.append("**")
-        elif tag in ("em", "i"):
-            self.out.append("*")
-        elif tag == "code" and not self._pre:
-            self.out.append("`")
         elif tag == "pre" and self._pre:
             self._pre -= 1
             self.out.append("\n```\n\n")
