@@ -30,10 +30,10 @@ from federation.httpsig import (
     KeyResolver,
     check_activity_origin,
     check_signer_is_actor,
-    origin_text,
     read_limited_body,
     verify_aiohttp_request,
 )
+from federation.origins import origin_text
 from federation.vocab import (
     ACTIVITY_TYPES,
     JSON,

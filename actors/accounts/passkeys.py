@@ -36,6 +36,7 @@ from actors.store import accounts, signins
 from actors.store.db import AsyncSession
 from actors.store.models_accounts import AccountRow, ChallengeRow, PasskeyRow
 from actors.store.tokens import token_hash
+from federation.origins import web_origin
 
 CEREMONY_TIME = timedelta(minutes=5)
 REGISTER, SIGNIN, SECOND_FACTOR = "register", "signin", "second_factor"
@@ -69,9 +70,10 @@ class RelyingParty:
             pass
         if parts.scheme != "https" and host != "localhost":
             return None
-        return cls(
-            id=host, name=f"copub on {parts.netloc}", origin=f"{parts.scheme}://{parts.netloc}"
-        )
+        origin = web_origin(base_url)
+        if origin is None:
+            return None
+        return cls(id=host, name=f"copub on {parts.netloc}", origin=origin)
 
 
 def _response(credential: Any) -> dict[str, Any]:

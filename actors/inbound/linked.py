@@ -29,8 +29,8 @@ from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow, LinkRow
 from federation.errors import FederationError
-from federation.httpsig import origin_of
 from federation.intake import DEFAULT_LIMITS, bounded, date_problem, remote_time, safe_url
+from federation.origins import same_origin
 from federation.vocab import (
     JSON,
     PUBLIC_ALIASES,
@@ -115,8 +115,7 @@ def check_item(object_id: str, obj: JSON, wrapper: JSON) -> str | None:
     problem = date_problem(obj)
     if problem is not None:
         return problem
-    origin = origin_of(object_id)
-    if origin is None or not any(origin_of(author) == origin for author in authors(obj)):
+    if not any(same_origin(object_id, author) for author in authors(obj)):
         return "its author is not on its server"
     if not _public(obj, wrapper):
         return "it is not public"
@@ -132,8 +131,7 @@ async def verified_item(
 ) -> JSON | None:
     """The item as its origin has it, or None (logged) when the origin does not confirm it."""
     object_id = str(get_id(item))
-    origin = origin_of(object_id)
-    if isinstance(item, dict) and origin is not None and origin == origin_of(sender):
+    if isinstance(item, dict) and same_origin(object_id, sender):
         obj = item  # signed by its own server: the origin has spoken
     else:
         try:

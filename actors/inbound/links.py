@@ -19,8 +19,8 @@ from actors.store.models_links import LinkRow
 from actors.store.states import LinkState
 from federation.client import RemoteStatusError
 from federation.errors import FederationError
-from federation.httpsig import origin_of
 from federation.intake import remote_time
+from federation.origins import same_origin
 from federation.vocab import JSON, PUBLIC, actor_of, get_id, has_type, main_type, object_id_of
 
 log = logging.getLogger(__name__)
@@ -182,8 +182,7 @@ async def _pass_on(
 async def _gone(ctx: InboundContext, sender: str, object_id: str) -> bool:
     """Whether the item's origin says it is gone: the Delete comes from its own server, or
     its URL answers 404/410 or a Tombstone."""
-    origin = origin_of(object_id)
-    if origin is not None and origin == origin_of(sender):
+    if same_origin(object_id, sender):
         return True
     try:
         obj = await ctx.fetch_object(object_id, None)

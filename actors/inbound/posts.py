@@ -16,6 +16,7 @@ from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
+from federation.origins import same_origin
 from federation.vocab import (
     JSON,
     actor_of,
@@ -30,11 +31,6 @@ from federation.vocab import (
 log = logging.getLogger(__name__)
 
 NO_TAGS = FilingRules()
-
-
-def _origin(iri: str) -> str:
-    scheme, _, rest = iri.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 async def may_post(session: AsyncSession, community: Community, actor_id: str) -> bool:
@@ -72,7 +68,7 @@ def _authentic(actor_id: str, obj: JSON) -> bool:
     authors = {get_id(obj.get("attributedTo")) or actor_id, actor_of(obj)}
     if object_id is None or actor_id not in authors:
         return False
-    return _origin(object_id) == _origin(actor_id)
+    return same_origin(object_id, actor_id)
 
 
 def _refused_dates(ctx: InboundContext, activity: JSON, obj: JSON) -> bool:

@@ -14,8 +14,6 @@ from federation.httpsig.common import (
     PublicKeyInfo,
     VerifiedSignature,
     http_date,
-    origin_of,
-    origin_text,
     parse_http_date,
 )
 from federation.httpsig.digest import (
@@ -70,8 +68,6 @@ __all__ = [
     "digest_header",
     "extract_public_key",
     "http_date",
-    "origin_of",
-    "origin_text",
     "parse_http_date",
     "parse_signature_header",
     "parse_signature_input",

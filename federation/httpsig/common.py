@@ -20,8 +20,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from federation.errors import SignatureError
 from federation.keys import PrivateKey, PublicKey, load_public_key
 from federation.origins import authority
-from federation.origins import origin_of as origin_of  # TODO(i12d1): importers move to ..origins
-from federation.origins import origin_text as origin_text  # TODO(i12d1): as origin_of
 
 Scheme = Literal["cavage", "rfc9421"]
 

@@ -15,11 +15,11 @@ from federation.httpsig.common import (
     VerifiedSignature,
     default_algorithm,
     lower_headers,
-    origin_of,
     verify_bytes,
 )
 from federation.httpsig.keystore import KeyFetchBusy, KeyResolver
 from federation.httpsig.rfc9421 import prepare_rfc9421
+from federation.origins import same_origin
 from federation.vocab import actor_of, get_id
 
 log = logging.getLogger(__name__)
@@ -135,8 +135,7 @@ def check_activity_origin(verified: VerifiedSignature, activity: Mapping[str, An
     their own origin where they are used.
     """
     activity_id = get_id(activity.get("id"))
-    origin = origin_of(activity_id) if activity_id else None
-    if origin is None or origin != origin_of(verified.owner):
+    if activity_id is None or not same_origin(activity_id, verified.owner):
         raise Forbidden(
             f"the activity id {activity_id} is not on the origin of its signer {verified.owner}"
         )

@@ -19,36 +19,33 @@ console's own forms."""
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from federation.origins import web_origin
 
 FIELD = "csrf"
 HEADER = "X-CSRF-Token"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def origin_of(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+def _on(url: str, origin: str) -> bool:
+    """Whether ``url`` is on ``origin`` (both compared as browsers write origins)."""
+    found = web_origin(url)
+    return found is not None and found == web_origin(origin)
 
 
 def same_origin(request: web.Request, origin: str) -> bool:
     """Whether the request comes from a page of ``origin`` (see the module's rules)."""
     given = request.headers.get("Origin")
     if given is not None and given != "null":
-        return origin_of(given) == origin.lower()
+        return _on(given, origin)
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site == "same-origin"
     referer = request.headers.get("Referer")
     if referer is not None:
-        return origin_of(referer) == origin.lower()
+        return _on(referer, origin)
     return given is None
 
 

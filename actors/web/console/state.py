@@ -16,6 +16,7 @@ from actors.accounts.sessions import SessionRules
 from actors.accounts.throttle import Rules
 from actors.settings import Settings
 from actors.store.models import utcnow
+from federation.origins import web_origin
 
 SCOPES = ("community", "server", "account")
 
@@ -84,14 +85,15 @@ class ConsoleState:
     @classmethod
     def of(cls, settings: Settings) -> ConsoleState:
         console = settings.console
-        parts = urlsplit(settings.server.base_url)
+        base_url = settings.server.base_url
+        parts = urlsplit(base_url)
         return cls(
             passwords=Passwords(console),
             throttle=Rules.of(console),
             sessions=SessionRules.of(console),
             cookies=Cookies(secure=parts.scheme == "https"),
-            origin=f"{parts.scheme}://{parts.netloc}",
-            relying_party=RelyingParty.of(settings.server.base_url),
+            origin=web_origin(base_url) or base_url,  # a base_url always has one (settings)
+            relying_party=RelyingParty.of(base_url),
             invite_valid=timedelta(days=console.invite_valid_days),
             trust_forwarded_for=console.trust_forwarded_for,
         )
