@@ -9,7 +9,6 @@ confirms; only the confirmation writes the link and sends the Follow."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -25,6 +24,7 @@ from actors.web.console.state import add_page
 from actors.web.keys import REMOTE, SESSIONS, URLS
 from federation.client import RemoteStatusError
 from federation.errors import BadRequest, FederationError, UnsafeAddress
+from federation.origins import host_of
 
 NETWORK = CONSOLE_COMMUNITY + "/network"
 TARGET_MAX = 2048
@@ -38,10 +38,6 @@ DONE = {
     "unlinked": "Unlinked.",
     "policy": "Policy changed.",
 }
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc
 
 
 def problem_of(target: str, exc: Exception) -> str:
@@ -67,7 +63,7 @@ def group_view(group: RemoteActorRow) -> dict[str, str]:
         "id": group.ap_id,
         "name": group.name or group.handle or group.ap_id,
         "handle": group.handle or "",
-        "server": _host(group.ap_id),
+        "server": host_of(group.ap_id) or "",
         "url": group.url or group.ap_id,
         "summary": sanitize(summary) if isinstance(summary, str) else "",
     }
