@@ -20,8 +20,8 @@ from actors.store import inbox_queue
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
-from actors.store.models import utcnow
 from actors.urls import Urls
+from federation.clock import utcnow
 from federation.delivery.ports import Fail, Retry
 from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError, SignatureError

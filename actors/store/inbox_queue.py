@@ -22,8 +22,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.store.holders import Holder, holder_is_dead, reclaimed
-from actors.store.models import InboxItemRow, utcnow
+from actors.store.models import InboxItemRow
 from actors.store.states import InboxState
+from federation.clock import utcnow
 from federation.inbox import AcceptedActivity
 
 

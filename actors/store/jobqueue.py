@@ -22,9 +22,10 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, selec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.store.holders import Holder, holder_is_dead, reclaimed
-from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow, utcnow
+from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow
 from actors.store.states import PENDING_JOBS, JobState
 from actors.urls import Urls
+from federation.clock import utcnow
 from federation.delivery.ports import Defer, DeliveryJob, Done, Fail, Gone, JobResult, Retry
 from federation.keys import Signer, load_private_key
 

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store.db import after_commit
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
-from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow, utcnow
+from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow
 from actors.store.states import FINISHED_JOBS, FollowerState, JobState
+from federation.clock import utcnow
 from federation.origins import host_of
 
 __all__ = [

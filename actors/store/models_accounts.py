@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actors.store.models import Base, utcnow
+from actors.store.models import Base
+from federation.clock import utcnow
 
 ROLES = ("admin", "coordinator")
 

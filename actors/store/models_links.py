@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actors.store.models import Base, utcnow
+from actors.store.models import Base
 from actors.store.states import LinkState, StrEnumColumn
+from federation.clock import utcnow
 
 LINK_POLICIES = ("none", "announce")
 DEFAULT_LINK_POLICY = "none"  # a new link only shows what comes over it on the page

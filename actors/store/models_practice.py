@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actors.store.models import Base, utcnow
+from actors.store.models import Base
 from actors.store.states import ParticipantState, StrEnumColumn
+from federation.clock import utcnow
 
 
 class RevisionRow(Base):

@@ -15,8 +15,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from federation.clock import utcnow
 from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
 from federation.delivery.ports import (
     Decision,
@@ -35,10 +36,6 @@ from federation.delivery.slots import HostSlots
 log = logging.getLogger(__name__)
 
 BACKLOG_PER_SLOT = 4  # claimed jobs that may wait here for one host: 4 x its slots
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeliveryWorker:

@@ -17,7 +17,8 @@ from actors.inbound.context import InboundContext
 from actors.inbound.processor import InboxProcessor
 from actors.store.db import is_sqlite
 from actors.store.inbox_queue import InboxWriter
-from actors.store.models import InboxItemRow, RemoteActorRow, utcnow
+from actors.store.models import InboxItemRow, RemoteActorRow
+from federation.clock import utcnow
 from federation.errors import FederationError, FetchError, SignatureError
 from federation.inbox import AcceptedActivity
 from federation.routing import ActivityRouter

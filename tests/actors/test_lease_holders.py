@@ -20,7 +20,8 @@ from actors.store.db import create_engine, is_sqlite, sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import InboxWriter
 from actors.store.jobqueue import SqlJobQueue
-from actors.store.models import DeliveryRow, InboxItemRow, utcnow
+from actors.store.models import DeliveryRow, InboxItemRow
+from federation.clock import utcnow
 from federation.inbox import AcceptedActivity
 from tests import factories
 from tests.delivery.inboxes import URLS, publish

@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors.community import Community
 from actors.store import jobs, social
 from actors.store.jobqueue import SqlJobQueue
-from actors.store.models import DeliveryRow, FollowerRow, utcnow
+from actors.store.models import DeliveryRow, FollowerRow
 from actors.urls import Urls
 from federation.client import FederationClient
+from federation.clock import utcnow
 from federation.delivery.breaker import BreakerPolicy
 from federation.delivery.retry import RetryPolicy
 from federation.delivery.worker import DeliveryWorker

@@ -15,7 +15,7 @@ from actors.accounts.passwords import Passwords
 from actors.accounts.sessions import SessionRules
 from actors.accounts.throttle import Rules
 from actors.settings import Settings
-from actors.store.models import utcnow
+from federation.clock import utcnow
 from federation.origins import web_origin
 
 SCOPES = ("community", "server", "account")
