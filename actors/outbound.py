@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from actors.community import Community, community_to_group
-from actors.content import as2_time, new_token
+from actors.content import new_token
 from actors.store import jobs, social
 from actors.store.db import AsyncSession
 from actors.store.models import ActivityRow
 from actors.urls import Urls
+from federation.clock import as2_time
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC, actor_of, object_id_of
 
 
