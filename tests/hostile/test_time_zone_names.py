@@ -25,8 +25,8 @@ from actors.store.models_practice import EventDetailRow
 from adapters.discourse.mapping import event_of
 from tests.discourse.test_mapping import post
 from tests.flows import mobilizon
-from tests.flows.copub import Copub, follow, sqlite_only
-from tests.flows.remote import RemoteServer
+from tests.flows.copub import Copub, sqlite_only
+from tests.flows.remote import Person, RemoteServer
 
 NOT_ZONES = ["Europe", "Europe/" + "x" * 300, "../../etc/passwd", "Mars/Olympus", ""]
 START = datetime(2027, 1, 5, 17, tzinfo=UTC)
@@ -72,17 +72,14 @@ def test_an_operator_is_told_the_default_zone_is_not_one(name: str, tmp_path: Pa
 
 @sqlite_only
 async def test_a_followers_event_in_a_zone_directory_is_filed(
-    copub: Copub, remote: RemoteServer, community: str
+    copub: Copub, remote: RemoteServer, follower: Person
 ) -> None:
-    # Given a follower
-    mona = remote.person("mona")
-    await follow(remote, mona, copub, "nightshift")
-    # When it sends an event whose time zone is "Europe", a directory of the zone database
-    event = mobilizon.event(
-        mona, start="2027-01-05T17:00:00Z", end="2027-01-05T19:00:00Z", timezone="Europe"
-    )
-    create = mobilizon.create(mona, event)
-    status, answer = await remote.post(mona, copub.inbox("nightshift"), create)
+    # When a follower sends an event whose time zone is "Europe", a directory of the zone
+    # database
+    start, end = "2027-01-05T17:00:00Z", "2027-01-05T19:00:00Z"
+    event = mobilizon.event(follower, start=start, end=end, timezone="Europe")
+    create = mobilizon.create(follower, event)
+    status, answer = await remote.post(follower, copub.inbox("nightshift"), create)
     assert status == 202, answer
     await copub.processed(create["id"])
     # Then it is filed, in UTC
