@@ -56,6 +56,9 @@ class Limits:
     min_year: int = 1900
     # dates more than this many years ahead are refused
     max_years_ahead: int = 100
+    # an activity whose context renames ActivityStreams terms is compacted (JSON-LD, in the
+    # background) when it is at most this large; a larger one is read as it came (0: never)
+    max_jsonld_bytes: int = 65_536
 
     def problems(self) -> list[tuple[str, str]]:
         """What is wrong with these limits, as (field, why), for the settings loader."""
@@ -74,6 +77,8 @@ class Limits:
             found.append(("max_url_length", f"must be between 64 and {MAX_URL_LENGTH}"))
         if not 1 <= self.min_year <= 2000:
             found.append(("min_year", "must be between 1 and 2000"))
+        if self.max_jsonld_bytes < 0:
+            found.append(("max_jsonld_bytes", "must be at least 0"))
         return found
 
 

@@ -2,6 +2,11 @@
 
 pyld costs milliseconds a document; keep it off the inbox path (plain JSON there).
 Documents whose contexts we do not ship raise :class:`UnknownContext` before pyld runs.
+
+Where it is used: the inbox processor reads an activity whose context renames
+ActivityStreams terms (:func:`renames_terms`: ``{"texte": "as:content"}``, ``as:Note`` for
+``Note``, ``@id`` for ``id``) through :func:`compact_activity`, so its terms have their plain
+names. Plain documents, which is what every server we federate with sends, skip pyld.
 """
 
 from __future__ import annotations
@@ -18,18 +23,23 @@ from federation.loader import (
     document_loader,
     is_known_context,
 )
-from federation.vocab import AS_CONTEXT, JSON
+from federation.vocab import AS_CONTEXT, JSON, actor_of, types_of
 
 __all__ = [
     "JsonLdProcessingError",
     "UnknownContext",
     "compact",
+    "compact_activity",
     "contexts_known",
     "expand",
+    "renames_terms",
     "strip_proofs",
 ]
 
 PROOF_KEYS = ("signature", "proof")
+# How an ActivityStreams term is written other than by its name: prefixed or in full.
+_AS_SPELLINGS = ("as:", f"{AS_CONTEXT}#", "http://www.w3.org/ns/activitystreams#")
+_KEYWORD_KEYS = frozenset({"@id", "@type"})  # JSON-LD's own names where id and type go
 
 
 def _options(base: str | None) -> dict[str, Any]:
@@ -80,3 +90,92 @@ def strip_proofs(document: JSON) -> JSON:
     """A shallow copy without top-level ``signature`` (LD Signatures) and ``proof``
     (FEP-8b32 Object Integrity Proofs) blocks, which we do not verify."""
     return {key: value for key, value in document.items() if key not in PROOF_KEYS}
+
+
+def _as_term(iri: object) -> str | None:
+    """The ActivityStreams term an IRI names (``as:Note``, its full IRI), else None."""
+    if isinstance(iri, str) and iri.startswith(_AS_SPELLINGS):
+        for spelling in _AS_SPELLINGS:
+            if iri.startswith(spelling):
+                return iri[len(spelling) :]
+    return None
+
+
+def _renames(term: str, definition: Any) -> bool:
+    """A term definition that gives an ActivityStreams term another name."""
+    iri = definition.get("@id") if isinstance(definition, dict) else definition
+    name = _as_term(iri)
+    return bool(name) and name != term  # "" is the namespace itself: a prefix, not a term
+
+
+def _entries(context: Any) -> list[Any]:
+    return context if isinstance(context, list) else [] if context is None else [context]
+
+
+def _renaming_context(context: Any) -> bool:
+    """An inline context that gives an ActivityStreams term another name."""
+    return any(
+        _renames(term, definition)
+        for entry in _entries(context)
+        if isinstance(entry, dict)
+        for term, definition in entry.items()
+    )
+
+
+def _plain_context(context: Any) -> list[Any]:
+    """A document's own context without the definitions that rename ActivityStreams terms
+    (and with ActivityStreams itself first when the document did not name it): compacted
+    to it, a document keeps its extensions' terms and gets the plain ActivityStreams names."""
+    kept = [
+        {t: d for t, d in entry.items() if not _renames(t, d)} if isinstance(entry, dict) else entry
+        for entry in _entries(context)
+    ]
+    return kept if AS_CONTEXT in kept else [AS_CONTEXT, *kept]
+
+
+def renames_terms(document: Any) -> bool:
+    """True when ``document`` names an ActivityStreams term other than by its name: a context
+    of its own that renames one (``{"texte": "as:content"}``; Mastodon's
+    ``{"sensitive": "as:sensitive"}`` keeps the name), a key or a type written as an IRI or
+    a prefixed name (``as:content``, ``as:Note``), or ``@id`` / ``@type`` as keys.
+
+    One walk over the parsed document, no pyld: cheap enough for every activity."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    if _renaming_context(value):
+                        return True
+                    continue
+                if key in _KEYWORD_KEYS or key.startswith(_AS_SPELLINGS):
+                    return True
+                if key == "type" and any(_as_term(name) for name in types_of(node)):
+                    return True
+                stack.append(value)
+    return False
+
+
+def compact_activity(activity: JSON) -> JSON | None:
+    """``activity`` compacted to its own context less the definitions that rename
+    ActivityStreams terms, so those terms have their plain names; without LD signatures or
+    proofs (they no longer hold for the compacted form).
+
+    None when that cannot be done offline (a context we do not ship), pyld fails, or the
+    compacted form would have another ``id``, ``actor`` or ``type``: those are what the inbox
+    checked before its 202 (the signer is the actor, the id on the signer's origin)."""
+    try:
+        compacted = compact(strip_proofs(activity), _plain_context(activity.get("@context")))
+    # pyld on a hostile document may raise anything (RecursionError on deep nesting): the
+    # caller then reads the activity as it came.
+    except Exception:  # noqa: BLE001 (see above)
+        return None
+    same = (
+        compacted.get("id") == activity.get("id")
+        and actor_of(compacted) == actor_of(activity)
+        and types_of(compacted) == types_of(activity)
+    )
+    return compacted if same else None

@@ -25,6 +25,7 @@ from federation.clock import utcnow
 from federation.delivery.ports import Fail, Retry
 from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError, SignatureError
+from federation.jsonld import compact_activity, renames_terms
 from federation.routing import ActivityRouter
 from federation.vocab import JSON
 
@@ -91,9 +92,28 @@ class InboxProcessor:
                 await inbox_queue.mark_done(session, untouched)
         return len(claimed)
 
+    async def _read(self, item: ClaimedItem) -> JSON:
+        """The stored activity; one whose context renames ActivityStreams terms compacted
+        first (in a thread: pyld takes milliseconds), when it is at most ``[limits]
+        max_jsonld_bytes`` and that can be done (``federation.jsonld.compact_activity``),
+        else as it came."""
+        activity: JSON = json.loads(item.raw)
+        if not renames_terms(activity):
+            return activity
+        if len(item.raw.encode()) <= self.router.limits.max_jsonld_bytes:
+            compacted = await asyncio.to_thread(compact_activity, activity)
+            if compacted is not None:
+                return compacted
+        log.info(
+            "%s renames ActivityStreams terms and was not compacted: read as it came",
+            activity.get("id"),
+            extra={"activity_id": activity.get("id")},
+        )
+        return activity
+
     async def _apply(self, item: ClaimedItem) -> bool:
         """Apply one item; True when its state was already written (done or failed)."""
-        activity = json.loads(item.raw)
+        activity = await self._read(item)
         ctx = InboundContext(
             urls=self.urls,
             sessions=self.sessions,

@@ -1,15 +1,17 @@
-"""The offline JSON-LD loader and the pyld wrappers."""
+"""The offline JSON-LD loader and the pyld wrappers; which activities rename
+ActivityStreams terms, and their compaction to the plain names."""
 
 from __future__ import annotations
 
 import copy
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from federation.jsonld import compact, expand, strip_proofs
+from federation.jsonld import compact, compact_activity, expand, renames_terms, strip_proofs
 from federation.loader import (
     CONTEXT_FILES,
     UnknownContext,
@@ -22,6 +24,8 @@ from federation.loader import (
 )
 
 AS = "https://www.w3.org/ns/activitystreams#"
+AS_URL = "https://www.w3.org/ns/activitystreams"
+TOOT = "http://joinmastodon.org/ns#"
 
 
 @pytest.fixture(autouse=True)
@@ -220,3 +224,95 @@ def test_fep_8b32_proof_is_tolerated_and_strippable() -> None:
 
 def test_plain_json_without_context_expands_to_nothing() -> None:
     assert expand({"id": "https://x.example/1", "type": "Note"}) == []
+
+
+# -- activities whose context renames ActivityStreams terms ------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(FIXTURES.rglob("*.json")), ids=lambda p: str(p.relative_to(FIXTURES))
+)
+def test_recorded_payloads_name_their_terms_plainly(path: Path) -> None:
+    """What real servers send (Mastodon, Lemmy, NodeBB, Mobilizon, ...) never goes to pyld."""
+    assert not renames_terms(json.loads(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"@context": [AS_URL, {"texte": "as:content"}], "texte": "x"},
+        {"@context": [AS_URL, {"auteur": {"@id": f"{AS}attributedTo"}}], "type": "Note"},
+        {"@context": AS_URL, "type": "as:Note"},
+        {"@context": AS_URL, "type": ["Note", f"{AS}Article"]},
+        {"@context": AS_URL, "object": {"as:content": "x"}},
+        {"@context": AS_URL, "@id": "https://x.example/1", "type": "Note"},
+    ],
+)
+def test_renamed_terms_are_found(document: dict[str, Any]) -> None:
+    assert renames_terms(document)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        _mastodon_note(),
+        {"@context": [AS_URL, {"as": AS, "sensitive": "as:sensitive"}], "type": "Note"},
+        {"@context": [AS_URL, {"toot": "http://joinmastodon.org/ns#"}], "type": "Note"},
+        {"@context": AS_URL, "type": ["Note", "http://schema.org/Something"]},
+        {"id": "https://x.example/1", "type": "Note", "content": "no context at all"},
+    ],
+)
+def test_plain_names_and_extensions_are_not_renamings(document: dict[str, Any]) -> None:
+    assert not renames_terms(document)
+
+
+def test_a_renamed_activity_compacts_to_the_plain_names_and_keeps_its_extensions() -> None:
+    activity = {
+        "@context": [AS_URL, {"Billet": "as:Note", "texte": "as:content", "toot": TOOT}],
+        "id": "https://x.example/1/activity",
+        "type": "Create",
+        "actor": "https://x.example/users/ana",
+        "object": {"id": "https://x.example/1", "type": "Billet", "texte": "<p>Hi</p>"},
+        "toot:indexable": True,
+    }
+    compacted = compact_activity(activity)
+    assert compacted is not None
+    assert compacted["@context"] == [AS_URL, {"toot": TOOT}]
+    assert compacted["object"] == {
+        "id": "https://x.example/1",
+        "type": "Note",
+        "content": "<p>Hi</p>",
+    }
+    assert compacted["toot:indexable"] is True
+
+
+@pytest.mark.parametrize(
+    ("term", "value"),
+    [
+        ("par", {"@id": "as:actor", "@type": "@id"}),  # a second actor
+        ("ident", "@id"),  # a second id (pyld refuses it)
+    ],
+)
+def test_compaction_never_changes_the_id_actor_or_type(term: str, value: Any) -> None:
+    activity = {
+        "@context": [AS_URL, {term: value}],
+        "id": "https://x.example/f/1",
+        "type": "Follow",
+        "actor": "https://x.example/users/bob",
+        "object": "https://cop.test/c/nightshift",
+        term: "https://x.example/users/mallory",
+    }
+    assert compact_activity(activity) is None
+
+
+def test_an_unknown_context_is_not_compacted() -> None:
+    activity = {
+        "@context": [AS_URL, "https://unknown.example/ns", {"texte": "as:content"}],
+        "id": "https://x.example/1",
+        "type": "Note",
+        "texte": "x",
+    }
+    assert renames_terms(activity)
+    assert compact_activity(activity) is None
