@@ -14,12 +14,9 @@ import fcntl
 import logging
 import os
 from collections.abc import Iterator
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.settings import Settings
+from actors.store.db import AsyncSession, async_sessionmaker, sqlite_file
 from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
 from actors.urls import Urls
 from federation.client import FederationClient
@@ -80,19 +77,12 @@ def wake_on_commit(sessions: async_sessionmaker[AsyncSession], worker: DeliveryW
     sessions.configure(info=info)
 
 
-def sqlite_path(database_url: str) -> Path | None:
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return Path(str(url.database))
-
-
 @contextlib.contextmanager
 def worker_lock(database_url: str) -> Iterator[None]:
     """Hold the one-worker lock of a SQLite database (nothing on PostgreSQL).
 
     Raises :class:`WorkerBusy` when another process holds it."""
-    path = sqlite_path(database_url)
+    path = sqlite_file(database_url)
     if path is None:
         yield
         return

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import outbound
 from actors.community import Community
 from actors.store import social
+from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 from actors.urls import Urls
 

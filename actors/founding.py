@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors import outbound
 from actors.community import Community, community_to_group
 from actors.settings import SLUG_RE, CommunitySeed
 from actors.signing import new_key_pair
 from actors.store import queries
+from actors.store.db import AsyncSession, async_sessionmaker
 from actors.urls import Urls
 
 log = logging.getLogger(__name__)

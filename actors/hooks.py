@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors import outbound
 from actors.community import Community
 from actors.content import new_token
 from actors.remote import Remote
 from actors.store import links as store
+from actors.store.db import AsyncSession
 from actors.store.models import RemoteActorRow, utcnow
 from actors.store.models_links import DEFAULT_LINK_POLICY, LINK_POLICIES, LinkRow
 from actors.store.states import LinkState

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.store import participation, queries
+from actors.store.db import AsyncSession
 
 ACTOR_URL_MAX = 2048
 

@@ -7,12 +7,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors import signing
 from actors.community import Community
 from actors.settings import Settings
 from actors.store import social
+from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.models import RemoteActorRow, RemoteKeyRow
 from actors.urls import Urls
 from federation.client import FederationClient

@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import founding
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.community import community_to_group
 from actors.store import queries
+from actors.store.db import AsyncSession
 from actors.store.models import utcnow
 
 

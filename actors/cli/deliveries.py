@@ -8,13 +8,12 @@ import signal
 from datetime import datetime
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.cli.support import in_transaction, new_event_loop, settings_of
 from actors.delivery import WorkerBusy, build_worker, delivery_client, worker_lock
 from actors.settings import Settings
 from actors.store import jobs
-from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from actors.store.db import AsyncSession, create_engine, is_sqlite, migrate, sessionmaker
 from actors.store.models import utcnow
 from actors.store.states import PENDING_JOBS, JobState
 

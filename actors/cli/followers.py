@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import followers as deciding
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.store import social
+from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 
 

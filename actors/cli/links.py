@@ -8,7 +8,6 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import links as linking
 from actors import signing
@@ -17,7 +16,7 @@ from actors.community import Community
 from actors.remote import Remote
 from actors.settings import Settings
 from actors.store import links as store
-from actors.store.db import create_engine, migrate, sessionmaker
+from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
 from actors.store.models_links import LinkRow
 from actors.urls import Urls
 from federation.client import FederationClient

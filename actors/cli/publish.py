@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import publishing
 from actors.cli.support import community_of, in_transaction, settings_of, urls_of
 from actors.content import InvalidContent, StoryDraft
 from actors.events import JOIN_MODES, EventDraft, Place, event_time
 from actors.practices import STATUSES, PracticeDraft
+from actors.store.db import AsyncSession
 
 T = TypeVar("T")
 

@@ -14,12 +14,10 @@ try:
     import uvloop
 except ImportError:  # pragma: no cover
     uvloop = None  # type: ignore[assignment]
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.settings import Settings
 from actors.store import queries
-from actors.store.db import create_engine, migrate, sessionmaker
+from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
 from actors.urls import Urls
 
 T = TypeVar("T")

@@ -3,11 +3,10 @@ stores, revises and withdraws)."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from actors.community import Community
 from actors.items import Send, withdraw_item
 from actors.store import social
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors import authoring, publishing
 from actors import urls as routes
@@ -23,6 +22,7 @@ from actors.authoring import CreateItem, Operation, UpdateItem
 from actors.community import Community
 from actors.content import InvalidContent, ItemKind
 from actors.store import tokens
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 from actors.web.activitypub import load_community

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.hooks import ObjectObserver
 from actors.inbound.processor import InboxProcessor
 from actors.remote import Remote
 from actors.settings import Settings
+from actors.store.db import AsyncEngine, AsyncSession, async_sessionmaker
 from actors.store.inbox_queue import InboxWriter
 from actors.urls import Urls
 from actors.web.cache import TimedCache

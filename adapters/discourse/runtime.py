@@ -8,11 +8,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from actors.community import Community
 from actors.settings import Settings
 from actors.store import queries
+from actors.store.db import AsyncSession, async_sessionmaker
 from actors.urls import Urls
 from adapters.discourse.api import ForumApi
 from adapters.discourse.client import DiscourseClient, NotFound
