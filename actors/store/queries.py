@@ -1,4 +1,5 @@
-"""All SQL lives here: small functions over an ``AsyncSession``."""
+"""Communities (their rows read into :class:`Community` and written from it), their
+moderators and the server's own key: small functions over an ``AsyncSession``."""
 
 from __future__ import annotations
 

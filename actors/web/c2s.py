@@ -16,16 +16,17 @@ from typing import Any
 
 from aiohttp import web
 
-from actors import authoring, publishing
+from actors import publishing
 from actors import urls as routes
-from actors.authoring import CreateItem, Operation, UpdateItem
 from actors.community import Community
 from actors.content import InvalidContent, ItemKind
 from actors.store import tokens
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
+from actors.web import authoring
 from actors.web.activitypub import load_community
+from actors.web.authoring import CreateItem, Operation, UpdateItem
 from actors.web.keys import SESSIONS, SETTINGS, URLS
 from actors.web.negotiation import dumps
 from federation.wire import ACTIVITY_MEDIA_TYPES, parse_json
