@@ -99,13 +99,16 @@ async def test_a_story_reaches_the_followers_as_from_the_cli(
 ) -> None:
     alice = await alice_of(console, settings, db)
     page = await publish(alice, "story", {"title": "Night handover", "markdown": "We *checked*."})
-    assert page.status == 200 and page.url == WRITE + "?done=published"
-    assert "Published" in page.text and "Night handover" in page.text
+    assert page.status == 200
+    assert page.url == WRITE + "?done=published"
+    assert "Published" in page.text
+    assert "Night handover" in page.text
     await run_cli(config_file, "publish", "nightshift", "story", "--title", "Night handover",
                   "--content", "We *checked*.")  # fmt: skip
     [(inbox, from_console), (cli_inbox, from_cli)] = await sent(db)
     assert inbox == cli_inbox == INBOX
-    assert from_console["type"] == "Create" and from_console["object"]["type"] == "Note"
+    assert from_console["type"] == "Create"
+    assert from_console["object"]["type"] == "Note"
     assert shape(from_console) == shape(from_cli)
     assert ("alice", "story.publish") in await audit_actions(db)
 
@@ -118,13 +121,15 @@ async def test_a_practice_is_published_with_its_first_revision(
               "markdown": "1. Read\n2. Read again", "tags": "insulin, #Safety",
               "status": "established", "note": ""}  # fmt: skip
     page = await publish(alice, "practice", values)
-    assert page.status == 200 and page.url == WRITE + "?done=published"
+    assert page.status == 200
+    assert page.url == WRITE + "?done=published"
     await run_cli(config_file, "publish", "nightshift", "practice", "--title",
                   "Double-check insulin", "--summary", "Two nurses read the dose.", "--content",
                   "1. Read\n2. Read again", "--tag", "insulin", "--tag", "safety", "--status",
                   "established")  # fmt: skip
     [(inbox, from_console), (_, from_cli)] = await sent(db)
-    assert inbox == INBOX and shape(from_console) == shape(from_cli)
+    assert inbox == INBOX
+    assert shape(from_console) == shape(from_cli)
     assert [t["name"] for t in from_console["object"]["tag"]] == ["#insulin", "#safety"]
     async with db() as session:
         [revision, _cli] = await session.scalars(select(RevisionRow).order_by(RevisionRow.id))
@@ -136,9 +141,11 @@ async def test_an_event_in_local_time_with_a_repetition_in_words(
 ) -> None:
     alice = await alice_of(console, settings, db)
     form = await alice.get(f"{WRITE}/event")
-    assert 'type="datetime-local"' in form.text and '<option value="Europe/Paris"' in form.text
+    assert 'type="datetime-local"' in form.text
+    assert '<option value="Europe/Paris"' in form.text
     page = await alice.post(f"{WRITE}/event", EVENT)
-    assert page.status == 200 and page.url == WRITE + "?done=published"
+    assert page.status == 200
+    assert page.url == WRITE + "?done=published"
     await run_cli(config_file, "publish", "nightshift", "event", "--title",
                   "Monthly case review", "--content", "Bring **one** case.", "--start",
                   "2027-01-19T18:00", "--end", "2027-01-19T19:30", "--timezone", "Europe/Paris",
@@ -146,9 +153,11 @@ async def test_an_event_in_local_time_with_a_repetition_in_words(
                   "https://meet.example/review", "--capacity", "12", "--join-mode", "free",
                   "--rrule", "FREQ=MONTHLY;BYDAY=3TU")  # fmt: skip
     [(inbox, from_console), (_, from_cli)] = await sent(db)
-    assert inbox == INBOX and shape(from_console) == shape(from_cli)
+    assert inbox == INBOX
+    assert shape(from_console) == shape(from_cli)
     event = from_console["object"]
-    assert event["startTime"] == "2027-01-19T18:00:00+01:00" and event["timezone"] == "Europe/Paris"
+    assert event["startTime"] == "2027-01-19T18:00:00+01:00"
+    assert event["timezone"] == "Europe/Paris"
     async with db() as session:
         details = list(await session.scalars(select(EventDetailRow)))
     assert {d.rrule for d in details} == {"FREQ=MONTHLY;BYDAY=3TU"}
@@ -158,10 +167,8 @@ async def test_an_event_in_local_time_with_a_repetition_in_words(
     edit = await alice.get(f"/console/c/nightshift/items/{ref}/edit")
     assert '<option value="monthly_weekday" selected>Every month on the third Tuesday' in edit.text
     assert "Repeats: Every month on the third Tuesday." in edit.text
-    assert (
-        'value="2027-01-19T18:00"' in edit.text
-        and 'value="https://meet.example/review"' in edit.text
-    )
+    assert 'value="2027-01-19T18:00"' in edit.text
+    assert 'value="https://meet.example/review"' in edit.text
 
 
 async def test_a_rule_and_a_zone_offered_by_no_choice_are_kept(
@@ -189,7 +196,8 @@ async def test_a_wrong_field_comes_back_with_the_values_and_nothing_written(
     page = await publish(alice, "story", {"title": "  ", "markdown": "Kept *text*"})
     assert page.status == 400
     assert '<p class="error" id="f-title-error">a title is required</p>' in page.text
-    assert 'aria-invalid="true"' in page.text and ">Kept *text*</textarea>" in page.text
+    assert 'aria-invalid="true"' in page.text
+    assert ">Kept *text*</textarea>" in page.text
     await nothing_written(db)
 
 
@@ -214,7 +222,8 @@ async def test_an_online_link_or_a_time_that_is_wrong_is_refused(
         page = await publish(alice, "event", values)
         assert page.status == 400, (name, value)
         error = re.search(rf'<p class="error" id="f-{name}-error">([^<]*)</p>', page.text)
-        assert error and message in error.group(1), (name, value, page.text[-3000:])
+        assert error, (name, value, page.text[-3000:])
+        assert message in error.group(1), (name, value, page.text[-3000:])
         assert f'value="{value}"' in page.text, (name, value)
         assert 'value="Room 4"' in page.text  # the other fields are kept too
     await nothing_written(db)
@@ -251,7 +260,8 @@ async def test_the_preview_is_sanitized_as_the_public_pages(
     text = "**bold** <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=y>"
     page = await alice.post("/console/c/nightshift/preview", {"markdown": text}, csrf=None,
                             headers={"X-CSRF-Token": alice.csrf})  # fmt: skip
-    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert page.status == 200
+    assert page.headers["Content-Type"].startswith("text/html")
     assert "<strong>bold</strong>" in page.text
     assert tags_of(page.text) == [("p", []), ("strong", [])]  # the rest is text
     refused = await alice.post("/console/c/nightshift/preview", {"markdown": text}, csrf=None)
@@ -279,11 +289,14 @@ async def test_an_edit_of_a_practice_saves_a_revision_with_its_note(
     row = await only_item(db)
     path = f"/console/c/nightshift/items/{row.ap_id.rsplit('/', 1)[-1]}/edit"
     page = await alice.get(path)
-    assert page.status == 200 and 'value="Double-check insulin"' in page.text
-    assert ">Read it.</textarea>" in page.text and 'value="insulin"' in page.text
+    assert page.status == 200
+    assert 'value="Double-check insulin"' in page.text
+    assert ">Read it.</textarea>" in page.text
+    assert 'value="insulin"' in page.text
     page = await alice.post(path, {**values, "markdown": "Read it twice.", "status": "established",
                                    "note": "After the March incident"})  # fmt: skip
-    assert page.status == 200 and page.url == WRITE + "?done=updated"
+    assert page.status == 200
+    assert page.url == WRITE + "?done=updated"
     async with db() as session:
         revisions = list(await session.scalars(select(RevisionRow).order_by(RevisionRow.number)))
     assert [(r.number, r.change_note, r.source_markdown) for r in revisions] == [
@@ -292,13 +305,15 @@ async def test_an_edit_of_a_practice_saves_a_revision_with_its_note(
     ]
     assert revisions[1].editor == "alice (console)"
     [_create, (inbox, update)] = await sent(db)
-    assert inbox == INBOX and update["type"] == "Update"
+    assert inbox == INBOX
+    assert update["type"] == "Update"
     assert update["object"]["content"] == "<p>Read it twice.</p>\n"
     assert ("alice", "practice.edit") in await audit_actions(db)
 
     await alice.get(path)
     page = await alice.post(path, {**values, "markdown": "Read it twice.", "status": "established"})
-    assert page.url == WRITE + "?done=unchanged" and "Nothing changed" in page.text
+    assert page.url == WRITE + "?done=unchanged"
+    assert "Nothing changed" in page.text
     assert len(await sent(db)) == 2
 
 
@@ -312,15 +327,22 @@ async def test_a_deletion_asks_first_then_sends_delete(
     path = f"/console/c/nightshift/items/{row.ap_id.rsplit('/', 1)[-1]}/delete"
     assert f'href="https://cop.test{path}"' in listing.text
     page = await alice.get(path)
-    assert page.status == 200 and "Delete it" in page.text and "Night handover" in page.text
-    assert (await only_item(db)).id == row.id and len(await sent(db)) == 1  # not yet
+    assert page.status == 200
+    assert "Delete it" in page.text
+    assert "Night handover" in page.text
+    assert (await only_item(db)).id == row.id
+    assert len(await sent(db)) == 1
     page = await alice.post(path)
-    assert page.status == 200 and page.url == WRITE + "?done=deleted"
+    assert page.status == 200
+    assert page.url == WRITE + "?done=deleted"
     async with db() as session:
         deleted = await session.get(ObjectRow, row.id)
-        assert deleted is not None and deleted.deleted_at is not None
+        assert deleted is not None
+        assert deleted.deleted_at is not None
     [_create, (inbox, delete)] = await sent(db)
-    assert inbox == INBOX and delete["type"] == "Delete" and delete["object"]["id"] == row.ap_id
+    assert inbox == INBOX
+    assert delete["type"] == "Delete"
+    assert delete["object"]["id"] == row.ap_id
     async with console.get(row.ap_id.removeprefix("https://cop.test")) as gone:
         assert gone.status == 410
     assert ("alice", "story.delete") in await audit_actions(db)

@@ -157,7 +157,8 @@ class InlineCode(HTMLParser):
 async def assert_hardened(response: aiohttp.ClientResponse, what: str) -> None:
     headers = response.headers
     server = headers.get("Server", "")
-    assert "python" not in server.lower() and "aiohttp" not in server.lower(), (what, server)
+    assert "python" not in server.lower(), (what, server)
+    assert "aiohttp" not in server.lower(), (what, server)
     assert server == "copub", (what, server)
     assert headers.get("X-Content-Type-Options") == "nosniff", what
     assert headers.get("X-Frame-Options") == "DENY", what
