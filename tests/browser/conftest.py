@@ -168,7 +168,8 @@ async def open_page(browser: Any, site: Site) -> AsyncIterator[PageOpener]:
             opened.assert_no_violations()
             assert opened.policies, "the page loaded no copub document"
             for url, policy in opened.policies.items():
-                assert policy is not None and "default-src 'none'" in policy, (url, policy)
+                assert policy is not None, (url, policy)
+                assert "default-src 'none'" in policy, (url, policy)
     finally:
         for context in contexts:
             await context.close()

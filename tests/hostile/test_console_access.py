@@ -59,7 +59,8 @@ async def test_an_admin_opens_every_community(browser: Person, db: Sessions) -> 
     await factories.create_community(db, "incidents", name="Incident Review Circle")
     await set_up(browser, await admin_link(db, "ada"))
     page = await browser.get("/console/c/incidents")
-    assert page.status == 200 and "<h1>Incident Review Circle</h1>" in page.text
+    assert page.status == 200
+    assert "<h1>Incident Review Circle</h1>" in page.text
     assert "Incident Review Circle" in (await browser.get("/console")).text
     assert (await browser.get("/console/c/no_such_community")).status == 404
 
@@ -68,7 +69,8 @@ async def test_nobody_signed_in_is_sent_to_sign_in(browser: Person, db: Sessions
     await factories.create_community(db, "nightshift")
     for path in ("/console", "/console/c/nightshift", "/console/account", "/console/sessions"):
         page = await browser.get(path, follow=False)
-        assert page.status == 303 and page.location.startswith("/console/signin?next="), path
+        assert page.status == 303, path
+        assert page.location.startswith("/console/signin?next="), path
     await browser.get("/console/signin")
     page = await browser.post("/console/account/actor", {"actor_url": "https://x.example/u"})
     assert page.status == 403
