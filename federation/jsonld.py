@@ -23,7 +23,7 @@ from federation.loader import (
     document_loader,
     is_known_context,
 )
-from federation.vocab import AS_CONTEXT, JSON, actor_of, types_of
+from federation.vocab import AS_CONTEXT, JSON, actor_of, json_objects, types_of
 
 __all__ = [
     "JsonLdProcessingError",
@@ -40,6 +40,7 @@ PROOF_KEYS = ("signature", "proof")
 # How an ActivityStreams term is written other than by its name: prefixed or in full.
 _AS_SPELLINGS = ("as:", f"{AS_CONTEXT}#", "http://www.w3.org/ns/activitystreams#")
 _KEYWORD_KEYS = frozenset({"@id", "@type"})  # JSON-LD's own names where id and type go
+_CONTEXT_KEYS = frozenset({"@context"})  # definitions, not data: not walked as a document
 
 
 def _options(base: str | None) -> dict[str, Any]:
@@ -140,22 +141,13 @@ def renames_terms(document: Any) -> bool:
     a prefixed name (``as:content``, ``as:Note``), or ``@id`` / ``@type`` as keys.
 
     One walk over the parsed document, no pyld: cheap enough for every activity."""
-    stack: list[Any] = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key == "@context":
-                    if _renaming_context(value):
-                        return True
-                    continue
-                if key in _KEYWORD_KEYS or key.startswith(_AS_SPELLINGS):
-                    return True
-                if key == "type" and any(_as_term(name) for name in types_of(node)):
-                    return True
-                stack.append(value)
+    for node in json_objects(document, skip=_CONTEXT_KEYS):
+        if _renaming_context(node.get("@context")):
+            return True
+        if any(key in _KEYWORD_KEYS or key.startswith(_AS_SPELLINGS) for key in node):
+            return True
+        if any(_as_term(name) for name in types_of(node)):
+            return True
     return False
 
 

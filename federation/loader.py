@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from federation.errors import BadRequest
+from federation.vocab import as_list, json_objects
 
 # Canonical URL -> file in federation/contexts/ (provenance in contexts/SOURCES.md).
 CONTEXT_FILES: Mapping[str, str] = {
@@ -109,25 +110,10 @@ def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[
 def context_urls(document: Any) -> Iterator[str]:
     """Every context URL a document refers to: ``@context`` at any depth (also scoped
     contexts inside inline context definitions) and ``@import``."""
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("@context", "@import"):
-                    yield from _urls_in(value, stack)
-                elif isinstance(value, dict | list):
-                    stack.append(value)
-
-
-def _urls_in(value: Any, stack: list[Any]) -> Iterator[str]:
-    for entry in value if isinstance(value, list) else [value]:
-        if isinstance(entry, str):
-            yield entry
-        elif isinstance(entry, dict):
-            stack.append(entry)
+    for node in json_objects(document):
+        for key in ("@context", "@import"):
+            value = node.get(key)
+            yield from (v for v in as_list(value) if isinstance(v, str))
 
 
 def contexts_known(document: Any) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -96,3 +96,16 @@ def actor_of(activity: Mapping[str, Any]) -> str | None:
 def object_id_of(activity: Mapping[str, Any]) -> str | None:
     """The id of an activity's object (a link or an embedded object)."""
     return get_id(activity.get("object"))
+
+
+def json_objects(document: Any, *, skip: frozenset[str] = frozenset()) -> Iterator[JSON]:
+    """Every JSON object in ``document`` (itself included, at any depth, depth first); the
+    values of the keys in ``skip`` are not entered. No recursion: depth costs no stack."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            yield node
+            stack.extend(v for k, v in node.items() if k not in skip and isinstance(v, dict | list))

@@ -1,7 +1,7 @@
 """HTTP Signatures: signing outgoing requests and verifying incoming ones.
 
-Outgoing: :func:`sign_request` (draft-cavage, as Mastodon sends it) and
-:func:`sign_request_rfc9421`. Incoming: :func:`verify_request` accepts both schemes with
+Outgoing: :func:`sign_request`, draft-cavage as Mastodon sends it (the default) or RFC 9421
+(``scheme="rfc9421"``). Incoming: :func:`verify_request` accepts both schemes with
 Mastodon's coverage and clock rules, resolving keys through a :class:`KeyResolver`
 (:class:`CachingKeyResolver` over a :class:`KeyCache`); :func:`check_signer_is_actor` ties
 the signature to the activity.
@@ -9,7 +9,7 @@ the signature to the activity.
 
 from __future__ import annotations
 
-from federation.httpsig.cavage import parse_signature_header, sign_request
+from federation.httpsig.cavage import parse_signature_header
 from federation.httpsig.common import (
     PublicKeyInfo,
     VerifiedSignature,
@@ -33,7 +33,8 @@ from federation.httpsig.keystore import (
     KeyResolver,
     extract_public_key,
 )
-from federation.httpsig.rfc9421 import parse_signature_input, parse_signatures, sign_request_rfc9421
+from federation.httpsig.rfc9421 import parse_signature_input, parse_signatures
+from federation.httpsig.sign import sign_request
 from federation.httpsig.verify import (
     DEFAULT_MAX_SKEW,
     check_activity_origin,
@@ -77,7 +78,6 @@ __all__ = [
     "require_signed_get",
     "secure_mode_middleware",
     "sign_request",
-    "sign_request_rfc9421",
     "verify_aiohttp_request",
     "verify_content_digest",
     "verify_digest",

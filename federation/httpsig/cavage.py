@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -12,57 +11,31 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from federation.errors import SignatureError
 from federation.httpsig.common import (
     BODY_METHODS,
-    SIGNER_OWNED_HEADERS,
     Prepared,
     check_time_window,
     encode_base,
-    http_date,
-    parse_http_date,
     sign_bytes,
-    split_url,
 )
-from federation.httpsig.digest import digest_header, verify_content_digest, verify_digest
+from federation.httpsig.digest import digest_header
+from federation.httpsig.messages import Outgoing, Received, check_covered
 from federation.keys import Signer
-from federation.vocab import AS2_MEDIA_TYPE
 
 ALGORITHMS = frozenset({"rsa-sha256", "hs2019", "ed25519"})
 
 
-def sign_request(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes | None,
-    signer: Signer,
-    *,
-    now: float | None = None,
-) -> dict[str, str]:
-    """The full header set for a request signed the way Mastodon signs.
+def sign_cavage(request: Outgoing, signer: Signer) -> dict[str, str]:
+    """``request``'s headers plus Digest and Signature, signed the way Mastodon signs.
 
-    With a body: ``(request-target) host date digest content-type`` (Content-Type defaults
-    to ``application/activity+json``). Without: ``(request-target) host date`` plus
-    ``accept`` when the caller sets one. Returns ``headers`` plus Host, Date, Digest and
-    Signature.
+    With a body: ``(request-target) host date digest content-type``. Without:
+    ``(request-target) host date`` plus ``accept`` when the caller sets one.
     """
-    _scheme, host, target = split_url(url)
-    date = http_date(now)
-    out = {"Host": host, "Date": date}
-    accept = content_type = None
-    for name, value in headers.items():
-        lower = name.lower()
-        if lower in SIGNER_OWNED_HEADERS:
-            continue
-        if lower == "accept":
-            accept = value
-        elif lower == "content-type":
-            content_type = value
-        out[name] = value
-    lines = f"(request-target): {method.lower()} {target}\nhost: {host}\ndate: {date}"
-    if body is not None:
-        digest = out["Digest"] = digest_header(body)
-        if content_type is None:
-            content_type = out["Content-Type"] = AS2_MEDIA_TYPE
-        lines += f"\ndigest: {digest}\ncontent-type: {content_type}"
+    out = dict(request.headers)
+    target = f"{request.method.lower()} {request.target}"
+    lines = f"(request-target): {target}\nhost: {request.authority}\ndate: {out['Date']}"
+    accept = request.header("accept")
+    if request.body is not None:
+        digest = out["Digest"] = digest_header(request.body)
+        lines += f"\ndigest: {digest}\ncontent-type: {request.header('content-type')}"
         names = "(request-target) host date digest content-type"
     elif accept is not None:
         lines += f"\naccept: {accept}"
@@ -153,41 +126,26 @@ def _number(params: dict[str, str], name: str) -> float:
         raise SignatureError(f"signature parameter {name} is missing or not a number") from exc
 
 
-def prepare_cavage(
-    method: str,
-    target: str,
-    headers: dict[str, str],
-    body: bytes,
-    now: float,
-    max_skew: float,
-) -> Prepared:
+def prepare_cavage(request: Received) -> Prepared:
     """Everything but the key: parse, coverage, time window, digest, signing string.
 
-    ``headers`` must be a lower-cased copy (``lower_headers``); pseudo-headers are added to it.
+    The pseudo-headers are added to ``request.headers`` (a lower-cased copy).
     """
+    headers, now = request.headers, request.now
     raw = headers.get("signature") or headers.get("authorization", "")
     params = parse_signature_header(raw)
     algorithm = params.get("algorithm", "hs2019").lower()
     if algorithm not in ALGORITHMS:
         raise SignatureError(f"unsupported signature algorithm {algorithm!r}")
-    signed = _covered(params.get("headers", "date"), method)
+    signed = _covered(params.get("headers", "date"), request.method)
     if "(created)" in signed or "created" in params:
-        check_time_window("created", _number(params, "created"), now, max_skew)
+        check_time_window("created", _number(params, "created"), now, request.max_skew)
     if ("(expires)" in signed or "expires" in params) and _number(params, "expires") < now:
         raise SignatureError("the signature has expired")
-    if "date" in signed:
-        try:
-            date = parse_http_date(headers.get("date", ""))
-        except ValueError as exc:
-            raise SignatureError("the Date header is missing or invalid") from exc
-        check_time_window("Date", date, now, max_skew)
-    if "digest" in signed:
-        verify_digest(headers.get("digest", ""), body)
-    if "content-digest" in signed:
-        verify_content_digest(headers.get("content-digest", ""), body)
+    check_covered(request, signed)
     # ``headers`` is our own lower-cased copy: the pseudo-headers join it (real header
     # names cannot contain parentheses), so the signing string is one comprehension.
-    headers["(request-target)"] = f"{method.lower()} {target}"
+    headers["(request-target)"] = f"{request.method.lower()} {request.target}"
     for pseudo in ("created", "expires"):
         if pseudo in params:
             headers[f"({pseudo})"] = params[pseudo]

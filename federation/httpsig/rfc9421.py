@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Mapping
 
 from federation.errors import SignatureError
 from federation.httpsig.common import (
     BODY_METHODS,
-    SIGNER_OWNED_HEADERS,
     Prepared,
     check_time_window,
     default_algorithm,
     encode_base,
-    http_date,
-    parse_http_date,
     sign_bytes,
-    split_url,
 )
-from federation.httpsig.digest import content_digest_header, verify_content_digest, verify_digest
+from federation.httpsig.digest import content_digest_header
+from federation.httpsig.messages import Outgoing, Received, check_covered
 from federation.httpsig.structured import (
     InnerList,
     Item,
@@ -31,43 +27,26 @@ from federation.httpsig.structured import (
     serialize_inner_list,
 )
 from federation.keys import Signer
-from federation.vocab import AS2_MEDIA_TYPE
 
 ALGORITHMS = frozenset({"rsa-v1_5-sha256", "rsa-pss-sha512", "ed25519"})
 _TARGETS = frozenset({"@target-uri", "@path", "@request-target"})
 
 
-def sign_request_rfc9421(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes | None,
-    signer: Signer,
-    *,
-    now: float | None = None,
-    label: str = "sig1",
-) -> dict[str, str]:
-    """Headers for an RFC 9421 signed request covering ``@method @target-uri``, plus
-    ``content-digest content-type`` when there is a body (RSA: ``rsa-v1_5-sha256``)."""
-    scheme, authority, target = split_url(url)
-    created = int(time.time() if now is None else now)
-    out = {
-        name: value for name, value in headers.items() if name.lower() not in SIGNER_OWNED_HEADERS
-    }
-    out["Host"] = authority
-    out["Date"] = http_date(created)
-    values = {"@method": method.upper(), "@target-uri": f"{scheme}://{authority}{target}"}
-    if body is not None:
-        values["content-digest"] = out["Content-Digest"] = content_digest_header(body)
-        content_type = next((v for k, v in out.items() if k.lower() == "content-type"), None)
-        if content_type is None:
-            content_type = out["Content-Type"] = AS2_MEDIA_TYPE
-        values["content-type"] = content_type
+def sign_rfc9421(request: Outgoing, signer: Signer, *, label: str = "sig1") -> dict[str, str]:
+    """``request``'s headers plus Signature-Input and Signature (RFC 9421, under ``label``)
+    covering ``@method @target-uri``, and ``content-digest content-type`` (Content-Digest
+    added) when there is a body (RSA: ``rsa-v1_5-sha256``)."""
+    out = dict(request.headers)
+    target_uri = f"{request.scheme}://{request.authority}{request.target}"
+    values = {"@method": request.method, "@target-uri": target_uri}
+    if request.body is not None:
+        values["content-digest"] = out["Content-Digest"] = content_digest_header(request.body)
+        values["content-type"] = request.header("content-type") or ""
     key = signer.private_key
     algorithm = default_algorithm(key)
     inner = InnerList(
         tuple(Item(name) for name in values),
-        {"created": created, "keyid": signer.key_id, "alg": algorithm},
+        {"created": request.created, "keyid": signer.key_id, "alg": algorithm},
     )
     params_line = serialize_inner_list(inner)
     lines = [f'"{name}": {value}' for name, value in values.items()]
@@ -182,16 +161,9 @@ def signature_base(
     return "\n".join(lines)
 
 
-def prepare_rfc9421(
-    method: str,
-    scheme: str,
-    target: str,
-    headers: dict[str, str],
-    body: bytes,
-    now: float,
-    max_skew: float,
-) -> Prepared:
+def prepare_rfc9421(request: Received) -> Prepared:
     """Everything but the key: parse, coverage, time window, digest, signature base."""
+    headers, now = request.headers, request.now
     inputs = parse_signature_input(headers.get("signature-input", ""))
     signatures = parse_signatures(headers.get("signature", ""))
     label = next((name for name in inputs if name in signatures), None)
@@ -206,22 +178,13 @@ def prepare_rfc9421(
         raise SignatureError(f"unsupported signature algorithm {algorithm!r}")
     covered = set(_components(inner))
     created, expires = _int_param(inner.params, "created"), _int_param(inner.params, "expires")
-    _check_coverage(method, covered, created is not None)
+    _check_coverage(request.method, covered, created is not None)
     if created is not None:
-        check_time_window("created", created, now, max_skew)
+        check_time_window("created", created, now, request.max_skew)
     if expires is not None and expires < now:
         raise SignatureError("the signature has expired")
-    if "date" in covered:
-        try:
-            date = parse_http_date(headers.get("date", ""))
-        except ValueError as exc:
-            raise SignatureError("the Date header is missing or invalid") from exc
-        check_time_window("Date", date, now, max_skew)
-    if "content-digest" in covered:
-        verify_content_digest(headers.get("content-digest", ""), body)
-    if "digest" in covered:
-        verify_digest(headers.get("digest", ""), body)
-    base = signature_base(inner, method, scheme, target, headers)
+    check_covered(request, covered)
+    base = signature_base(inner, request.method, request.scheme, request.target, headers)
     return Prepared(
         "rfc9421",
         key_id,

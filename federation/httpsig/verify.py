@@ -18,6 +18,7 @@ from federation.httpsig.common import (
     verify_bytes,
 )
 from federation.httpsig.keystore import KeyFetchBusy, KeyResolver
+from federation.httpsig.messages import Received
 from federation.httpsig.rfc9421 import prepare_rfc9421
 from federation.origins import same_origin
 from federation.vocab import actor_of, get_id
@@ -39,14 +40,14 @@ def prepare_request(
 ) -> Prepared:
     """All checks that need no key. RFC 9421 wins when ``Signature-Input`` is present."""
     lowered = lower_headers(headers)
-    method = method.upper()
     current = time.time() if now is None else now
+    request = Received(
+        method.upper(), scheme.lower(), path_with_query, lowered, body, current, max_skew
+    )
     if "signature-input" in lowered:
-        return prepare_rfc9421(
-            method, scheme.lower(), path_with_query, lowered, body, current, max_skew
-        )
+        return prepare_rfc9421(request)
     if "signature" in lowered or lowered.get("authorization", "")[:10].lower() == "signature ":
-        return prepare_cavage(method, path_with_query, lowered, body, current, max_skew)
+        return prepare_cavage(request)
     raise SignatureError("the request is not signed")
 
 

@@ -7,6 +7,7 @@ import json
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -16,11 +17,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from federation.errors import FetchError
-from federation.httpsig import PublicKeyInfo
+from federation.httpsig import PublicKeyInfo, sign_request
 from federation.keys import Signer
 
 ACTOR = "https://remote.example/users/ana"
 KEY_ID = f"{ACTOR}#main-key"
+
+# sign_request with RFC 9421 HTTP Message Signatures instead of draft-cavage
+sign_rfc9421 = partial(sign_request, scheme="rfc9421")
 
 
 @dataclass(frozen=True)

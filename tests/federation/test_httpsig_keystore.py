@@ -22,12 +22,11 @@ from federation.httpsig import (
     PublicKeyInfo,
     extract_public_key,
     sign_request,
-    sign_request_rfc9421,
     verify_request,
 )
 from federation.keys import load_public_key
 from federation.vocab import JSON
-from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, as2
+from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, as2, sign_rfc9421
 
 BODY = b'{"type":"Like","actor":"https://remote.example/users/ana"}'
 
@@ -383,9 +382,7 @@ async def test_ed25519_multikey_in_assertion_method(ed_pair: KeyPair) -> None:
     }
     info = extract_public_key(document, key_id)
     assert load_public_key(info.public_key_pem) is not None
-    headers = sign_request_rfc9421(
-        "POST", "https://copub.example/inbox", {}, BODY, ed_pair.signer(key_id)
-    )
+    headers = sign_rfc9421("POST", "https://copub.example/inbox", {}, BODY, ed_pair.signer(key_id))
     resolver = CachingKeyResolver(InMemoryKeyCache(), FakeFetch({ACTOR: document}))
     verified = await verify_request("POST", "/inbox", headers, BODY, resolver)
     assert (verified.owner, verified.algorithm) == (ACTOR, "ed25519")

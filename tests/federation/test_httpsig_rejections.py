@@ -28,11 +28,10 @@ from federation.httpsig import (
     check_signer_is_actor,
     read_limited_body,
     sign_request,
-    sign_request_rfc9421,
     verify_request,
 )
 from federation.keys import Signer
-from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys
+from tests.federation.fedkit import ACTOR, KEY_ID, KeyPair, StaticKeys, sign_rfc9421
 
 INBOX = "https://copub.example/inbox"
 BODY = b'{"type":"Create","actor":"https://remote.example/users/ana"}'
@@ -99,7 +98,7 @@ async def test_tampered_body(rsa_pair: KeyPair, static_keys: StaticKeys) -> None
 
 
 async def test_tampered_body_rfc9421(rsa_pair: KeyPair, static_keys: StaticKeys) -> None:
-    headers = sign_request_rfc9421("POST", INBOX, {}, BODY, rsa_pair.signer(), now=NOW)
+    headers = sign_rfc9421("POST", INBOX, {}, BODY, rsa_pair.signer(), now=NOW)
     reason = await _reason(headers, static_keys, body=BODY + b" ")
     assert reason == "Content-Digest does not match the request body"
 
@@ -152,7 +151,7 @@ async def test_date_within_the_hour_is_fine(rsa_pair: KeyPair, static_keys: Stat
 async def test_rfc9421_created_outside_the_hour(
     offset: float, expected: str, rsa_pair: KeyPair, static_keys: StaticKeys
 ) -> None:
-    headers = sign_request_rfc9421("POST", INBOX, {}, BODY, rsa_pair.signer(), now=NOW + offset)
+    headers = sign_rfc9421("POST", INBOX, {}, BODY, rsa_pair.signer(), now=NOW + offset)
     assert await _reason(headers, static_keys) == expected
 
 
@@ -231,7 +230,7 @@ async def test_signature_without_date_or_created(
 async def test_rfc9421_post_without_content_digest(
     rsa_pair: KeyPair, static_keys: StaticKeys
 ) -> None:
-    headers = sign_request_rfc9421("POST", INBOX, {}, None, rsa_pair.signer(), now=NOW)
+    headers = sign_rfc9421("POST", INBOX, {}, None, rsa_pair.signer(), now=NOW)
     assert await _reason(headers, static_keys) == "a POST signature must cover content-digest"
 
 

@@ -18,12 +18,11 @@ from federation.httpsig import (
     parse_signature_input,
     parse_signatures,
     sign_request,
-    sign_request_rfc9421,
     verify_request,
 )
 from federation.httpsig.rfc9421 import signature_base
 from federation.keys import Signer, load_private_key, public_pem_of
-from tests.federation.fedkit import StaticKeys
+from tests.federation.fedkit import StaticKeys, sign_rfc9421
 
 DATA = Path(__file__).parent / "vectors"
 
@@ -184,7 +183,7 @@ def test_vector_public_key_matches_the_private_key() -> None:
     ("name", "sign", "method", "url_key"),
     [
         ("cavage_post", sign_request, "POST", "url"),
-        ("rfc9421_post", sign_request_rfc9421, "POST", "url"),
+        ("rfc9421_post", sign_rfc9421, "POST", "url"),
         ("cavage_get", sign_request, "GET", "get_url"),
     ],
 )
