@@ -19,7 +19,7 @@ from actors import signing
 from actors.hooks import ObjectObserver
 from actors.inbound import build_router
 from actors.inbound.processor import InboxProcessor
-from actors.remote import Remote, SqlKeyCache
+from actors.remote import Remote, SqlKeyCache, federation_client
 from actors.settings import Settings
 from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from actors.store.inbox_queue import InboxWriter
@@ -61,7 +61,6 @@ from actors.web.negotiation import wants_html
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
 from actors.web.present import href, url_or_empty
 from actors.web.workers import delivery_worker_ctx
-from federation.client import FederationClient
 from federation.httpsig import CachingKeyResolver, KeyFetchLimits, secure_mode_middleware
 from federation.keys import public_pem_of
 
@@ -85,27 +84,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
-def _client(settings: Settings, *, limit: int = 100, limit_per_host: int = 8) -> FederationClient:
-    fed = settings.federation
-    return FederationClient(
-        fed.user_agent,
-        timeout_seconds=fed.fetch_timeout_seconds,
-        allow_private_addresses=fed.allow_private_addresses,
-        max_body=fed.max_body_bytes,
-        webfinger_scheme=urlsplit(settings.server.base_url).scheme,
-        ca_file=fed.ca_file or None,
-        limit=limit,
-        limit_per_host=limit_per_host,
-    )
-
-
 async def _federation(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     fed = settings.federation
-    client = _client(settings)
+    client = federation_client(settings)
     # Keys get a connection pool of their own, as large as the key fetch limits: a key
     # fetch never waits behind other fetches (nor behind fetches from other hosts)
-    key_client = _client(settings, limit=fed.key_fetch_total, limit_per_host=fed.key_fetch_per_host)
+    key_client = federation_client(
+        settings, limit=fed.key_fetch_total, limit_per_host=fed.key_fetch_per_host
+    )
     await client.start()
     await key_client.start()
     remote = Remote(
