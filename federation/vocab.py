@@ -79,11 +79,13 @@ def has_type(value: Any, *names: str) -> bool:
 def main_type(value: Any, known: Iterable[str] = ()) -> str | None:
     """The one type name to store or show: the first of ``known`` the object has, else the
     first string of its ``type`` as sent, else None."""
+    raw = value.get("type") if isinstance(value, dict) else None
+    if isinstance(raw, str):  # the usual case: one type, the main one
+        return raw
     types = types_of(value)
     for name in known:
         if name in types:
             return name
-    raw = value.get("type") if isinstance(value, dict) else None
     first = next((t for t in as_list(raw)[:8] if isinstance(t, str)), None)
     return first
 
