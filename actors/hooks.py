@@ -10,13 +10,19 @@ Observers run *inside* the write transaction that stores, edits or deletes the o
 after the row is flushed: an observer writes its own durable rows there (a queue of work
 for later), so the object and the work it causes commit together or not at all. Network
 I/O belongs after the commit (a worker that reads the queue), never in an observer.
+
+An adapter may also show what it does on a community's dashboard in the console: it
+appends a :class:`DashboardSource` to ``app[DASHBOARD_PANELS]``; the dashboard asks each
+for its :class:`Panel` (reads only, in the dashboard's session, no network I/O).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+from actors.community import Community
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 
@@ -50,3 +56,22 @@ async def object_deleted(
 ) -> None:
     for observer in observers:
         await observer.on_object_deleted(session, row)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A plugin's part of a community's dashboard: a heading, facts (label, value) and
+    problems the coordinator should know of (shown as alerts)."""
+
+    title: str
+    facts: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...] = ()
+
+
+class DashboardSource(Protocol):
+    """Shows a panel on a community's dashboard, or nothing (None) for a community it has
+    no part in. Reads only, in the given session; no network I/O (the page stays fast)."""
+
+    async def dashboard_panel(
+        self, session: AsyncSession, community: Community
+    ) -> Panel | None: ...

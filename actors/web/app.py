@@ -44,6 +44,7 @@ from actors.web.headers import security_headers
 from actors.web.keys import (
     CIRCLES,
     CLIENT,
+    DASHBOARD_PANELS,
     DIRECTORY,
     ENGINE,
     INBOX_PROCESSOR,
@@ -192,6 +193,7 @@ def create_app(
     app[URLS] = Urls(settings.server.base_url)
     app[CIRCLES] = TimedCache(settings.participation.refresh_seconds)
     app[OBJECT_OBSERVERS] = []
+    app[DASHBOARD_PANELS] = []
     if subscribe_lookup is not None:
         app[SUBSCRIBE_LOOKUP] = subscribe_lookup
     aiohttp_jinja2.setup(

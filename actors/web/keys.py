@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actors.hooks import ObjectObserver
+from actors.hooks import DashboardSource, ObjectObserver
 from actors.inbound.processor import InboxProcessor
 from actors.remote import Remote
 from actors.settings import Settings
@@ -32,5 +32,7 @@ INBOX_PROCESSOR = web.AppKey("inbox_processor", InboxProcessor)
 INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 # Plugins' observers of members' posts (actors.hooks); adapters append in their setup()
 OBJECT_OBSERVERS = web.AppKey("object_observers", list[ObjectObserver])
+# Plugins' panels on a community's console dashboard (actors.hooks); adapters append too
+DASHBOARD_PANELS = web.AppKey("dashboard_panels", list[DashboardSource])
 # the members' circles of each community (by id), as the community page shows them
 CIRCLES = web.AppKey("circles", TimedCache[int, CirclesView])

@@ -15,9 +15,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from actors.settings import Settings
-from actors.web.keys import OBJECT_OBSERVERS
+from actors.web.keys import DASHBOARD_PANELS, OBJECT_OBSERVERS
 from adapters.discourse.adapter import DiscourseAdapter
 from adapters.discourse.config import forums_of
+from adapters.discourse.panel import ForumPanel
 from adapters.discourse.webhooks import ROUTE, handler
 
 __all__ = ["DISCOURSE", "DiscourseAdapter", "setup"]
@@ -27,9 +28,11 @@ DISCOURSE = web.AppKey("discourse", DiscourseAdapter)
 
 def setup(app: web.Application, settings: Settings) -> None:
     """The plugin hook: validate the ``[[discourse]]`` tables, add the webhook route, the
-    observer of fediverse replies and the background work (clients, jobs, polling)."""
+    observer of fediverse replies, the mirror's panel on the console's dashboard and the
+    background work (clients, jobs, polling)."""
     adapter = DiscourseAdapter(settings, forums_of(settings))
     app[DISCOURSE] = adapter
     app[OBJECT_OBSERVERS].append(adapter.observer)
+    app[DASHBOARD_PANELS].append(ForumPanel(adapter.forums))
     app.router.add_post(ROUTE, handler(lambda: adapter.runtimes, adapter.wake))
     app.cleanup_ctx.append(adapter.context)

@@ -83,6 +83,7 @@ from aiohttp import web
 from actors.settings import Settings
 from actors.web.console import (
     account,
+    dashboard,
     home,
     links,
     network,
@@ -104,6 +105,7 @@ def setup(app: web.Application, settings: Settings) -> None:
     """The console's state and routes (its middleware is in ``create_app``'s list)."""
     app[CONSOLE] = ConsoleState.of(settings)
     home.setup_routes(app)
+    dashboard.setup_routes(app)
     write.setup_routes(app)
     signin.setup_routes(app)
     links.setup_routes(app)
