@@ -108,6 +108,27 @@ async def remove_community(session: AsyncSession, account_id: int, community_id:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def list_accounts(session: AsyncSession) -> list[AccountRow]:
+    """Every account: admins first, then by name."""
+    rows = await session.scalars(
+        select(AccountRow).order_by((AccountRow.role == "admin").desc(), AccountRow.username)
+    )
+    return list(rows)
+
+
+async def community_ids_by_account(session: AsyncSession) -> dict[int, list[int]]:
+    """The communities each coordinator has (accounts with none are absent)."""
+    rows = await session.execute(
+        select(AccountCommunityRow.account_id, AccountCommunityRow.community_id).order_by(
+            AccountCommunityRow.account_id, AccountCommunityRow.community_id
+        )
+    )
+    found: dict[int, list[int]] = {}
+    for account_id, community_id in rows:
+        found.setdefault(account_id, []).append(community_id)
+    return found
+
+
 async def coordinators_of(session: AsyncSession, community_id: int) -> list[AccountRow]:
     rows = await session.scalars(
         select(AccountRow)

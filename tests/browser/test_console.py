@@ -68,7 +68,9 @@ async def console_pages(site: Site, opened: OpenPage) -> list[str]:
     links = await page.locator("nav.console a").evaluate_all("(links) => links.map(a => a.href)")
     found = sorted({link for link in links if link.startswith(pages[1] + "/")})
     assert f"{pages[1]}/people" in found, links  # the registered pages are in the navigation
-    return pages + found
+    server = sorted({link for link in links if link.startswith(f"{base}/server/")})
+    assert f"{base}/server/audit" in server, links  # an admin's, in the navigation too
+    return [*pages, *found, *server, f"{base}/server/communities/{site.community.slug}"]
 
 
 async def test_console_pages_are_accessible(site: Site, open_page: PageOpener) -> None:

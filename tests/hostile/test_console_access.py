@@ -3,7 +3,8 @@ opening (or guessing) the pages of another, or someone not signed in opening any
 
 A coordinator gets 403 for a community that is not theirs, with the same answer whether
 it exists or not and nothing of it in the answer; someone not signed in is sent to the
-sign-in page (GET) or refused (POST); one person cannot end another's sessions."""
+sign-in page (GET) or refused (POST); one person cannot end another's sessions; a
+coordinator cannot open the admins' server pages nor use their forms."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.store import accounts, tokens
 from actors.store.models import ActivityRow, BlockRow, ObjectRow
-from actors.store.models_accounts import AuditRow, SessionRow
+from actors.store.models_accounts import AuditRow, InviteRow, SessionRow
 from tests import factories
 from tests.console.conftest import browser, clock, console, db, settings
 from tests.console.helpers import PASSWORD, Person, admin_link, invite_link, set_up
@@ -199,3 +200,40 @@ async def test_a_coordinator_cannot_write_in_another_community(
         ("Members-only case", "A confidential review.", None)
     ]
     assert activities == 0
+
+
+SERVER_PAGES = ["/console/server", "/console/server/communities",
+                "/console/server/communities/nightshift", "/console/server/coordinators",
+                "/console/server/deliveries", "/console/server/audit"]  # fmt: skip
+SERVER_FORMS = {
+    "/console/server/communities": {"slug": "mine", "name": "Mine"},
+    "/console/server/communities/nightshift": {"name": "Taken over", "closed": "on"},
+    "/console/server/coordinators/invite": {"community": "nightshift"},
+    "/console/server/accounts/1/reset": {},
+    "/console/server/deliveries/retry": {"host": "social.example"},
+}
+
+
+async def test_a_coordinator_cannot_open_the_admins_pages(browser: Person, db: Sessions) -> None:
+    """The server pages answer a coordinator 403, and their forms change nothing: no
+    community made or edited, no invitation or sign-in link made, nothing in the log."""
+    await set_up(Person(browser.client, browser.origin), await admin_link(db, "ada"))
+    nightshift = await factories.create_community(db, "nightshift")
+    await coordinator_of(browser, db, nightshift.id, "nora")
+    for path in SERVER_PAGES:
+        page = await browser.get(path)
+        assert page.status == 403, path
+        assert "Only an admin" in page.text
+    communities, links = await factories.community_rows(db), await invite_count(db)
+    logged = await audit_count(db)
+    for path, form in SERVER_FORMS.items():
+        await browser.get("/console")  # a page of the console: a valid token
+        assert (await browser.post(path, form)).status == 403, path
+    assert await factories.community_rows(db) == communities
+    assert await invite_count(db) == links
+    assert await audit_count(db) == logged
+
+
+async def invite_count(db: Sessions) -> int:
+    async with db() as session:
+        return int(await session.scalar(select(func.count()).select_from(InviteRow)) or 0)

@@ -91,6 +91,10 @@ from actors.web.console import (
     passkeys,
     people,
     people_team,
+    server_audit,
+    server_communities,
+    server_coordinators,
+    server_deliveries,
     signin,
     tokens,
     write,
@@ -116,3 +120,7 @@ def setup(app: web.Application, settings: Settings) -> None:
     participants.setup_routes(app)
     network.setup_routes(app)  # 4. Network
     tokens.setup_routes(app)  # 5. Tokens
+    server_communities.setup_routes(app)  # 6. Server (admins)
+    server_coordinators.setup_routes(app)
+    server_deliveries.setup_routes(app)
+    server_audit.setup_routes(app)
