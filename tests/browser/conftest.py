@@ -10,7 +10,8 @@ visitor's fediverse server.
   subscribe template and serves the subscribe page it points to.
 - ``open_page``: a page in a fresh context that records console errors, page errors and
   Content-Security-Policy violations; at teardown every copub document it loaded must
-  have come with a policy and no violation may have been reported.
+  have come with a policy and no violation may have been reported. ``page_opener(browser,
+  base_url)`` does the same for a copub the test starts itself.
 
 The browser is started once per test module (starting chromium costs about a second), so
 these fixtures and the tests run in the module's event loop (``pytestmark = BROWSER_LOOP``).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -129,12 +131,19 @@ PageOpener = Callable[..., Awaitable[OpenPage]]
 async def open_page(browser: Any, site: Site) -> AsyncIterator[PageOpener]:
     """Every page opened here must load each copub document under a page policy and report
     no violation of it, whatever the test asserts itself."""
+    async with page_opener(browser, site.base_url) as open_:
+        yield open_
+
+
+@asynccontextmanager
+async def page_opener(browser: Any, base_url: str) -> AsyncIterator[PageOpener]:
+    """``open_page`` for the copub at ``base_url`` (tests that start their own)."""
     contexts: list[Any] = []
     opened_pages: list[OpenPage] = []
 
     def record_document(opened: OpenPage, response: Any) -> None:
         request = response.request
-        if request.resource_type == "document" and response.url.startswith(site.base_url):
+        if request.resource_type == "document" and response.url.startswith(base_url):
             opened.policies[response.url] = response.headers.get("content-security-policy")
 
     async def open_(**context_options: Any) -> OpenPage:
