@@ -17,10 +17,11 @@ from actors.community import Community
 from actors.settings import Settings
 from actors.store import audit as audit_store
 from actors.store import social
-from actors.store.models import DeliveryRow, utcnow
+from actors.store.models import DeliveryRow
 from actors.store.models_accounts import AuditRow
 from actors.web.keys import SESSIONS
 from actors.web.workers import DELIVERY_WORKER
+from federation.clock import utcnow
 from tests import factories
 from tests.conftest import ClientFactory
 from tests.console.helpers import FAST_HASHING, Person, admin_link, person, set_up

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
 from actors.store import peers, social
-from actors.store.models import DeliveryRow, utcnow
+from actors.store.models import DeliveryRow
+from federation.clock import utcnow
 from tests import factories
 
 Sessions = async_sessionmaker[AsyncSession]

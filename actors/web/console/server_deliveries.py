@@ -12,13 +12,13 @@ from typing import Any
 from aiohttp import web
 
 from actors.store import jobs, peers
-from actors.store.models import utcnow
 from actors.web.console.account import when
 from actors.web.console.auth import audit, redirect, render, require_admin
 from actors.web.console.server_communities import SERVER
 from actors.web.console.state import add_page
 from actors.web.keys import SESSIONS
 from actors.web.workers import DELIVERY_WORKER
+from federation.clock import utcnow
 from federation.delivery.breaker import CircuitView
 
 DELIVERIES = SERVER + "/deliveries"
