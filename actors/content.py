@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from actors.errors import Invalid
 from actors.html import markdown_to_html
 from actors.urls import Urls
 from federation.intake import DEFAULT_LIMITS, bounded
@@ -53,14 +54,14 @@ MAX_TAGS = 20
 _TAG_RE = re.compile(r"^[^\s#,<>&\"'/?]{1,64}$")
 
 
-class InvalidContent(ValueError):
+class InvalidContent(Invalid):
     """A field of a story, practice or event is not acceptable. ``field`` is its AS2 name
     (``name``, ``startTime``, ...), which the API reports and the CLI maps to its option."""
 
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
 
 
 def new_token() -> str:

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Iterator
 
+from actors.errors import Conflict
 from actors.settings import Settings
 from actors.store.db import AsyncSession, async_sessionmaker, sqlite_file
 from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
@@ -27,7 +28,7 @@ from federation.delivery.worker import DeliveryWorker
 log = logging.getLogger(__name__)
 
 
-class WorkerBusy(Exception):
+class WorkerBusy(Conflict):
     """Another delivery worker already runs on this SQLite database."""
 
 

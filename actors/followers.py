@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from actors import outbound
 from actors.community import Community
+from actors.errors import Invalid, NotFound
 from actors.store import social
 from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
@@ -25,11 +26,11 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _DOMAIN_RE = re.compile(rf"(?=[^:]{{1,253}}(:|$)){_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?")
 
 
-class NoPendingRequest(LookupError):
+class NoPendingRequest(NotFound):
     """No follow request of this actor waits for an answer."""
 
 
-class InvalidBlock(ValueError):
+class InvalidBlock(Invalid):
     """Neither an actor's URL nor a domain; the message says what to give."""
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from actors import outbound
 from actors.community import Community, community_to_group
+from actors.errors import Invalid
 from actors.settings import SLUG_RE, CommunitySeed
 from actors.signing import new_key_pair
 from actors.store import queries
@@ -23,13 +24,14 @@ SUMMARY_MAX = 5000
 FIELD_NAME_MAX = FIELD_VALUE_MAX = 255  # what Mastodon keeps of a profile field
 
 
-class InvalidCommunity(ValueError):
+class InvalidCommunity(Invalid):
     """The community's slug, name, summary or profile fields are not acceptable;
     ``field`` names which (``slug``, ``name``, ``summary``, ``fields``)."""
 
+    field: str
+
     def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def validate_slug(slug: str) -> None:

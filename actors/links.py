@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from actors import outbound
 from actors.community import Community
 from actors.content import new_token
+from actors.errors import Invalid
 from actors.remote import Remote
 from actors.store import links as store
 from actors.store.db import AsyncSession
@@ -31,7 +32,7 @@ POLICIES = LINK_POLICIES
 DEFAULT_POLICY = DEFAULT_LINK_POLICY
 
 
-class LinkError(Exception):
+class LinkError(Invalid):
     """What the coordinator asked for cannot be done (the message says why)."""
 
 

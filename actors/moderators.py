@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from actors.errors import Invalid
 from actors.store import participation, queries
 from actors.store.db import AsyncSession
 
 ACTOR_URL_MAX = 2048
 
 
-class InvalidActorUrl(ValueError):
+class InvalidActorUrl(Invalid):
     """Not an actor's URL; the message says what to give instead."""
 
 

@@ -18,14 +18,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from actors.errors import CopubError
 from federation.clock import zone_named
 from federation.intake import Limits
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
 
 
-class ConfigError(Exception):
+class ConfigError(CopubError):
     """The configuration file is missing or wrong; the message says where."""
+
+    http_status = 500  # the server's own configuration
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,6 @@ def community_create(ctx: click.Context, slug: str, name: str, summary: str, clo
         in_transaction(ctx, work)
     except queries.AlreadyExists as exc:
         raise click.ClickException(f"community {slug!r} already exists; nothing changed") from exc
-    except founding.InvalidCommunity as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"created @{urls.handle(slug)} at {urls.community(slug)}")
 
 
@@ -86,10 +84,7 @@ def community_edit(
         )
         return updated != current
 
-    try:
-        changed = in_transaction(ctx, work)
-    except founding.InvalidCommunity as exc:
-        raise click.ClickException(str(exc)) from exc
+    changed = in_transaction(ctx, work)
     if changed:
         click.echo(f"updated @{urls.handle(slug)}; its followers get the new profile")
     else:

@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 
 from actors.cli.support import in_transaction, new_event_loop, settings_of
-from actors.delivery import WorkerBusy, build_worker, delivery_client, worker_lock
+from actors.delivery import build_worker, delivery_client, worker_lock
 from actors.settings import Settings
 from actors.store import jobs
 from actors.store.db import AsyncSession, create_engine, is_sqlite, migrate, sessionmaker
@@ -29,11 +29,8 @@ def worker(ctx: click.Context) -> None:
     [delivery] in_process_worker turns off). On SQLite only one worker may run: set
     in_process_worker = false for the server if you run this."""
     settings = settings_of(ctx)
-    try:
-        with asyncio.Runner(loop_factory=new_event_loop) as runner:
-            runner.run(_work(settings))
-    except WorkerBusy as exc:
-        raise click.ClickException(str(exc)) from exc
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(_work(settings))
 
 
 async def _work(settings: Settings) -> None:

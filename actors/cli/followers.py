@@ -54,10 +54,7 @@ def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
 
     async def work(session: AsyncSession) -> None:
         community = await community_of(session, slug)
-        try:
-            await deciding.decide(session, urls, community, actor, approve=approve)
-        except deciding.NoPendingRequest as exc:
-            raise click.ClickException(str(exc)) from None
+        await deciding.decide(session, urls, community, actor, approve=approve)
 
     in_transaction(ctx, work)
     click.echo(f"{'approved' if approve else 'rejected'} {actor}")

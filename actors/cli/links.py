@@ -20,7 +20,6 @@ from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
 from actors.store.models_links import LinkRow
 from actors.urls import Urls
 from federation.client import FederationClient
-from federation.errors import FederationError
 from federation.resolve import resolve_handle
 
 T = TypeVar("T")
@@ -40,7 +39,7 @@ def fetch_client(settings: Settings) -> FederationClient:
 
 def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T:
     """Run ``work`` with signed fetching (for the server's communities) on a migrated
-    database; network and protocol errors become a one-line message."""
+    database (a refusal, ours or a peer's, is the ``copub`` group's to report)."""
     settings = settings_of(ctx)
 
     async def main() -> T:
@@ -55,12 +54,7 @@ def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(main())
-    except linking.LinkError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except FederationError as exc:
-        raise click.ClickException(exc.reason) from exc
+    return asyncio.run(main())
 
 
 async def _find(remote: Remote, slug: str, target: str) -> tuple[Community, LinkRow]:

@@ -55,14 +55,12 @@ def editor() -> str:
 
 
 def run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """``work`` in one transaction; a wrong field or a missing item is a clear error."""
+    """``work`` in one transaction; a wrong field names the option to change."""
     try:
         return in_transaction(ctx, work)
     except InvalidContent as exc:
         option = OPTIONS.get(exc.field, exc.field)
         raise click.ClickException(f"{option}: {exc.message}") from exc
-    except publishing.NotPublished as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def content_options(required: bool) -> Callable[[Any], Any]:

@@ -22,7 +22,7 @@ from actors.cli import (
     tokens,
 )
 from actors.cli.support import PluginGroup
-from actors.settings import ConfigError, load_settings
+from actors.settings import load_settings
 
 
 @click.group(cls=PluginGroup)
@@ -41,10 +41,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        ctx.obj = load_settings(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    ctx.obj = load_settings(config_path)  # a ConfigError is the group's to report
 
 
 for _group in (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -15,10 +15,12 @@ try:
 except ImportError:  # pragma: no cover
     uvloop = None  # type: ignore[assignment]
 from actors.community import Community
+from actors.errors import CopubError
 from actors.settings import Settings
 from actors.store import queries
 from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
 from actors.urls import Urls
+from federation.errors import FederationError
 
 T = TypeVar("T")
 
@@ -34,8 +36,18 @@ PLUGIN_COMMANDS = "copub.commands"
 
 
 class PluginGroup(click.Group):
-    """A group that also offers the commands plugins declare as entry points
-    (``[project.entry-points."copub.commands"]``), loaded by name when asked for."""
+    """The root group: offers the commands plugins declare as entry points too
+    (``[project.entry-points."copub.commands"]``, loaded by name when asked for), and
+    turns the errors of any command, plugins' included, into a message and exit status 1:
+    ``actors.errors.CopubError`` (its message), ``FederationError`` (its reason)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CopubError as exc:
+            raise click.ClickException(exc.message) from exc
+        except FederationError as exc:
+            raise click.ClickException(exc.reason) from exc
 
     def _plugins(self) -> dict[str, str]:
         return {ep.name: ep.value for ep in entry_points(group=PLUGIN_COMMANDS)}

@@ -4,6 +4,7 @@ stores, revises and withdraws)."""
 from __future__ import annotations
 
 from actors.community import Community
+from actors.errors import Conflict, NotFound
 from actors.items import Send, withdraw_item
 from actors.store import social
 from actors.store.db import AsyncSession
@@ -11,16 +12,22 @@ from actors.store.models import ObjectRow
 from actors.urls import Urls
 
 
-class NotPublished(LookupError):
+class NotPublished(NotFound):
     """No such item of this community (or it was deleted, or is of another kind)."""
+
+    field = "object"
 
 
 class WrongKind(NotPublished):
     """The item exists but is of another kind (editing a story as a practice)."""
 
+    http_status = 400
+    field = "type"
 
-class Unchanged(Exception):
-    """An edit that changes nothing: no Update is sent, no revision is saved."""
+
+class Unchanged(Conflict):
+    """An edit that changes nothing: no Update is sent, no revision is saved. Not a
+    failure: the callers that edit answer it as one that went through."""
 
 
 def _a(kind: str) -> str:

@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community
+from actors.errors import Conflict
 from actors.store.models import CommunityRow, ModeratorRow, ServerKeyRow
 
 
-class AlreadyExists(Exception):
+class AlreadyExists(Conflict):
     """A row with the same natural key is already stored."""
 
 

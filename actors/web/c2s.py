@@ -19,7 +19,7 @@ from aiohttp import web
 from actors import publishing
 from actors import urls as routes
 from actors.community import Community
-from actors.content import InvalidContent, ItemKind
+from actors.content import ItemKind
 from actors.store import tokens
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
@@ -133,12 +133,6 @@ async def _perform(
             return _answer(200, row.ap_json)
         row = await publishing.delete_item(session, urls, community, op.ref)
         return _answer(200, {"id": row.ap_id, "type": "Tombstone", "formerType": row.ap_type})
-    except InvalidContent as exc:
-        raise bad(exc.field, exc.message) from exc
-    except publishing.WrongKind as exc:
-        raise bad("type", str(exc)) from exc
-    except publishing.NotPublished as exc:
-        raise bad("object", str(exc), 404) from exc
     except publishing.Unchanged as exc:
         return _answer(200, {"unchanged": True, "message": str(exc)})
 
@@ -149,10 +143,7 @@ async def outbox_post(request: web.Request) -> web.StreamResponse:
         async with request.app[SESSIONS].begin() as session:
             # the token first: a caller without one learns nothing about the payload
             editor = await _authenticate(session, request, community)
-            try:
-                op = authoring.parse_activity(await _body(request))
-            except InvalidContent as exc:
-                raise bad(exc.field, exc.message) from exc
+            op = authoring.parse_activity(await _body(request))
             response = await _perform(session, request, community, op, editor)
     except Refused as refused:
         log.info(

@@ -1,4 +1,8 @@
-"""One middleware turns errors into a status and a JSON (or HTML) body; never a traceback."""
+"""One middleware turns errors into a status and a JSON (or HTML) body; never a traceback.
+
+The domain's errors (``actors.errors.CopubError``: their ``http_status``, ``message`` and
+``field``) and the protocol's (``federation.errors.FederationError``: ``http_status`` and
+``reason``) are answered here, and nowhere else."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from actors.errors import CopubError
 from actors.web.negotiation import json_error, wants_html
 from federation.errors import FederationError
 
@@ -21,10 +26,22 @@ def _error_page(request: web.Request, status: int, reason: str) -> web.Response:
     return response
 
 
-def _respond(request: web.Request, status: int, reason: str) -> web.Response:
+def _respond(
+    request: web.Request, status: int, reason: str, field: str | None = None
+) -> web.Response:
     if request.method == "GET" and wants_html(request):
         return _error_page(request, status, reason)
-    return json_error(status, reason)
+    return json_error(status, reason, field)
+
+
+def _refused(request: web.Request, status: int, reason: str) -> None:
+    log.info(
+        "rejected %s %s: %s",
+        request.method,
+        request.path,
+        reason,
+        extra={"status": status, "remote": request.remote},
+    )
 
 
 @web.middleware
@@ -32,14 +49,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except FederationError as exc:
-        log.info(
-            "rejected %s %s: %s",
-            request.method,
-            request.path,
-            exc.reason,
-            extra={"status": exc.http_status, "remote": request.remote},
-        )
+        _refused(request, exc.http_status, exc.reason)
         return _respond(request, exc.http_status, exc.reason)
+    except CopubError as exc:
+        _refused(request, exc.http_status, exc.message)
+        return _respond(request, exc.http_status, exc.message, exc.field)
     except web.HTTPException as exc:
         if exc.status >= 400:
             reason = exc.reason if exc.status != 404 else "not found"

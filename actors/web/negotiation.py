@@ -72,5 +72,7 @@ def json_response(
     return web.Response(text=dumps(data), status=status, content_type=content_type)
 
 
-def json_error(status: int, reason: str) -> web.Response:
-    return json_response({"error": reason}, status=status)
+def json_error(status: int, reason: str, field: str | None = None) -> web.Response:
+    """``{"error": reason}``, with ``"field"`` (the input it is about) when there is one."""
+    body = {"error": reason} if field is None else {"error": reason, "field": field}
+    return json_response(body, status=status)

@@ -11,7 +11,7 @@ import click
 
 from actors import founding
 from actors.cli.support import settings_of
-from actors.settings import ConfigError, Settings
+from actors.settings import Settings
 from actors.store.db import create_engine, migrate, sessionmaker
 from actors.urls import Urls
 from adapters.discourse import store
@@ -19,7 +19,7 @@ from adapters.discourse.backfill import CategoryWalker, SyncReport
 from adapters.discourse.check import check as run_check
 from adapters.discourse.client import DiscourseError
 from adapters.discourse.config import forum_for, forums_of
-from adapters.discourse.runtime import ForumRuntime, NoCommunity, make_client
+from adapters.discourse.runtime import ForumRuntime, make_client
 from adapters.discourse.wire import WireError
 
 T = TypeVar("T")
@@ -27,10 +27,7 @@ T = TypeVar("T")
 
 def _runtime_call(ctx: click.Context, slug: str, work: Callable[[ForumRuntime], Awaitable[T]]) -> T:
     settings = settings_of(ctx)
-    try:
-        forum = forum_for(forums_of(settings), slug)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    forum = forum_for(forums_of(settings), slug)
     if forum is None:
         raise click.ClickException(_not_configured(settings, slug))
 
@@ -53,8 +50,6 @@ def _runtime_call(ctx: click.Context, slug: str, work: Callable[[ForumRuntime], 
 
     try:
         return asyncio.run(main())
-    except NoCommunity as exc:
-        raise click.ClickException(str(exc)) from exc
     except (DiscourseError, WireError) as exc:
         raise click.ClickException(f"{exc}\n(run `copub discourse check {slug}`)") from exc
 

@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from actors.errors import Upstream
 from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError
 from federation.ssrf import AddressPolicy, GuardedResolver
@@ -37,8 +38,9 @@ _BAD_KEY_HINTS = ("api username or key is invalid", "invalid api", "api key")
 _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 
 
-class DiscourseError(Exception):
-    """The forum could not do what we asked; ``retryable`` says whether trying later helps."""
+class DiscourseError(Upstream):
+    """The forum could not do what we asked; ``retryable`` says whether trying later helps.
+    ``status`` is the forum's answer, when there was one."""
 
     retryable = False
 

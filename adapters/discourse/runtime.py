@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from actors import errors
 from actors.community import Community
 from actors.settings import Settings
 from actors.store import queries
@@ -24,7 +25,7 @@ from federation.ssrf import AddressPolicy
 log = logging.getLogger(__name__)
 
 
-class NoCommunity(LookupError):
+class NoCommunity(errors.NotFound):
     """The configured community does not exist (yet) in the database."""
 
 

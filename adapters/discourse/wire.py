@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from actors.errors import Upstream
+
 REGULAR_POST = 1  # post_type: 1 regular, 2 moderator action, 3 small action, 4 whisper
 
 
-class WireError(ValueError):
+class WireError(Upstream, ValueError):
     """A Discourse document without a field we need."""
 
 
