@@ -123,6 +123,8 @@ async def test_revoking_an_unknown_token_changes_nothing(
     await alice.get("/console/c/nightshift/tokens")
     page = await alice.post("/console/c/nightshift/tokens/999/revoke")
     assert page.status == 404
+    beyond_int4 = await alice.post("/console/c/nightshift/tokens/99999999999/revoke")
+    assert beyond_int4.status == 404
     assert "token.revoke" not in [action for _, action in await audit_actions(db)]
 
 

@@ -39,6 +39,8 @@ async def remove(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         account_id = int(str(form.get("account", "")))
+        if not 0 < account_id < 2**31:  # an int4 id: larger ones are no account, not a 500
+            raise ValueError(account_id)
     except ValueError:
         raise web.HTTPBadRequest(reason="Which coordinator? Reload the page.") from None
     async with request.app[SESSIONS].begin() as session:

@@ -99,5 +99,5 @@ async def revoke(request: web.Request) -> web.StreamResponse:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get(TOKENS, tokens_get)
     app.router.add_post(TOKENS, create)
-    app.router.add_post(TOKENS + r"/{token:\d+}/revoke", revoke)
+    app.router.add_post(TOKENS + r"/{token:\d{1,9}}/revoke", revoke)  # an int4 id
     add_page(app, "Tokens", TOKENS, "community")
