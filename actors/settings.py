@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from actors.accounts.config import ConsoleSettings
 from actors.errors import CopubError
 from federation.clock import zone_named
 from federation.intake import Limits
@@ -133,37 +134,6 @@ class ContentSettings:
 
 
 @dataclass(frozen=True)
-class ConsoleSettings:
-    """The console (``/console``): who signs in and how (actors/accounts/)."""
-
-    # A session ends after this many minutes without a request...
-    session_idle_minutes: int = 60
-    # ...and at the latest this many hours after its sign-in.
-    session_max_hours: int = 168
-    # Setup and invitation links work once, for this many days.
-    invite_valid_days: int = 7
-    # Passwords have at least this many characters.
-    password_min_length: int = 10
-    # Argon2id parameters (RFC 9106, second recommendation); a stored hash made with
-    # other ones is made again at its owner's next sign-in.
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
-    argon2_parallelism: int = 4
-    # Failed sign-ins within signin_window_hours: beyond this many for one account (or
-    # signin_free_failures_per_address from one address), each further attempt waits
-    # signin_first_delay_seconds, doubled with each failure up to signin_max_delay_minutes.
-    signin_free_failures: int = 5
-    signin_free_failures_per_address: int = 20
-    signin_first_delay_seconds: float = 30.0
-    signin_max_delay_minutes: float = 60.0
-    signin_window_hours: float = 24.0
-    # The address of a request (sign-in limits, sessions, the audit log): the last
-    # X-Forwarded-For entry when true (copub behind a reverse proxy that sets it),
-    # else the connection's.
-    trust_forwarded_for: bool = False
-
-
-@dataclass(frozen=True)
 class ProfileField:
     name: str
     value: str
@@ -187,6 +157,7 @@ class Settings:
     inbox: InboxSettings = field(default_factory=InboxSettings)
     participation: ParticipationSettings = field(default_factory=ParticipationSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
+    # Sessions, one-time links, passwords, sign-in waits (actors/accounts/config.py)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     # How much of a remote document is read: lists capped, URLs and dates checked
     # (federation/intake.py, ``[limits]``)
@@ -319,11 +290,13 @@ def _validate(settings: Settings) -> None:
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)
     _validate_participation(settings.participation, src)
-    _validate_console(settings.console, src)
-    limit_problems = settings.limits.problems()
-    if limit_problems:
-        name, why = limit_problems[0]
-        raise ConfigError(f"{src}: 'limits.{name}' {why}")
+    for section, problems in (
+        ("console", settings.console.problems()),
+        ("limits", settings.limits.problems()),
+    ):
+        if problems:
+            name, why = problems[0]
+            raise ConfigError(f"{src}: '{section}.{name}' {why}")
     if settings.federation.ca_file and not Path(settings.federation.ca_file).is_file():
         raise ConfigError(
             f"{src}: 'federation.ca_file' {settings.federation.ca_file!r} is not a file"
@@ -401,32 +374,4 @@ def _validate_participation(participation: ParticipationSettings, src: str) -> N
         raise ConfigError(
             f"{src}: 'participation.max_listed' and 'participation.refresh_seconds' "
             "must not be negative"
-        )
-
-
-def _validate_console(console: ConsoleSettings, src: str) -> None:
-    positive = (
-        "session_idle_minutes",
-        "session_max_hours",
-        "invite_valid_days",
-        "argon2_time_cost",
-        "argon2_parallelism",
-        "signin_first_delay_seconds",
-        "signin_max_delay_minutes",
-        "signin_window_hours",
-    )
-    for key in positive:
-        if getattr(console, key) <= 0:
-            raise ConfigError(f"{src}: 'console.{key}' must be positive")
-    if console.password_min_length < 8:
-        raise ConfigError(f"{src}: 'console.password_min_length' must be at least 8")
-    if console.argon2_memory_kib < 8 * console.argon2_parallelism:
-        raise ConfigError(
-            f"{src}: 'console.argon2_memory_kib' must be at least 8 times "
-            "'console.argon2_parallelism'"
-        )
-    if console.signin_free_failures < 1 or console.signin_free_failures_per_address < 1:
-        raise ConfigError(
-            f"{src}: 'console.signin_free_failures' and "
-            "'console.signin_free_failures_per_address' must be at least 1"
         )

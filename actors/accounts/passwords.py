@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from actors.settings import ConsoleSettings
+from actors.accounts.config import ConsoleSettings
 
 MAX_LENGTH = 1024  # characters; longer input is refused before any hashing
 

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from actors.settings import ConsoleSettings
+from actors.accounts.config import ConsoleSettings
 from actors.store import signins
 from actors.store.db import AsyncSession
 from actors.store.models_accounts import SessionRow

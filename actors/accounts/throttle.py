@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from actors.settings import ConsoleSettings
+from actors.accounts.config import ConsoleSettings
 from actors.store import signins
 from actors.store.db import AsyncSession
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from actors.settings import ConfigError, ConsoleSettings, settings_from_dict
+from actors.accounts.config import ConsoleSettings
+from actors.settings import ConfigError, settings_from_dict
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 
