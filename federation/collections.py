@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from federation.errors import BadRequest
 from federation.vocab import AS_CONTEXT, JSON
 
 PAGE_SIZE = 20
+MAX_PAGE = 1_000_000  # no collection here has more pages
 
 
 def collection_root(collection_id: str, total: int, *, page_size: int = PAGE_SIZE) -> JSON:
@@ -53,12 +55,15 @@ def collection_page(
 
 
 def parse_page(raw: str | None) -> int | None:
-    """``?page=N`` as a positive int; None for the root; ValueError when malformed."""
+    """``?page=N`` as a positive int; None for the root; BadRequest (400) otherwise."""
     if raw is None:
         return None
     if raw.lower() == "true":
         return 1
-    page = int(raw)
-    if page < 1 or page > 1_000_000:
-        raise ValueError("page out of range")
+    try:
+        page = int(raw)
+    except ValueError:
+        page = 0
+    if page < 1 or page > MAX_PAGE:
+        raise BadRequest("page must be a positive integer")
     return page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from actors.errors import NotFound
 from actors.store.models_accounts import AccountRow
 
 ADMIN = "admin"
@@ -56,5 +57,5 @@ def username_problem(value: str) -> str | None:
     return None
 
 
-class LinkProblem(Exception):
+class LinkProblem(NotFound):
     """A setup or invitation link that cannot be used: unknown, used, expired."""

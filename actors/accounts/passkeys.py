@@ -32,6 +32,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from actors.errors import Forbidden
 from actors.store import accounts, signins
 from actors.store.db import AsyncSession
 from actors.store.models_accounts import AccountRow, ChallengeRow, PasskeyRow
@@ -48,7 +49,7 @@ PASSKEYS_MAX = 20  # per account
 MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
-class PasskeyProblem(Exception):
+class PasskeyProblem(Forbidden):
     """The ceremony failed; the message can be shown to the person."""
 
 

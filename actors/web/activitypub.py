@@ -15,7 +15,6 @@ from actors.web.community_page import render_community
 from actors.web.keys import DIRECTORY, SERVER_PUBLIC_KEY_PEM, SESSIONS, URLS
 from actors.web.negotiation import activity_body_response, activity_response, dumps, wants_html
 from federation.collections import collection_page, collection_root, parse_page
-from federation.errors import BadRequest
 from federation.vocab import AS_CONTEXT, SECURITY_CONTEXT
 
 # (page number, page size) -> (items of that page, total)
@@ -53,10 +52,7 @@ def collection_handler(
     async def handler(request: web.Request) -> web.StreamResponse:
         community = await load_community(request)
         collection_id = build_id(request.app[URLS], community.slug)
-        try:
-            page = parse_page(request.query.get("page"))
-        except ValueError as exc:
-            raise BadRequest("page must be a positive integer") from exc
+        page = parse_page(request.query.get("page"))
         if page is None:
             _items, total = await loader(community, 1, 0)
             return activity_response(collection_root(collection_id, total, page_size=PAGE_SIZE))

@@ -23,7 +23,7 @@ from actors.web.activitypub import PAGE_SIZE, PageLoader, collection_handler, lo
 from actors.web.keys import SESSIONS, URLS
 from actors.web.negotiation import activity_response, wants_html
 from federation.collections import collection_page, collection_root, parse_page
-from federation.errors import BadRequest, NotFound
+from federation.errors import NotFound
 
 HtmlRenderer = Callable[[web.Request, Community], Awaitable[web.StreamResponse]]
 CONTENT_PAGES: web.AppKey[dict[str, HtmlRenderer]] = web.AppKey("content_pages")
@@ -77,20 +77,13 @@ def with_html(
     return handler
 
 
-def _page(request: web.Request) -> int | None:
-    try:
-        return parse_page(request.query.get("page"))
-    except ValueError as exc:
-        raise BadRequest("page must be a positive integer") from exc
-
-
 async def participants_collection(request: web.Request) -> web.StreamResponse:
     """FEP-8a8e ``attendees``: the actors whose Join was accepted, in order of joining."""
     community = await load_community(request)
     urls = request.app[URLS]
     oid = request.match_info["oid"]
     collection_id = urls.object_participants(community.slug, oid)
-    page = _page(request)
+    page = parse_page(request.query.get("page"))
     async with request.app[SESSIONS]() as session:
         row = await social.get_object(session, urls.object(community.slug, oid))
         if row is None or row.community_id != community.id or row.kind != ItemKind.EVENT:
@@ -114,7 +107,7 @@ async def tag_collection(request: web.Request) -> web.StreamResponse:
     community = await load_community(request)
     tag = request.match_info["tag"].lstrip("#").lower()
     collection_id = request.app[URLS].community_tag(community.slug, tag)
-    page = _page(request)
+    page = parse_page(request.query.get("page"))
     async with request.app[SESSIONS]() as session:
         rows = await store.tagged_items(session, community.id, tag)
     if page is None:

@@ -12,7 +12,7 @@ from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import activity_response, wants_html
 from federation.clock import as2_time
 from federation.collections import collection_page, collection_root, parse_page
-from federation.errors import BadRequest, NotFound
+from federation.errors import NotFound
 from federation.vocab import AS_CONTEXT
 
 REPLIES_PAGE = 50
@@ -58,10 +58,7 @@ async def replies_collection(request: web.Request) -> web.StreamResponse:
     collection_id = request.app[URLS].object_replies(
         request.match_info["slug"], request.match_info["oid"]
     )
-    try:
-        page = parse_page(request.query.get("page"))
-    except ValueError as exc:
-        raise BadRequest("page must be a positive integer") from exc
+    page = parse_page(request.query.get("page"))
     async with request.app[SESSIONS]() as session:
         total = await social.count_replies(session, row.ap_id)
         if page is None:
