@@ -19,7 +19,7 @@ from actors.remote import Remote
 from actors.store import links as store
 from actors.store.db import AsyncSession
 from actors.store.models import RemoteActorRow, utcnow
-from actors.store.models_links import DEFAULT_LINK_POLICY, LINK_POLICIES, LinkRow
+from actors.store.models_links import LinkPolicy, LinkRow
 from actors.store.states import LinkState
 from actors.urls import Urls
 from federation.errors import BadRequest
@@ -28,8 +28,8 @@ from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
 
-POLICIES = LINK_POLICIES
-DEFAULT_POLICY = DEFAULT_LINK_POLICY
+POLICIES = tuple(policy.value for policy in LinkPolicy)
+DEFAULT_POLICY = LinkPolicy.NONE
 
 
 class LinkError(Invalid):
@@ -45,10 +45,10 @@ def link_follow(urls: Urls, community: Community, link: LinkRow) -> JSON:
     return outbound.build_follow(urls, community, link.remote_actor_id, link.follow_activity_id)
 
 
-def check_policy(policy: str) -> str:
+def check_policy(policy: str) -> LinkPolicy:
     if policy not in POLICIES:
         raise LinkError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
-    return policy
+    return LinkPolicy(policy)
 
 
 async def resolve_group(remote: Remote, community: Community, target: str) -> RemoteActorRow:
@@ -83,13 +83,12 @@ async def link(
     """Follow ``group`` (again, when the last Follow was not accepted); the link is
     ``pending`` until the Group's Accept. ``policy``: None keeps an existing link's policy
     (a new link gets :data:`DEFAULT_POLICY`)."""
-    if policy is not None:
-        check_policy(policy)
+    chosen = check_policy(policy) if policy is not None else None
     row = await store.get_link(session, community.id, group.ap_id)
     inbox = group.inbox
     if row is not None and row.state == LinkState.ACCEPTED:
-        if policy is not None:
-            set_policy(row, policy)
+        if chosen is not None:
+            row.policy = chosen
         return LinkResult(row, sent_follow=False)
     # each request is a new Follow (a repeated one for a pending link, too); an Accept of
     # an earlier one still matches by its embedded actor and object
@@ -99,7 +98,7 @@ async def link(
         session.add(row)
     row.follow_activity_id = follow_id
     row.state = LinkState.PENDING
-    row.policy = policy or row.policy or DEFAULT_POLICY
+    row.policy = chosen or row.policy or DEFAULT_POLICY
     row.inbox = inbox
     row.updated_at = utcnow()
     await session.flush()

@@ -27,7 +27,7 @@ from actors.store import links as store
 from actors.store import queries, social
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
-from actors.store.models_links import LinkItemRow, LinkRow
+from actors.store.models_links import LinkItemRow, LinkPolicy, LinkRow
 from federation.errors import FederationError
 from federation.intake import DEFAULT_LIMITS, bounded, date_problem, remote_time, safe_url
 from federation.origins import same_origin
@@ -240,7 +240,7 @@ async def _record(
         community_id=community.id, object_id=row.id, kind=kind, via_actor=sender, origin_group=group
     )
     session.add(item)
-    if link.policy == "announce" and kind not in NOT_ANNOUNCED:
+    if link.policy == LinkPolicy.ANNOUNCE and kind not in NOT_ANNOUNCED:
         announce = outbound.build_announce(ctx.urls, community, obj["id"])
         await outbound.send_to_followers(
             session,

@@ -4,6 +4,7 @@ cached ``following`` collections of linked communities (the network's second hop
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -13,8 +14,12 @@ from actors.store.models import Base
 from actors.store.states import LinkState, StrEnumColumn
 from federation.clock import utcnow
 
-LINK_POLICIES = ("none", "announce")
-DEFAULT_LINK_POLICY = "none"  # a new link only shows what comes over it on the page
+
+class LinkPolicy(StrEnum):
+    """What a link does with the items that come over it (``links.policy``)."""
+
+    NONE = "none"  # shown on the community's pages only (a new link's policy)
+    ANNOUNCE = "announce"  # also announced to the community's followers
 
 
 class LinkRow(Base):
@@ -32,7 +37,7 @@ class LinkRow(Base):
     remote_actor_id: Mapped[str] = mapped_column(String(2048), index=True)
     inbox: Mapped[str] = mapped_column(String(2048))
     state: Mapped[LinkState] = mapped_column(StrEnumColumn(LinkState), default=LinkState.PENDING)
-    policy: Mapped[str] = mapped_column(String(16), default=DEFAULT_LINK_POLICY)
+    policy: Mapped[LinkPolicy] = mapped_column(StrEnumColumn(LinkPolicy), default=LinkPolicy.NONE)
     follow_activity_id: Mapped[str] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
