@@ -96,6 +96,7 @@ async def samples(client: TestClient[Any, Any]) -> dict[str, str]:
         "token": setup.token,
         "invitation": invitation.token,
         "id": "1",
+        "account": "1",
         "slug": community.slug,
         "oid": event.ap_id.rstrip("/").rsplit("/", 1)[1],
         "item": event.ap_id.rstrip("/").rsplit("/", 1)[1],
