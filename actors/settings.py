@@ -38,6 +38,12 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     secure_mode: bool = False
+    # glibc's malloc: at most this many arenas for the process's threads (0: glibc's own
+    # choice, up to eight per core; MALLOC_ARENA_MAX in the environment wins)
+    malloc_arenas: int = 2
+    # Every this many seconds, memory the process freed goes back to the system (glibc's
+    # malloc_trim); 0: never
+    release_memory_seconds: float = 60.0
 
     @property
     def domain(self) -> str:
@@ -286,6 +292,11 @@ def _validate(settings: Settings) -> None:
         )
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
+    if settings.server.malloc_arenas < 0 or settings.server.release_memory_seconds < 0:
+        raise ConfigError(
+            f"{src}: 'server.malloc_arenas' and 'server.release_memory_seconds' must not be "
+            "negative"
+        )
     _validate_key_fetching(settings.federation, src)
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 from aiohttp import web
 
-from actors import founding
+from actors import allocator, founding
 from actors.accounts import audit, invites
 from actors.cli.support import new_event_loop, run_db, settings_of
 from actors.settings import Settings
@@ -37,6 +37,7 @@ def migrate_cmd(ctx: click.Context) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Migrate, seed the configured communities and serve."""
     settings = settings_of(ctx)
+    allocator.limit_arenas(settings.server.malloc_arenas)  # before any thread starts
     urls = Urls(settings.server.base_url)
 
     created, setup_link = asyncio.run(_seed(settings))

@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from actors import signing
+from actors import allocator, signing
 from actors.hooks import ObjectObserver
 from actors.inbound import build_router
 from actors.inbound.processor import InboxProcessor
@@ -123,6 +123,20 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     await key_client.close()
 
 
+async def _release_memory(app: web.Application) -> AsyncIterator[None]:
+    """Memory the process freed goes back to the system every [server]
+    release_memory_seconds (actors/allocator.py)."""
+    seconds = app[SETTINGS].server.release_memory_seconds
+    if seconds <= 0:
+        yield
+        return
+    task = asyncio.create_task(allocator.release_periodically(seconds), name="release-memory")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
     remote = app[REMOTE]
     observers: list[ObjectObserver] = app[OBJECT_OBSERVERS]
@@ -206,6 +220,7 @@ def create_app(
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(_inbox_processor)
     app.cleanup_ctx.append(delivery_worker_ctx)
+    app.cleanup_ctx.append(_release_memory)
     wellknown.setup_routes(app)
     activitypub.setup_routes(app)
     inbox_routes.setup_routes(app)
