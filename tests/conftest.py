@@ -186,8 +186,13 @@ def _record_server_errors(app: web.Application) -> list[str]:
 
 @pytest.fixture
 async def make_client(aiohttp_client: Any, settings: Settings) -> AsyncIterator[ClientFactory]:
-    """``await make_client(settings=..., subscribe_lookup=...)`` -> a started TestClient."""
+    """``await make_client(settings=..., subscribe_lookup=...)`` -> a started TestClient.
+
+    Its apps are closed here, while the test's database still exists: ``aiohttp_client``
+    is set up first, so its own teardown would close them only after ``database_url``'s
+    dropped that database under their running workers."""
     recorded: list[list[str]] = []
+    clients: list[TestClient[Any, Any]] = []
 
     async def make(
         settings_: Settings | None = None, *, subscribe_lookup: SubscribeLookup | None = None
@@ -195,9 +200,12 @@ async def make_client(aiohttp_client: Any, settings: Settings) -> AsyncIterator[
         app = create_app(settings_ or settings, subscribe_lookup=subscribe_lookup)
         recorded.append(_record_server_errors(app))
         client: TestClient[Any, Any] = await aiohttp_client(app)
+        clients.append(client)
         return client
 
     yield make
+    while clients:
+        await clients.pop().close()  # closing twice is harmless (aiohttp_client does it too)
     errors = [e for errs in recorded for e in errs]
     assert not errors, f"the app answered with server errors: {errors}"
 

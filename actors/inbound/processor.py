@@ -72,8 +72,19 @@ class InboxProcessor:
         self.retry = retry
         self.wakeup = asyncio.Event()
         self.holder: Holder | None = None  # while run() runs: this process, holding leases
+        self._stopping = False
 
     def notify(self) -> None:
+        self.wakeup.set()
+
+    def stop(self) -> None:
+        """Ask ``run()`` to return: it claims nothing more. Its caller also cancels the batch
+        under way (those items' leases are taken back at the next start). The flag, not the
+        cancellation, is what ends the loop: a cancellation can come back as an ordinary
+        error (SQLAlchemy's ``AsyncSession`` context manager raises the error of the commit
+        it finishes instead of the cancellation it received meanwhile), which the loop
+        logs and goes on from."""
+        self._stopping = True
         self.wakeup.set()
 
     async def run_once(self) -> int:
@@ -160,7 +171,7 @@ class InboxProcessor:
             )
 
     async def run(self, poll_interval: float = 1.0) -> None:
-        """Process until cancelled. First take back the items that a process killed while
+        """Process until ``stop()``. First take back the items that a process killed while
         processing them left leased (actors.store.holders), so they do not wait out the
         lease."""
         try:
@@ -177,13 +188,13 @@ class InboxProcessor:
                 await holder.close()
 
     async def _loop(self, poll_interval: float) -> None:
-        while True:
+        while not self._stopping:
             try:
                 claimed = await self.run_once()
             except Exception:
                 log.exception("inbox processing loop error")
                 claimed = 0
-            if claimed:
+            if claimed or self._stopping:
                 continue
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):

@@ -158,7 +158,8 @@ async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
         return
     task = asyncio.create_task(processor.run(), name="inbox-processor")
     yield
-    task.cancel()
+    processor.stop()
+    task.cancel()  # the batch under way; stop() ends the loop should this come back as an error
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
