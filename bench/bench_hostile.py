@@ -573,11 +573,14 @@ def report(quiet: Run, hostile: Run) -> None:
         start, end = run.rss[0][1] / 1024, run.rss[-1][1] / 1024
         top = max(kib for _, kib in run.rss) / 1024
         growth = (end - start) / start * 100
+        half = run.rss[len(run.rss) // 2][1] / 1024
+        late = (end - half) / half * 100  # filling caches grow early; a leak grows on
         get99, fol99 = percentile(run.gets, 0.99), percentile(run.follows, 0.99)
         rows.append((growth, get99, fol99))
         print(
             f"hostile mix: {run.name:8s} RSS {start:6.1f} -> {end:6.1f} MB ({growth:+5.1f} %, "
-            f"max {top:6.1f})  actor GET p50 {percentile(run.gets, 0.5):6.1f} p99 {get99:7.1f} ms"
+            f"{late:+5.1f} % in the second half, max {top:6.1f})"
+            f"  actor GET p50 {percentile(run.gets, 0.5):6.1f} p99 {get99:7.1f} ms"
             f"  Follow p50 {percentile(run.follows, 0.5):6.1f} p99 {fol99:7.1f} ms"
             f"  ({len(run.gets)} GETs, {len(run.follows)} Follows; "
             f"load {run.load[0]:.1f} -> {run.load[1]:.1f})"
