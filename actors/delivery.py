@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 
 from actors.errors import Conflict
+from actors.remote import federation_client
 from actors.settings import Settings
 from actors.store.db import AsyncSession, async_sessionmaker, sqlite_file
 from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
@@ -35,15 +36,11 @@ class WorkerBusy(Conflict):
 def delivery_client(settings: Settings) -> FederationClient:
     """A client of its own for deliveries: the delivery timeout, and a connection pool
     sized to the per-host limit (connections are kept alive and reused per host)."""
-    fed = settings.federation
-    return FederationClient(
-        fed.user_agent,
-        timeout_seconds=fed.delivery_timeout_seconds,
-        allow_private_addresses=fed.allow_private_addresses,
-        max_body=fed.max_body_bytes,
-        limit_per_host=settings.delivery.per_host_concurrency,
+    return federation_client(
+        settings,
+        timeout_seconds=settings.federation.delivery_timeout_seconds,
         limit=max(100, settings.delivery.concurrency),
-        ca_file=fed.ca_file or None,
+        limit_per_host=settings.delivery.per_host_concurrency,
     )
 
 

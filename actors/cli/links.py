@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import click
 
@@ -13,28 +12,14 @@ from actors import links as linking
 from actors import signing
 from actors.cli.support import community_of, in_transaction, settings_of
 from actors.community import Community
-from actors.remote import Remote
-from actors.settings import Settings
+from actors.remote import Remote, federation_client
 from actors.store import links as store
 from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
 from actors.store.models_links import LinkRow
 from actors.urls import Urls
-from federation.client import FederationClient
 from federation.resolve import resolve_handle
 
 T = TypeVar("T")
-
-
-def fetch_client(settings: Settings) -> FederationClient:
-    fed = settings.federation
-    return FederationClient(
-        fed.user_agent,
-        timeout_seconds=fed.fetch_timeout_seconds,
-        allow_private_addresses=fed.allow_private_addresses,
-        max_body=fed.max_body_bytes,
-        webfinger_scheme=urlsplit(settings.server.base_url).scheme,
-        ca_file=fed.ca_file or None,
-    )
 
 
 def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T:
@@ -48,7 +33,7 @@ def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T
             await migrate(engine)
             sessions = sessionmaker(engine)
             urls = Urls(settings.server.base_url)
-            async with fetch_client(settings) as client:
+            async with federation_client(settings) as client:
                 signer = await signing.server_signer(sessions, urls)
                 return await work(Remote(client, sessions, urls, signer))
         finally:
