@@ -16,6 +16,7 @@ from typing import Any
 from actors.errors import Invalid
 from actors.html import markdown_to_html
 from actors.urls import Urls
+from federation.clock import as2_time
 from federation.intake import DEFAULT_LIMITS, bounded
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC, has_type
 
@@ -67,10 +68,6 @@ class InvalidContent(Invalid):
 def new_token() -> str:
     """A short random path segment for object and activity ids."""
     return secrets.token_urlsafe(9)
-
-
-def as2_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def require_title(title: str) -> str:

@@ -18,10 +18,11 @@ from actors.errors import Invalid
 from actors.remote import Remote
 from actors.store import links as store
 from actors.store.db import AsyncSession
-from actors.store.models import RemoteActorRow, utcnow
+from actors.store.models import RemoteActorRow
 from actors.store.models_links import LinkPolicy, LinkRow
 from actors.store.states import LinkState
 from actors.urls import Urls
+from federation.clock import utcnow
 from federation.errors import BadRequest
 from federation.resolve import parse_handle, resolve_handle
 from federation.vocab import JSON

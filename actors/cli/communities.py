@@ -12,7 +12,7 @@ from actors.cli.support import community_of, in_transaction, urls_of
 from actors.community import community_to_group
 from actors.store import queries
 from actors.store.db import AsyncSession
-from actors.store.models import utcnow
+from federation.clock import utcnow
 
 
 @click.group("community")

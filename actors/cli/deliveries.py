@@ -14,8 +14,8 @@ from actors.delivery import build_worker, delivery_client, worker_lock
 from actors.settings import Settings
 from actors.store import jobs
 from actors.store.db import AsyncSession, create_engine, is_sqlite, migrate, sessionmaker
-from actors.store.models import utcnow
 from actors.store.states import PENDING_JOBS, JobState
+from federation.clock import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import click
 
 from actors import publishing
 from actors.cli.support import community_of, in_transaction, settings_of, urls_of
-from actors.content import InvalidContent, StoryDraft
+from actors.content import InvalidContent, ItemKind, StoryDraft
 from actors.events import JOIN_MODES, EventDraft, Place, event_time
 from actors.practices import STATUSES, PracticeDraft
 from actors.store.db import AsyncSession
@@ -106,7 +106,7 @@ def _slug(ctx: click.Context) -> str:
     return str(ctx.parent.params["slug"])
 
 
-@publish.command("story")
+@publish.command(ItemKind.STORY)
 @content_options(required=True)
 @click.pass_context
 def publish_story(
@@ -123,7 +123,7 @@ def publish_story(
     click.echo(f"published {run(ctx, work)}")
 
 
-@publish.command("practice")
+@publish.command(ItemKind.PRACTICE)
 @content_options(required=True)
 @click.option("--summary", default="", help="The gist, shown on Mastodon under the title.")
 @click.option("--tag", "tags", multiple=True, help="A hashtag (repeat for more).")
@@ -188,7 +188,7 @@ def event_change(values: dict[str, Any]) -> Callable[[EventDraft], EventDraft]:
     return change
 
 
-@publish.command("event")
+@publish.command(ItemKind.EVENT)
 @content_options(required=True)
 @event_options
 @click.pass_context

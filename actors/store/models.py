@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from actors.store.states import FollowerState, InboxState, JobState, StrEnumColumn
-from federation.clock import utcnow as utcnow  # the columns' default; re-exported
+from federation.clock import utcnow  # the columns' default
 
 
 class UTCDateTime(TypeDecorator[datetime]):
