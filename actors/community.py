@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from html import escape
 from typing import Any
 
@@ -39,7 +40,23 @@ GROUP_CONTEXT: list[Any] = [
     },
 ]
 
-POSTING_POLICIES = ("anyone", "followers", "moderators")
+
+class PostingPolicy(StrEnum):
+    """Whose posts a community relays without holding them for its coordinators."""
+
+    ANYONE = "anyone"
+    FOLLOWERS = "followers"  # accepted followers (the default)
+    MEMBERS = "members"  # followers with at least one post relayed before
+    COORDINATORS = "coordinators"
+
+    @classmethod
+    def parse(cls, text: str) -> PostingPolicy:
+        """The policy named ``text`` (``moderators``, its old name, too); ValueError else."""
+        text = text.strip().lower()
+        return cls.COORDINATORS if text == "moderators" else cls(text)
+
+
+POSTING_POLICIES = tuple(p.value for p in PostingPolicy)
 
 
 @dataclass(frozen=True)
@@ -51,10 +68,13 @@ class Community:
     name: str
     summary: str
     closed: bool
-    posting_policy: str
+    posting_policy: PostingPolicy
     public_key_pem: str
     created_at: datetime
     profile_fields: tuple[tuple[str, str], ...] = ()
+    hold_first_posts: bool = False  # a poster's first post waits for a coordinator
+    posts_per_hour: int = 0  # relayed posts an actor may make in an hour (0: no limit)
+    modlog_names: bool = False  # the public moderation log names the coordinator
     private_key_pem: str = field(default="", repr=False)
 
 
@@ -99,7 +119,7 @@ def community_to_group(community: Community, urls: Urls) -> JSON:
         "manuallyApprovesFollowers": community.closed,
         "discoverable": True,
         "indexable": True,
-        "postingRestrictedToMods": community.posting_policy == "moderators",
+        "postingRestrictedToMods": community.posting_policy == PostingPolicy.COORDINATORS,
         "attachment": [
             {"type": "PropertyValue", "name": name, "value": escape(value)}
             for name, value in community.profile_fields

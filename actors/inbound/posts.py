@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 
 from actors import outbound
-from actors.community import Community
 from actors.content import ITEM_TYPES
 from actors.inbound import filing
 from actors.inbound.context import InboundContext
 from actors.inbound.filing import FilingRules
 from actors.items import revise_item, store_item, withdraw_item
+from actors.moderation import holds, posting
 from actors.store import queries, social
-from actors.store.db import AsyncSession
-from actors.store.states import FollowerState
+from federation.clock import utcnow
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
 from federation.origins import same_origin
@@ -31,19 +30,6 @@ from federation.vocab import (
 log = logging.getLogger(__name__)
 
 NO_TAGS = FilingRules()
-
-
-async def may_post(session: AsyncSession, community: Community, actor_id: str) -> bool:
-    if await social.is_blocked(session, community.id, actor_id):
-        return False
-    if community.posting_policy == "anyone":
-        return True
-    if await queries.is_moderator(session, community.id, actor_id):
-        return True
-    if community.posting_policy == "moderators":
-        return False
-    follower = await social.get_follower(session, community.id, actor_id)
-    return follower is not None and follower.state == FollowerState.ACCEPTED
 
 
 async def _embedded_object(ctx: InboundContext, activity: JSON) -> JSON | None:
@@ -102,9 +88,19 @@ async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO
             return  # already stored (e.g. sent to two inboxes)
         parent = await ctx.parent_of(session, obj)
         for community in await ctx.target_communities(session, activity, obj):
-            if not await may_post(session, community, actor_id):
-                log.info("%s may not post to %s", actor_id, community.slug)
-                continue
+            if not await holds.is_approved(session, community, obj["id"]):
+                verdict = await posting.decide(
+                    session, community, actor_id, obj, parent=parent, now=utcnow()
+                )
+                if verdict.refused:
+                    log.info("%s not relayed in %s: %s", obj["id"], community.slug, verdict.reason)
+                    continue
+                if not verdict.relay:
+                    if await holds.hold(
+                        session, community, activity, obj, actor_id, verdict.reason
+                    ):
+                        log.info("%s held in %s: %s", obj["id"], community.slug, verdict.reason)
+                    break  # held by the community that owns the thread
             item, first = filing.filed_item(community, obj, actor_id, parent, rules, ctx.limits)
             await store_item(session, item, send=None, revision=first, observers=ctx.observers)
             announce = outbound.build_announce(ctx.urls, community, activity)
@@ -150,7 +146,10 @@ async def on_delete(ctx: InboundContext, activity: JSON) -> None:
             await social.remove_actor_everywhere(session, actor_id)
             return
         row = await social.get_object(session, object_id)
-        if row is None or row.local or row.deleted_at is not None:
+        if row is None:
+            await holds.withdrawn_by_author(session, actor_id, object_id)
+            return
+        if row.local or row.deleted_at is not None:
             return
         by_moderator = await queries.is_moderator(session, row.community_id, actor_id)
         if row.attributed_to != actor_id and not by_moderator:

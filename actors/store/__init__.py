@@ -5,7 +5,13 @@ migrations match the models covers them too; so are ``JobState`` and ``StrEnumCo
 plugin's queue of retried jobs.
 """
 
-from actors.store import models, models_accounts, models_links, models_practice
+from actors.store import (
+    models,
+    models_accounts,
+    models_links,
+    models_moderation,
+    models_practice,
+)
 from actors.store.models import Base
 from actors.store.states import FINISHED_JOBS, PENDING_JOBS, JobState, StrEnumColumn
 
@@ -18,5 +24,6 @@ __all__ = [
     "models",
     "models_accounts",
     "models_links",
+    "models_moderation",
     "models_practice",
 ]

@@ -11,6 +11,8 @@ start it takes back what a killed process left leased with :func:`reclaim`
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +28,7 @@ from actors.store.models import InboxItemRow
 from actors.store.states import InboxState
 from federation.clock import utcnow
 from federation.inbox import AcceptedActivity
+from federation.vocab import actor_of
 
 
 def _length(column: Any) -> int:
@@ -50,6 +53,28 @@ def item_values(accepted: AcceptedActivity, recipient: str | None) -> dict[str, 
         "attempts": 0,
         "received_at": utcnow(),
     }
+
+
+async def enqueue_again(
+    session: AsyncSession, activity: dict[str, Any], recipient: str, key: str
+) -> None:
+    """Queue an activity received before (and kept elsewhere) to be applied again, in the
+    caller's transaction: a held post a coordinator approved. ``key`` names this second
+    application once (the inbox's own key, signer and id, is taken by the first)."""
+    session.add(
+        InboxItemRow(
+            activity_id=str(activity.get("id", ""))[:MAX_IRI],
+            dedupe_key=hashlib.sha256(key.encode()).hexdigest(),
+            activity_type=str(activity.get("type", ""))[:64],
+            actor_id=str(actor_of(activity) or "")[:MAX_IRI],
+            community_slug=recipient,
+            ap_raw=json.dumps(activity),
+            state=InboxState.PENDING,
+            attempts=0,
+            received_at=utcnow(),
+        )
+    )
+    await session.flush()
 
 
 class InboxWriter:

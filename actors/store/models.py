@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -42,7 +52,11 @@ class CommunityRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     closed: Mapped[bool] = mapped_column(default=False)
+    # who is relayed without a hold (actors.moderation.PostingPolicy)
     posting_policy: Mapped[str] = mapped_column(String(20), default="followers")
+    hold_first_posts: Mapped[bool] = mapped_column(default=False, server_default=false())
+    posts_per_hour: Mapped[int] = mapped_column(default=0, server_default="0")  # 0: no limit
+    modlog_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     profile_fields: Mapped[list[Any]] = mapped_column(default=list)
     private_key_pem: Mapped[str] = mapped_column(Text)
     public_key_pem: Mapped[str] = mapped_column(Text)
@@ -188,6 +202,10 @@ class ObjectRow(Base):
     published: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime | None] = mapped_column(default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # a coordinator removed it (it is also ``deleted_at``): restoring it brings it back
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # a coordinator locked its thread: replies are no longer relayed
+    locked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ActivityRow(Base):

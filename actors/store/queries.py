@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.community import Community
+from actors.community import Community, PostingPolicy
 from actors.errors import Conflict
 from actors.store.models import CommunityRow, ModeratorRow, ServerKeyRow
 
@@ -25,7 +25,10 @@ def community_from_row(row: CommunityRow) -> Community:
         name=row.name,
         summary=row.summary,
         closed=row.closed,
-        posting_policy=row.posting_policy,
+        posting_policy=PostingPolicy.parse(row.posting_policy),
+        hold_first_posts=row.hold_first_posts,
+        posts_per_hour=row.posts_per_hour,
+        modlog_names=row.modlog_names,
         public_key_pem=row.public_key_pem,
         private_key_pem=row.private_key_pem,
         created_at=row.created_at,
