@@ -48,14 +48,22 @@ async def _empty(_community: Community, _page: int, _size: int) -> tuple[list[An
 def collection_handler(
     build_id: Callable[[routes.Urls, str], str],
     loader: PageLoader,
+    *,
+    inline: int = 0,
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A paged collection; ``inline``: the root also lists the items (``orderedItems``)
+    when there are at most that many (Lemmy reads a community's moderators there only)."""
+
     async def handler(request: web.Request) -> web.StreamResponse:
         community = await load_community(request)
         collection_id = build_id(request.app[URLS], community.slug)
         page = parse_page(request.query.get("page"))
         if page is None:
-            _items, total = await loader(community, 1, 0)
-            return activity_response(collection_root(collection_id, total, page_size=PAGE_SIZE))
+            items, total = await loader(community, 1, inline)
+            root = collection_root(collection_id, total, page_size=PAGE_SIZE)
+            if inline and total <= inline:
+                root["orderedItems"] = items
+            return activity_response(root)
         items, total = await loader(community, page, PAGE_SIZE)
         return activity_response(
             collection_page(collection_id, page, items, total, page_size=PAGE_SIZE)
@@ -108,6 +116,9 @@ def following_loader(app: web.Application) -> PageLoader:
             )
 
     return load
+
+
+MODERATORS_INLINE = 100  # a community's coordinators, listed in the collection itself
 
 
 def moderators_loader(request_app: web.Application) -> PageLoader:
@@ -164,6 +175,8 @@ def setup_routes(app: web.Application) -> None:
     )
     app.router.add_get(
         routes.COMMUNITY_MODERATORS,
-        collection_handler(routes.Urls.community_moderators, moderators_loader(app)),
+        collection_handler(
+            routes.Urls.community_moderators, moderators_loader(app), inline=MODERATORS_INLINE
+        ),
     )
     app.router.add_get(routes.APPLICATION, application_actor)

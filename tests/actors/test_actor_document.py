@@ -149,6 +149,7 @@ async def test_moderators_collection_lists_moderators(client: TestClient[Any, An
             await queries.add_moderator(session, community.id, mod)
     root = await get_json(client, "/c/nightshift/moderators")
     assert root["totalItems"] == 21
+    assert root["orderedItems"] == mods  # Lemmy reads them there, and nowhere else
     assert root["last"] == f"{ACTOR}/moderators?page=2"
     first = await get_json(client, "/c/nightshift/moderators?page=1")
     assert first["orderedItems"] == mods[:20]
