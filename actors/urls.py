@@ -31,8 +31,13 @@ COMMUNITY_CALENDAR = "/c/{slug}/events.ics"
 EVENT_CALENDAR = "/c/{slug}/o/{oid}/event.ics"
 COMMUNITY_NETWORK = "/c/{slug}/network"
 COMMUNITY_NETWORK_JSON = "/c/{slug}/network.json"
+COMMUNITY_MODLOG = "/c/{slug}/modlog"
 SHARED_INBOX = "/inbox"
 APPLICATION = "/actor"
+# the server's moderators, as one Service actor: reports and moderation actions (Lemmy
+# takes neither from an Application or a Group)
+MODERATION = "/moderation"
+MODERATION_OUTBOX = MODERATION + "/outbox"
 INDEX = "/"
 NODEINFO = "/nodeinfo/2.1"
 # the console (actors/web/console): server-rendered pages for admins and coordinators
@@ -132,6 +137,10 @@ class Urls:
     def community_network_json(self, slug: str) -> str:
         return self.absolute(COMMUNITY_NETWORK_JSON.format(slug=slug))
 
+    def community_modlog(self, slug: str) -> str:
+        """The community's public moderation log (HTML, or JSON by content negotiation)."""
+        return self.absolute(COMMUNITY_MODLOG.format(slug=slug))
+
     def event_calendar(self, slug: str, oid: str) -> str:
         return self.absolute(EVENT_CALENDAR.format(slug=slug, oid=oid))
 
@@ -143,6 +152,15 @@ class Urls:
 
     def application_key(self) -> str:
         return self.application() + KEY_FRAGMENT
+
+    def moderation(self) -> str:
+        return self.absolute(MODERATION)
+
+    def moderation_key(self) -> str:
+        return self.moderation() + KEY_FRAGMENT
+
+    def moderation_outbox(self) -> str:
+        return self.absolute(MODERATION_OUTBOX)
 
     def nodeinfo(self) -> str:
         return self.absolute(NODEINFO)

@@ -22,7 +22,13 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, selec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.store.holders import Holder, holder_is_dead, reclaimed
-from actors.store.models import ActivityRow, CommunityRow, DeliveryRow, FollowerRow
+from actors.store.models import (
+    ActivityRow,
+    CommunityRow,
+    DeliveryRow,
+    FollowerRow,
+    ServerKeyRow,
+)
 from actors.store.states import PENDING_JOBS, JobState
 from actors.urls import Urls
 from federation.clock import utcnow
@@ -58,7 +64,9 @@ class SqlJobQueue:
         self.urls = urls
         self.sessions = sessions
         self.postgres = engine.dialect.name == "postgresql"
-        self._bodies: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
+        # activity -> (its id, its body, whether the moderation actor sends it)
+        self._bodies: OrderedDict[int, tuple[str, bytes, bool]] = OrderedDict()
+        self._moderation_signer: Signer | None = None
         self._signers: OrderedDict[int, Signer] = OrderedDict()
         self._cache_size = cache_size
         self._holders = holders
@@ -114,16 +122,21 @@ class SqlJobQueue:
             bodies, signers = await self._load(
                 session, {r.activity_id for r in claimed}, {r.community_id for r in claimed}
             )
+            if self._moderation_signer is None and any(b[2] for b in bodies.values()):
+                self._moderation_signer = await self._server_signer(session)
         jobs = []
         for r in claimed:
-            ap_id, body = bodies[r.activity_id]
+            ap_id, body, by_moderation = bodies[r.activity_id]
+            signer = signers[r.community_id]
+            if by_moderation and self._moderation_signer is not None:
+                signer = self._moderation_signer
             jobs.append(
                 DeliveryJob(
                     id=r.id,
                     inbox=r.inbox,
                     host=r.host,
                     body=body,
-                    signer=signers[r.community_id],
+                    signer=signer,
                     attempts=r.attempts,
                     created_at=r.created_at,
                     lease_until=lease,
@@ -134,9 +147,9 @@ class SqlJobQueue:
 
     async def _load(
         self, session: AsyncSession, activities: set[int], communities: set[int]
-    ) -> tuple[dict[int, tuple[str, bytes]], dict[int, Signer]]:
-        """(ap_id, body) by activity and Signer by community, from the caches or the
-        database (then remembered)."""
+    ) -> tuple[dict[int, tuple[str, bytes, bool]], dict[int, Signer]]:
+        """(ap_id, body, sent by the moderation actor) by activity and Signer by community,
+        from the caches or the database (then remembered)."""
         bodies = {a: self._bodies[a] for a in activities if a in self._bodies}
         missing = activities - bodies.keys()
         if missing:
@@ -147,7 +160,8 @@ class SqlJobQueue:
             )
             for ident, ap_id, ap_json in rows:
                 body = json.dumps(ap_json, ensure_ascii=False, separators=(",", ":")).encode()
-                bodies[ident] = (ap_id, body)
+                by_moderation = ap_json.get("actor") == self.urls.moderation()
+                bodies[ident] = (ap_id, body, by_moderation)
         signers = {c: self._signers[c] for c in communities if c in self._signers}
         missing = communities - signers.keys()
         if missing:
@@ -162,6 +176,11 @@ class SqlJobQueue:
             for key, value in loaded.items():
                 _remember(cache, key, value, self._cache_size)
         return bodies, signers
+
+    async def _server_signer(self, session: AsyncSession) -> Signer | None:
+        """The moderation actor's signer: the server's key under the actor's key id."""
+        pem = await session.scalar(select(ServerKeyRow.private_key_pem).limit(1))
+        return None if pem is None else Signer(self.urls.moderation_key(), pem)
 
     async def complete(self, results: Sequence[JobResult]) -> None:
         if not results:

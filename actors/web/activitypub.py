@@ -156,6 +156,40 @@ async def application_actor(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def moderation_actor(request: web.Request) -> web.StreamResponse:
+    """The server's moderators as one ``Service`` actor, with the server's key: the actor
+    of the reports copub sends and of its coordinators' removals, locks, bans and
+    moderator changes. Lemmy accepts those only from a Person, Service or Organization
+    (an actor on the community's own host counts as its instance's moderator); the
+    person who acted stays unnamed, as a report from an instance actor does."""
+    urls = request.app[URLS]
+    actor_id = urls.moderation()
+    return activity_response(
+        {
+            "@context": [AS_CONTEXT, SECURITY_CONTEXT],
+            "id": actor_id,
+            "type": "Service",
+            "preferredUsername": "moderation",
+            "name": f"{urls.domain} moderation",
+            "summary": "The coordinators of the communities on this copub server.",
+            "url": urls.index(),
+            "inbox": urls.shared_inbox(),
+            "outbox": urls.moderation_outbox(),
+            "manuallyApprovesFollowers": True,
+            "publicKey": {
+                "id": urls.moderation_key(),
+                "owner": actor_id,
+                "publicKeyPem": request.app[SERVER_PUBLIC_KEY_PEM],
+            },
+        }
+    )
+
+
+async def moderation_outbox(request: web.Request) -> web.StreamResponse:
+    """What the moderation actor shows: nothing (its activities go to whom they concern)."""
+    return activity_response(collection_root(request.app[URLS].moderation_outbox(), 0))
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_get(routes.COMMUNITY, community_actor)
     app.router.add_get(
@@ -180,3 +214,5 @@ def setup_routes(app: web.Application) -> None:
         ),
     )
     app.router.add_get(routes.APPLICATION, application_actor)
+    app.router.add_get(routes.MODERATION, moderation_actor)
+    app.router.add_get(routes.MODERATION_OUTBOX, moderation_outbox)

@@ -210,6 +210,19 @@ async def test_application_actor(client: TestClient[Any, Any]) -> None:
     rsa_2048(doc["publicKey"]["publicKeyPem"])
 
 
+async def test_moderation_actor_is_a_service_lemmy_takes_reports_from(
+    client: TestClient[Any, Any],
+) -> None:
+    # Lemmy reads an actor as Person, Service or Organization, with these four fields
+    doc = await get_json(client, "/moderation")
+    assert (doc["id"], doc["type"]) == ("https://cop.test/moderation", "Service")
+    assert doc["preferredUsername"] and doc["inbox"] == "https://cop.test/inbox"
+    assert doc["publicKey"]["id"] == "https://cop.test/moderation#main-key"
+    assert doc["publicKey"]["publicKeyPem"] == client.app[SERVER_PUBLIC_KEY_PEM]
+    outbox = await get_json(client, doc["outbox"].removeprefix("https://cop.test"))
+    assert (outbox["type"], outbox["totalItems"]) == ("OrderedCollection", 0)
+
+
 async def test_application_key_survives_restart(make_client: Any) -> None:
     first = await get_json(await make_client(), "/actor")
     second = await get_json(await make_client(), "/actor")

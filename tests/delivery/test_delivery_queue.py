@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors import outbound, signing
 from actors.community import Community
 from actors.store import jobs, social
 from actors.store.db import create_engine, sessionmaker
@@ -204,3 +205,22 @@ async def test_a_claim_larger_than_the_caches(
         URLS.community_key("other"),
     }
     assert all(j.body.startswith(b'{"@context"') for j in jobs_)
+
+
+async def test_what_the_moderation_actor_sends_is_signed_with_its_key(
+    sessions: async_sessionmaker[AsyncSession], community: Community
+) -> None:
+    # Given the server's key, and a report the moderation actor sends for the community
+    await signing.server_signer(sessions, URLS)
+    report = {"id": URLS.activity(community.slug, "r1"), "type": "Flag",
+              "actor": URLS.moderation(), "object": ["https://a.test/users/x"]}  # fmt: skip
+    async with sessions.begin() as session:
+        await outbound.send_to_inbox(session, community, report, "https://a.test/inbox")
+    await publish(sessions, community, ["https://b.test/inbox"])
+    # When the worker claims both deliveries
+    clock = FakeClock()
+    clock.now = max(d.next_try_at for d in await deliveries(sessions))
+    jobs_ = {j.inbox: j for j in await SqlJobQueue(sessions, URLS, clock=clock).claim(10, 60)}
+    # Then the report is signed as the moderation actor, the community's post as the community
+    assert jobs_["https://a.test/inbox"].signer.key_id == URLS.moderation_key()
+    assert jobs_["https://b.test/inbox"].signer.key_id == URLS.community_key(community.slug)
