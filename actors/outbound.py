@@ -130,6 +130,76 @@ def build_announce(urls: Urls, community: Community, obj: JSON | str) -> JSON:
     return activity
 
 
+# -- moderation, in Lemmy's shapes (crates/apub/assets/lemmy/activities/): the community
+# speaks for its coordinators (actor: the Group), addressed to the Public and the community,
+# and travels to followers inside build_announce, as Lemmy's communities send them
+
+
+def _moderation(urls: Urls, community: Community, verb: str, reason: str = "") -> JSON:
+    activity = _base(urls, community, verb)
+    group = urls.community(community.slug)
+    activity.update(to=[PUBLIC], cc=[group, urls.community_followers(community.slug)])
+    activity["audience"] = group
+    if reason:
+        activity["summary"] = reason
+    return activity
+
+
+def build_remove_item(urls: Urls, community: Community, object_id: str, reason: str = "") -> JSON:
+    """A coordinator removes an item from the community: Lemmy's moderator ``Delete`` (the
+    object by id; ``summary``, the reason, is always there: Lemmy reads a Delete without
+    one as its author's); its ``Undo`` (build_moderation_undo) restores it."""
+    activity = _moderation(urls, community, "Delete")
+    activity.update(object=object_id, summary=reason)
+    return activity
+
+
+def build_lock(urls: Urls, community: Community, object_id: str, reason: str = "") -> JSON:
+    """A coordinator locks a thread (its first post): no more replies (Lemmy's ``Lock``)."""
+    activity = _moderation(urls, community, "Lock", reason)
+    activity["object"] = object_id
+    return activity
+
+
+def build_block_from_community(
+    urls: Urls, community: Community, actor_id: str, reason: str = "", *, remove_data: bool = False
+) -> JSON:
+    """A ban from the community: Lemmy's ``Block`` with the community as ``target``
+    (``removeData``: their posts are removed too)."""
+    activity = _moderation(urls, community, "Block", reason)
+    activity.update(object=actor_id, target=urls.community(community.slug))
+    if remove_data:
+        activity["removeData"] = True
+    return activity
+
+
+def build_collection_add(urls: Urls, community: Community, object_id: str, target: str) -> JSON:
+    """``object_id`` joins the community's collection ``target`` (Lemmy's ``Add`` of a
+    moderator to ``.../moderators``)."""
+    activity = _moderation(urls, community, "Add")
+    activity.update(object=object_id, target=target)
+    return activity
+
+
+def build_collection_remove(urls: Urls, community: Community, object_id: str, target: str) -> JSON:
+    """``object_id`` leaves the community's collection ``target`` (Lemmy's ``Remove``)."""
+    activity = _moderation(urls, community, "Remove")
+    activity.update(object=object_id, target=target)
+    return activity
+
+
+def build_moderation_undo(urls: Urls, community: Community, inner: JSON) -> JSON:
+    """``Undo`` of a moderation activity (a removal, a lock, a ban), addressed as it was."""
+    activity = build_undo(urls, community, inner)
+    activity.update(cc=inner.get("cc", []), audience=urls.community(community.slug))
+    return activity
+
+
+def announced(urls: Urls, community: Community, inner: JSON) -> JSON:
+    """``inner`` (an activity of the community) announced to its followers, FEP-1b12."""
+    return build_announce(urls, community, {k: v for k, v in inner.items() if k != "@context"})
+
+
 async def send_to_followers(
     session: AsyncSession,
     community: Community,

@@ -15,6 +15,7 @@ from actors.store import accounts, signins
 from actors.store.db import AsyncSession
 from actors.store.models_accounts import AccountRow, InviteRow
 from actors.store.tokens import token_hash
+from actors.urls import Urls
 
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 100
@@ -143,7 +144,12 @@ async def finish_setup(
 
 
 async def accept_as_new(
-    session: AsyncSession, invite: InviteRow, username: str, password_hash: str, now: datetime
+    session: AsyncSession,
+    urls: Urls,
+    invite: InviteRow,
+    username: str,
+    password_hash: str,
+    now: datetime,
 ) -> AccountRow:
     """Use an invitation with a new coordinator account; ``AlreadyExists`` if the name
     is taken (the link stays unused)."""
@@ -152,14 +158,18 @@ async def accept_as_new(
     row.password_hash = password_hash
     await session.flush()
     if invite.community_id is not None:
-        await coordinators.give_community(session, row, invite.community_id)
+        await coordinators.give_community(
+            session, urls, row, invite.community_id, by=coordinators.moderator(row)
+        )
     return row
 
 
 async def accept_as(
-    session: AsyncSession, invite: InviteRow, row: AccountRow, now: datetime
+    session: AsyncSession, urls: Urls, invite: InviteRow, row: AccountRow, now: datetime
 ) -> None:
     """Use an invitation with the signed-in person's own account."""
     await _use(session, invite, now)
     if invite.community_id is not None:
-        await coordinators.give_community(session, row, invite.community_id)
+        await coordinators.give_community(
+            session, urls, row, invite.community_id, by=coordinators.moderator(row)
+        )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import click
 
 from actors import moderators as coordinators
-from actors.cli.support import community_of, in_transaction
+from actors.cli.support import community_of, in_transaction, urls_of
+from actors.moderation.modlog import OPERATOR
 from actors.store import queries
 from actors.store.db import AsyncSession
 
@@ -33,10 +34,11 @@ def moderators() -> None:
 def moderators_add(ctx: click.Context, slug: str, actor_url: str) -> None:
     """Make ACTOR_URL a coordinator of the community."""
     actor = _actor_url(actor_url)
+    urls = urls_of(ctx)
 
     async def work(session: AsyncSession) -> bool:
         community = await community_of(session, slug)
-        return await coordinators.add_moderator(session, community.id, actor)
+        return await coordinators.add_moderator(session, urls, community, actor, by=OPERATOR)
 
     if in_transaction(ctx, work):
         click.echo(f"{actor} is now a coordinator of {slug}")
@@ -51,10 +53,11 @@ def moderators_add(ctx: click.Context, slug: str, actor_url: str) -> None:
 def moderators_remove(ctx: click.Context, slug: str, actor_url: str) -> None:
     """Remove ACTOR_URL from the coordinators of the community."""
     actor = _actor_url(actor_url)
+    urls = urls_of(ctx)
 
     async def work(session: AsyncSession) -> bool:
         community = await community_of(session, slug)
-        return await coordinators.remove_moderator(session, community.id, actor)
+        return await coordinators.remove_moderator(session, urls, community, actor, by=OPERATOR)
 
     if not in_transaction(ctx, work):
         raise click.ClickException(f"{actor} is not a coordinator of {slug}")

@@ -16,6 +16,7 @@ from actors.cli import (
     edit,
     followers,
     links,
+    moderate,
     moderators,
     publish,
     server,
@@ -53,6 +54,7 @@ for _group in (
     followers,
     deliveries,
     moderators,
+    moderate,
     links,
     accounts,
 ):

@@ -13,6 +13,7 @@ from actors.inbound.links import (
     on_linked_create,
     on_reject,
 )
+from actors.inbound.moderation import moderate, on_moderation, on_moderation_announce
 from actors.inbound.posts import inner_types, on_create, on_delete, on_reaction, on_update
 from actors.settings import ContentSettings
 from federation.intake import DEFAULT_LIMITS, Limits
@@ -29,6 +30,8 @@ async def on_undo(ctx: InboundContext, activity: JSON) -> None:
         await on_undo_follow(ctx, activity, inner if isinstance(inner, dict | str) else "")
     elif "Like" in kinds:
         await on_reaction(ctx, activity)
+    elif kinds & {"Delete", "Lock", "Block"}:  # a linked Group takes back a decision
+        await moderate(ctx, str(actor_of(activity)), activity)
 
 
 def build_router(
@@ -50,6 +53,10 @@ def build_router(
         if not await on_linked_change(ctx, str(actor_of(activity)), activity):
             await on_delete(ctx, activity)
 
+    async def announce(ctx: InboundContext, activity: JSON) -> None:
+        if not await on_moderation_announce(ctx, activity):  # a linked Group's moderation
+            await on_announce(ctx, activity)
+
     router: ActivityRouter[InboundContext] = ActivityRouter(limits)
     router.on("Follow", on_follow)
     router.on("Undo", on_undo)
@@ -62,5 +69,8 @@ def build_router(
     # links between communities (actors/inbound/links.py)
     router.on("Accept", on_accept)
     router.on("Reject", on_reject)
-    router.on("Announce", on_announce)
+    router.on("Announce", announce)
+    # moderation (actors/inbound/moderation.py)
+    for verb in ("Add", "Remove", "Lock", "Block"):
+        router.on(verb, on_moderation)
     return router

@@ -26,7 +26,13 @@ from actors.events import EventDraft, Place
 from actors.html import plain_text, sanitize
 from actors.items.model import Item, ItemKind, Owner, Revision, Send, community_item
 from actors.items.read import Author, author_of, community_of, find_item, participant_count
-from actors.items.write import revise_item, store_item, withdraw_item
+from actors.items.write import (
+    remove_item,
+    restore_item,
+    revise_item,
+    store_item,
+    withdraw_item,
+)
 from actors.practices import STATUSES, PracticeDraft, practice_to_article
 from actors.store.models import ObjectRow
 
@@ -58,6 +64,8 @@ __all__ = [
     "participant_count",
     "plain_text",
     "practice_to_article",
+    "remove_item",
+    "restore_item",
     "revise_item",
     "sanitize",
     "store_item",

@@ -1,7 +1,7 @@
-"""Storing, revising and withdrawing an item: the one place that writes an item's row, an
-event's time and place, a practice's revisions, the activity that tells of the change and
-what observers (:mod:`actors.hooks`) are told. All of it happens in the caller's
-transaction: the item and what it causes commit together or not at all.
+"""Storing, revising, withdrawing and removing (or restoring) an item: the one place that
+writes an item's row, an event's time and place, a practice's revisions, the activity that
+tells of the change and what observers (:mod:`actors.hooks`) are told. All of it happens
+in the caller's transaction: the item and what it causes commit together or not at all.
 
 A practice keeps every version the caller names (``revision``); other kinds keep none.
 """
@@ -17,7 +17,7 @@ from actors.content import ItemKind
 from actors.events import detail_row
 from actors.hooks import ObjectObserver
 from actors.items.model import Item, Revision, Send
-from actors.store import practice, social
+from actors.store import mod_actions, practice, social
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from federation.vocab import JSON
@@ -107,6 +107,55 @@ async def withdraw_item(
         delete = outbound.build_delete(send.urls, send.community, row.ap_id, row.ap_type)
         await _tell(session, send, row, delete)
     return row
+
+
+async def remove_item(
+    session: AsyncSession,
+    row: ObjectRow,
+    *,
+    send: Send | None,
+    reason: str = "",
+    observers: Sequence[ObjectObserver] = (),
+) -> bool:
+    """A coordinator removes an item: withdrawn as by its author (hidden, its activities out
+    of the outbox), and marked removed, so it can be restored; tell the observers; send the
+    community's ``Delete`` with the reason (Lemmy's removal), announced. False, and nothing
+    done, when it is not shown (removed or withdrawn already)."""
+    if row.deleted_at is not None:
+        return False
+    row.removed_at = row.deleted_at = datetime.now(UTC)
+    await social.withdraw_activities(session, row.ap_id)
+    await hooks.object_deleted(observers, session, row)
+    if send is not None:
+        removal = outbound.build_remove_item(send.urls, send.community, row.ap_id, reason)
+        await _tell(session, send, row, outbound.announced(send.urls, send.community, removal))
+    return True
+
+
+async def restore_item(
+    session: AsyncSession,
+    row: ObjectRow,
+    *,
+    send: Send | None,
+    observers: Sequence[ObjectObserver] = (),
+) -> bool:
+    """Bring back a removed item: shown again, the activities that carried it back in the
+    outbox; the observers are told of it as newly stored; send ``Undo`` of the removal,
+    announced. False, and nothing done, when it is not a removed item (one its author
+    withdrew stays withdrawn)."""
+    if row.removed_at is None:
+        return False
+    row.removed_at = row.deleted_at = None
+    await mod_actions.republish_activities(session, row.ap_id)
+    await hooks.object_stored(observers, session, row)
+    if send is not None:
+        urls, community = send.urls, send.community
+        removal = await mod_actions.latest_sent(
+            session, community.id, row.ap_id, "Delete", urls.community(community.slug)
+        ) or outbound.build_remove_item(urls, community, row.ap_id)
+        undo = outbound.build_moderation_undo(urls, community, removal)
+        await _tell(session, send, row, outbound.announced(urls, community, undo))
+    return True
 
 
 def _take(row: ObjectRow, item: Item) -> None:

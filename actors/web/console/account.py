@@ -21,7 +21,7 @@ from actors.web.console.auth import (
     require_account,
     state_of,
 )
-from actors.web.keys import SESSIONS
+from actors.web.keys import SESSIONS, URLS
 
 ACCOUNT = "/console/account"
 SESSIONS_PAGE = "/console/sessions"
@@ -131,7 +131,7 @@ async def link_actor(request: web.Request) -> web.StreamResponse:
     async with request.app[SESSIONS].begin() as session:
         row = await accounts.get_account(session, who.account.id)
         assert row is not None
-        await coordinators.link_actor(session, row, actor)
+        await coordinators.link_actor(session, request.app[URLS], row, actor)
         await audit(request, "actor.link", detail=actor or "unlinked", session=session)
     return redirect(f"{ACCOUNT}?done=actor")
 

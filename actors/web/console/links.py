@@ -17,7 +17,7 @@ from actors.store.queries import AlreadyExists
 from actors.urls import CONSOLE_COMMUNITY, CONSOLE_INVITE, CONSOLE_SETUP
 from actors.web.console.auth import audit, redirect, render, signed_in, state_of
 from actors.web.console.signin import audit_as, begin_session
-from actors.web.keys import SESSIONS
+from actors.web.keys import SESSIONS, URLS
 
 
 def _link_problem(request: web.Request, problem: LinkProblem) -> web.Response:
@@ -99,7 +99,7 @@ async def invite_page(request: web.Request) -> web.StreamResponse:
                 row = await accounts.get_account(session, who.account.id)
                 assert row is not None
                 invite = await invites.open_link(session, token, INVITE, now)
-                await invites.accept_as(session, invite, row, now)
+                await invites.accept_as(session, request.app[URLS], invite, row, now)
                 await audit(request, "invite.accept", community=community, session=session)
         except LinkProblem as problem:
             return _link_problem(request, problem)
@@ -117,7 +117,9 @@ async def invite_page(request: web.Request) -> web.StreamResponse:
     try:
         async with request.app[SESSIONS].begin() as session:
             invite = await invites.open_link(session, token, INVITE, now)
-            row = await invites.accept_as_new(session, invite, username, hashed, now)
+            row = await invites.accept_as_new(
+                session, request.app[URLS], invite, username, hashed, now
+            )
             account = account_of(row)
             await audit_as(request, account, "invite.accept", session, community=community,
                            detail="new account")  # fmt: skip

@@ -45,7 +45,9 @@ async def remove(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(reason="Which coordinator? Reload the page.") from None
     async with request.app[SESSIONS].begin() as session:
         row = await accounts.get_account(session, account_id)
-        removed = row is not None and await coordinators.take_community(session, row, community.id)
+        removed = row is not None and await coordinators.take_community(
+            session, request.app[URLS], row, community.id, by=coordinators.moderator(who.account)
+        )
         if row is None or not removed:
             raise web.HTTPConflict(reason="This person does not coordinate the community.")
         await audit(request, "coordinator.remove", community=community, detail=row.username,
