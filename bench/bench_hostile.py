@@ -40,7 +40,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,8 @@ class Silent(asyncio.Protocol):
     """Accepts a connection and never answers."""
 
 
-async def peer(keyfile: str) -> None:
+async def peer(keyfile: str, count: int = PEER_HOSTS) -> None:
+    """Serve actors on ``count`` loopback hosts (and keep the silent ones) until stdin closes."""
     family = KeyFamily(Path(keyfile).read_bytes())
 
     async def actor(request: web.Request) -> web.Response:
@@ -176,7 +177,7 @@ async def peer(keyfile: str) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     hosts = []
-    for i in range(PEER_HOSTS):
+    for i in range(count):
         sock = socket.socket()
         sock.bind((f"127.0.0.{10 + i}", 0))
         await web.SockSite(runner, sock).start()
@@ -604,8 +605,13 @@ def report(quiet: Run, hostile: Run) -> None:
     )
 
 
-def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
+@contextlib.contextmanager
+def peer_process(
+    tmp: Path, hosts: int = PEER_HOSTS
+) -> Iterator[tuple[Path, KeyFamily, dict[str, list[str]]]]:
+    """The peer as a child process (this file's ``peer`` role) serving actors on ``hosts``
+    loopback addresses, with a fresh key family in ``tmp``: (its key file, the family, the
+    peer's ``hosts`` and ``silent`` addresses)."""
     keyfile = tmp / "family.pem"
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     keyfile.write_bytes(
@@ -616,25 +622,30 @@ def main() -> None:
         )
     )
     family = KeyFamily(keyfile.read_bytes())
-    peer_process = subprocess.Popen(
-        [sys.executable, str(HERE), "peer", str(keyfile)],
+    process = subprocess.Popen(
+        [sys.executable, str(HERE), "peer", str(keyfile), str(hosts)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
     try:
-        assert peer_process.stdout is not None
-        peers = json.loads(peer_process.stdout.readline())
+        assert process.stdout is not None
+        yield keyfile, family, json.loads(process.stdout.readline())
+    finally:
+        process.communicate(timeout=30)
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
+    with peer_process(tmp) as (keyfile, family, peers):
         quiet = one_run("quiet", peers, keyfile, family)
         hostile_run = one_run("hostile", peers, keyfile, family)
-    finally:
-        peer_process.communicate(timeout=30)
     report(quiet, hostile_run)
 
 
 if __name__ == "__main__":
     role = sys.argv[1] if len(sys.argv) > 1 else "bench"
     if role == "peer":
-        asyncio.run(peer(sys.argv[2]))
+        asyncio.run(peer(sys.argv[2], *map(int, sys.argv[3:4])))
     elif role == "hostile":
         asyncio.run(hostile(json.loads(sys.argv[2])))
     else:

@@ -16,6 +16,7 @@ BENCHES = [
     "bench_pages.py",
     "bench_console.py",
     "bench_links.py",
+    "bench_moderation.py",  # a spam wave: BENCH_WAVE_SECONDS (60) of Creates, two runs
     "bench_hostile.py",  # last: two runs of BENCH_HOSTILE_SECONDS (10 min each)
 ]
 
