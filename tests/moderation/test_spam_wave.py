@@ -63,7 +63,7 @@ async def reject_all(copub: Copub, slug: str) -> int:
     many posts it rejected, as the database says."""
     before = (await holds_by_state(copub)).get(HoldState.REJECTED, 0)
     if cli_rejects_all():
-        await copub.cli("held", "reject-all", slug)
+        await copub.cli("held", "reject-all", slug, "--reason", "spam wave")
     else:
         async with copub.sessions.begin() as session:
             community = await queries.get_community(session, slug)
