@@ -9,7 +9,8 @@ import click
 
 from actors import founding
 from actors.cli.support import community_of, in_transaction, urls_of
-from actors.community import community_to_group
+from actors.community import POSTING_POLICIES, community_to_group
+from actors.moderation import settings as moderation
 from actors.store import queries
 from actors.store.db import AsyncSession
 from federation.clock import utcnow
@@ -55,6 +56,28 @@ def community_create(ctx: click.Context, slug: str, name: str, summary: str, clo
     help="A profile field (repeatable; the given ones replace all).",
 )
 @click.option("--no-fields", is_flag=True, help="Remove every profile field.")
+@click.option(
+    "--posting-policy",
+    type=click.Choice(POSTING_POLICIES),
+    default=None,
+    help="Whose posts are relayed without a hold (the others wait in `copub held`).",
+)
+@click.option(
+    "--hold-first-posts/--no-hold-first-posts",
+    default=None,
+    help="Hold a poster's first post in the community for a coordinator, or not.",
+)
+@click.option(
+    "--posts-per-hour",
+    type=click.IntRange(0, moderation.POSTS_PER_HOUR_MAX),
+    default=None,
+    help="Hold a poster's posts past this many an hour (0: no limit).",
+)
+@click.option(
+    "--modlog-names/--no-modlog-names",
+    default=None,
+    help="The public moderation log names the coordinator, or only their role.",
+)
 @click.pass_context
 def community_edit(
     ctx: click.Context,
@@ -64,13 +87,17 @@ def community_edit(
     closed: bool | None,
     fields: tuple[str, ...],
     no_fields: bool,
+    posting_policy: str | None,
+    hold_first_posts: bool | None,
+    posts_per_hour: int | None,
+    modlog_names: bool | None,
 ) -> None:
-    """Change a community's name, summary, profile fields or closed state; its
-    followers get the new profile (an Update of the Group)."""
+    """Change a community's name, summary, profile fields or closed state (its
+    followers get the new profile: an Update of the Group), and its moderation settings."""
     urls = urls_of(ctx)
     pairs = tuple(_field(given) for given in fields)
 
-    async def work(session: AsyncSession) -> bool:
+    async def work(session: AsyncSession) -> tuple[bool, bool]:
         current = await community_of(session, slug)
         updated = await founding.update_community(
             session,
@@ -82,11 +109,24 @@ def community_edit(
             profile_fields=() if no_fields else pairs or current.profile_fields,
             now=utcnow(),
         )
-        return updated != current
+        wanted = moderation.with_changes(
+            moderation.ModerationSettings.of(updated),
+            posting_policy=posting_policy,
+            hold_first_posts=hold_first_posts,
+            posts_per_hour=posts_per_hour,
+            modlog_names=modlog_names,
+        )
+        updated = await moderation.update_moderation_settings(
+            session, urls, updated, wanted, now=utcnow()
+        )
+        sent = community_to_group(updated, urls) != community_to_group(current, urls)
+        return updated != current, sent
 
-    changed = in_transaction(ctx, work)
-    if changed:
+    changed, sent = in_transaction(ctx, work)
+    if sent:
         click.echo(f"updated @{urls.handle(slug)}; its followers get the new profile")
+    elif changed:
+        click.echo(f"updated @{urls.handle(slug)}")
     else:
         click.echo(f"@{urls.handle(slug)}: nothing changed")
 
@@ -128,6 +168,11 @@ def community_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     click.echo(f"actor:     {urls.community(c.slug)}")
     click.echo(f"closed:    {'yes' if c.closed else 'no'}")
     click.echo(f"posting:   {c.posting_policy}")
+    first = "a first post is held" if c.hold_first_posts else "as the policy says"
+    click.echo(f"first:     {first}")
+    limit = f"{c.posts_per_hour} posts an hour a poster" if c.posts_per_hour else "none"
+    click.echo(f"limit:     {limit}")
+    click.echo(f"modlog:    {'names coordinators' if c.modlog_names else 'roles only'}")
     click.echo(f"created:   {c.created_at:%Y-%m-%d %H:%M} UTC")
     if c.summary:
         click.echo(f"domain:    {c.summary}")

@@ -14,7 +14,9 @@ from actors.cli import (
     communities,
     deliveries,
     edit,
+    filters,
     followers,
+    held,
     links,
     moderate,
     moderators,
@@ -55,6 +57,8 @@ for _group in (
     deliveries,
     moderators,
     moderate,
+    held,
+    filters,
     links,
     accounts,
 ):

@@ -84,6 +84,26 @@ async def update_community(
     return community_from_row(row)
 
 
+async def update_moderation_settings(
+    session: AsyncSession,
+    community_id: int,
+    *,
+    posting_policy: PostingPolicy,
+    hold_first_posts: bool,
+    posts_per_hour: int,
+    modlog_names: bool,
+) -> Community:
+    """Store who the community relays without a hold, and whether its log names names."""
+    row = await session.get(CommunityRow, community_id)
+    if row is None:
+        raise LookupError(community_id)
+    row.posting_policy = posting_policy.value
+    row.hold_first_posts, row.posts_per_hour = hold_first_posts, posts_per_hour
+    row.modlog_names = modlog_names
+    await session.flush()
+    return community_from_row(row)
+
+
 async def get_community(session: AsyncSession, slug: str) -> Community | None:
     row = await session.scalar(select(CommunityRow).where(CommunityRow.slug == slug))
     return community_from_row(row) if row else None

@@ -31,6 +31,7 @@ from actors.web import (
     console,
     content_routes,
     feeds,
+    modlog,
     objects,
     pages,
     wellknown,
@@ -232,6 +233,7 @@ def create_app(
     pages.setup_routes(app)
     network_pages.setup_routes(app)  # links: /c/{slug}/network(.json)
     archive_pages.setup(app)
+    modlog.setup_routes(app)  # /c/{slug}/modlog: the public moderation log
     console.setup(app, settings)  # /console: accounts, sign-in, the coordinators' pages
     app.router.add_static("/static", HERE / "static", append_version=False)
     _load_adapters(app, settings)

@@ -86,6 +86,8 @@ from actors.web.console import (
     dashboard,
     home,
     links,
+    moderation,
+    moderation_rules,
     network,
     participants,
     passkeys,
@@ -119,6 +121,8 @@ def setup(app: web.Application, settings: Settings) -> None:
     people_team.setup_routes(app)
     participants.setup_routes(app)
     network.setup_routes(app)  # 4. Network
+    moderation.setup_routes(app)  # Moderation: held posts, then the sections added below
+    moderation_rules.setup_routes(app)
     tokens.setup_routes(app)  # 5. Tokens
     server_communities.setup_routes(app)  # 6. Server (admins)
     server_coordinators.setup_routes(app)
