@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from actors.accounts.config import ConsoleSettings
 from actors.errors import CopubError
+from actors.retention import RetentionSettings
 from federation.clock import zone_named
 from federation.intake import Limits
 
@@ -165,6 +166,8 @@ class Settings:
     content: ContentSettings = field(default_factory=ContentSettings)
     # Sessions, one-time links, passwords, sign-in waits (actors/accounts/config.py)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    # How long finished work is kept, and the purge (actors/retention.py)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     # How much of a remote document is read: lists capped, URLs and dates checked
     # (federation/intake.py, ``[limits]``)
     limits: Limits = field(default_factory=Limits)
@@ -304,6 +307,7 @@ def _validate(settings: Settings) -> None:
     for section, problems in (
         ("console", settings.console.problems()),
         ("limits", settings.limits.problems()),
+        ("retention", settings.retention.problems()),
     ):
         if problems:
             name, why = problems[0]

@@ -89,8 +89,9 @@ async def ban(
         raise CannotBan(f"{actor} coordinates {community.slug}: remove them as coordinator first")
     reason = modlog.clean_reason(reason)
     inbox = await _inbox_of(session, community.id, actor)  # before the block drops them
-    blocked = await block(session, community.id, Target(ACTOR, actor), reason)
-    if blocked.added:
+    added = not await mod_actions.has_block(session, community.id, ACTOR, actor)
+    if added:
+        await block(session, community.id, Target(ACTOR, actor), reason)
         activity = outbound.build_block_from_community(
             urls, community, actor, reason, remove_data=remove_posts
         )
@@ -105,7 +106,7 @@ async def ban(
                 session, urls, community, row, by=by, reason=why, observers=observers
             ):
                 removed.append(row.ap_id)
-    return Banned(actor, blocked.added, removed)
+    return Banned(actor, added, removed)
 
 
 async def unban(

@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.store.models import ActivityRow, ObjectRow
+from actors.store.models import ActivityRow, BlockRow, ObjectRow
 from actors.store.models_links import LinkItemRow
 from actors.store.models_moderation import RemoteModeratorRow
 
@@ -91,6 +90,16 @@ async def visible_posts_by(
     return list(rows)
 
 
+async def has_block(session: AsyncSession, community_id: int, kind: str, value: str) -> bool:
+    """Whether the community itself blocks ``value`` (not counting server-wide blocks)."""
+    hit = await session.scalar(
+        select(BlockRow.id).where(
+            BlockRow.community_id == community_id, BlockRow.kind == kind, BlockRow.value == value
+        )
+    )
+    return hit is not None
+
+
 async def link_items_of(session: AsyncSession, object_row_id: int) -> list[LinkItemRow]:
     """Each community's record of an item that came over a link."""
     rows = await session.scalars(
@@ -103,13 +112,13 @@ async def link_items_of(session: AsyncSession, object_row_id: int) -> list[LinkI
 
 
 async def add_remote_moderator(session: AsyncSession, group_id: str, actor_id: str) -> bool:
-    """Record ``actor_id`` as a moderator of the remote Group; False if known already."""
-    session.add(RemoteModeratorRow(group_id=group_id, actor_id=actor_id))
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
+    """Record ``actor_id`` as a moderator of the remote Group; False if known already.
+    (Looked up first, not caught as a conflict: a savepoint is not to be relied on with
+    SQLite's driver; two writers at once fail one transaction, which the inbox retries.)"""
+    if await is_remote_moderator(session, group_id, actor_id):
         return False
+    session.add(RemoteModeratorRow(group_id=group_id, actor_id=actor_id))
+    await session.flush()
     return True
 
 
