@@ -14,6 +14,18 @@ I/O belongs after the commit (a worker that reads the queue), never in an observ
 An adapter may also show what it does on a community's dashboard in the console: it
 appends a :class:`DashboardSource` to ``app[DASHBOARD_PANELS]``; the dashboard asks each
 for its :class:`Panel` (reads only, in the dashboard's session, no network I/O).
+
+An adapter whose tables grow with finished work (the Discourse adapter's jobs) has them
+purged with copub's own (``actors.retention``: the server's periodic purge and ``copub
+purge``): it declares a :class:`Purger` for each table as an entry point, like its models::
+
+    [project.entry-points."copub.purgers"]
+    discourse = "adapters.discourse.store:FORUM_JOBS_PURGE"
+
+An entry point, not ``setup()``: its tables exist whether or not the config lists the
+adapter (the migrations create them), and ``copub purge`` and ``copub worker`` build no app.
+``actors.store.retention.PurgeTarget`` is a ready :class:`Purger` for a table with a state
+and a time column (``finished_jobs`` for a table of retried jobs).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from typing import Protocol
 from actors.community import Community
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
+from actors.store.retention import Cutoffs
 
 
 class ObjectObserver(Protocol):
@@ -75,3 +88,20 @@ class DashboardSource(Protocol):
     async def dashboard_panel(
         self, session: AsyncSession, community: Community
     ) -> Panel | None: ...
+
+
+class Purger(Protocol):
+    """Deletes one table's finished rows once retention is over ([retention] in the config).
+
+    ``name`` is what reports show (the table's name). Both methods run in the session they
+    are given: ``count_old`` counts what would go (``copub purge --dry-run``);
+    ``purge_batch`` deletes at most ``limit`` of those rows and returns how many went. The
+    caller commits after every batch and asks again until a batch comes back short, so a
+    batch must be one short statement (no network I/O, no long scan holding locks)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def count_old(self, session: AsyncSession, cutoffs: Cutoffs) -> int: ...
+
+    async def purge_batch(self, session: AsyncSession, cutoffs: Cutoffs, limit: int) -> int: ...

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import click
 
+from actors import retention
 from actors.cli.support import in_transaction, new_event_loop, settings_of
 from actors.delivery import build_worker, delivery_client, worker_lock
 from actors.settings import Settings
-from actors.store import jobs
-from actors.store.db import AsyncSession, create_engine, is_sqlite, migrate, sessionmaker
+from actors.store import jobs, peers
+from actors.store.db import (
+    AsyncSession,
+    async_sessionmaker,
+    create_engine,
+    is_sqlite,
+    migrate,
+    sessionmaker,
+)
 from actors.store.states import PENDING_JOBS, JobState
 from federation.clock import utcnow
+from federation.origins import host_of
 
 log = logging.getLogger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession]
 
 
 @click.command("worker")
@@ -40,20 +53,39 @@ async def _work(settings: Settings) -> None:
         try:
             await migrate(engine)
             await client.start()
-            loop_worker = build_worker(settings, sessionmaker(engine), client)
+            sessions = sessionmaker(engine)
+            loop_worker = build_worker(settings, sessions, client)
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, loop_worker.stop)
             kind = "SQLite" if is_sqlite(settings.database.url) else "PostgreSQL"
             log.info("delivery worker starting on %s", kind)
-            await loop_worker.run()
+            async with _purging(settings, sessions):
+                await loop_worker.run()
             log.info("delivery worker stopped: %s", loop_worker.counts)
         finally:
             await client.close()
             await engine.dispose()
 
 
-@click.command("deliveries")
+@contextlib.asynccontextmanager
+async def _purging(settings: Settings, sessions: Sessions) -> AsyncIterator[None]:
+    """Retention's periodic purge beside the worker ([retention] every_minutes; 0: none)."""
+    if settings.retention.every_minutes <= 0:
+        yield
+        return
+    task = asyncio.create_task(
+        retention.run_periodically(sessions, settings.retention, retention.purgers())
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@click.group("deliveries", invoke_without_command=True)
 @click.option(
     "--state",
     "states",
@@ -64,7 +96,10 @@ async def _work(settings: Settings) -> None:
 @click.option("--limit", default=50, show_default=True, help="At most this many jobs.")
 @click.pass_context
 def deliveries(ctx: click.Context, states: tuple[str, ...], limit: int) -> None:
-    """Show the delivery queue: counts per state, then the jobs themselves."""
+    """Show the delivery queue: counts per state, then the jobs themselves
+    (`copub deliveries retry`: make them due now)."""
+    if ctx.invoked_subcommand is not None:
+        return
     wanted = states or jobs.UNDONE
 
     async def work(session: AsyncSession) -> tuple[dict[JobState, int], list[jobs.DeliveryView]]:
@@ -98,6 +133,40 @@ def _relative(when: datetime, now: datetime) -> str:
         if seconds >= size:
             return f"in {seconds / size:.0f}{unit}"
     return f"in {seconds:.0f}s"
+
+
+@deliveries.command("retry")
+@click.option("--host", help="Only the deliveries to this server (host[:port], or a URL on it).")
+@click.option("--id", "delivery_id", type=int, help="Only this delivery (its id in the list).")
+@click.pass_context
+def retry(ctx: click.Context, host: str | None, delivery_id: int | None) -> None:
+    """Make waiting deliveries due now, and failed ones due once more: all of them, those
+    to one server, or one delivery. The running worker sends them within a second (on
+    PostgreSQL worker processes are told at once)."""
+    if host is not None and delivery_id is not None:
+        raise click.UsageError("give --host or --id, not both")
+    target = None
+    if host is not None:
+        target = host_of(host) if "://" in host else host.strip().lower()
+        if not target:
+            raise click.BadParameter(f"{host!r} is not a host", param_hint="--host")
+
+    async def work(session: AsyncSession) -> peers.Retried:
+        now = utcnow()
+        if delivery_id is not None:
+            return await peers.retry_delivery_now(session, delivery_id, now)
+        if target is not None:
+            return await peers.retry_host_now(session, target, now)
+        return await peers.retry_all_now(session, now)
+
+    retried = in_transaction(ctx, work)
+    if delivery_id is not None and not retried.total:
+        raise click.ClickException(f"delivery {delivery_id} is done or does not exist")
+    to = f" to {target}" if target is not None else ""
+    click.echo(
+        f"{retried.total} deliveries{to} due now ({retried.waiting} waiting, "
+        f"{retried.failed} failed before)"
+    )
 
 
 COMMANDS = (worker, deliveries)

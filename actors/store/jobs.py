@@ -12,15 +12,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import ColumnElement, CursorResult, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store.db import after_commit
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
-from actors.store.models import ActivityRow, BlockRow, DeliveryRow, FollowerRow
-from actors.store.states import FINISHED_JOBS, FollowerState, JobState
+from actors.store.models import ActivityRow, Base, BlockRow, DeliveryRow, FollowerRow
+from actors.store.states import FINISHED_JOBS, PENDING_JOBS, FollowerState, JobState
 from federation.clock import utcnow
 from federation.origins import host_of
 
@@ -29,11 +30,13 @@ __all__ = [
     "UNDONE",
     "WAKE_INFO_KEY",
     "DeliveryView",
+    "Retried",
     "SqlJobQueue",
     "delivery_stats",
     "enqueue_deliveries",
     "follower_inboxes",
     "list_deliveries",
+    "retry_jobs_now",
 ]
 
 log = logging.getLogger(__name__)
@@ -142,6 +145,42 @@ class DeliveryView:
     last_status: int | None
     last_error: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Retried:
+    """What a retry-now changed: jobs made due now (``waiting``: queued or retrying;
+    ``failed``: given up before, now to be tried once more)."""
+
+    waiting: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.waiting + self.failed
+
+
+async def retry_jobs_now(
+    session: AsyncSession, table: type[Base], where: ColumnElement[bool], now: datetime
+) -> Retried:
+    """Make the undone jobs of ``table`` that match ``where`` due now: the waiting ones, and
+    the failed ones once more (their attempts stay counted, so the retry policy gives each
+    one more try at most). For any table of retried jobs (``state``, ``next_try_at``,
+    ``updated_at`` as ``deliveries`` has them): deliveries, the Discourse adapter's jobs."""
+    columns = table.__table__.c
+    waiting = await session.execute(
+        update(table)
+        .where(where, columns.state.in_(PENDING_JOBS))
+        .values(next_try_at=now, updated_at=now)
+    )
+    failed = await session.execute(
+        update(table)
+        .where(where, columns.state == JobState.FAILED)
+        .values(state=JobState.RETRYING, next_try_at=now, updated_at=now)
+    )
+    return Retried(
+        cast(CursorResult[Any], waiting).rowcount, cast(CursorResult[Any], failed).rowcount
+    )
 
 
 async def delivery_stats(session: AsyncSession) -> dict[JobState, int]:

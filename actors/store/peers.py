@@ -1,20 +1,28 @@
 """Delivery health per peer (the host of an inbox), for operators: how many deliveries
 wait, retry or failed for each server and what its latest answer was; and "retry now"
-for one peer (the console's server page; the same call suits a ``copub deliveries retry
---host``)."""
+for one peer, one delivery or all (the console's server page, ``copub deliveries retry``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.store.jobs import UNDONE
+from actors.store.jobs import NOTIFY_CHANNEL, UNDONE, Retried, retry_jobs_now
 from actors.store.models import DeliveryRow
 from actors.store.states import PENDING_JOBS, JobState
+
+__all__ = [
+    "PeerHealth",
+    "Retried",
+    "peer_health",
+    "retry_all_now",
+    "retry_delivery_now",
+    "retry_host_now",
+]
 
 
 @dataclass(frozen=True)
@@ -104,31 +112,29 @@ async def _latest_tries(
     return {host: (at, status, error) for host, at, status, error in rows}
 
 
-@dataclass(frozen=True)
-class Retried:
-    """What a retry-now changed: deliveries made due now (``waiting``: queued or
-    retrying; ``failed``: given up before, now to be tried once more)."""
-
-    waiting: int
-    failed: int
-
-    @property
-    def total(self) -> int:
-        return self.waiting + self.failed
-
-
 async def retry_host_now(session: AsyncSession, host: str, now: datetime) -> Retried:
-    """Make every undone delivery to ``host`` due now: the waiting ones, and the failed
-    ones once more (their attempts stay counted, so the retry policy gives each one more
-    try at most). The worker takes them at its next poll, or at once when woken."""
-    waiting = await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.host == host, DeliveryRow.state.in_(PENDING_JOBS))
-        .values(next_try_at=now, updated_at=now)
-    )
-    failed = await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.host == host, DeliveryRow.state == JobState.FAILED)
-        .values(state=JobState.RETRYING, next_try_at=now, updated_at=now)
-    )
-    return Retried(waiting.rowcount, failed.rowcount)  # type: ignore[attr-defined]
+    """Make every undone delivery to ``host`` due now (``jobs.retry_jobs_now``). The worker
+    takes them at its next poll, at once when woken (the console wakes its own; worker
+    processes on PostgreSQL are notified)."""
+    retried = await retry_jobs_now(session, DeliveryRow, DeliveryRow.host == host, now)
+    await _notify_workers(session, retried)
+    return retried
+
+
+async def retry_delivery_now(session: AsyncSession, delivery_id: int, now: datetime) -> Retried:
+    """The same for one delivery (nothing when it is done or there is no such delivery)."""
+    retried = await retry_jobs_now(session, DeliveryRow, DeliveryRow.id == delivery_id, now)
+    await _notify_workers(session, retried)
+    return retried
+
+
+async def retry_all_now(session: AsyncSession, now: datetime) -> Retried:
+    """The same for every undone delivery, whatever its host."""
+    retried = await retry_jobs_now(session, DeliveryRow, true(), now)
+    await _notify_workers(session, retried)
+    return retried
+
+
+async def _notify_workers(session: AsyncSession, retried: Retried) -> None:
+    if retried.total and session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))

@@ -62,7 +62,7 @@ from actors.web.keys import (
 from actors.web.negotiation import wants_html
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
 from actors.web.present import href, url_or_empty
-from actors.web.workers import delivery_worker_ctx
+from actors.web.workers import delivery_worker_ctx, retention_ctx
 from federation.httpsig import CachingKeyResolver, KeyFetchLimits, secure_mode_middleware
 from federation.keys import public_pem_of
 
@@ -222,6 +222,7 @@ def create_app(
     app.cleanup_ctx.append(_federation)
     app.cleanup_ctx.append(_inbox_processor)
     app.cleanup_ctx.append(delivery_worker_ctx)
+    app.cleanup_ctx.append(retention_ctx)  # where the worker runs ([retention])
     app.cleanup_ctx.append(_release_memory)
     wellknown.setup_routes(app)
     activitypub.setup_routes(app)

@@ -1,14 +1,17 @@
-"""Background work started with the app: the in-process delivery worker."""
+"""Background work started with the app: the in-process delivery worker, and the
+retention purge beside it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
 from aiohttp import web
 
+from actors import retention
 from actors.delivery import WorkerBusy, build_worker, delivery_client, wake_on_commit, worker_lock
 from actors.web.keys import SESSIONS, SETTINGS
 from federation.delivery.worker import DeliveryWorker
@@ -49,3 +52,21 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
                 await task
             finally:
                 await client.close()
+
+
+async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Purge finished work every [retention] every_minutes (actors/retention.py), in the
+    process that runs the delivery worker (after ``delivery_worker_ctx``: none runs here,
+    no purge either)."""
+    settings = app[SETTINGS]
+    if DELIVERY_WORKER not in app or settings.retention.every_minutes <= 0:
+        yield
+        return
+    task = asyncio.create_task(
+        retention.run_periodically(app[SESSIONS], settings.retention, retention.purgers()),
+        name="retention",
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

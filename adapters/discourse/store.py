@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from actors.store import PENDING_JOBS, JobState
+from actors.store.jobs import retry_jobs_now
+from actors.store.retention import PurgeTarget, finished_jobs
 from adapters.discourse.models import (
     ForumJobKind,
     ForumJobRow,
@@ -238,18 +240,19 @@ async def finish_job(
 async def retry_now(session: AsyncSession, community_id: int) -> tuple[int, int]:
     """Make the community's pending jobs due now, and its failed ones pending again (for
     one more try each); returns (pending, failed) counts."""
-    now = utcnow()
-    pending = await session.execute(
-        update(ForumJobRow)
-        .where(ForumJobRow.community_id == community_id, ForumJobRow.state.in_(PENDING_JOBS))
-        .values(next_try_at=now, updated_at=now)
+    retried = await retry_jobs_now(
+        session, ForumJobRow, ForumJobRow.community_id == community_id, utcnow()
     )
-    failed = await session.execute(
-        update(ForumJobRow)
-        .where(ForumJobRow.community_id == community_id, ForumJobRow.state == JobState.FAILED)
-        .values(state=JobState.RETRYING, next_try_at=now, updated_at=now)
-    )
-    return pending.rowcount, failed.rowcount  # type: ignore[attr-defined]
+    return retried.waiting, retried.failed
+
+
+# Finished jobs go with copub's finished work (``copub.purgers`` entry point: actors.hooks)
+FORUM_JOBS_PURGE = PurgeTarget(
+    "discourse_jobs",
+    ForumJobRow,
+    ForumJobRow.id,
+    finished_jobs(ForumJobRow.state, ForumJobRow.updated_at),
+)
 
 
 async def job_counts(session: AsyncSession, community_id: int) -> dict[str, int]:
