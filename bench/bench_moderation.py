@@ -11,9 +11,8 @@ posting policy holds them all). The wave run's GETs are measured until the inbox
 Reported: p50/p99 of the actor GET in each run and wave/quiet (target: p99 within 2x); the
 posts held and relayed once the inbox processor is done with them (read from the database:
 held posts by state, Announce activities and their deliveries, posts stored); then one
-coordinator action rejecting them all (``copub held reject-all SLUG`` when the command
-exists, else ``actors.moderation.holds.reject_all`` in this process, on the same database),
-its time and what is left in the queue (target 0).
+coordinator action rejecting them all, ``copub held reject-all SLUG``: its time beside the
+command's start alone (``copub held --help``) and what is left in the queue (target 0).
 
 The peer (bench_hostile's: fresh RSA keys per actor from one prime pair, actors served on
 many 127.0.0.x addresses) runs as a child process. Everything stays on loopback.
@@ -57,9 +56,6 @@ from bench_hostile import (
 )
 from bench_http import free_port, wait_ready
 
-from actors.moderation import holds
-from actors.moderation.modlog import OPERATOR
-from actors.store import queries
 from actors.store.db import create_engine, sessionmaker
 from actors.store.models import ActivityRow, DeliveryRow, FollowerRow, InboxItemRow, ObjectRow
 from actors.store.models_moderation import HeldPostRow, HoldState
@@ -74,7 +70,6 @@ FULL = (1000, 100, 60.0)
 GET_RATE = 10.0
 DRAIN_TIMEOUT = 600.0
 POLL = 0.2
-REASON = ("--reason", "spam wave")
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -94,7 +89,7 @@ class Run:
     deliveries: int = 0  # of Announces
     stored: int = 0  # remote posts stored in the community
     followers: int = 0
-    reject: tuple[str, float, int, dict[str, int]] | None = None  # how, s, rejected, after
+    reject: tuple[float, int, dict[str, int]] | None = None  # seconds, rejected, after
     cli_start: float = 0.0  # seconds of `copub held --help`: the command's start alone
 
 
@@ -155,44 +150,23 @@ async def outcome(run: Run, sessions: Sessions) -> None:
 # --- the coordinator's one action ----------------------------------------------------------
 
 
-def cli_has_reject_all(env: dict[str, str]) -> bool:
-    answer = subprocess.run(
-        [sys.executable, "-m", "actors.cli", "held", "--help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return answer.returncode == 0 and "reject-all" in answer.stdout
-
-
-async def reject_in_process(sessions: Sessions) -> int:
-    async with sessions.begin() as session:
-        community = await queries.get_community(session, SLUG)
-        assert community is not None
-        return await holds.reject_all(session, community, OPERATOR, reason=REASON[1])
+async def copub(config: Path, *args: str) -> float:
+    """Run ``copub *args`` on the server's config; its seconds, start to exit."""
+    argv = [sys.executable, "-m", "actors.cli", *args]
+    env = {**os.environ, "COPUB_CONFIG": str(config)}
+    began = time.perf_counter()
+    done = await asyncio.to_thread(subprocess.run, argv, env=env, capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"copub {' '.join(args)}: {done.stderr.decode()[-500:]}")
+    return time.perf_counter() - began
 
 
 async def reject_everything(run: Run, sessions: Sessions, config: Path) -> None:
-    env = {**os.environ, "COPUB_CONFIG": str(config)}
-    began = time.perf_counter()
-    cli = await asyncio.to_thread(cli_has_reject_all, env)
-    run.cli_start = time.perf_counter() - began if cli else 0.0
-    if cli:
-        how = f"copub held reject-all {SLUG}"
-        began = time.perf_counter()
-        argv = [sys.executable, "-m", "actors.cli", "held", "reject-all", SLUG, *REASON]
-        done = await asyncio.to_thread(subprocess.run, argv, env=env, capture_output=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"{how}: {done.stderr.decode()[-500:]}")
-    else:
-        how = "holds.reject_all in process"
-        began = time.perf_counter()
-        await reject_in_process(sessions)
-    seconds = time.perf_counter() - began
+    run.cli_start = await copub(config, "held", "--help")
+    seconds = await copub(config, "held", "reject-all", SLUG, "--reason", "spam wave")
     after = await by_state(sessions, HeldPostRow.state)
     rejected = after.get(HoldState.REJECTED, 0) - run.held.get(HoldState.REJECTED, 0)
-    run.reject = (how, seconds, rejected, after)
+    run.reject = (seconds, rejected, after)
 
 
 # --- traffic ---------------------------------------------------------------------------------
@@ -375,10 +349,11 @@ def report(quiet: Run, wave: Run) -> None:
           f" remote posts stored {wave.stored}; {wave.followers} follower)"
           f" {verdict(held == POSTS and relayed == 0)}")  # fmt: skip
     if wave.reject is not None:
-        how, seconds, rejected, after = wave.reject
+        seconds, rejected, after = wave.reject
         left = after.get(HoldState.HELD, 0)
-        start = f" (its start alone: {wave.cli_start:.2f} s)" if wave.cli_start else ""
-        print(f"moderation wave: one action ({how}): {rejected} rejected in {seconds:.2f} s{start},"
+        start = f"(the command's start alone, copub held --help: {wave.cli_start:.2f} s)"
+        print(f"moderation wave: one action (copub held reject-all {SLUG}): {rejected} rejected"
+              f" in {seconds:.2f} s {start},"
               f" {left} left in the queue {verdict(left == 0 and rejected == held)}")  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """A spam wave does not reach the followers: it waits in the hold queue, one line in the
-moderation log per post, and a coordinator rejects it all in one action (issue 14).
-``bench/bench_moderation.py`` measures the full-size wave against ``copub serve``."""
+moderation log per post, and a coordinator rejects it all in one action, ``copub held
+reject-all`` (issue 14). ``bench/bench_moderation.py`` measures the full-size wave against
+``copub serve``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from actors.cli import main as copub_main
 from actors.moderation import holds
-from actors.moderation.modlog import OPERATOR
 from actors.store import queries
 from actors.store.models import DeliveryRow, InboxItemRow, ObjectRow
 from actors.store.models_moderation import HeldPostRow, HoldState, ModAction, ModlogRow
@@ -53,22 +52,11 @@ async def settled(copub: Copub, activity_ids: list[str]) -> dict[str, int] | Non
     return states
 
 
-def cli_rejects_all() -> bool:
-    held = copub_main.commands.get("held")
-    return held is not None and "reject-all" in getattr(held, "commands", {})
-
-
 async def reject_all(copub: Copub, slug: str) -> int:
-    """The coordinator's one action (``copub held reject-all`` when the CLI has it); how
-    many posts it rejected, as the database says."""
+    """The coordinator's one action, ``copub held reject-all``; how many posts it
+    rejected, as the database says."""
     before = (await holds_by_state(copub)).get(HoldState.REJECTED, 0)
-    if cli_rejects_all():
-        await copub.cli("held", "reject-all", slug, "--reason", "spam wave")
-    else:
-        async with copub.sessions.begin() as session:
-            community = await queries.get_community(session, slug)
-            assert community is not None
-            await holds.reject_all(session, community, OPERATOR, reason="spam wave")
+    await copub.cli("held", "reject-all", slug, "--reason", "spam wave")
     return (await holds_by_state(copub)).get(HoldState.REJECTED, 0) - before
 
 
