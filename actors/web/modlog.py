@@ -15,9 +15,10 @@ from aiohttp import web
 from actors import urls as routes
 from actors.community import Community
 from actors.moderation.modlog import LogLine, public_log
-from actors.web.keys import DIRECTORY, SESSIONS, URLS
+from actors.store import queries
+from actors.web.keys import SESSIONS, URLS
 from actors.web.negotiation import json_response, wants_html
-from federation.errors import BadRequest
+from federation.errors import BadRequest, NotFound
 
 PAGE_SIZE = 50
 ID_MAX = 2**31 - 1  # an int4 id
@@ -74,9 +75,12 @@ def before_of(request: web.Request) -> int | None:
 
 
 async def modlog(request: web.Request) -> web.StreamResponse:
-    community = await request.app[DIRECTORY].require(request.match_info["slug"])
-    before = before_of(request)
+    slug, before = request.match_info["slug"], before_of(request)
     async with request.app[SESSIONS]() as session:
+        # read now, not from the directory's cache: names hidden are hidden at once
+        community = await queries.get_community(session, slug)
+        if community is None:
+            raise NotFound(f"no community named {slug!r}")
         lines = await public_log(session, community, before=before, limit=PAGE_SIZE + 1)
     more, lines = len(lines) > PAGE_SIZE, lines[:PAGE_SIZE]
     urls = request.app[URLS]
