@@ -36,14 +36,17 @@ def _undone(activity: Any) -> Any:
     return get_id(inner)
 
 
-def announced(verb: str, about: str, *, undo: bool = False) -> Predicate:
-    """Verified Announces of a ``verb`` (of its Undo) whose object is ``about``."""
+def announced(verb: str, about: str, *, undo: bool = False, path: str | None = None) -> Predicate:
+    """Verified Announces of a ``verb`` (of its Undo) whose object is ``about`` (to the
+    inbox at ``path``)."""
 
     def check(got: list[Delivery]) -> list[Delivery]:
         found = []
         for d in got:
             inner = d.activity.get("object")
             if not (d.ok and d.type == "Announce" and isinstance(inner, dict)):
+                continue
+            if path is not None and d.path != path:
                 continue
             if undo != (inner.get("type") == "Undo"):
                 continue
