@@ -181,7 +181,17 @@ async def test_reject_all_empties_the_queue_with_a_log_line_each(
     assert (await bob.post(HELD + "/reject-all", {"reason": "mine now"})).status == 403
     [first_id, *_] = await hold_ids(inbound, nightshift)
     assert (await bob.post(f"{HELD}/{first_id}/approve")).status == 403
+    assert (await bob.post(f"{HELD}/{first_id}/reject", {"reason": "x"})).status == 403
+    assert (await bob.get(HELD + "/reject-all")).status == 403
+    refused = {"posting_policy": "anyone", "posts_per_hour": "0"}
+    assert (await bob.post(MODERATION + "/settings", refused)).status == 403
+    filter_form = {"filter-kind": "word", "filter-value": "nurses"}
+    assert (await bob.post(MODERATION + "/filters", filter_form)).status == 403
     assert len(await hold_ids(inbound, nightshift)) == 4
+    async with inbound.sessions() as session:
+        unchanged = await queries.get_community(session, "nightshift")
+        assert unchanged == nightshift
+        assert await filters.filters_for(session, nightshift.id) == []
     # When alice confirms rejecting them all
     page = await alice.get(HELD + "/reject-all")
     assert page.status == 200
