@@ -80,6 +80,24 @@ def build_accept_of(urls: Urls, community: Community, activity: JSON, verb: str)
     return response
 
 
+def build_flag(urls: Urls, reported: list[str], reason: str, to: str) -> JSON:
+    """A report to another server, sent by the server's moderation actor (a ``Service``
+    with the server's key, as Lemmy wants the actor of a report), so the coordinator stays
+    anonymous, as an instance actor's report does. ``reported``: the account, then its
+    posts (Mastodon's ``object``); ``to``: the one community (or site) Lemmy dereferences;
+    the reason in ``content`` (Mastodon, GoToSocial) and in ``summary`` (Lemmy, Mbin)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{urls.moderation()}/flags/{new_token()}",
+        "type": "Flag",
+        "actor": urls.moderation(),
+        "object": list(reported),
+        "content": reason,
+        "summary": reason,
+        "to": [to],
+    }
+
+
 def _public_audience(urls: Urls, community: Community) -> dict[str, Any]:
     return {"to": [PUBLIC], "cc": [urls.community_followers(community.slug)]}
 

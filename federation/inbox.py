@@ -6,8 +6,10 @@ the limits, and an :class:`InboxStore` that keeps what it accepts. A refusal rai
 
 - 415: the Content-Type does not name an activity (``federation.wire``);
 - 413: the body is over ``InboxLimits.max_body`` bytes;
-- 400: the body is not JSON, not an object, has no ``id``, ``type`` or ``actor``, or its id
-  or actor is longer than ``InboxLimits.max_iri`` characters;
+- 400: the body is not JSON, not an object, has no ``id``, ``type`` or ``actor``, its id
+  or actor is longer than ``InboxLimits.max_iri`` characters, or it is of a type we read
+  in a shape nothing could use (``federation.intake.shape_problem``: a ``Flag`` naming no
+  URL);
 - 401: the signature is missing, does not verify, or its key's owner is not the actor;
 - 403: the activity's id is not on the origin of the key that signed it;
 - 503: the signer's key could not be fetched now (too many key fetches under way).
@@ -33,6 +35,7 @@ from federation.httpsig import (
     read_limited_body,
     verify_aiohttp_request,
 )
+from federation.intake import shape_problem
 from federation.origins import origin_text
 from federation.vocab import (
     ACTIVITY_TYPES,
@@ -113,7 +116,8 @@ def activity_type(activity: JSON) -> str:
 def parse_activity(body: bytes, *, max_iri: int = MAX_IRI) -> JSON:
     """The activity of an inbox POST's body; BadRequest (400) with the reason if it is not
     one: not JSON, not an object, no ``id``, no ``type`` (a string or a list), no
-    ``actor``, or an id or actor longer than ``max_iri``."""
+    ``actor``, an id or actor longer than ``max_iri``, or a shape nothing could use
+    (``federation.intake.shape_problem``)."""
     try:
         activity = parse_json(body)
     except ValueError as exc:
@@ -130,6 +134,9 @@ def parse_activity(body: bytes, *, max_iri: int = MAX_IRI) -> JSON:
     for name, value in (("id", activity["id"]), ("actor", actor)):
         if len(value) > max_iri:
             raise BadRequest(f"the activity's {name} is too long (over {max_iri} characters)")
+    problem = shape_problem(activity, max_url_length=max_iri)
+    if problem is not None:
+        raise BadRequest(problem)
     return activity
 
 

@@ -10,6 +10,8 @@
 - Dates: :func:`remote_time` reads an ISO 8601 time and refuses one outside a sane range
   (:func:`date_problem` names the field of a document that is out of range).
 - Types: ``federation.vocab.types_of`` / ``has_type`` (a string or a list).
+- Shapes: :func:`shape_problem` says why an activity of a type we read cannot be read at all
+  (a ``Flag`` that names no URL), for the inbox to refuse it before the 202.
 
 The caps are a :class:`Limits` value (the ``[limits]`` section of the settings).
 """
@@ -23,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation.clock import parse_iso_time, utcnow
-from federation.vocab import JSON, as_list, get_id
+from federation.vocab import JSON, as_list, get_id, has_type
 
 MAX_URL_LENGTH = 2048
 AUDIENCE_KEYS = ("to", "cc", "bto", "bcc", "audience")
@@ -59,6 +61,8 @@ class Limits:
     # an activity whose context renames ActivityStreams terms is compacted (JSON-LD, in the
     # background) when it is at most this large; a larger one is read as it came (0: never)
     max_jsonld_bytes: int = 65_536
+    # characters kept of a report's reason (a Flag's content), as plain text
+    max_report_chars: int = 2000
 
     def problems(self) -> list[tuple[str, str]]:
         """What is wrong with these limits, as (field, why), for the settings loader."""
@@ -77,6 +81,8 @@ class Limits:
             found.append(("max_url_length", f"must be between 64 and {MAX_URL_LENGTH}"))
         if not 1 <= self.min_year <= 2000:
             found.append(("min_year", "must be between 1 and 2000"))
+        if self.max_report_chars < 1:
+            found.append(("max_report_chars", "must be at least 1"))
         if self.max_jsonld_bytes < 0:
             found.append(("max_jsonld_bytes", "must be at least 0"))
         return found
@@ -191,4 +197,37 @@ def date_problem(
                 f"{key} {document[key]!r} is outside the years "
                 f"{limits.min_year}..{now.year + limits.max_years_ahead}"
             )
+    return None
+
+
+def object_urls(value: Any, cap: int, *, max_length: int = MAX_URL_LENGTH) -> list[str]:
+    """The safe URLs an ``object``-like property names: strings, links and objects (by
+    their id), one or a list; without repeats, at most ``cap``; the rest dropped."""
+    found: dict[str, None] = {}
+    for entry in bounded(value, max(cap, 1) * SCAN_FACTOR):
+        url = safe_url(get_id(entry), max_length=max_length)
+        if url is not None:
+            found[url] = None
+            if len(found) >= cap:
+                break
+    return list(found)
+
+
+def flag_problem(activity: JSON, *, max_url_length: int = MAX_URL_LENGTH) -> str | None:
+    """Why a ``Flag`` (a report) cannot be read, or None: it must name what it reports, by
+    the http(s) URL of an account or a post (a string, a link or an object with an id, or
+    a list of them, as Mastodon, Lemmy, Mbin, Misskey and GoToSocial send)."""
+    reported = activity.get("object")
+    if reported is None or reported in ("", [], {}):
+        return "the Flag has no 'object': name the reported account or posts by their URLs"
+    if not object_urls(reported, 1, max_length=max_url_length):
+        return "the Flag's 'object' names no http(s) URL of an account or a post"
+    return None
+
+
+def shape_problem(activity: JSON, *, max_url_length: int = MAX_URL_LENGTH) -> str | None:
+    """Why an activity of a type copub reads cannot be read at all, or None. Only what no
+    handler could use is refused here; the handlers check the rest."""
+    if has_type(activity, "Flag"):
+        return flag_problem(activity, max_url_length=max_url_length)
     return None

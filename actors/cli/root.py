@@ -25,6 +25,7 @@ from actors.cli import (
     tokens,
 )
 from actors.cli.support import PluginGroup
+from actors.logformat import use_format
 from actors.settings import load_settings
 
 
@@ -45,6 +46,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = load_settings(config_path)  # a ConfigError is the group's to report
+    use_format(ctx.obj.log.format)  # [log] format: text as above, or JSON lines
 
 
 for _group in (

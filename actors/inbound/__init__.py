@@ -5,6 +5,7 @@ from __future__ import annotations
 from actors.inbound.context import InboundContext
 from actors.inbound.events import on_join, on_leave, on_undo_join, undoes_a_join
 from actors.inbound.filing import FilingRules
+from actors.inbound.flags import on_flag
 from actors.inbound.follow import on_follow, on_undo_follow
 from actors.inbound.links import (
     on_accept,
@@ -66,6 +67,7 @@ def build_router(
     router.on("Like", on_reaction)
     router.on("Join", on_join)
     router.on("Leave", on_leave)
+    router.on("Flag", on_flag)  # reports (actors/moderation/reports.py)
     # links between communities (actors/inbound/links.py)
     router.on("Accept", on_accept)
     router.on("Reject", on_reject)

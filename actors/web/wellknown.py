@@ -12,7 +12,7 @@ from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import json_response
 from federation.errors import BadRequest, NotFound
 from federation.nodeinfo import NODEINFO_21_PROFILE, nodeinfo_21, nodeinfo_links
-from federation.vocab import JRD_MEDIA_TYPE
+from federation.vocab import AS2_MEDIA_TYPE, JRD_MEDIA_TYPE
 from federation.webfinger import jrd, parse_acct
 
 SOFTWARE = "copub"
@@ -25,11 +25,32 @@ def copub_version() -> str:
         return "0.0.0"
 
 
+# The moderation actor's preferredUsername (actors/web/activitypub.py): Mastodon takes an
+# activity's actor only when WebFinger for name@host leads back to it, the reports copub
+# sends included. A community of that name, if there is one, keeps the handle.
+MODERATION_USERNAME = "moderation"
+
+
+def _moderation_jrd(request: web.Request) -> web.Response:
+    urls = request.app[URLS]
+    actor_id = urls.moderation()
+    body = {
+        "subject": f"acct:{MODERATION_USERNAME}@{urls.domain}",
+        "aliases": [actor_id],
+        "links": [{"rel": "self", "type": AS2_MEDIA_TYPE, "href": actor_id}],
+    }
+    response = json_response(body, content_type=JRD_MEDIA_TYPE)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 async def webfinger(request: web.Request) -> web.Response:
     urls = request.app[URLS]
     resource = request.query.get("resource")
     if not resource:
         raise BadRequest("missing 'resource' query parameter")
+    if resource == urls.moderation():
+        return _moderation_jrd(request)
     if resource.startswith(("http://", "https://")):
         slug = urls.community_slug_of(resource)
         if slug is None:
@@ -40,6 +61,8 @@ async def webfinger(request: web.Request) -> web.Response:
         slug, host = parse_acct(resource)
         if host != urls.domain.lower():
             raise BadRequest(f"{host} is not this server ({urls.domain})")
+        if slug == MODERATION_USERNAME and await request.app[DIRECTORY].get(slug) is None:
+            return _moderation_jrd(request)
     await request.app[DIRECTORY].require(slug)
     actor_id = urls.community(slug)
     body = jrd(
