@@ -42,9 +42,12 @@ class OwnItem(Invalid):
     """The community's own item: its coordinators withdraw it (``copub delete``)."""
 
 
-async def find_post(session: AsyncSession, community: Community, url: str) -> ObjectRow:
+async def find_post(
+    session: AsyncSession, community: Community, url: str, *, own: bool = False
+) -> ObjectRow:
     """The post (or reply, or item that came over a link) ``url`` in the community, shown
-    or not; ``NotAPost`` if the community holds none, ``OwnItem`` for its own items."""
+    or not; ``NotAPost`` if the community holds none, ``OwnItem`` for its own items unless
+    ``own`` (a thread to lock may begin with the community's own story)."""
     url = url.strip()
     row = await social.get_object(session, url)
     if row is not None and row.community_id != community.id:
@@ -52,7 +55,7 @@ async def find_post(session: AsyncSession, community: Community, url: str) -> Ob
         row = row if held else None
     if row is None:
         raise NotAPost(f"{community.slug} holds no post {url}")
-    if row.local:
+    if row.local and not own:
         raise OwnItem(
             f"{url} is {community.slug}'s own {row.kind}: withdraw it with "
             f"copub delete {community.slug} {url}"
@@ -125,8 +128,9 @@ async def restore_post(
 
 
 async def thread_of(session: AsyncSession, community: Community, url: str) -> ObjectRow:
-    """The first post of the thread ``url`` is in (``url`` itself for a first post)."""
-    row = await find_post(session, community, url)
+    """The first post of the thread ``url`` is in (``url`` itself for a first post), the
+    community's own story included."""
+    row = await find_post(session, community, url, own=True)
     if row.thread_root is None or row.thread_root == row.ap_id:
         return row
     root = await social.get_object(session, row.thread_root)

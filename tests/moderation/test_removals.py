@@ -192,3 +192,21 @@ async def test_a_remove_from_someone_not_a_coordinator_is_ignored(
     await remote2.wait_for(announced("Delete", note))
     assert (await stored(copub, note)).removed_at is not None
     assert (await log_lines(copub))[-1] == ("removed", note, "", "coordinator")
+
+
+@sqlite_only
+async def test_a_thread_under_the_communitys_own_story_can_be_locked(
+    copub: Copub, remote: RemoteServer, remote2: RemoteServer, follower: Person
+) -> None:
+    # Given the community's story, with alice's reply relayed to carol
+    await _carol(copub, remote2)
+    story = await copub.publish(SLUG, "Night meds", "What do you check twice?")
+    await _relayed(copub, remote, remote2, follower, "Insulin", in_reply_to=story)
+    # When a coordinator locks it
+    assert (await copub.cli("lock", SLUG, story)).strip() == f"locked {story}"
+    # Then carol gets the Lock, and the next reply is not relayed
+    await remote2.wait_for(announced("Lock", story))
+    late = remote.note(follower, "And heparin", mention=copub.mention(SLUG), in_reply_to=story)
+    create = await remote.send_create(follower, copub.inbox(SLUG), late)
+    await copub.processed(create["id"])
+    assert await copub.sent("Announce", late["id"]) == []
