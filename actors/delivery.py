@@ -23,6 +23,7 @@ from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
 from actors.urls import Urls
 from federation.client import FederationClient
 from federation.delivery.breaker import BreakerPolicy
+from federation.delivery.outcomes import DeliveryObserver
 from federation.delivery.retry import RetryPolicy
 from federation.delivery.worker import DeliveryWorker
 
@@ -50,6 +51,7 @@ def build_worker(
     client: FederationClient,
     *,
     policy: RetryPolicy | None = None,
+    observer: DeliveryObserver | None = None,
 ) -> DeliveryWorker:
     """The worker for these settings, sending through ``client``; ``sessions`` should be
     the process's own sessionmaker (on SQLite it serialises the process's writes)."""
@@ -65,6 +67,7 @@ def build_worker(
         lease_seconds=delivery.lease_seconds,
         poll_interval=delivery.poll_interval_seconds,
         breaker=BreakerPolicy(max_hosts=delivery.breaker_max_hosts),
+        observer=observer,  # metrics ([metrics] enabled)
     )
 
 

@@ -107,6 +107,35 @@ class InboxSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """``/metrics`` in Prometheus's text format, on a listener of its own (actors/web/metrics.py).
+
+    Off by default. ``listen`` is ``host:port`` (``[::1]:9464`` for IPv6); the main port
+    never serves metrics. With several processes set ``PROMETHEUS_MULTIPROC_DIR``."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:9464"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) of ``listen``; ValueError when it is not ``host:port``."""
+        host, sep, port = self.listen.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(self.listen)
+        return host, int(port)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How log lines look: ``text`` (for people) or ``json`` (one object a line, for log
+    collectors: time, level, logger, message, and the activity id, community and peer of
+    the lines that carry them; actors/logformat.py)."""
+
+    format: str = "text"
+
+
+@dataclass(frozen=True)
 class ParticipationSettings:
     """How the community page sorts people into circles of participation (actors/circles.py).
 
@@ -171,6 +200,8 @@ class Settings:
     # How much of a remote document is read: lists capped, URLs and dates checked
     # (federation/intake.py, ``[limits]``)
     limits: Limits = field(default_factory=Limits)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     communities: tuple[CommunitySeed, ...] = ()
     # Modules loaded by name at start, each with ``setup(app, settings)`` (e.g. adapters.discourse)
     adapters: tuple[str, ...] = ()
@@ -304,6 +335,7 @@ def _validate(settings: Settings) -> None:
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)
     _validate_participation(settings.participation, src)
+    _validate_operations(settings.metrics, settings.log, src)
     for section, problems in (
         ("console", settings.console.problems()),
         ("limits", settings.limits.problems()),
@@ -373,6 +405,17 @@ def _validate_delivery(
             f"{src}: 'delivery.lease_seconds' must be at least twice "
             "'federation.delivery_timeout_seconds'"
         )
+
+
+def _validate_operations(metrics: MetricsSettings, log: LogSettings, src: str) -> None:
+    try:
+        metrics.address  # noqa: B018 (parsed to check it)
+    except ValueError:
+        raise ConfigError(
+            f"{src}: 'metrics.listen' must be host:port, e.g. 127.0.0.1:9464"
+        ) from None
+    if log.format not in ("text", "json"):
+        raise ConfigError(f"{src}: 'log.format' must be text or json")
 
 
 def _validate_participation(participation: ParticipationSettings, src: str) -> None:

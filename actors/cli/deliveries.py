@@ -25,6 +25,7 @@ from actors.store.db import (
     sessionmaker,
 )
 from actors.store.states import PENDING_JOBS, JobState
+from actors.web.metrics import worker_observer
 from federation.clock import utcnow
 from federation.origins import host_of
 
@@ -54,7 +55,9 @@ async def _work(settings: Settings) -> None:
             await migrate(engine)
             await client.start()
             sessions = sessionmaker(engine)
-            loop_worker = build_worker(settings, sessions, client)
+            loop_worker = build_worker(
+                settings, sessions, client, observer=worker_observer(settings)
+            )
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, loop_worker.stop)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from actors.hooks import ObjectObserver
@@ -59,6 +59,7 @@ class InboxProcessor:
         batch: int = 50,
         observers: Sequence[ObjectObserver] = (),
         retry: RetryPolicy = INBOX_RETRY,
+        observe_lag: Callable[[float], None] | None = None,
     ) -> None:
         self.urls = urls
         self.sessions = sessions
@@ -70,6 +71,8 @@ class InboxProcessor:
         self.batch = batch
         self.observers = observers
         self.retry = retry
+        # metrics: seconds from an item's arrival to the end of its processing, each attempt
+        self.observe_lag = observe_lag
         self.wakeup = asyncio.Event()
         self.holder: Holder | None = None  # while run() runs: this process, holding leases
         self._stopping = False
@@ -97,7 +100,7 @@ class InboxProcessor:
                 skip_locked=self.skip_locked,
                 holder=self.holder.id if self.holder is not None else None,
             )
-        untouched = [item.id for item in claimed if not await self._apply(item)]
+        untouched = [item.id for item in claimed if not await self._apply_observed(item)]
         if untouched:  # handlers that changed nothing: mark them done together
             async with self.sessions.begin() as session:
                 await inbox_queue.mark_done(session, untouched)
@@ -121,6 +124,12 @@ class InboxProcessor:
             extra={"activity_id": activity.get("id")},
         )
         return activity
+
+    async def _apply_observed(self, item: ClaimedItem) -> bool:
+        written = await self._apply(item)
+        if self.observe_lag is not None:
+            self.observe_lag((utcnow() - item.received_at).total_seconds())
+        return written
 
     async def _apply(self, item: ClaimedItem) -> bool:
         """Apply one item; True when its state was already written (done or failed)."""

@@ -31,6 +31,8 @@ from actors.web import (
     console,
     content_routes,
     feeds,
+    health,
+    metrics,
     modlog,
     objects,
     pages,
@@ -107,6 +109,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     )
     app[CLIENT] = client
     app[REMOTE] = remote
+    counts = app.get(metrics.METRICS)
     app[KEY_RESOLVER] = CachingKeyResolver(
         SqlKeyCache(app[SESSIONS], max_entries=fed.key_cache_entries),
         remote.fetch_key_document,
@@ -116,6 +119,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
             queue_per_host=fed.key_fetch_queue_per_host,
             total=fed.key_fetch_total,
         ),
+        observe=counts.key_lookup if counts is not None else None,
     )
     if SUBSCRIBE_LOOKUP not in app:
         app[SUBSCRIBE_LOOKUP] = remote.subscribe_template
@@ -141,6 +145,7 @@ async def _release_memory(app: web.Application) -> AsyncIterator[None]:
 async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
     remote = app[REMOTE]
     observers: list[ObjectObserver] = app[OBJECT_OBSERVERS]
+    counts = app.get(metrics.METRICS)
     processor = InboxProcessor(
         urls=app[URLS],
         sessions=app[SESSIONS],
@@ -149,6 +154,7 @@ async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
         fetch_object=remote.fetch_object,
         skip_locked=not is_sqlite(app[SETTINGS].database.url),
         observers=observers,
+        observe_lag=counts.observe_lag if counts is not None else None,
     )
     app[INBOX_PROCESSOR] = processor
     app[INBOX_WRITER] = InboxWriter(
@@ -181,6 +187,8 @@ def _needs_signed_get(request: web.Request) -> bool:
         "/",
         "/actor",
         "/console",
+        "/healthz",
+        "/readyz",
     ):
         return False
     if path.endswith(FEED_SUFFIXES):  # feed readers and calendar apps do not sign
@@ -224,6 +232,8 @@ def create_app(
     app.cleanup_ctx.append(delivery_worker_ctx)
     app.cleanup_ctx.append(retention_ctx)  # where the worker runs ([retention])
     app.cleanup_ctx.append(_release_memory)
+    metrics.setup(app, settings)  # [metrics]: counts, timing, /metrics on its own listener
+    health.setup_routes(app)  # /healthz, /readyz
     wellknown.setup_routes(app)
     activitypub.setup_routes(app)
     inbox_routes.setup_routes(app)

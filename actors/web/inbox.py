@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from actors import urls as routes
+from actors.errors import CopubError
 from actors.store import inbox_queue
 from actors.web.keys import (
     DIRECTORY,
@@ -16,10 +17,34 @@ from actors.web.keys import (
     SETTINGS,
     URLS,
 )
+from actors.web.metrics import METRICS
 from federation import inbox
+from federation.errors import FederationError
 
 
 async def _receive(request: web.Request, slug: str | None) -> web.Response:
+    """Answer the POST; with metrics on, count it as accepted or refused (by status)."""
+    metrics = request.app.get(METRICS)
+    if metrics is None:
+        return await _check_and_store(request, slug)
+    try:
+        response = await _check_and_store(request, slug)
+    except (FederationError, CopubError) as exc:
+        metrics.inbox_answered(exc.http_status)
+        raise
+    except web.HTTPException as exc:
+        metrics.inbox_answered(exc.status)
+        raise
+    except Exception:
+        metrics.inbox_answered(500)
+        raise
+    metrics.inbox_answered(None)
+    return response
+
+
+async def _check_and_store(request: web.Request, slug: str | None) -> web.Response:
+    if slug is not None:
+        await request.app[DIRECTORY].require(slug)
     limits = inbox.InboxLimits(
         max_body=request.app[SETTINGS].federation.max_body_bytes, max_iri=inbox_queue.MAX_IRI
     )
@@ -36,9 +61,7 @@ async def _receive(request: web.Request, slug: str | None) -> web.Response:
 
 
 async def community_inbox(request: web.Request) -> web.Response:
-    slug = request.match_info["slug"]
-    await request.app[DIRECTORY].require(slug)
-    return await _receive(request, slug)
+    return await _receive(request, request.match_info["slug"])
 
 
 async def shared_inbox(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from aiohttp import web
 from actors import retention
 from actors.delivery import WorkerBusy, build_worker, delivery_client, wake_on_commit, worker_lock
 from actors.web.keys import SESSIONS, SETTINGS
+from actors.web.metrics import METRICS
 from federation.delivery.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
             return
         client = delivery_client(settings)
         await client.start()
-        worker = build_worker(settings, app[SESSIONS], client)
+        metrics = app.get(METRICS)
+        observer = metrics.delivery if metrics is not None else None
+        worker = build_worker(settings, app[SESSIONS], client, observer=observer)
         app[DELIVERY_WORKER] = worker
         wake_on_commit(app[SESSIONS], worker)
         task = asyncio.create_task(worker.run(), name="delivery-worker")

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from federation.clock import utcnow
 from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
+from federation.delivery.outcomes import DeliveryObserver, failure_class, outcome_of
 from federation.delivery.ports import (
     Decision,
     Defer,
@@ -57,6 +58,7 @@ class DeliveryWorker:
         flush_delay: float = 0.05,
         grace_seconds: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         if concurrency < 1 or per_host < 1:
             raise ValueError("concurrency and per_host must be at least 1")
@@ -72,6 +74,7 @@ class DeliveryWorker:
         self.flush_delay = flush_delay
         self.grace_seconds = grace_seconds
         self.clock = clock
+        self.observer = observer  # metrics: outcomes and failure classes (outcomes.py)
         self.counts: dict[str, int] = {"done": 0, "retry": 0, "gone": 0, "fail": 0, "defer": 0}
         self._global = asyncio.Semaphore(concurrency)
         self._hosts = HostSlots(per_host)
@@ -214,6 +217,8 @@ class DeliveryWorker:
             self._first_result_at = time.monotonic()
         self._results.append(result)
         self.counts[type(result.decision).__name__.lower()] += 1
+        if self.observer is not None:
+            self.observer.finished(outcome_of(result.decision))
         free = self.capacity - len(self._tasks) + 1  # this task is still in the set
         if (
             len(self._results) in (1, self.flush_batch)
@@ -267,6 +272,9 @@ class DeliveryWorker:
             finally:
                 failed = is_host_failure(status, error)
                 self.breakers.record(job.host, failed, self.clock(), probe=probe)
+        failure = failure_class(status, error)
+        if failure is not None and self.observer is not None:
+            self.observer.attempt_failed(failure)
         decision = self.policy.decide(
             attempts=job.attempts + 1,
             created_at=job.created_at,

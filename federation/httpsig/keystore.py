@@ -102,6 +102,10 @@ class CachingKeyResolver:
     bad signatures cannot turn into a flood of fetches; within the cooldown the cached key
     is returned. Concurrent resolutions of one key share one fetch; fetches are bounded per
     host and in all (``limits``).
+
+    ``observe`` (metrics) is told how each lookup went: ``hit`` (the cached key, no
+    fetch), ``miss`` (not cached), ``expired`` (cached longer than ``ttl``) or ``refresh``
+    (a failed signature fetches the key again).
     """
 
     def __init__(
@@ -114,8 +118,10 @@ class CachingKeyResolver:
         limits: KeyFetchLimits = KeyFetchLimits(),
         clock: Callable[[], float] = time.time,
         max_tracked: int = 10_000,
+        observe: Callable[[str], None] | None = None,
     ) -> None:
         self._cache = cache
+        self._observe = observe
         self._fetch = fetch
         self._ttl = ttl
         self._cooldown = refresh_cooldown
@@ -137,9 +143,12 @@ class CachingKeyResolver:
         if entry is not None:
             if refresh:
                 if not self._may_refresh(key_id):
+                    self._observed("hit")
                     return entry.info
             elif self._clock() - entry.fetched_at < self._ttl:
+                self._observed("hit")
                 return entry.info
+        self._observed("miss" if entry is None else "refresh" if refresh else "expired")
         try:
             return await self._fetch_shared(key_id)
         except FederationError as exc:
@@ -149,6 +158,10 @@ class CachingKeyResolver:
                 raise
             log.warning("key refetch failed, using the stale copy: %s", exc.reason)
             return entry.info
+
+    def _observed(self, result: str) -> None:
+        if self._observe is not None:
+            self._observe(result)
 
     def _may_refresh(self, key_id: str) -> bool:
         """Whether ``key_id`` may be fetched again now (then it counts as refreshed)."""
