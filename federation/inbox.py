@@ -36,7 +36,7 @@ from federation.httpsig import (
     verify_aiohttp_request,
 )
 from federation.intake import shape_problem
-from federation.origins import origin_text
+from federation.origins import host_of, origin_text
 from federation.vocab import (
     ACTIVITY_TYPES,
     JSON,
@@ -178,7 +178,11 @@ async def receive(
         accepted.type,
         accepted.id,
         accepted.signer,
-        extra={"activity_id": accepted.id, "activity_type": accepted.type},
+        extra={
+            "activity_id": accepted.id,
+            "activity_type": accepted.type,
+            "peer": host_of(accepted.signer),
+        },
     )
     return _accepted(accepted.id)
 

@@ -104,3 +104,4 @@ async def test_the_inbox_logs_an_accepted_activity_with_its_id(
     assert len(accepted) == 1, lines
     assert accepted[0]["activity_id"] == sent["id"]
     assert accepted[0]["activity_type"] == "Follow"
+    assert accepted[0]["peer"] == remote.domain
