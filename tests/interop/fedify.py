@@ -218,6 +218,12 @@ class FedifyPeer:
     async def unlike(self, object_id: str) -> Activity:
         return (await self.call("POST", "/unlike", {"object": object_id}))["activity"]  # type: ignore[no-any-return]
 
+    async def flag(self, target: str, objects: list[str], content: str) -> Activity:
+        """A report (``Flag``) of ``objects`` (account and post URLs) to ``target``'s inbox,
+        the reason in ``content``, as Mastodon sends one; returns the Flag."""
+        body = {"target": target, "objects": objects, "content": content}
+        return (await self.call("POST", "/flag", body))["activity"]  # type: ignore[no-any-return]
+
     async def send_signed(
         self, target: str, content: str, spec: str, *, alter: bool
     ) -> tuple[int, str]:

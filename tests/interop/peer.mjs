@@ -21,13 +21,17 @@
 //                                      a public Create(Note) mentioning target
 //   POST /like     {object}         -> {activity}            Like, sent to its author
 //   POST /unlike   {object}         -> {activity}            Undo(Like), likewise
+//   POST /flag     {target, objects, content} -> {activity}  a report (Flag) of objects
+//                                      (account and post URLs) to target's inbox, with
+//                                      the reason in content, as Mastodon sends one
 //   POST /send-signed {target, content, spec, alter} -> {status, body}  a Create signed
 //                                      by Fedify's signRequest() with spec ("rfc9421" or
 //                                      "draft-cavage-http-signatures-12"); alter: the body
 //                                      is changed after signing, as by a man in the middle
 //   POST /nodeinfo {url}            -> the server's NodeInfo, parsed strictly by Fedify
 //   POST /collection {url}          -> {type, totalItems, items: [ids]}, all pages read
-//   GET  /received                  -> [activities that passed Fedify's verification]
+//   GET  /received                  -> [activities that passed Fedify's verification:
+//                                      {id, type, actor, object, objects, content, ...}]
 //   GET  /rejected                  -> [inbox requests Fedify refused: {status, body}]
 //   GET  /fetches                   -> [fetches of the actor: {keyId, owner} of the
 //                                      verified signature; the actor needs one (like
@@ -47,6 +51,7 @@ import {
   Create,
   createFederation,
   Endpoints,
+  Flag,
   Follow,
   importJwk,
   Like,
@@ -142,6 +147,7 @@ for (const [cls, path] of [
   [Follow, "/users/{identifier}/follows/{id}"],
   [Undo, "/users/{identifier}/undos/{id}"],
   [Like, "/users/{identifier}/likes/{id}"],
+  [Flag, "/users/{identifier}/flags/{id}"],
 ]) {
   federation.setObjectDispatcher(cls, path, (ctx, values) => {
     const found = served.get(ctx.getObjectUri(cls, values).href);
@@ -154,13 +160,17 @@ federation
   .withIdempotency("per-inbox")
   .on(Activity, async (ctx, activity) => {
     // Resolve the object as a Fedify app would (embedded, else fetched; a failure fails
-    // the request, so it shows up in /rejected).
-    const object = await activity.getObject();
+    // the request, so it shows up in /rejected). A Flag's objects are what it reports:
+    // URLs to keep, not to fetch (the first is usually our own actor).
+    const object = activity instanceof Flag ? null : await activity.getObject();
     received.push({
       id: activity.id?.href ?? null,
       type: activity.constructor.name,
       actor: activity.actorId?.href ?? null,
       object: activity.objectId?.href ?? null,
+      // every object (a Flag names an account and posts) and the text (a Flag's reason)
+      objects: activity.objectIds.map((id) => id.href),
+      content: activity.content?.toString() ?? null,
       objectType: object?.constructor.name ?? null,
       recipient: ctx.recipient,
       document: await activity.toJsonLd({ format: "compact" }),
@@ -341,6 +351,19 @@ const routes = {
     const found = await lookup(object);
     const author = await lookupActor(found.attributionId?.href ?? object);
     return await send(author, new Undo({ id: newId("undos"), actor: me(), object: like }));
+  },
+  "POST /flag": async ({ target, objects, content }) => {
+    // As Mastodon reports: the account, then posts, the reason in content; to the
+    // target's own inbox (Mastodon sends to the reported account's inbox_url).
+    const actor = await lookupActor(target);
+    const flag = new Flag({
+      id: newId("flags"),
+      actor: me(),
+      objects: objects.map((url) => new URL(url)),
+      content,
+      to: actor.id,
+    });
+    return await send(actor, flag);
   },
   "POST /send-signed": async ({ target, content, spec, alter }) => {
     // Signed as Fedify signs; with alter, the body changes on the way (the digest now lies).
