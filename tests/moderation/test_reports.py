@@ -439,3 +439,23 @@ async def test_a_report_out_is_refused_with_a_reason(
             await reports.send_report(
                 session, inbound.urls, nightshift, url, reason, Moderator("", "operator")
             )
+
+
+async def test_webfinger_finds_the_moderation_actor_unless_a_community_has_the_name(
+    inbound: Inbound,
+) -> None:
+    # Mastodon takes an actor's activities (a report among them) only when WebFinger for
+    # its preferredUsername@host leads back to it
+    client = inbound.client
+    resource = f"acct:moderation@{inbound.urls.domain}"
+    for query in (resource, inbound.urls.moderation()):
+        async with client.get("/.well-known/webfinger", params={"resource": query}) as answer:
+            assert answer.status == 200
+            body = await answer.json(content_type=None)
+        assert body["subject"] == resource
+        assert [link["href"] for link in body["links"]] == [inbound.urls.moderation()]
+    # A community of that name keeps its handle
+    await factories.create_community(inbound.sessions, slug="moderation")
+    async with client.get("/.well-known/webfinger", params={"resource": resource}) as answer:
+        body = await answer.json(content_type=None)
+    assert body["links"][0]["href"] == inbound.urls.community("moderation")
