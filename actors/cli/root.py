@@ -23,6 +23,7 @@ from actors.cli import (
     publish,
     server,
     tokens,
+    upkeep,
 )
 from actors.cli.support import PluginGroup
 from actors.logformat import use_format
@@ -63,6 +64,7 @@ for _group in (
     filters,
     links,
     accounts,
+    upkeep,
 ):
     for _command in _group.COMMANDS:
         main.add_command(_command)
