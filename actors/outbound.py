@@ -148,13 +148,16 @@ def build_announce(urls: Urls, community: Community, obj: JSON | str) -> JSON:
     return activity
 
 
-# -- moderation, in Lemmy's shapes (crates/apub/assets/lemmy/activities/): the community
-# speaks for its coordinators (actor: the Group), addressed to the Public and the community,
-# and travels to followers inside build_announce, as Lemmy's communities send them
+# -- moderation, in Lemmy's shapes (crates/apub/assets/lemmy/activities/): the server's
+# moderation actor (a Service on the community's host: Lemmy takes a moderator's action
+# from a Person, Service or Organization only, and one on the community's host as its
+# instance's) acts for the coordinators, unnamed; addressed to the Public and the
+# community, it travels to followers inside build_announce, as Lemmy's communities send it
 
 
 def _moderation(urls: Urls, community: Community, verb: str, reason: str = "") -> JSON:
     activity = _base(urls, community, verb)
+    activity["actor"] = urls.moderation()
     group = urls.community(community.slug)
     activity.update(to=[PUBLIC], cc=[group, urls.community_followers(community.slug)])
     activity["audience"] = group
@@ -209,7 +212,9 @@ def build_collection_remove(urls: Urls, community: Community, object_id: str, ta
 def build_moderation_undo(urls: Urls, community: Community, inner: JSON) -> JSON:
     """``Undo`` of a moderation activity (a removal, a lock, a ban), addressed as it was."""
     activity = build_undo(urls, community, inner)
-    activity.update(cc=inner.get("cc", []), audience=urls.community(community.slug))
+    activity.update(
+        actor=urls.moderation(), cc=inner.get("cc", []), audience=urls.community(community.slug)
+    )
     return activity
 
 

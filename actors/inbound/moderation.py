@@ -246,8 +246,10 @@ async def _restore_copy(
         return
     for community, item in await _held_by(session, row):
         await modlog.record(session, community, ModAction.RESTORED, row.ap_id, by)
-        actor = ctx.urls.community(community.slug)
-        removal = await mod_actions.latest_sent(session, community.id, row.ap_id, "Delete", actor)
+        moderation = ctx.urls.moderation()
+        removal = await mod_actions.latest_sent(
+            session, community.id, row.ap_id, "Delete", moderation
+        )
         if item.announced and removal is not None:
             undo = outbound.build_moderation_undo(ctx.urls, community, removal)
             announce = outbound.announced(ctx.urls, community, undo)

@@ -151,7 +151,7 @@ async def restore_item(
     if send is not None:
         urls, community = send.urls, send.community
         removal = await mod_actions.latest_sent(
-            session, community.id, row.ap_id, "Delete", urls.community(community.slug)
+            session, community.id, row.ap_id, "Delete", urls.moderation()
         ) or outbound.build_remove_item(urls, community, row.ap_id)
         undo = outbound.build_moderation_undo(urls, community, removal)
         await _tell(session, send, row, outbound.announced(urls, community, undo))

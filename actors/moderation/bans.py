@@ -116,9 +116,8 @@ async def unban(
     actor = actor_url(actor)
     if not await unblock(session, community.id, Target(ACTOR, actor)):
         return False
-    group = urls.community(community.slug)
     banned = await mod_actions.latest_sent(
-        session, community.id, actor, "Block", group
+        session, community.id, actor, "Block", urls.moderation()
     ) or outbound.build_block_from_community(urls, community, actor)
     undo = outbound.build_moderation_undo(urls, community, banned)
     inbox = await _inbox_of(session, community.id, actor)

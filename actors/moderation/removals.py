@@ -169,9 +169,8 @@ async def unlock_thread(
     if root.locked_at is None:
         return False
     root.locked_at = None
-    group = urls.community(community.slug)
     lock = await mod_actions.latest_sent(
-        session, community.id, root.ap_id, "Lock", group
+        session, community.id, root.ap_id, "Lock", urls.moderation()
     ) or outbound.build_lock(urls, community, root.ap_id)
     undo = outbound.build_moderation_undo(urls, community, lock)
     await _announce(session, urls, community, undo, root.ap_id)

@@ -54,7 +54,7 @@ async def republish_activities(session: AsyncSession, object_ap_id: str) -> int:
 async def latest_sent(
     session: AsyncSession, community_id: int, object_ap_id: str, verb: str, actor: str
 ) -> dict[str, Any] | None:
-    """The latest ``verb`` activity by ``actor`` (the community) about ``object_ap_id`` that
+    """The latest ``verb`` activity by ``actor`` (the moderation actor) about ``object_ap_id`` that
     the community sent, alone or inside its Announce: what an Undo embeds."""
     rows = await session.scalars(
         select(ActivityRow.ap_json)

@@ -97,7 +97,7 @@ async def test_a_lemmy_communitys_moderation_reaches_our_copy(
         assert (await stored(home, post)).removed_at is not None
         [told] = await people.wait_for(announced("Delete", post))
         delete = told.activity["object"]
-        assert (told.signer, delete["actor"]) == (home.actor("hospital"), home.actor("hospital"))
+        assert (told.signer, delete["actor"]) == (home.actor("hospital"), home.urls.moderation())
         assert delete["summary"] == removal["object"]["summary"]
         # And hospital's log has it, as the linked community's decision
         [line] = await log_lines(home)

@@ -17,7 +17,13 @@ from tests import factories
 from tests.flows.copub import Copub
 from tests.flows.remote import Person, RemoteServer
 from tests.moderation.test_removals import SLUG
-from tests.moderation.wire import announced, assert_lemmy_shape, lemmy, log_lines
+from tests.moderation.wire import (
+    announced,
+    assert_lemmy_shape,
+    lemmy,
+    log_lines,
+    moderation_actor,
+)
 
 
 async def test_a_coordinator_added_and_removed_is_announced_once(
@@ -25,6 +31,7 @@ async def test_a_coordinator_added_and_removed_is_announced_once(
 ) -> None:
     dan = "https://social.example/users/dan"
     group, collection = copub.actor(SLUG), copub.urls.community_moderators(SLUG)
+    moderation = moderation_actor(group)  # the actor Lemmy takes moderators' changes from
     # When the operator makes dan a coordinator, twice
     await copub.cli("moderators", "add", SLUG, dan)
     assert "nothing changed" in await copub.cli("moderators", "add", SLUG, dan)
@@ -32,7 +39,7 @@ async def test_a_coordinator_added_and_removed_is_announced_once(
     [added] = await remote.wait_for(announced("Add", dan))
     assert added.signer == group
     add = added.activity["object"]
-    assert (add["actor"], add["object"], add["target"]) == (group, dan, collection)
+    assert (add["actor"], add["object"], add["target"]) == (moderation, dan, collection)
     assert_lemmy_shape(add, lemmy("add-mod"), group)
     # And the collection lists him
     status, listed = await copub.get(collection)
@@ -43,7 +50,7 @@ async def test_a_coordinator_added_and_removed_is_announced_once(
     # Then alice gets the Remove from the collection
     [removed] = await remote.wait_for(announced("Remove", dan))
     remove = removed.activity["object"]
-    assert (remove["actor"], remove["object"], remove["target"]) == (group, dan, collection)
+    assert (remove["actor"], remove["object"], remove["target"]) == (moderation, dan, collection)
     assert_lemmy_shape(remove, lemmy("remove-mod"), group)
     # And removing him again fails, sending nothing
     await copub.cli("moderators", "remove", SLUG, dan, ok=False)

@@ -13,6 +13,7 @@ from tests.moderation.wire import (
     assert_lemmy_shape,
     lemmy,
     log_lines,
+    moderation_actor,
     public_activities,
     stored,
 )
@@ -58,7 +59,11 @@ async def test_a_removed_post_is_hidden_and_the_followers_told_once(
     group = copub.actor(SLUG)
     assert removal.signer == group
     delete = removal.activity["object"]
-    assert (delete["actor"], delete["object"], delete["summary"]) == (group, note, "Selling things")
+    assert (delete["actor"], delete["object"], delete["summary"]) == (
+        moderation_actor(group),
+        note,
+        "Selling things",
+    )
     # in the shape of Lemmy's moderator removal, announced as Lemmy's communities announce
     recorded = lemmy("announce-remove-page")
     assert_lemmy_shape(delete, recorded["object"], group)

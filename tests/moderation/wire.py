@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -74,15 +75,22 @@ def sent_alone(verb: str, about: str, path: str | None = None) -> Predicate:
     return check
 
 
+def moderation_actor(group: str) -> str:
+    """The moderation actor of the server ``group`` lives on."""
+    parts = urlsplit(group)
+    return f"{parts.scheme}://{parts.netloc}/moderation"
+
+
 def assert_lemmy_shape(ours: JSON, recorded: JSON, group: str) -> None:
     """``ours`` has every field Lemmy's has (its ``@context`` aside, and the values Lemmy
     fills in per instance: ``expires``/``endTime``), of the same kinds, addressed to the
-    Public and the community, and spoken by the community."""
+    Public and the community, and spoken by the server's moderation actor (a Service on the
+    community's host: Lemmy takes a moderator's action from no Group)."""
     optional = {"@context", "expires", "endTime"}
     missing = set(recorded) - set(ours) - optional
     assert not missing, f"{ours.get('type')} lacks {sorted(missing)}"
     assert ours["type"] == recorded["type"]
-    assert ours["actor"] == group
+    assert ours["actor"] == moderation_actor(group)
     assert PUBLIC in ours["to"]
     assert group in ours["cc"]
     for key in set(recorded) & set(ours) - optional:
