@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 from actors import outbound
+from actors.community import Community
 from actors.content import ITEM_TYPES
 from actors.inbound import filing
 from actors.inbound.context import InboundContext
@@ -12,6 +14,8 @@ from actors.inbound.filing import FilingRules
 from actors.items import revise_item, store_item, withdraw_item
 from actors.moderation import holds, posting
 from actors.store import queries, social
+from actors.store.db import AsyncSession
+from actors.store.models import ObjectRow
 from federation.clock import utcnow
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
@@ -83,38 +87,75 @@ async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO
         return
     if _refused_dates(ctx, activity, obj):
         return
+    held_in: Community | None = None
     async with ctx.write() as session:
         if await social.get_object(session, obj["id"]) is not None:
             return  # already stored (e.g. sent to two inboxes)
         parent = await ctx.parent_of(session, obj)
         for community in await ctx.target_communities(session, activity, obj):
-            if not await holds.is_approved(session, community, obj["id"]):
-                verdict = await posting.decide(
-                    session, community, actor_id, obj, parent=parent, now=utcnow()
-                )
-                if verdict.refused:
-                    log.info("%s not relayed in %s: %s", obj["id"], community.slug, verdict.reason)
-                    continue
-                if not verdict.relay:
-                    if await holds.hold(
-                        session, community, activity, obj, actor_id, verdict.reason
-                    ):
-                        log.info("%s held in %s: %s", obj["id"], community.slug, verdict.reason)
-                    break  # held by the community that owns the thread
-            item, first = filing.filed_item(community, obj, actor_id, parent, rules, ctx.limits)
-            await store_item(session, item, send=None, revision=first, observers=ctx.observers)
-            announce = outbound.build_announce(ctx.urls, community, activity)
-            await outbound.send_to_followers(session, community, announce, object_id=obj["id"])
-            if obj.get("inReplyTo") is None:
-                plain = outbound.build_announce(ctx.urls, community, obj["id"])
-                await outbound.send_to_followers(session, community, plain, object_id=obj["id"])
-            log.info(
-                "relayed %s from %s",
-                obj["id"],
-                actor_id,
-                extra={"community": community.slug, "activity_id": activity["id"]},
-            )
+            filed = await _relay_or_hold(ctx, session, community, activity, obj, parent, rules)
+            if filed == Filed.REFUSED:
+                continue
+            held_in = community if filed == Filed.HELD else None
             break  # one community owns a thread; cross-posting is a later capability
+    if held_in is not None:
+        await _know_author(ctx, actor_id, held_in)
+
+
+class Filed(StrEnum):
+    """What became of a post sent to a community."""
+
+    RELAYED = "relayed"
+    HELD = "held"  # for the coordinators (actors.moderation.holds)
+    REFUSED = "refused"  # banned, or a reply in a locked thread
+
+
+async def _relay_or_hold(
+    ctx: InboundContext,
+    session: AsyncSession,
+    community: Community,
+    activity: JSON,
+    obj: JSON,
+    parent: ObjectRow | None,
+    rules: FilingRules,
+) -> Filed:
+    """File the post in ``community`` and relay it, or hold it, as the community's rules
+    say (a post a coordinator approved is relayed as it is); what became of it."""
+    actor_id = str(actor_of(activity))
+    if not await holds.is_approved(session, community, obj["id"]):
+        verdict = await posting.decide(
+            session, community, actor_id, obj, parent=parent, now=utcnow()
+        )
+        if verdict.refused:
+            log.info("%s not relayed in %s: %s", obj["id"], community.slug, verdict.reason)
+            return Filed.REFUSED
+        if not verdict.relay:
+            if await holds.hold(session, community, activity, obj, actor_id, verdict.reason):
+                log.info("%s held in %s: %s", obj["id"], community.slug, verdict.reason)
+            return Filed.HELD
+    item, first = filing.filed_item(community, obj, actor_id, parent, rules, ctx.limits)
+    await store_item(session, item, send=None, revision=first, observers=ctx.observers)
+    announce = outbound.build_announce(ctx.urls, community, activity)
+    await outbound.send_to_followers(session, community, announce, object_id=obj["id"])
+    if obj.get("inReplyTo") is None:
+        plain = outbound.build_announce(ctx.urls, community, obj["id"])
+        await outbound.send_to_followers(session, community, plain, object_id=obj["id"])
+    log.info(
+        "relayed %s from %s",
+        obj["id"],
+        actor_id,
+        extra={"community": community.slug, "activity_id": activity["id"]},
+    )
+    return Filed.RELAYED
+
+
+async def _know_author(ctx: InboundContext, actor_id: str, community: Community) -> None:
+    """The author of a held post, known (fetched if need be, after the commit): the
+    coordinators see their name, and a rejection can reach their inbox."""
+    try:
+        await ctx.lookup_actor(actor_id, community)
+    except FederationError as exc:
+        log.info("the author of a held post, %s, is unknown: %s", actor_id, exc.reason)
 
 
 async def on_update(ctx: InboundContext, activity: JSON) -> None:
