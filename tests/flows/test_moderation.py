@@ -87,3 +87,45 @@ async def test_a_rejected_post_is_never_relayed_and_its_author_is_told(
     await remote2.wait_for(announces(object_id=ok["id"]))
     assert await copub.sent("Announce", note["id"]) == []
     assert announces(object_id=note["id"])(remote2.received) == []
+
+
+async def test_the_public_log_lists_each_decision_without_names_unless_chosen(
+    copub: Copub, remote: RemoteServer, remote2: RemoteServer, follower: Person
+) -> None:
+    # Given alice's post relayed, and dave's held (he does not follow)
+    note = remote.note(follower, "Tip: label the syringes", mention=copub.mention("nightshift"))
+    await remote.send_create(follower, copub.shared_inbox, note)
+    await remote.wait_for(announces(object_id=note["id"]))
+    dave = remote2.person("dave")
+    spam = remote2.note(dave, "Cheap watches", mention=copub.mention("nightshift"))
+    await copub.processed((await remote2.send_create(dave, copub.shared_inbox, spam))["id"])
+    [number] = held_ids(await copub.cli("held", "nightshift"))
+    # When the coordinators decide, each in its own words
+    slug = "nightshift"
+    await copub.cli("held", "reject", slug, number, "--reason", "Advertising")
+    await copub.cli("remove", slug, note["id"], "--reason", "Names a patient")
+    await copub.cli("restore", slug, note["id"])
+    await copub.cli("lock", slug, note["id"], "--reason", "Answered")
+    await copub.cli("ban", slug, dave.id, "--reason", "Spam")
+    await copub.cli("moderators", "add", slug, remote.person("ana").id)
+    await copub.cli("report", slug, spam["id"], "--reason", "Spam from your server")
+    # Then the public log lists every one, newest first, with its reason and role
+    status, log = await copub.get(copub.base_url + "/c/nightshift/modlog")
+    assert status == 200
+    lines = [(i["action"], i["target"], i["reason"]) for i in reversed(log["items"])]
+    assert lines == [
+        ("held", spam["id"], "not a follower of the community"),
+        ("rejected", spam["id"], "Advertising"),
+        ("removed", note["id"], "Names a patient"),
+        ("restored", note["id"], ""),
+        ("locked", note["id"], "Answered"),
+        ("banned", dave.id, "Spam"),
+        ("coordinator_added", remote.person("ana").id, ""),
+        ("reported", spam["id"], "Spam from your server"),
+    ]
+    assert {i["role"] for i in log["items"]} == {"policy", "operator"}
+    assert all("moderator" not in i for i in log["items"])
+    # And once the community shows names, the operator is named on the operator's lines
+    await copub.cli("community", "edit", slug, "--modlog-names")
+    _, named = await copub.get(copub.base_url + "/c/nightshift/modlog")
+    assert {i.get("moderator") for i in named["items"] if i["role"] == "operator"} == {"operator"}
