@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, Update, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.store.holders import Holder, holder_is_dead, reclaimed
@@ -84,37 +84,7 @@ class SqlJobQueue:
     async def claim(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
         now = self.clock()
         lease = now + timedelta(seconds=lease_seconds)
-        due = (
-            select(DeliveryRow.id)
-            .where(
-                DeliveryRow.state.in_(PENDING_JOBS),
-                DeliveryRow.next_try_at <= now,
-                or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now),
-            )
-            .order_by(DeliveryRow.next_try_at)
-            .limit(limit)
-        )
-        if self.postgres:
-            due = due.with_for_update(skip_locked=True)
-        stmt = (
-            update(DeliveryRow)
-            .where(DeliveryRow.id.in_(due.scalar_subquery()))
-            .values(
-                locked_until=lease,
-                locked_by=self.holder.id if self.holder is not None else None,
-                updated_at=now,
-            )
-            .returning(
-                DeliveryRow.id,
-                DeliveryRow.inbox,
-                DeliveryRow.host,
-                DeliveryRow.attempts,
-                DeliveryRow.created_at,
-                DeliveryRow.activity_id,
-                DeliveryRow.community_id,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        stmt = self._lease_due(limit, now, lease)
         async with self.sessions.begin() as session:
             claimed = (await session.execute(stmt)).all()
             if not claimed:
@@ -144,6 +114,40 @@ class SqlJobQueue:
                 )
             )
         return jobs
+
+    def _lease_due(self, limit: int, now: datetime, lease: datetime) -> Update:
+        """The statement leasing up to ``limit`` due jobs until ``lease``, returning them."""
+        due = (
+            select(DeliveryRow.id)
+            .where(
+                DeliveryRow.state.in_(PENDING_JOBS),
+                DeliveryRow.next_try_at <= now,
+                or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now),
+            )
+            .order_by(DeliveryRow.next_try_at)
+            .limit(limit)
+        )
+        if self.postgres:
+            due = due.with_for_update(skip_locked=True)
+        return (
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(due.scalar_subquery()))
+            .values(
+                locked_until=lease,
+                locked_by=self.holder.id if self.holder is not None else None,
+                updated_at=now,
+            )
+            .returning(
+                DeliveryRow.id,
+                DeliveryRow.inbox,
+                DeliveryRow.host,
+                DeliveryRow.attempts,
+                DeliveryRow.created_at,
+                DeliveryRow.activity_id,
+                DeliveryRow.community_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def _load(
         self, session: AsyncSession, activities: set[int], communities: set[int]
