@@ -1,6 +1,6 @@
 """The SQL of removals, locks, bans and remote moderators: a removed item's activities back
 in the outbox, the moderation activity an Undo takes back, a banned actor's visible posts,
-the items a linked Group sent us, and the moderators of remote Groups."""
+the items a linked Group sent us, the posts removed, and the moderators of remote Groups."""
 
 from __future__ import annotations
 
@@ -86,6 +86,24 @@ async def visible_posts_by(
             ObjectRow.deleted_at.is_(None),
         )
         .order_by(ObjectRow.id)
+    )
+    return list(rows)
+
+
+async def removed_posts(
+    session: AsyncSession, community_id: int, limit: int = 50
+) -> list[ObjectRow]:
+    """The posts a coordinator removed from the community (those that came over a link
+    included), the latest removal first: what the console offers to restore."""
+    linked = select(LinkItemRow.object_id).where(LinkItemRow.community_id == community_id)
+    rows = await session.scalars(
+        select(ObjectRow)
+        .where(
+            or_(ObjectRow.community_id == community_id, ObjectRow.id.in_(linked)),
+            ObjectRow.removed_at.is_not(None),
+        )
+        .order_by(ObjectRow.removed_at.desc(), ObjectRow.id.desc())
+        .limit(limit)
     )
     return list(rows)
 

@@ -204,13 +204,15 @@ async def test_a_coordinator_cannot_write_in_another_community(
 
 SERVER_PAGES = ["/console/server", "/console/server/communities",
                 "/console/server/communities/nightshift", "/console/server/coordinators",
-                "/console/server/deliveries", "/console/server/audit"]  # fmt: skip
+                "/console/server/deliveries", "/console/server/reports",
+                "/console/server/audit"]  # fmt: skip
 SERVER_FORMS = {
     "/console/server/communities": {"slug": "mine", "name": "Mine"},
     "/console/server/communities/nightshift": {"name": "Taken over", "closed": "on"},
     "/console/server/coordinators/invite": {"community": "nightshift"},
     "/console/server/accounts/1/reset": {},
     "/console/server/deliveries/retry": {"host": "social.example"},
+    "/console/server/reports/1/resolve": {},
 }
 
 

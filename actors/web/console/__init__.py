@@ -87,6 +87,8 @@ from actors.web.console import (
     home,
     links,
     moderation,
+    moderation_actions,
+    moderation_reports,
     moderation_rules,
     network,
     participants,
@@ -97,6 +99,7 @@ from actors.web.console import (
     server_communities,
     server_coordinators,
     server_deliveries,
+    server_reports,
     signin,
     tokens,
     write,
@@ -123,8 +126,11 @@ def setup(app: web.Application, settings: Settings) -> None:
     network.setup_routes(app)  # 4. Network
     moderation.setup_routes(app)  # Moderation: held posts, then the sections added below
     moderation_rules.setup_routes(app)
+    moderation_reports.setup_routes(app)
+    moderation_actions.setup_routes(app)
     tokens.setup_routes(app)  # 5. Tokens
     server_communities.setup_routes(app)  # 6. Server (admins)
     server_coordinators.setup_routes(app)
     server_deliveries.setup_routes(app)
+    server_reports.setup_routes(app)
     server_audit.setup_routes(app)

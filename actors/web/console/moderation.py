@@ -46,6 +46,24 @@ DONE = {
     "filter_added": "Filter added: posts with it are held for review.",
     "filter_known": "That filter was there already.",
     "filter_removed": "Filter removed.",
+    # reports (moderation_reports.py)
+    "resolved": "Report resolved: it leaves the queue.",
+    "reported": "Reported: the server's moderation actor sends the report; you are not named.",
+    # removals, locks and bans (moderation_actions.py)
+    "removed": "Removed: the post is hidden, and the followers' servers are told.",
+    "not_shown": "That post is not shown (removed or withdrawn already); nothing changed.",
+    "restored": "Restored: the post shows again, and the followers' servers are told.",
+    "not_removed": "That post was not removed; nothing changed.",
+    "locked": "Locked: replies in the thread are no longer relayed.",
+    "locked_already": "That thread was locked already; nothing changed.",
+    "unlocked": "Unlocked: replies in the thread are relayed again.",
+    "unlocked_already": "That thread was not locked; nothing changed.",
+    "banned": "Banned: no longer a follower, and their posts are not relayed.",
+    "banned_removed": "Banned, and their posts in the community removed.",
+    "banned_already": "That actor was banned already; nothing was sent again.",
+    "banned_already_removed": "That actor was banned already; their posts still shown are removed.",
+    "unbanned": "Ban lifted.",
+    "not_banned": "That actor was not banned; nothing changed.",
 }
 
 SectionLoader = Callable[[web.Request, AsyncSession, Community, Signed], Awaitable[dict[str, Any]]]
