@@ -139,12 +139,25 @@ def build_delete(urls: Urls, community: Community, object_id: str, ap_type: str)
     return activity
 
 
+HIDDEN_AUDIENCE = ("bto", "bcc")  # never passed on (ActivityStreams 2.0, section 5.1)
+
+
+def _without_hidden_audience(document: JSON) -> JSON:
+    """``document`` and the object it embeds without ``bto``/``bcc`` (a copy if needed)."""
+    inner = document.get("object")
+    cleaned = {k: v for k, v in document.items() if k not in HIDDEN_AUDIENCE}
+    if isinstance(inner, dict):
+        cleaned["object"] = _without_hidden_audience(inner)
+    return cleaned
+
+
 def build_announce(urls: Urls, community: Community, obj: JSON | str) -> JSON:
-    """FEP-1b12: the community shares an activity (embedded unchanged) or an object (by id)."""
+    """FEP-1b12: the community shares an activity (embedded as it came, less its hidden
+    audience, which is nobody else's to read) or an object (by id)."""
     activity = _base(urls, community, "Announce")
     activity.update(_public_audience(urls, community))
     activity["audience"] = urls.community(community.slug)
-    activity["object"] = obj
+    activity["object"] = _without_hidden_audience(obj) if isinstance(obj, dict) else obj
     return activity
 
 

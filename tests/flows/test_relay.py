@@ -49,6 +49,25 @@ async def test_member_post_is_announced(
 
 
 @sqlite_only
+async def test_a_relayed_post_keeps_its_hidden_audience_hidden(
+    copub: Copub, remote: RemoteServer, remote2: RemoteServer, follower: Person
+) -> None:
+    # Given carol follows; alice posts publicly, blind-copying someone
+    carol = remote2.person("carol")
+    await follow(remote2, carol, copub, "nightshift")
+    note = remote.note(follower, "Shift swap?", mention=copub.mention("nightshift"))
+    note["bcc"] = [secret := remote.person("boss").id]
+    create = {**mastodon.create(follower, note), "bto": [secret]}
+    status, _ = await remote.post(follower, copub.shared_inbox, create)
+    assert status == 202
+    # Then carol gets the post announced, without the blind copies (nobody else's to read)
+    [boost] = await remote2.wait_for(announces(inner_id=create["id"]))
+    assert "bto" not in boost.activity["object"]
+    assert "bcc" not in boost.activity["object"]["object"]
+    assert secret not in str(boost.activity)
+
+
+@sqlite_only
 async def test_member_edit_and_delete_are_relayed(
     copub: Copub, remote: RemoteServer, remote2: RemoteServer, follower: Person
 ) -> None:
