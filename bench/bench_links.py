@@ -39,7 +39,8 @@ from actors.urls import Urls  # noqa: E402
 from actors.web.app import create_app  # noqa: E402
 from actors.web.keys import SESSIONS  # noqa: E402
 from federation.client import FederationClient  # noqa: E402
-from tests.flows.copub import Copub, config_dict, follow, write_toml  # noqa: E402
+from tests.factories import write_toml  # noqa: E402
+from tests.flows.copub import Copub, config_dict, follow  # noqa: E402
 from tests.flows.remote import Person, RemoteServer  # noqa: E402
 from tests.links.network import Org, carrying, settled  # noqa: E402
 from tests.pg import free_port  # noqa: E402
