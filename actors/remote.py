@@ -37,7 +37,8 @@ def federation_client(
     """A client as ``[federation]`` says: its user agent, private addresses refused unless
     allowed, its body cap and CA file, WebFinger over the scheme of the server's own
     ``base_url``; the fetch timeout unless ``timeout_seconds`` is given, and a connection
-    pool of ``limit`` connections, ``limit_per_host`` to one host."""
+    pool of ``limit`` connections, ``limit_per_host`` to one host. Signed requests knock
+    first with ``signature_scheme``."""
     fed = settings.federation
     return FederationClient(
         fed.user_agent,
@@ -48,6 +49,7 @@ def federation_client(
         ca_file=fed.ca_file or None,
         limit=limit,
         limit_per_host=limit_per_host,
+        signature_scheme=fed.first_knock,
     )
 
 

@@ -22,6 +22,8 @@ from actors.accounts.config import ConsoleSettings
 from actors.errors import CopubError
 from actors.retention import RetentionSettings
 from federation.clock import zone_named
+from federation.httpsig.common import Scheme
+from federation.httpsig.knock import SCHEMES, as_scheme
 from federation.intake import Limits
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
@@ -80,6 +82,15 @@ class FederationSettings:
     # Public keys of other servers' actors kept in memory (the database keeps them all);
     # beyond, the least recently used leave memory
     key_cache_entries: int = 2_000
+    # The signature scheme of the first knock on a server whose choice is not known yet:
+    # "cavage" (draft-cavage, what every server verifies today) or "rfc9421"; a server that
+    # answers 401 is asked again with the other, which is remembered when it passes
+    signature_scheme: str = "cavage"
+
+    @property
+    def first_knock(self) -> Scheme:
+        """``signature_scheme`` as a Scheme (ValueError when it names none)."""
+        return as_scheme(self.signature_scheme)
 
 
 @dataclass(frozen=True)
@@ -379,6 +390,8 @@ def _validate_key_fetching(federation: FederationSettings, src: str) -> None:
         )
     if federation.key_cache_entries < 1:
         raise ConfigError(f"{src}: 'federation.key_cache_entries' must be at least 1")
+    if federation.signature_scheme not in SCHEMES:
+        raise ConfigError(f"{src}: 'federation.signature_scheme' must be cavage or rfc9421")
     if federation.key_fetch_queue_per_host < 0 or federation.key_refresh_cooldown_seconds < 0:
         raise ConfigError(
             f"{src}: 'federation.key_fetch_queue_per_host' and "

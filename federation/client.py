@@ -6,7 +6,8 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -18,8 +19,15 @@ from yarl import URL
 
 from federation.errors import FederationError, FetchError
 from federation.httpsig import parse_http_date, sign_request
+from federation.httpsig.common import Scheme
+from federation.httpsig.knock import (
+    REFUSED_SIGNATURE,
+    SchemeMemory,
+    other_scheme,
+    passed_signature_check,
+)
 from federation.keys import Signer
-from federation.origins import same_origin
+from federation.origins import host_of, origin_text, same_origin
 from federation.ssrf import AddressPolicy, GuardedResolver
 from federation.vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
 from federation.wire import parse_json
@@ -73,6 +81,9 @@ class FederationClient:
     enforced by a resolver on the address actually connected. ``resolver`` replaces the
     system resolver under the guard (tests map fake names to 127.0.0.1). ``ca_file``: a PEM
     file of extra certificate authorities trusted for https, besides the system's.
+    Signed requests knock twice (federation/httpsig/knock.py): first with the scheme the
+    origin is known to accept, else ``signature_scheme``; on a 401 with the other one,
+    remembered for ``scheme_memory`` origins at most.
     """
 
     def __init__(
@@ -89,8 +100,11 @@ class FederationClient:
         limit_per_host: int = 8,
         limit: int = 100,
         ca_file: str | None = None,
+        signature_scheme: Scheme = "cavage",
+        scheme_memory: int = 10_000,
     ) -> None:
         self.user_agent = user_agent
+        self.schemes = SchemeMemory(signature_scheme, scheme_memory)
         self.timeout_seconds = timeout_seconds
         self.max_body = max_body
         self.max_redirects = max_redirects
@@ -208,10 +222,8 @@ class FederationClient:
                     headers = {"Accept": accept}
                     if body is not None:
                         headers["Content-Type"] = AS2_MEDIA_TYPE
-                    if signer is not None:
-                        headers = sign_request(method, str(target), headers, body, signer)
-                    async with session.request(
-                        method, target, headers=headers, data=body, allow_redirects=False
+                    async with self._knock(
+                        session, method, target, headers, body, signer
                     ) as response:
                         location = response.headers.get("Location")
                         if method == "GET" and response.status in _REDIRECTS and location:
@@ -236,6 +248,53 @@ class FederationClient:
             raise FetchError(f"{target}: timed out after {self.timeout_seconds} s") from exc
         except (aiohttp.ClientError, OSError, ValueError, EOFError) as exc:
             raise FetchError(f"{target}: {type(exc).__name__}: {exc}") from exc
+
+    @asynccontextmanager
+    async def _knock(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        target: URL,
+        headers: dict[str, str],
+        body: bytes | None,
+        signer: Signer | None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The response to one request; signed, it is signed with the scheme ``target``'s
+        origin accepts, and on a 401 signed with the other and sent again (knock.py)."""
+        if signer is None:
+            async with session.request(
+                method, target, headers=headers, data=body, allow_redirects=False
+            ) as response:
+                yield response
+            return
+        url = str(target)
+        origin = origin_text(url)
+        first = self.schemes.scheme_for(origin)
+        signed = sign_request(method, url, headers, body, signer, scheme=first)
+        async with session.request(
+            method, target, headers=signed, data=body, allow_redirects=False
+        ) as response:
+            if response.status != REFUSED_SIGNATURE:
+                if passed_signature_check(response.status):
+                    self.schemes.accepted(origin, first)
+                yield response
+                return
+            await _read_body(response, _POST_READ_LIMIT, truncate=True)  # keep the connection
+        second = other_scheme(first)
+        signed = sign_request(method, url, headers, body, signer, scheme=second)
+        async with session.request(
+            method, target, headers=signed, data=body, allow_redirects=False
+        ) as response:
+            if passed_signature_check(response.status):
+                self.schemes.accepted(origin, second)
+                log.info(
+                    "%s refused a %s signature (401) and took %s: signing with it from now on",
+                    origin,
+                    first,
+                    second,
+                    extra={"peer": host_of(url), "scheme": second},
+                )
+            yield response
 
     def _check_url(self, url: URL) -> None:
         if url.scheme not in ("http", "https") or not url.host:
