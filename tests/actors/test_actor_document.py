@@ -216,7 +216,8 @@ async def test_moderation_actor_is_a_service_lemmy_takes_reports_from(
     # Lemmy reads an actor as Person, Service or Organization, with these four fields
     doc = await get_json(client, "/moderation")
     assert (doc["id"], doc["type"]) == ("https://cop.test/moderation", "Service")
-    assert doc["preferredUsername"] and doc["inbox"] == "https://cop.test/inbox"
+    assert doc["preferredUsername"] == "moderation"
+    assert doc["inbox"] == "https://cop.test/inbox"
     assert doc["publicKey"]["id"] == "https://cop.test/moderation#main-key"
     assert doc["publicKey"]["publicKeyPem"] == client.app[SERVER_PUBLIC_KEY_PEM]
     outbox = await get_json(client, doc["outbox"].removeprefix("https://cop.test"))
