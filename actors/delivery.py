@@ -26,6 +26,7 @@ from federation.delivery.breaker import BreakerPolicy
 from federation.delivery.outcomes import DeliveryObserver
 from federation.delivery.retry import RetryPolicy
 from federation.delivery.worker import DeliveryWorker
+from federation.httpsig.knock import SchemeMemory
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,16 @@ class WorkerBusy(Conflict):
     """Another delivery worker already runs on this SQLite database."""
 
 
-def delivery_client(settings: Settings) -> FederationClient:
+def delivery_client(settings: Settings, schemes: SchemeMemory | None = None) -> FederationClient:
     """A client of its own for deliveries: the delivery timeout, and a connection pool
-    sized to the per-host limit (connections are kept alive and reused per host)."""
+    sized to the per-host limit (connections are kept alive and reused per host);
+    ``schemes``: the signature schemes peers take, as the process's other clients learnt."""
     return federation_client(
         settings,
         timeout_seconds=settings.federation.delivery_timeout_seconds,
         limit=max(100, settings.delivery.concurrency),
         limit_per_host=settings.delivery.per_host_concurrency,
+        schemes=schemes,
     )
 
 

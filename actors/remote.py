@@ -17,6 +17,7 @@ from actors.urls import Urls
 from federation.client import FederationClient
 from federation.errors import FetchError
 from federation.httpsig import CachedKey, InMemoryKeyCache, PublicKeyInfo
+from federation.httpsig.knock import SchemeMemory
 from federation.intake import DEFAULT_LIMITS, Limits, bound_document, first_url, safe_url
 from federation.keys import Signer
 from federation.resolve import subscribe_template, webfinger
@@ -33,12 +34,14 @@ def federation_client(
     timeout_seconds: float | None = None,
     limit: int = 100,
     limit_per_host: int = 8,
+    schemes: SchemeMemory | None = None,
 ) -> FederationClient:
     """A client as ``[federation]`` says: its user agent, private addresses refused unless
     allowed, its body cap and CA file, WebFinger over the scheme of the server's own
     ``base_url``; the fetch timeout unless ``timeout_seconds`` is given, and a connection
     pool of ``limit`` connections, ``limit_per_host`` to one host. Signed requests knock
-    first with ``signature_scheme``."""
+    first with ``signature_scheme``; ``schemes``: what another client of the process learnt
+    of which peer takes which (one memory per process)."""
     fed = settings.federation
     return FederationClient(
         fed.user_agent,
@@ -50,6 +53,7 @@ def federation_client(
         limit=limit,
         limit_per_host=limit_per_host,
         signature_scheme=fed.first_knock,
+        schemes=schemes,
     )
 
 

@@ -83,7 +83,8 @@ class FederationClient:
     file of extra certificate authorities trusted for https, besides the system's.
     Signed requests knock twice (federation/httpsig/knock.py): first with the scheme the
     origin is known to accept, else ``signature_scheme``; on a 401 with the other one,
-    remembered for ``scheme_memory`` origins at most.
+    remembered for ``scheme_memory`` origins at most (``schemes``: a memory shared with the
+    process's other clients instead).
     """
 
     def __init__(
@@ -102,9 +103,10 @@ class FederationClient:
         ca_file: str | None = None,
         signature_scheme: Scheme = "cavage",
         scheme_memory: int = 10_000,
+        schemes: SchemeMemory | None = None,
     ) -> None:
         self.user_agent = user_agent
-        self.schemes = SchemeMemory(signature_scheme, scheme_memory)
+        self.schemes = SchemeMemory(signature_scheme, scheme_memory) if schemes is None else schemes
         self.timeout_seconds = timeout_seconds
         self.max_body = max_body
         self.max_redirects = max_redirects

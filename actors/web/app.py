@@ -95,7 +95,10 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     # Keys get a connection pool of their own, as large as the key fetch limits: a key
     # fetch never waits behind other fetches (nor behind fetches from other hosts)
     key_client = federation_client(
-        settings, limit=fed.key_fetch_total, limit_per_host=fed.key_fetch_per_host
+        settings,
+        limit=fed.key_fetch_total,
+        limit_per_host=fed.key_fetch_per_host,
+        schemes=client.schemes,
     )
     await client.start()
     await key_client.start()

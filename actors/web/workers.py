@@ -13,7 +13,7 @@ from aiohttp import web
 
 from actors import retention
 from actors.delivery import WorkerBusy, build_worker, delivery_client, wake_on_commit, worker_lock
-from actors.web.keys import SESSIONS, SETTINGS
+from actors.web.keys import CLIENT, SESSIONS, SETTINGS
 from actors.web.metrics import METRICS
 from federation.delivery.worker import DeliveryWorker
 
@@ -39,7 +39,7 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
             log.warning("not starting the in-process delivery worker: %s", exc)
             yield
             return
-        client = delivery_client(settings)
+        client = delivery_client(settings, app[CLIENT].schemes)  # one memory per process
         await client.start()
         metrics = app.get(METRICS)
         observer = metrics.delivery if metrics is not None else None

@@ -215,6 +215,19 @@ async def test_the_memory_is_bounded_by_origins(
     assert client.schemes.scheme_for(one.origin) == "rfc9421"
 
 
+async def test_clients_sharing_a_memory_learn_once(
+    make_peer: Any, make_client: Any, rsa_pair: KeyPair
+) -> None:
+    # Given two clients of one process (fetches, deliveries) sharing one memory
+    peer = await make_peer(refuses={"cavage"})
+    fetcher = await knocker(make_client, "cavage")
+    sender = await knocker(make_client, "cavage", schemes=fetcher.schemes)
+    # When one learns that the peer takes RFC 9421 only, the other knocks with it at once
+    await fetcher.fetch_object(peer.url("/actor"), rsa_pair.signer())
+    await sender.post_activity(peer.url("/inbox"), BODY, rsa_pair.signer())
+    assert peer.seen == [("GET", "cavage", 401), ("GET", "rfc9421", 200), ("POST", "rfc9421", 202)]
+
+
 async def test_unsigned_requests_do_not_knock(make_peer: Any, make_client: Any) -> None:
     peer = await make_peer()
     client = await knocker(make_client)

@@ -111,7 +111,8 @@ async def start_copub_https(
 ) -> HttpsCopub:
     """copub on https://localhost:PORT (the test certificate), trusting the test CA."""
     port = free_port()
-    raw = config_dict(database_url, port, federation={"ca_file": str(tls.ca)}, **sections)
+    federation = {"ca_file": str(tls.ca), **sections.pop("federation", {})}
+    raw = config_dict(database_url, port, federation=federation, **sections)
     raw["server"]["base_url"] = f"https://localhost:{port}"
     config_file = write_toml(tmp_path / f"copub-{port}.toml", raw)
     settings = settings_from_dict(raw, source=str(config_file))

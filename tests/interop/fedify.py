@@ -251,6 +251,17 @@ class FedifyPeer:
         """Who fetched the actor: the verified signature's ``keyId`` and ``owner``."""
         return await self.call("GET", "/fetches")  # type: ignore[no-any-return]
 
+    async def refuse(self, *specs: str) -> None:
+        """Answer 401 to requests signed with ``specs`` (``"rfc9421"``,
+        ``"draft-cavage-http-signatures-12"``) before Fedify sees them, as a server that checks
+        only the other format does; with none, Fedify verifies both again."""
+        await self.call("POST", "/refuse", {"specs": list(specs)})
+
+    async def requests(self) -> list[dict[str, Any]]:
+        """Every signed request to the federation side, the peer's own fetches of itself
+        included: ``{method, path, spec, keyId, status}``."""
+        return await self.call("GET", "/requests")  # type: ignore[no-any-return]
+
     async def wait_for(
         self, check: Callable[[list[Activity]], T], timeout: float = 20, what: str = ""
     ) -> T:

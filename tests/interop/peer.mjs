@@ -36,6 +36,12 @@
 //   GET  /fetches                   -> [fetches of the actor: {keyId, owner} of the
 //                                      verified signature; the actor needs one (like
 //                                      Mastodon's secure mode)]
+//   GET  /requests                  -> [signed requests to the federation side:
+//                                      {method, path, spec, keyId, status}, spec as in
+//                                      /send-signed (the peer's own fetches of itself too)]
+//   POST /refuse   {specs}          -> {refused}  answer 401 to requests signed with these
+//                                      specs before Fedify sees them, as a server that checks
+//                                      only the other format ([]: verify both, the default)
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
@@ -85,6 +91,8 @@ await configure({
 const received = []; // verified activities, in arrival order
 const rejected = []; // inbox POSTs Fedify did not accept
 const fetches = []; // signed GETs of the actor document
+const requests = []; // signed requests to the federation side, in arrival order
+const refusedSpecs = new Set(); // signature specs answered with 401 (POST /refuse)
 const served = new Map(); // id -> what the actor published or sent
 const follows = new Map(); // followed actor id -> our Follow
 const likes = new Map(); // liked object id -> our Like
@@ -200,12 +208,34 @@ async function writeResponse(res, response) {
   res.end(body);
 }
 
+// The signature spec a request carries (Fedify's names), or null when it is unsigned.
+function signatureSpec(headers) {
+  if (headers.has("signature-input")) return "rfc9421";
+  return headers.has("signature") ? "draft-cavage-http-signatures-12" : null;
+}
+
+// Who signed it, as the request says (for the log, not verified): the keyId / keyid.
+function signatureKeyId(headers) {
+  const text = headers.get("signature-input") ?? headers.get("signature") ?? "";
+  return /keyid="([^"]*)"/i.exec(text)?.[1] ?? null;
+}
+
 server.on("request", async (req, res) => {
   try {
     const request = await toRequest(req);
-    const response = await federation.fetch(request, { contextData: undefined });
-    if (request.method === "POST" && !response.ok) {
-      rejected.push({ path: req.url, status: response.status, body: await response.clone().text() });
+    const spec = signatureSpec(request.headers);
+    let response;
+    if (spec != null && refusedSpecs.has(spec)) {
+      response = new Response(`this server does not check ${spec} signatures`, { status: 401 });
+    } else {
+      response = await federation.fetch(request, { contextData: undefined });
+      if (request.method === "POST" && !response.ok) {
+        rejected.push({ path: req.url, status: response.status, body: await response.clone().text() });
+      }
+    }
+    if (spec != null) {
+      const keyId = signatureKeyId(request.headers);
+      requests.push({ method: request.method, path: req.url, spec, keyId, status: response.status });
     }
     await writeResponse(res, response);
   } catch (error) {
@@ -280,6 +310,12 @@ const routes = {
   "GET /received": () => received,
   "GET /rejected": () => rejected,
   "GET /fetches": () => fetches,
+  "GET /requests": () => requests,
+  "POST /refuse": ({ specs }) => {
+    refusedSpecs.clear();
+    for (const spec of specs) refusedSpecs.add(spec);
+    return { refused: [...refusedSpecs] };
+  },
   "POST /lookup": async ({ query, signed }) => {
     const found = await lookup(query, signed === true);
     return {
