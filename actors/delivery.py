@@ -20,6 +20,7 @@ from actors.remote import federation_client
 from actors.settings import Settings
 from actors.store.db import AsyncSession, async_sessionmaker, sqlite_file
 from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
+from actors.store.peer_health import SqlPeerHealth
 from actors.urls import Urls
 from federation.client import FederationClient
 from federation.delivery.breaker import BreakerPolicy
@@ -59,6 +60,7 @@ def build_worker(
     """The worker for these settings, sending through ``client``; ``sessions`` should be
     the process's own sessionmaker (on SQLite it serialises the process's writes)."""
     delivery = settings.delivery
+    breaker = BreakerPolicy(max_hosts=delivery.breaker_max_hosts)
     return DeliveryWorker(
         # leases held as this process, those of dead ones taken back at start (its
         # callers hold the worker lock on SQLite: actors.store.holders)
@@ -69,8 +71,9 @@ def build_worker(
         per_host=delivery.per_host_concurrency,
         lease_seconds=delivery.lease_seconds,
         poll_interval=delivery.poll_interval_seconds,
-        breaker=BreakerPolicy(max_hosts=delivery.breaker_max_hosts),
+        breaker=breaker,
         observer=observer,  # metrics ([metrics] enabled)
+        health=SqlPeerHealth(sessions, breaker),  # circuits and availability, shared
     )
 
 

@@ -15,7 +15,7 @@ from actors import retention
 from actors.cli.support import in_transaction, new_event_loop, settings_of
 from actors.delivery import build_worker, delivery_client, worker_lock
 from actors.settings import Settings
-from actors.store import jobs, peers
+from actors.store import jobs, peer_health, peers
 from actors.store.db import (
     AsyncSession,
     async_sessionmaker,
@@ -27,6 +27,7 @@ from actors.store.db import (
 from actors.store.states import PENDING_JOBS, JobState
 from actors.web.metrics import worker_observer
 from federation.clock import utcnow
+from federation.delivery.health import PeerState, PeerStatus
 from federation.origins import host_of
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,8 @@ def _relative(when: datetime, now: datetime) -> str:
 def retry(ctx: click.Context, host: str | None, delivery_id: int | None) -> None:
     """Make waiting deliveries due now, and failed ones due once more: all of them, those
     to one server, or one delivery. The running worker sends them within a second (on
-    PostgreSQL worker processes are told at once)."""
+    PostgreSQL worker processes are told at once). With --host the server's health is
+    reset too: available again, its failing days forgotten, an open circuit half-open."""
     if host is not None and delivery_id is not None:
         raise click.UsageError("give --host or --id, not both")
     target = None
@@ -170,6 +172,60 @@ def retry(ctx: click.Context, host: str | None, delivery_id: int | None) -> None
         f"{retried.total} deliveries{to} due now ({retried.waiting} waiting, "
         f"{retried.failed} failed before)"
     )
+    if retried.peer_reset:
+        click.echo(
+            f"{target} is available again, its failing days forgotten "
+            "(an open circuit lets the next delivery through as a probe)"
+        )
 
 
-COMMANDS = (worker, deliveries)
+@click.command("peers")
+@click.option("--failing", is_flag=True, help="Only the failing and unavailable ones.")
+@click.option("--limit", default=100, show_default=True, help="At most this many peers.")
+@click.pass_context
+def peers_command(ctx: click.Context, failing: bool, limit: int) -> None:
+    """Show the servers deliveries go to and their health: available, failing since when
+    (on how many distinct days), or unavailable (failing on 7 days: nothing is sent until
+    it is heard from, or `copub deliveries retry --host` it); its circuit breaker, last
+    success and last error. The unavailable come first."""
+
+    async def work(session: AsyncSession) -> list[PeerState]:
+        return await peer_health.list_peers(session, limit=limit, only_failing=failing)
+
+    rows = in_transaction(ctx, work)
+    if not rows:
+        click.echo("no failing peers" if failing else "no peers yet")
+        return
+    now = utcnow()
+    width = max(len(row.host) for row in rows)
+    click.echo(f"{'host':{width}}  {'state':28}  {'days':>4}  {'circuit':22}  last success")
+    for row in rows:
+        click.echo(
+            f"{row.host:{width}}  {_peer_state(row):28}  {row.failure_days:>4}  "
+            f"{_circuit(row, now):22}  {_when(row.last_success_at)}"
+        )
+        if row.last_error and row.status is not PeerStatus.AVAILABLE:
+            error = " ".join(row.last_error.split())
+            click.echo(f"{'':{width}}  last error {_when(row.last_failure_at)}: {error[:200]}")
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at is not None else "-"
+
+
+def _peer_state(peer: PeerState) -> str:
+    if peer.unavailable_since is not None:
+        return f"unavailable since {_when(peer.unavailable_since)}"
+    if peer.failing_since is not None:
+        return f"failing since {_when(peer.failing_since)}"
+    return "available"
+
+
+def _circuit(peer: PeerState, now: datetime) -> str:
+    until = peer.circuit.open_until
+    if until is None:
+        return "closed" if not peer.circuit.failures else f"closed ({peer.circuit.failures} failed)"
+    return f"open until {_when(until)}" if until > now else "half-open (probe next)"
+
+
+COMMANDS = (worker, deliveries, peers_command)

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from actors.hooks import ObjectObserver
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
-from actors.store import inbox_queue
+from actors.store import inbox_queue, peer_health
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
@@ -26,6 +26,7 @@ from federation.delivery.ports import Fail, Retry
 from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError, SignatureError
 from federation.jsonld import compact_activity, renames_terms
+from federation.origins import host_of
 from federation.routing import ActivityRouter
 from federation.vocab import JSON
 
@@ -100,6 +101,9 @@ class InboxProcessor:
                 skip_locked=self.skip_locked,
                 holder=self.holder.id if self.holder is not None else None,
             )
+            # Their servers are alive: one that deliveries failed to is well again.
+            origins = {host_of(item.activity_id) for item in claimed}
+            await peer_health.heard_from(session, {h for h in origins if h}, utcnow())
         untouched = [item.id for item in claimed if not await self._apply_observed(item)]
         if untouched:  # handlers that changed nothing: mark them done together
             async with self.sessions.begin() as session:

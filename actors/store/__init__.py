@@ -10,6 +10,7 @@ from actors.store import (
     models_accounts,
     models_links,
     models_moderation,
+    models_peers,
     models_practice,
 )
 from actors.store.models import Base
@@ -25,5 +26,6 @@ __all__ = [
     "models_accounts",
     "models_links",
     "models_moderation",
+    "models_peers",
     "models_practice",
 ]

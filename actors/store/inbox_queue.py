@@ -132,6 +132,7 @@ class ClaimedItem:
     recipient: str | None  # the community slug of the inbox it came to (None: shared)
     attempts: int  # attempts made before this one
     received_at: datetime
+    activity_id: str = ""  # its id, on the origin of the key that signed it
 
 
 async def claim(
@@ -162,7 +163,10 @@ async def claim(
             .where(InboxItemRow.id.in_([r.id for r in rows]))
             .values(locked_until=lease_until, locked_by=holder)
         )
-    return [ClaimedItem(r.id, r.ap_raw, r.community_slug, r.attempts, r.received_at) for r in rows]
+    return [
+        ClaimedItem(r.id, r.ap_raw, r.community_slug, r.attempts, r.received_at, r.activity_id)
+        for r in rows
+    ]
 
 
 async def mark_done(session: AsyncSession, item_ids: Sequence[int]) -> None:

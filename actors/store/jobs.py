@@ -150,10 +150,12 @@ class DeliveryView:
 @dataclass(frozen=True)
 class Retried:
     """What a retry-now changed: jobs made due now (``waiting``: queued or retrying;
-    ``failed``: given up before, now to be tried once more)."""
+    ``failed``: given up before, now to be tried once more); ``peer_reset``: the host's
+    health was reset too (``actors.store.peer_health.reset_host``)."""
 
     waiting: int
     failed: int
+    peer_reset: bool = False
 
     @property
     def total(self) -> int:

@@ -4,7 +4,7 @@ for one peer, one delivery or all (the console's server page, ``copub deliveries
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, func, select, text, true
@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from actors.store.jobs import NOTIFY_CHANNEL, UNDONE, Retried, retry_jobs_now
 from actors.store.models import DeliveryRow
+from actors.store.peer_health import reset_host
 from actors.store.states import PENDING_JOBS, JobState
 
 __all__ = [
@@ -113,12 +114,15 @@ async def _latest_tries(
 
 
 async def retry_host_now(session: AsyncSession, host: str, now: datetime) -> Retried:
-    """Make every undone delivery to ``host`` due now (``jobs.retry_jobs_now``). The worker
-    takes them at its next poll, at once when woken (the console wakes its own; worker
-    processes on PostgreSQL are notified)."""
+    """Make every undone delivery to ``host`` due now (``jobs.retry_jobs_now``), and reset
+    the host's health (available again; an open circuit lets the next delivery through as
+    its probe: ``peer_health.reset_host``). The worker takes them at its next poll, at
+    once when woken (the console wakes its own; worker processes on PostgreSQL are
+    notified)."""
+    reset = await reset_host(session, host, now)
     retried = await retry_jobs_now(session, DeliveryRow, DeliveryRow.host == host, now)
     await _notify_workers(session, retried)
-    return retried
+    return replace(retried, peer_reset=reset)
 
 
 async def retry_delivery_now(session: AsyncSession, delivery_id: int, now: datetime) -> Retried:

@@ -7,6 +7,11 @@ failure opens it again for twice as long (up to ``max_cooldown_seconds``).
 Only hosts with recent failures take memory; a success forgets the host, and at most
 ``max_hosts`` are remembered (the least recently failing is forgotten first: it starts
 closed if it is tried again).
+
+A circuit as data is a :class:`Circuit`, moved by :func:`circuit_after`: the same rule keeps
+this process's circuits and the state shared by every worker (``federation.delivery.health``,
+stored through the ``PeerHealthStore`` port); :meth:`CircuitBreakers.adopt` takes the shared
+state in.
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ class BreakerPolicy:
     max_cooldown_seconds: float = 1800.0
     probe_wait_seconds: float = 15.0  # how long other jobs step aside while a probe runs
     max_hosts: int = 10_000  # failing hosts remembered; any number of hosts can fail
+    # A host failing on this many distinct (UTC) days with no success between is
+    # unavailable: its deliveries wait until it is heard from (Mastodon's rule).
+    unavailable_after_days: int = 7
+    # While a host is unavailable its jobs are put back for this long (never past the
+    # retry period: then they fail as any job does).
+    unavailable_recheck_seconds: float = 86_400.0
 
 
 class Admit(enum.Enum):
@@ -56,12 +67,43 @@ class CircuitView:
     open_until: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class Circuit:
+    """A host's circuit as data: ``failures`` in a row; open until ``open_until`` (None:
+    closed) after a cooldown of ``cooldown`` seconds."""
+
+    failures: int = 0
+    open_until: datetime | None = None
+    cooldown: float = 0.0
+
+
+def circuit_after(
+    circuit: Circuit, failed: bool, now: datetime, policy: BreakerPolicy, *, probe: bool
+) -> Circuit:
+    """The circuit after a request that ``failed`` (or not) at ``now``; ``probe``: it was
+    the one request let through a circuit whose cooldown had ended."""
+    if not failed:  # closes it, unless the answer is to a request sent before it opened
+        return Circuit() if probe or circuit.open_until is None else circuit
+    failures = circuit.failures + 1
+    if probe:
+        cooldown = max(circuit.cooldown * 2, policy.cooldown_seconds)
+        cooldown = min(cooldown, policy.max_cooldown_seconds)
+    elif circuit.open_until is None and failures >= policy.failures:
+        cooldown = policy.cooldown_seconds
+    else:
+        return Circuit(failures, circuit.open_until, circuit.cooldown)
+    return Circuit(failures, now + timedelta(seconds=cooldown), cooldown)
+
+
 @dataclass
 class _Circuit:
     failures: int = 0
     open_until: datetime | None = None
     cooldown: float = 0.0
     probing: bool = False
+
+    def data(self) -> Circuit:
+        return Circuit(self.failures, self.open_until, self.cooldown)
 
 
 class CircuitBreakers:
@@ -111,18 +153,28 @@ class CircuitBreakers:
                 del self._circuits[host]
             return
         if circuit is None:
-            circuit = self._circuits[host] = _Circuit()
-            while len(self._circuits) > self.policy.max_hosts:
-                self._circuits.popitem(last=False)
+            circuit = self._remember(host)
         else:
             self._circuits.move_to_end(host)
-        circuit.failures += 1
-        if probe:
-            circuit.cooldown = min(circuit.cooldown * 2, self.policy.max_cooldown_seconds)
-            self._open(host, circuit, now)
-        elif circuit.open_until is None and circuit.failures >= self.policy.failures:
-            circuit.cooldown = self.policy.cooldown_seconds
-            self._open(host, circuit, now)
+        was_open_until = circuit.open_until
+        after = circuit_after(circuit.data(), True, now, self.policy, probe=probe)
+        circuit.failures, circuit.open_until = after.failures, after.open_until
+        circuit.cooldown = after.cooldown
+        if after.open_until != was_open_until:
+            self._opened(host, circuit)
+
+    def adopt(self, host: str, shared: Circuit) -> None:
+        """Take in the host's circuit as every worker shares it (stored): it replaces what
+        this process knew; a probe under way here stays marked."""
+        circuit = self._circuits.get(host)
+        if shared.failures == 0 and shared.open_until is None:
+            if circuit is not None and not circuit.probing:
+                del self._circuits[host]
+            return
+        if circuit is None:
+            circuit = self._remember(host)
+        circuit.failures, circuit.open_until = shared.failures, shared.open_until
+        circuit.cooldown = shared.cooldown
 
     def circuit(self, host: str, now: datetime) -> CircuitView:
         """The host's circuit (no state change)."""
@@ -149,8 +201,13 @@ class CircuitBreakers:
         circuit = self._circuits.get(host)
         return circuit is not None and circuit.open_until is not None
 
-    def _open(self, host: str, circuit: _Circuit, now: datetime) -> None:
-        circuit.open_until = now + timedelta(seconds=circuit.cooldown)
+    def _remember(self, host: str) -> _Circuit:
+        circuit = self._circuits[host] = _Circuit()
+        while len(self._circuits) > self.policy.max_hosts:
+            self._circuits.popitem(last=False)
+        return circuit
+
+    def _opened(self, host: str, circuit: _Circuit) -> None:
         log.warning(
             "circuit open for %s after %d consecutive failures; pausing %.0f s",
             host,

@@ -1,18 +1,24 @@
-"""What the delivery worker needs from the outside: a job queue and something that POSTs.
+"""What the delivery worker needs from the outside: a job queue, something that POSTs, and
+(optionally) a place where peers' health is shared.
 
 A :class:`JobQueue` hands out leased :class:`DeliveryJob` s and takes back batches of
 :class:`JobResult` s; what each :data:`Decision` means for storage is the queue's business.
+:class:`PeerHealthStore` keeps each host's circuit and availability for every worker
+(``federation.delivery.health``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from federation.keys import Signer
+
+if TYPE_CHECKING:  # health.py imports the breaker, which imports retry, which imports this
+    from federation.delivery.health import HostReport, PeerState
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +123,17 @@ class Sender(Protocol):
     """
 
     async def post_activity(self, inbox_url: str, body: bytes, signer: Signer) -> PostOutcome: ...
+
+
+class PeerHealthStore(Protocol):
+    """Peers' health shared by every worker: each host's circuit, its failing days and
+    whether it is unavailable. Hosts never reported on need not be kept."""
+
+    async def load(self, hosts: Collection[str]) -> Sequence[PeerState]:
+        """The kept state of these hosts (one that is not kept is healthy)."""
+        ...
+
+    async def record(self, reports: Sequence[HostReport]) -> Sequence[PeerState]:
+        """Fold a batch of reports, in order, into their hosts' states in one transaction
+        (``federation.delivery.health.peer_after``); returns those hosts' new states."""
+        ...

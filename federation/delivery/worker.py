@@ -6,6 +6,12 @@ a slow host never holds more than ``per_host`` of the global slots. Outcomes are
 back in batches. ``wake()`` makes the loop claim at once (call it after enqueueing); jobs
 enqueued elsewhere are found by polling every ``poll_interval`` seconds, or sooner when the
 queue can ``watch`` for them.
+
+With a ``health`` store (the ``PeerHealthStore`` port) the hosts' circuits and availability are
+shared by every worker: the states of the claimed jobs' hosts are read with each claim, and
+what each attempt told of its host is written with each flush of outcomes (one batch, never
+a round trip per delivery). Jobs for an unavailable host are put back, unsent and not
+failed for it (``federation.delivery.health``).
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 from federation.clock import utcnow
 from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
+from federation.delivery.health import HostReport, PeerState
 from federation.delivery.outcomes import DeliveryObserver, failure_class, outcome_of
 from federation.delivery.ports import (
     Decision,
@@ -28,6 +35,7 @@ from federation.delivery.ports import (
     Fail,
     JobQueue,
     JobResult,
+    PeerHealthStore,
     Retry,
     Sender,
 )
@@ -37,6 +45,7 @@ from federation.delivery.slots import HostSlots
 log = logging.getLogger(__name__)
 
 BACKLOG_PER_SLOT = 4  # claimed jobs that may wait here for one host: 4 x its slots
+MAX_KEPT_REPORTS = 10_000  # host reports kept while the health store cannot be written
 
 
 class DeliveryWorker:
@@ -59,6 +68,7 @@ class DeliveryWorker:
         grace_seconds: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
         observer: DeliveryObserver | None = None,
+        health: PeerHealthStore | None = None,
     ) -> None:
         if concurrency < 1 or per_host < 1:
             raise ValueError("concurrency and per_host must be at least 1")
@@ -75,11 +85,14 @@ class DeliveryWorker:
         self.grace_seconds = grace_seconds
         self.clock = clock
         self.observer = observer  # metrics: outcomes and failure classes (outcomes.py)
+        self.health = health  # hosts' circuits and availability, shared by every worker
         self.counts: dict[str, int] = {"done": 0, "retry": 0, "gone": 0, "fail": 0, "defer": 0}
         self._global = asyncio.Semaphore(concurrency)
         self._hosts = HostSlots(per_host)
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[JobResult] = []
+        self._reports: list[HostReport] = []  # for ``health``, written with the outcomes
+        self._unavailable: set[str] = set()  # hosts ``health`` says are unavailable
         self._first_result_at = 0.0
         self._event = asyncio.Event()
         self._woken = True  # claim at start
@@ -176,6 +189,8 @@ class DeliveryWorker:
             return 0
         jobs = await self.queue.claim(limit, self.lease_seconds)
         self._more_due = len(jobs) == limit
+        if jobs:
+            await self._load_health({job.host for job in jobs})
         for job in jobs:
             task = asyncio.create_task(self._deliver(job), name=f"deliver-{job.id}")
             self._tasks.add(task)
@@ -194,6 +209,45 @@ class DeliveryWorker:
         except BaseException:
             self._results[:0] = batch  # keep them for the next try
             raise
+        await self._record_health()
+
+    # -- peers' health --------------------------------------------------------------------------
+
+    def is_unavailable(self, host: str) -> bool:
+        """The health store said so when a job for ``host`` was last claimed or reported."""
+        return host in self._unavailable
+
+    async def _load_health(self, hosts: Collection[str]) -> None:
+        if self.health is None:
+            return
+        try:
+            states = await self.health.load(hosts)
+        except Exception:  # the jobs are claimed: deliver them with what is known here
+            log.warning("could not read the health of %d peers", len(hosts), exc_info=True)
+            return
+        self._unavailable.difference_update(hosts)  # a host not kept is healthy
+        self._adopt(states)
+
+    async def _record_health(self) -> None:
+        if self.health is None or not self._reports:
+            return
+        reports, self._reports = self._reports, []
+        try:
+            states = await self.health.record(reports)
+        except Exception:
+            kept = reports[-MAX_KEPT_REPORTS:]
+            self._reports[:0] = kept
+            log.warning("could not record peers' health; %d reports kept", len(kept), exc_info=True)
+            return
+        self._adopt(states)
+
+    def _adopt(self, states: Sequence[PeerState]) -> None:
+        for state in states:
+            self.breakers.adopt(state.host, state.circuit)
+            if state.unavailable:
+                self._unavailable.add(state.host)
+            else:
+                self._unavailable.discard(state.host)
 
     async def _shutdown(self) -> None:
         if self._tasks:
@@ -246,6 +300,8 @@ class DeliveryWorker:
         now = self.clock()
         if now >= job.lease_until:  # someone else may have it now; they will deliver it
             return JobResult(job, Defer(now), error="lease expired before sending")
+        if job.host in self._unavailable:
+            return self._wait_for_host(job, now)
         blocked = self.breakers.blocked_until(job.host, now)
         if blocked is not None or self._stopping:
             return self._defer(job, blocked or now)
@@ -271,7 +327,13 @@ class DeliveryWorker:
                 error = exc
             finally:
                 failed = is_host_failure(status, error)
-                self.breakers.record(job.host, failed, self.clock(), probe=probe)
+                at = self.clock()
+                self.breakers.record(job.host, failed, at, probe=probe)
+                if failed is not None and self.health is not None:
+                    told = (str(error) or type(error).__name__) if error else f"HTTP {status}"
+                    self._reports.append(
+                        HostReport(job.host, at, failed, probe, told[:500] if failed else None)
+                    )
         failure = failure_class(status, error)
         if failure is not None and self.observer is not None:
             self.observer.attempt_failed(failure)
@@ -290,6 +352,18 @@ class DeliveryWorker:
     def _defer(self, job: DeliveryJob, at: datetime) -> JobResult:
         if self.policy.expired(job.created_at, at):
             return JobResult(job, Fail("gave up: not delivered within the retry period"))
+        return JobResult(job, Defer(at))
+
+    def _wait_for_host(self, job: DeliveryJob, now: datetime) -> JobResult:
+        """A job for an unavailable host is put back unsent: its jobs are made due when the
+        host is back (``PeerHealthStore``); meanwhile it is looked at again now and then, and
+        fails as any job does once the retry period is over."""
+        if self.policy.expired(job.created_at, now):
+            reason = "gave up: not delivered within the retry period (the server is unavailable)"
+            return JobResult(job, Fail(reason))
+        at = now + timedelta(seconds=self.breakers.policy.unavailable_recheck_seconds)
+        if self.policy.max_age_seconds is not None:
+            at = min(at, job.created_at + timedelta(seconds=self.policy.max_age_seconds))
         return JobResult(job, Defer(at))
 
 
