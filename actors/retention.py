@@ -9,6 +9,10 @@ that runs the delivery worker purges every ``every_minutes`` (:func:`run_periodi
 Rows go ``batch_size`` at a time, each batch its own short transaction (the SQL:
 ``actors.store.retention``); plugins add their tables through ``actors.hooks.Purger``.
 
+On PostgreSQL one process of a fleet purges at a time: the periodic purge is the
+``retention`` singleton (``actors.store.singletons``); when its holder dies another worker
+takes over within seconds. On SQLite one process works on a database anyway.
+
 A purged inbox item no longer keeps a second copy of its activity out (its dedupe key goes
 with it); a copy that comes that late finds what it would store already there (a post by
 its id, a follower by its actor).
@@ -26,11 +30,13 @@ from importlib.metadata import entry_points
 from actors.hooks import Purger
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.retention import TARGETS, Cutoffs
+from actors.store.singletons import run_singleton
 from federation.clock import utcnow
 
 log = logging.getLogger(__name__)
 
 PLUGIN_PURGERS = "copub.purgers"
+SINGLETON = "retention"  # the lock of the periodic purge (actors.store.singletons)
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,19 @@ def summary(counts: dict[str, int]) -> str:
 async def run_periodically(
     sessions: Sessions, settings: RetentionSettings, tables: Sequence[Purger]
 ) -> None:
-    """Purge now, then every ``every_minutes``, until cancelled. A failed pass is logged
+    """Purge now, then every ``every_minutes``, until cancelled, in the one process holding
+    the ``retention`` singleton (the others wait to take over). A failed pass is logged
     and the next one comes at its time."""
+
+    async def passes() -> None:
+        await _purge_periodically(sessions, settings, tables)
+
+    await run_singleton(sessions, SINGLETON, passes)
+
+
+async def _purge_periodically(
+    sessions: Sessions, settings: RetentionSettings, tables: Sequence[Purger]
+) -> None:
     while True:
         try:
             purged = await purge(sessions, settings, utcnow(), tables)

@@ -3,7 +3,9 @@
 
 Pages read the database only. The second hop (each linked Group's ``following``) is
 fetched in the background, at most once an hour per Group: a page that finds it missing or
-stale is served as it is and asks :class:`FollowingRefresher` to fetch it.
+stale is served as it is and asks :class:`FollowingRefresher` to fetch it. One process of
+a fleet at a time fetches a Group's (a lock named after it: ``actors.store.singletons``);
+another asked meanwhile leaves it to that one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -21,6 +24,8 @@ from actors.community import Community
 from actors.content import ItemKind
 from actors.html import plain_text
 from actors.store import links as store
+from actors.store.models_links import NetworkCacheRow
+from actors.store.singletons import AdvisoryLocks
 from actors.web import network_graph
 from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
 from actors.web.negotiation import json_response
@@ -38,6 +43,7 @@ class FollowingRefresher:
     def __init__(self, app: web.Application) -> None:
         self._app = app
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._locks: AdvisoryLocks | None = None  # with the first fetch (the database's)
 
     def request(self, group_ids: Iterable[str], community: Community) -> None:
         for group in group_ids:
@@ -47,12 +53,22 @@ class FollowingRefresher:
                 )
 
     async def _refresh(self, group: str, community: Community) -> None:
+        if self._locks is None:
+            self._locks = AdvisoryLocks(self._app[SESSIONS])
         try:
-            await network_graph.refresh_following(self._app[REMOTE], group, community)
+            async with self._locks.holding(f"network-refresh {group}") as mine:
+                if mine and await self._still_stale(group):
+                    await network_graph.refresh_following(self._app[REMOTE], group, community)
         except Exception:
             log.exception("refreshing the following of %s failed", group)
         finally:
             self._running.pop(group, None)
+
+    async def _still_stale(self, group: str) -> bool:
+        """Another process may have fetched it since the page looked."""
+        async with self._app[SESSIONS]() as session:
+            row = await session.get(NetworkCacheRow, group)
+        return network_graph.is_stale(row, datetime.now(UTC))
 
     async def idle(self) -> None:
         """Wait for the fetches under way (tests and shutdown)."""
@@ -63,6 +79,8 @@ class FollowingRefresher:
         for task in self._running.values():
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+        if self._locks is not None:
+            await self._locks.close()
 
 
 NETWORK_REFRESHER = web.AppKey("network_refresher", FollowingRefresher)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from actors.settings import Settings
+from actors.store.singletons import run_singleton
 from actors.web.keys import SESSIONS, URLS
 from adapters.discourse.api import UnknownCategory
 from adapters.discourse.backfill import CategoryWalker
@@ -21,6 +22,8 @@ from adapters.discourse.worker import JobWorker
 from adapters.discourse.writes import ReplyObserver
 
 log = logging.getLogger(__name__)
+
+POLLER = "discourse-poller"  # the lock of the pollers (actors.store.singletons)
 
 
 class DiscourseAdapter:
@@ -46,10 +49,12 @@ class DiscourseAdapter:
             self.runtimes[slug] = ForumRuntime(forum, client, app[URLS], app[SESSIONS])
         self.worker = JobWorker(app[SESSIONS], self.runtimes)
         tasks = [asyncio.create_task(self.worker.run(), name="discourse-jobs")]
-        for slug, forum in self.forums.items():
+        for slug in self.forums:
             tasks.append(asyncio.create_task(self._resolve(slug), name=f"discourse-{slug}"))
-            if forum.poll_interval_seconds > 0:
-                tasks.append(asyncio.create_task(self._poll(slug), name=f"discourse-poll-{slug}"))
+        polled = [slug for slug, forum in self.forums.items() if forum.poll_interval_seconds > 0]
+        if polled:
+            poller = run_singleton(app[SESSIONS], POLLER, lambda: self._poll_all(polled))
+            tasks.append(asyncio.create_task(poller, name="discourse-poller"))
         try:
             yield
         finally:
@@ -83,6 +88,11 @@ class DiscourseAdapter:
                 runtime.forum.base_url,
                 extra=where,
             )
+
+    async def _poll_all(self, slugs: list[str]) -> None:
+        """The pollers of every forum that polls, in the one process of a fleet holding the
+        poller's lock (``actors.store.singletons``; on SQLite, the one process)."""
+        await asyncio.gather(*(self._poll(slug) for slug in slugs))
 
     async def _poll(self, slug: str) -> None:
         """Reconcile every ``poll_interval_seconds``: what webhooks missed is caught here."""
