@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import click
 from aiohttp import web
 
-from actors import allocator, founding
+from actors import allocator, founding, heap
 from actors.accounts import audit, invites
 from actors.cli.support import new_event_loop, run_db, settings_of
 from actors.settings import Settings
@@ -52,8 +52,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     listen_host = host or settings.server.host
     listen_port = port or settings.server.port
     click.echo(f"serving {settings.server.base_url} on http://{listen_host}:{listen_port}")
+    app = create_app(settings)
+    app.on_startup.append(heap.freeze_on_startup)  # last: what startup built stays (heap.py)
     web.run_app(
-        create_app(settings),
+        app,
         host=listen_host,
         port=listen_port,
         print=None,
