@@ -20,6 +20,7 @@ fresh: one RSA prime pair gives a new key pair for every public exponent (~0.1 m
 actor has its own keyId and its own key, as cold to the server as a new sender's.
 
 ``BENCH_HOSTILE_SECONDS`` (default 600) per run, after ``BENCH_HOSTILE_WARMUP`` (default 60).
+``BENCH_HOSTILE_ONLY=kind,kind`` sends only those kinds of the mix (which attack costs latency).
 Roles (this file runs three ways): no argument, the benchmark; ``peer KEYFILE``;
 ``hostile CONFIG_JSON``, the hostile traffic until stdin closes (its counts on stdout).
 """
@@ -59,6 +60,7 @@ from bench_http import free_port, wait_ready
 SECONDS = float(os.environ.get("BENCH_HOSTILE_SECONDS", "600"))
 WARMUP = float(os.environ.get("BENCH_HOSTILE_WARMUP", "60"))
 RATE = float(os.environ.get("BENCH_HOSTILE_RATE", "1"))
+ONLY = [kind for kind in os.environ.get("BENCH_HOSTILE_ONLY", "").split(",") if kind]
 FULL_SECONDS = 600
 SLUG = "bench"
 GET_RATE, FOLLOW_RATE = 10.0, 2.0
@@ -365,6 +367,10 @@ MIX: dict[str, tuple[float, int]] = {
     "follow_form": (0.5, 16),
     "missing_page": (4.0, 64),
 }
+if unknown := set(ONLY) - set(MIX):
+    raise SystemExit(f"BENCH_HOSTILE_ONLY: no such kind {sorted(unknown)}; kinds: {list(MIX)}")
+if ONLY:
+    MIX = {kind: MIX[kind] for kind in ONLY}
 
 
 async def every(rate: float, stop: asyncio.Event, fire: Callable[[], None]) -> None:
@@ -567,6 +573,8 @@ def report(quiet: Run, hostile: Run) -> None:
         if SECONDS >= FULL_SECONDS
         else f"  SHORT RUN (not the {FULL_SECONDS // 60}-minute measure)"
     )
+    if ONLY:
+        short += f"  ONLY {','.join(ONLY)} (not the whole mix)"
     print(f"hostile mix: {minutes:.1f} min per run after a {WARMUP:.0f} s warm-up, "
           f"hostile rate x{RATE:g}{short}")  # fmt: skip
     rows = []
