@@ -62,10 +62,13 @@ async def fill(db: Sessions) -> None:
                             updated_at=ago(days), created_at=ago(days))
             )  # fmt: skip
         for n, (state, days, _goes) in enumerate(INBOX):
+            # the pending one waits for a retry tomorrow: a server's processor leaves it
+            retry_at = ago(-1) if state == "pending" else None
             session.add(
                 InboxItemRow(activity_id=f"https://peer.example/a/{n}", dedupe_key=f"{n:064}",
                              activity_type="Create", actor_id="https://peer.example/u/a",
-                             ap_raw="{}", state=state, received_at=ago(days))
+                             ap_raw="{}", state=state, received_at=ago(days),
+                             locked_until=retry_at)
             )  # fmt: skip
         for n, (kind, days, _goes) in enumerate(CACHE):
             error = "503" if kind == "error" else None
