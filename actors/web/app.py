@@ -21,7 +21,7 @@ from actors.inbound import build_router
 from actors.inbound.processor import InboxProcessor
 from actors.remote import Remote, SqlKeyCache, federation_client
 from actors.settings import Settings
-from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from actors.store.db import create_engine, in_background, is_sqlite, migrate, sessionmaker
 from actors.store.inbox_queue import InboxWriter
 from actors.urls import Urls
 from actors.web import (
@@ -166,7 +166,7 @@ async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
     if not app[SETTINGS].inbox.in_process:
         yield  # accept and store only ([inbox] in_process = false)
         return
-    task = asyncio.create_task(processor.run(), name="inbox-processor")
+    task = asyncio.create_task(in_background(processor.run()), name="inbox-processor")
     yield
     processor.stop()
     task.cancel()  # the batch under way; stop() ends the loop should this come back as an error

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from actors import retention
 from actors.delivery import WorkerBusy, build_worker, delivery_client, wake_on_commit, worker_lock
+from actors.store.db import in_background
 from actors.web.keys import CLIENT, SESSIONS, SETTINGS
 from actors.web.metrics import METRICS
 from federation.delivery.worker import DeliveryWorker
@@ -46,7 +47,7 @@ async def delivery_worker_ctx(app: web.Application) -> AsyncIterator[None]:
         worker = build_worker(settings, app[SESSIONS], client, observer=observer)
         app[DELIVERY_WORKER] = worker
         wake_on_commit(app[SESSIONS], worker)
-        task = asyncio.create_task(worker.run(), name="delivery-worker")
+        task = asyncio.create_task(in_background(worker.run()), name="delivery-worker")
         try:
             yield
         finally:
@@ -66,7 +67,9 @@ async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     task = asyncio.create_task(
-        retention.run_periodically(app[SESSIONS], settings.retention, retention.purgers()),
+        in_background(
+            retention.run_periodically(app[SESSIONS], settings.retention, retention.purgers())
+        ),
         name="retention",
     )
     yield
