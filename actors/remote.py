@@ -3,6 +3,7 @@ and the HTTP client every fetch and delivery goes through, built from the settin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from actors import signing
 from actors.community import Community
 from actors.settings import Settings
 from actors.store import social
-from actors.store.db import AsyncSession, async_sessionmaker
+from actors.store.db import AsyncSession, async_sessionmaker, in_background
 from actors.store.models import RemoteActorRow, RemoteKeyRow
 from actors.urls import Urls
 from federation.client import FederationClient
@@ -59,13 +60,24 @@ def federation_client(
 
 class SqlKeyCache:
     """KeyCache persisted in ``remote_keys``, with an in-process LRU of ``max_entries``
-    keys in front ([federation] key_cache_entries)."""
+    keys in front ([federation] key_cache_entries).
+
+    Keys are written behind: ``put`` keeps the key in memory and returns, and the keys put
+    meanwhile are written together by one background task (``in_background``: on SQLite
+    it takes the write lock after the requests waiting for it). The request whose
+    signature needed the key goes on at once: under bench/bench_hostile.py its key's write
+    waited for the lock behind the relays' batches, then its inbox row waited again. Until
+    written, ``get`` finds them here; ``flush()`` writes what is left (at shutdown). A write
+    that fails is logged and not retried: the key stays in memory, and a restart fetches
+    it again."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], *, max_entries: int = 2_000
     ) -> None:
         self._sessions = sessions
         self._memory = InMemoryKeyCache(max_entries)
+        self._unsaved: dict[str, CachedKey] = {}
+        self._saving: asyncio.Task[None] | None = None
 
     @property
     def in_memory(self) -> int:
@@ -73,7 +85,7 @@ class SqlKeyCache:
         return len(self._memory)
 
     async def get(self, key_id: str) -> CachedKey | None:
-        entry = await self._memory.get(key_id)
+        entry = await self._memory.get(key_id) or self._unsaved.get(key_id)
         if entry is not None:
             return entry
         async with self._sessions() as session:
@@ -88,15 +100,40 @@ class SqlKeyCache:
 
     async def put(self, key_id: str, entry: CachedKey) -> None:
         await self._memory.put(key_id, entry)
-        async with self._sessions.begin() as session:
-            await session.merge(
-                RemoteKeyRow(
-                    key_id=key_id,
-                    owner=entry.info.owner,
-                    public_key_pem=entry.info.public_key_pem,
-                    fetched_at=datetime.fromtimestamp(entry.fetched_at, UTC),
-                )
-            )
+        self._unsaved[key_id] = entry
+        if self._saving is None:
+            self._saving = asyncio.create_task(in_background(self._save()), name="save-keys")
+
+    async def flush(self) -> None:
+        """Return once every key put so far is written (or its write failed)."""
+        while self._saving is not None:
+            await asyncio.shield(self._saving)
+
+    async def _save(self) -> None:
+        try:
+            while self._unsaved:
+                batch = dict(self._unsaved)  # they stay visible to get() until committed
+                try:
+                    async with self._sessions.begin() as session:
+                        await social.save_remote_keys(
+                            session, [_key_values(k, e) for k, e in batch.items()]
+                        )
+                except Exception:
+                    log.exception("could not write %d fetched keys; kept in memory", len(batch))
+                for key_id, entry in batch.items():
+                    if self._unsaved.get(key_id) is entry:  # not put again meanwhile
+                        del self._unsaved[key_id]
+        finally:
+            self._saving = None
+
+
+def _key_values(key_id: str, entry: CachedKey) -> dict[str, object]:
+    return {
+        "key_id": key_id,
+        "owner": entry.info.owner,
+        "public_key_pem": entry.info.public_key_pem,
+        "fetched_at": datetime.fromtimestamp(entry.fetched_at, UTC),
+    }
 
 
 def actor_row(document: JSON, limits: Limits = DEFAULT_LIMITS) -> RemoteActorRow:

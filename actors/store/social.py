@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from actors.store.models import (
     FollowerRow,
     ObjectRow,
     RemoteActorRow,
+    RemoteKeyRow,
 )
 from actors.store.states import FollowerState
 from federation.origins import host_of
@@ -27,6 +29,26 @@ async def get_remote_actor(session: AsyncSession, ap_id: str) -> RemoteActorRow 
 
 async def upsert_remote_actor(session: AsyncSession, row: RemoteActorRow) -> RemoteActorRow:
     return await session.merge(row)
+
+
+async def save_remote_keys(session: AsyncSession, keys: list[dict[str, Any]]) -> None:
+    """Insert or replace remote keys (``remote_keys`` columns by name) in one statement."""
+    if not keys:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RemoteKeyRow)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[RemoteKeyRow.key_id],
+            set_={
+                "owner": stmt.excluded.owner,
+                "public_key_pem": stmt.excluded.public_key_pem,
+                "fetched_at": stmt.excluded.fetched_at,
+            },
+        ),
+        keys,
+    )
 
 
 # -- followers --------------------------------------------------------------

@@ -113,8 +113,9 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     app[CLIENT] = client
     app[REMOTE] = remote
     counts = app.get(metrics.METRICS)
+    keys = SqlKeyCache(app[SESSIONS], max_entries=fed.key_cache_entries)
     app[KEY_RESOLVER] = CachingKeyResolver(
-        SqlKeyCache(app[SESSIONS], max_entries=fed.key_cache_entries),
+        keys,
         remote.fetch_key_document,
         refresh_cooldown=fed.key_refresh_cooldown_seconds,
         limits=KeyFetchLimits(
@@ -127,6 +128,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     if SUBSCRIBE_LOOKUP not in app:
         app[SUBSCRIBE_LOOKUP] = remote.subscribe_template
     yield
+    await keys.flush()  # the keys fetched last, written behind
     await client.close()
     await key_client.close()
 

@@ -106,6 +106,7 @@ async def test_the_key_cache_keeps_at_most_its_size_in_memory(
         key_id = f"https://host{i}.example/users/u#main-key"
         info = PublicKeyInfo(key_id, key_id.split("#")[0], fresh_public_pem())
         await cache.put(key_id, CachedKey(info, now))
+    await cache.flush()  # written behind (SqlKeyCache)
 
     assert cache.in_memory == 10
     first = await cache.get("https://host0.example/users/u#main-key")
