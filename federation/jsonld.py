@@ -7,13 +7,14 @@ Where it is used: the inbox processor reads an activity whose context renames
 ActivityStreams terms (:func:`renames_terms`: ``{"texte": "as:content"}``, ``as:Note`` for
 ``Note``, ``@id`` for ``id``) through :func:`compact_activity`, so its terms have their plain
 names. Plain documents, which is what every server we federate with sends, skip pyld.
+
+pyld itself is imported by the functions that run it, when first called: a process that
+never meets such a document does not load it.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from pyld import jsonld
 
 from federation.loader import (
     JsonLdProcessingError,
@@ -64,6 +65,8 @@ def _unknown_cause(exc: BaseException) -> UnknownContext | None:
 
 def expand(document: JSON, *, base: str | None = None) -> list[JSON]:
     """pyld expansion with the offline loader; UnknownContext / JsonLdProcessingError."""
+    from pyld import jsonld
+
     _check_known(document)
     try:
         expanded: list[JSON] = jsonld.expand(document, _options(base))
@@ -76,6 +79,8 @@ def expand(document: JSON, *, base: str | None = None) -> list[JSON]:
 
 def compact(document: JSON | list[JSON], context: Any = AS_CONTEXT) -> JSON:
     """pyld compaction (to the ActivityStreams context by default) with the offline loader."""
+    from pyld import jsonld
+
     _check_known(document)
     _check_known({"@context": context})
     try:

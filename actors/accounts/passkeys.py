@@ -13,24 +13,8 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json_dict
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from actors.errors import Forbidden
 from actors.store import accounts, signins
@@ -39,6 +23,13 @@ from actors.store.models_accounts import AccountRow, ChallengeRow, PasskeyRow
 from actors.store.tokens import token_hash
 from federation.origins import web_origin
 
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+# The ``webauthn`` library is imported where a ceremony needs it: importing any part of it
+# loads all of it (its attestation formats, X.509 and ASN.1: about 7 MB), which a process
+# that never sees a passkey (``copub worker``, most CLI commands) should not carry.
+
 CEREMONY_TIME = timedelta(minutes=5)
 REGISTER, SIGNIN, SECOND_FACTOR = "register", "signin", "second_factor"
 KEY_BYTES = 32
@@ -46,7 +37,14 @@ MAX_KEY_LENGTH = 100
 NAME_MAX = 100
 PASSKEYS_MAX = 20  # per account
 # what a malformed answer may raise inside the library, besides its own errors
-MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, IndexError)
+MALFORMED_BUILTIN = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def _malformed() -> tuple[type[Exception], ...]:
+    """What checking a malformed answer may raise: the library's errors and the above."""
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    return (WebAuthnException, *MALFORMED_BUILTIN)
 
 
 class PasskeyProblem(Forbidden):
@@ -86,6 +84,9 @@ def _response(credential: Any) -> dict[str, Any]:
 
 
 def _descriptor(row: PasskeyRow) -> PublicKeyCredentialDescriptor:
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     transports = []
     for value in row.transports:
         try:
@@ -100,6 +101,8 @@ def _descriptor(row: PasskeyRow) -> PublicKeyCredentialDescriptor:
 async def _challenge(
     session: AsyncSession, purpose: str, account_id: int | None, challenge: bytes, now: datetime
 ) -> str:
+    from webauthn.helpers import bytes_to_base64url
+
     key = secrets.token_urlsafe(KEY_BYTES)
     await signins.add_challenge(
         session,
@@ -129,6 +132,14 @@ async def registration_options(
     session: AsyncSession, rp: RelyingParty, row: AccountRow, now: datetime
 ) -> tuple[str, dict[str, Any]]:
     """(the ceremony's key, the options for ``navigator.credentials.create``)."""
+    from webauthn import generate_registration_options
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, options_to_json_dict
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     existing = await signins.passkeys_of(session, row.id)
     if len(existing) >= PASSKEYS_MAX:
         raise PasskeyProblem(f"An account has at most {PASSKEYS_MAX} passkeys.")
@@ -160,6 +171,9 @@ async def finish_registration(
     name: str,
     now: datetime,
 ) -> PasskeyRow:
+    from webauthn import verify_registration_response
+    from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
+
     response = _response(credential)
     ceremony = await _take(session, key, REGISTER, now)
     if ceremony.account_id != row.id:
@@ -171,7 +185,7 @@ async def finish_registration(
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
         )
-    except MALFORMED as exc:
+    except _malformed() as exc:
         raise PasskeyProblem("The passkey could not be checked. Try again.") from exc
     credential_id = bytes_to_base64url(verified.credential_id)
     if await signins.passkey_by_credential(session, credential_id) is not None:
@@ -222,6 +236,10 @@ async def signin_options(
 ) -> tuple[str | None, dict[str, Any]]:
     """Options for ``navigator.credentials.get``: any passkey of this server (then also
     the new ceremony's key), or, for a ``pending`` second factor, one of its account's."""
+    from webauthn import generate_authentication_options
+    from webauthn.helpers import bytes_to_base64url, options_to_json_dict
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     allow: list[PublicKeyCredentialDescriptor] = []
     if pending is not None and pending.account_id is not None:
         allow = [_descriptor(p) for p in await signins.passkeys_of(session, pending.account_id)]
@@ -248,6 +266,9 @@ async def finish_signin(
     purpose: str = SIGNIN,
 ) -> AccountRow:
     """The account whose passkey answered the ceremony of ``key``."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import base64url_to_bytes
+
     response = _response(credential)
     ceremony = await _take(session, key, purpose, now)
     raw_id = credential.get("id")
@@ -271,7 +292,7 @@ async def finish_signin(
             credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count,
         )
-    except MALFORMED as exc:
+    except _malformed() as exc:
         raise PasskeyProblem("The passkey could not be checked. Try again.") from exc
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,17 +47,34 @@ def person(actor_id: str, known: Mapping[str, KnownActor]) -> Person:
     return Person(actor_id, info.name or info.handle or fallback, info.handle, url)
 
 
+# URLs whose check the template filters remember (a community page links about 150)
+CHECKED_URLS = 2048
+
+
+@functools.lru_cache(maxsize=CHECKED_URLS)
+def _checked(url: str) -> str | None:
+    """``safe_url(url)``, remembered: pages link the same remote URLs at every view, and each
+    check splits the URL (a few microseconds, and the standard library's own cache of 128
+    splits does not hold a page's worth)."""
+    return safe_url(url)
+
+
+def _safe(value: object) -> str | None:
+    # a plain str only: a subclass (Markup) is the value returned, and must stay its own
+    return _checked(value) if type(value) is str else safe_url(value)
+
+
 def href(value: object) -> str:
     """Template filter ``| href``: a URL from another server as a link target only when it
     is http(s) (federation/intake.py); anything else (``javascript:``, a line break) links
     nowhere. Every remote URL a template links goes through it, so an old row cannot fire."""
-    return safe_url(value) or "#"
+    return _safe(value) or "#"
 
 
 def url_or_empty(value: object) -> str:
     """Template filter ``| safe_url``: the URL when it is http(s), else "" (to show it or
     leave it out)."""
-    return safe_url(value) or ""
+    return _safe(value) or ""
 
 
 def status_label(status: str | None, *, full: bool = False) -> str:
