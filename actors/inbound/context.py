@@ -12,6 +12,7 @@ from actors.hooks import ObjectObserver
 from actors.store import inbox_queue, queries, social
 from actors.store.db import AsyncSession, async_sessionmaker, begin_deferred
 from actors.store.models import ObjectRow, RemoteActorRow
+from actors.threads.limits import DEFAULT_THREAD_LIMITS, ThreadLimits
 from actors.urls import Urls
 from federation.intake import AUDIENCE_KEYS, DEFAULT_LIMITS, Limits, bounded
 from federation.vocab import JSON, get_id, has_type, ids
@@ -40,6 +41,8 @@ class InboundContext:
     observers: Sequence[ObjectObserver] = ()
     # how much of a remote document is read ([limits]; federation/intake.py)
     limits: Limits = DEFAULT_LIMITS
+    # how much of a conversation is fetched when a reply's parent is missing
+    thread_limits: ThreadLimits = DEFAULT_THREAD_LIMITS
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

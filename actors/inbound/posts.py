@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from enum import StrEnum
 
 from actors import outbound
@@ -13,9 +14,12 @@ from actors.inbound.context import InboundContext
 from actors.inbound.filing import FilingRules
 from actors.items import revise_item, store_item, withdraw_item
 from actors.moderation import holds, posting
-from actors.store import queries, social
+from actors.store import queries, social, threads
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
+from actors.threads.backfill import Conversation, backfill_reply
+from actors.threads.filing import file_posts
+from actors.threads.gather import parent_id
 from federation.clock import utcnow
 from federation.errors import FederationError
 from federation.intake import date_problem, safe_url
@@ -34,6 +38,7 @@ from federation.vocab import (
 log = logging.getLogger(__name__)
 
 NO_TAGS = FilingRules()
+NOTHING = Conversation([], [])
 
 
 async def _embedded_object(ctx: InboundContext, activity: JSON) -> JSON | None:
@@ -87,19 +92,52 @@ async def on_create(ctx: InboundContext, activity: JSON, rules: FilingRules = NO
         return
     if _refused_dates(ctx, activity, obj):
         return
+    conversation = await _conversation(ctx, activity, obj)
     held_in: Community | None = None
     async with ctx.write() as session:
         if await social.get_object(session, obj["id"]) is not None:
             return  # already stored (e.g. sent to two inboxes)
-        parent = await ctx.parent_of(session, obj)
         for community in await ctx.target_communities(session, activity, obj):
+            if await social.is_blocked(session, community.id, actor_id):
+                continue
+            await file_posts(session, community, conversation.above, observers=ctx.observers)
+            parent = await ctx.parent_of(session, obj)
             filed = await _relay_or_hold(ctx, session, community, activity, obj, parent, rules)
             if filed == Filed.REFUSED:
                 continue
             held_in = community if filed == Filed.HELD else None
+            if filed == Filed.RELAYED:
+                await file_posts(session, community, conversation.rest, observers=ctx.observers)
             break  # one community owns a thread; cross-posting is a later capability
     if held_in is not None:
         await _know_author(ctx, actor_id, held_in)
+
+
+async def _conversation(ctx: InboundContext, activity: JSON, obj: JSON) -> Conversation:
+    """For a reply whose parent is not here, the posts above it and the rest of its
+    conversation, fetched (outside the write) on behalf of the community it is for."""
+    if parent_id(obj) is None:
+        return NOTHING
+    async with ctx.sessions() as session:
+        if await social.get_object(session, obj["id"]) is not None:
+            return NOTHING
+        if await ctx.parent_of(session, obj) is not None:
+            return NOTHING
+        communities = await ctx.target_communities(session, activity, obj)
+    if not communities:
+        return NOTHING
+    community = communities[0]
+
+    async def fetch(url: str) -> JSON:
+        return await ctx.fetch_object(url, community)
+
+    async def known(ap_ids: Sequence[str]) -> set[str]:
+        async with ctx.sessions() as session:
+            return await threads.held_ids(session, ap_ids)
+
+    return await backfill_reply(
+        fetch, known, obj, is_local=ctx.urls.is_local, limits=ctx.thread_limits
+    )
 
 
 class Filed(StrEnum):
