@@ -176,6 +176,14 @@ def reap(proc: subprocess.Popen[str]) -> float:
     return usage.ru_maxrss / 1024
 
 
+def kill_leftovers(procs: list[subprocess.Popen[str]]) -> None:
+    """Kill what is still running (a run that failed midway)."""
+    for proc in procs:
+        if proc.returncode is None:
+            proc.kill()
+            proc.wait()
+
+
 class SinkControl:
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
@@ -238,10 +246,7 @@ def run_once(
         if worker_procs:
             reap(pub)
     finally:
-        for proc in procs:
-            if proc.returncode is None:
-                proc.kill()
-                proc.wait()
+        kill_leftovers(procs)
     if VERBOSE:
         print(f"fanout:   {published}")
     return {"wall": wall, "rss": rss, "distinct": distinct, "total": total}

@@ -1,10 +1,12 @@
 """The parts of the fan-out benchmark with no copub code in them: the sink and the floor.
 
 ``sink N``: one process listening on N loopback ports (each a distinct host), answering
-every POST with 202 on keep-alive connections and counting deliveries by (port, Digest).
+every POST with 202 on keep-alive connections and counting deliveries by (port, path, Digest):
+an activity sent to a server's shared inbox and to a follower's own inbox counts twice.
 It prints its ports and control port as one JSON line. On the control port, a line
 ``WAIT n`` is answered once n distinct deliveries arrived (``OK distinct total``), ``RESET``
-clears the counts.
+clears the counts, ``DUPLICATES`` answers one JSON line: port -> the most times one delivery
+arrived there, for the ports where one arrived more than once (tests/flows/test_fleet.py).
 
 ``floor PORTS_JSON KEY_PEM BODY``: the cost of the work itself, measured with nothing but
 cryptography and aiohttp: one RSA signature per sink (Digest and a cavage signing string
@@ -35,13 +37,17 @@ def raise_fd_limit() -> None:
 
 class Counts:
     def __init__(self) -> None:
-        self.seen: set[tuple[int, bytes]] = set()
+        self.seen: set[tuple[int, bytes, bytes]] = set()
         self.total = 0
+        self.repeated: dict[tuple[int, bytes, bytes], int] = {}  # arrivals after the first
         self.waiters: list[tuple[int, asyncio.Future[None]]] = []
 
-    def record(self, port: int, digest: bytes) -> None:
+    def record(self, port: int, path: bytes, digest: bytes) -> None:
         self.total += 1
-        self.seen.add((port, digest))
+        key = (port, path, digest)
+        if key in self.seen:
+            self.repeated[key] = self.repeated.get(key, 0) + 1
+        self.seen.add(key)
         for n, future in self.waiters:
             if len(self.seen) >= n and not future.done():
                 future.set_result(None)
@@ -62,7 +68,9 @@ class Sink(asyncio.Protocol):
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
             length, digest = 0, b""
-            for line in self.buffer[:end].split(b"\r\n")[1:]:
+            request, *headers = self.buffer[:end].split(b"\r\n")
+            path = request.split(b" ")[1] if request.count(b" ") >= 2 else b""
+            for line in headers:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
                 if name == b"content-length":
@@ -72,7 +80,7 @@ class Sink(asyncio.Protocol):
             if len(self.buffer) < end + 4 + length:
                 return
             self.buffer = self.buffer[end + 4 + length :]
-            self.counts.record(self.port, digest)
+            self.counts.record(self.port, path, digest)
             assert self.transport is not None
             self.transport.write(RESPONSE)
 
@@ -101,7 +109,15 @@ async def sink(n: int) -> None:
                 counts.waiters.remove((int(line[1]), future))
             elif line[0] == "RESET":
                 counts.seen.clear()
+                counts.repeated.clear()
                 counts.total = 0
+            elif line[0] == "DUPLICATES":
+                most: dict[int, int] = {}
+                for (port, _path, _digest), extra in counts.repeated.items():
+                    most[port] = max(most.get(port, 0), extra + 1)
+                writer.write(json.dumps(most).encode() + b"\n")
+                await writer.drain()
+                continue
             writer.write(f"OK {len(counts.seen)} {counts.total}\n".encode())
             await writer.drain()
         writer.close()

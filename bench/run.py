@@ -17,6 +17,7 @@ BENCHES = [
     "bench_console.py",
     "bench_links.py",
     "bench_moderation.py",  # a spam wave: BENCH_WAVE_SECONDS (60) of Creates, two runs
+    "bench_scale_pg.py",  # 100,000 followers on 10,000 servers, 1 and 2 workers (PostgreSQL)
     "bench_hostile.py",  # last: two runs of BENCH_HOSTILE_SECONDS (10 min each)
 ]
 
