@@ -21,9 +21,9 @@ from actors.store.db import (
     async_sessionmaker,
     create_engine,
     is_sqlite,
-    migrate,
     sessionmaker,
 )
+from actors.store.schema import require_current
 from actors.store.states import PENDING_JOBS, JobState
 from actors.web.metrics import worker_observer
 from federation.clock import utcnow
@@ -53,7 +53,7 @@ async def _work(settings: Settings) -> None:
         engine = create_engine(settings.database.url)
         client = delivery_client(settings)
         try:
-            await migrate(engine)
+            await require_current(engine)
             await client.start()
             sessions = sessionmaker(engine)
             loop_worker = build_worker(

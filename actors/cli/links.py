@@ -14,8 +14,9 @@ from actors.cli.support import community_of, in_transaction, settings_of
 from actors.community import Community
 from actors.remote import Remote, federation_client
 from actors.store import links as store
-from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
+from actors.store.db import AsyncSession, create_engine, sessionmaker
 from actors.store.models_links import LinkRow
+from actors.store.schema import require_current
 from actors.urls import Urls
 from federation.resolve import resolve_handle
 
@@ -23,14 +24,14 @@ T = TypeVar("T")
 
 
 def with_remote(ctx: click.Context, work: Callable[[Remote], Awaitable[T]]) -> T:
-    """Run ``work`` with signed fetching (for the server's communities) on a migrated
+    """Run ``work`` with signed fetching (for the server's communities) on a current
     database (a refusal, ours or a peer's, is the ``copub`` group's to report)."""
     settings = settings_of(ctx)
 
     async def main() -> T:
         engine = create_engine(settings.database.url)
         try:
-            await migrate(engine)
+            await require_current(engine)
             sessions = sessionmaker(engine)
             urls = Urls(settings.server.base_url)
             async with federation_client(settings) as client:

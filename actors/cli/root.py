@@ -1,37 +1,76 @@
-"""The ``copub`` group: its options, and where every command group joins it.
+"""The ``copub`` group: its options, and the table of where each command is defined.
 
 Every subcommand finds the same config as ``make run``. Adapters add their own groups
 through the ``copub.commands`` entry points (see :class:`actors.cli.support.PluginGroup`)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
-from actors.cli import (
-    accounts,
-    communities,
-    deliveries,
-    edit,
-    filters,
-    followers,
-    held,
-    links,
-    moderate,
-    moderators,
-    publish,
-    reports,
-    server,
-    tokens,
-    upkeep,
-)
 from actors.cli.support import PluginGroup
 from actors.logformat import use_format
 from actors.settings import load_settings
 
+# Each command and the module of actors.cli that defines it (in its COMMANDS): a command's
+# module, and what it imports, load only when the command runs (or for --help).
+COMMAND_MODULES = {
+    "migrate": "server",
+    "serve": "server",
+    "community": "communities",
+    "publish": "publish",
+    "edit": "edit",
+    "delete": "edit",
+    "participants": "edit",
+    "token": "tokens",
+    "followers": "followers",
+    "block": "followers",
+    "worker": "deliveries",
+    "deliveries": "deliveries",
+    "peers": "deliveries",
+    "moderators": "moderators",
+    "remove": "moderate",
+    "restore": "moderate",
+    "lock": "moderate",
+    "unlock": "moderate",
+    "ban": "moderate",
+    "unban": "moderate",
+    "held": "held",
+    "filters": "filters",
+    "reports": "reports",
+    "report": "reports",
+    "link": "links",
+    "unlink": "links",
+    "link-policy": "links",
+    "links": "links",
+    "admin": "accounts",
+    "coordinator": "accounts",
+    "purge": "upkeep",
+    "backup": "upkeep",
+    "doctor": "upkeep",
+}
+# Commands that run until stopped: their log is their output (INFO); the others log
+# warnings and errors only, unless -v
+DAEMONS = frozenset({"serve", "worker"})
 
-@click.group(cls=PluginGroup)
+
+class CopubGroup(PluginGroup):
+    """The root group, loading each command's module when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            for command in importlib.import_module(f"actors.cli.{module}").COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=CopubGroup)
 @click.option(
     "--config",
     "config_path",
@@ -43,30 +82,11 @@ from actors.settings import load_settings
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """copub: a federated home for Communities of Practice."""
+    quiet = ctx.invoked_subcommand not in DAEMONS
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = load_settings(config_path)  # a ConfigError is the group's to report
     use_format(ctx.obj.log.format)  # [log] format: text as above, or JSON lines
 
-
-for _group in (
-    server,
-    communities,
-    publish,
-    edit,
-    tokens,
-    followers,
-    deliveries,
-    moderators,
-    moderate,
-    held,
-    filters,
-    reports,
-    links,
-    accounts,
-    upkeep,
-):
-    for _command in _group.COMMANDS:
-        main.add_command(_command)

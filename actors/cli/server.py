@@ -26,7 +26,7 @@ def migrate_cmd(ctx: click.Context) -> None:
     async def nothing(_session: AsyncSession) -> None:
         return None
 
-    run_db(settings, nothing)
+    run_db(settings, nothing, migrating=True)
     click.echo(f"database up to date: {redacted_url(settings.database.url)}")
 
 

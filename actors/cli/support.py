@@ -19,6 +19,7 @@ from actors.errors import CopubError
 from actors.settings import Settings
 from actors.store import queries
 from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
+from actors.store.schema import require_current
 from actors.urls import Urls
 from federation.errors import FederationError
 
@@ -77,13 +78,17 @@ def urls_of(ctx: click.Context) -> Urls:
     return Urls(settings_of(ctx).server.base_url)
 
 
-def run_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction on a migrated database."""
+def run_db(
+    settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, migrating: bool = False
+) -> T:
+    """Run ``work`` in one transaction on a database at this code's schema: migrated first
+    when ``migrating`` (``copub migrate``), else only checked (``SchemaNotCurrent`` when it
+    is behind: ``actors.store.schema``)."""
 
     async def main() -> T:
         engine = create_engine(settings.database.url)
         try:
-            await migrate(engine)
+            await (migrate(engine) if migrating else require_current(engine))
             async with sessionmaker(engine).begin() as session:
                 return await work(session)
         finally:

@@ -14,7 +14,8 @@ from actors import retention
 from actors.cli.support import new_event_loop, settings_of
 from actors.settings import Settings
 from actors.store.backup import BackupError, backup_sqlite, pg_dump_command
-from actors.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from actors.store.db import create_engine, is_sqlite, sessionmaker
+from actors.store.schema import require_current
 from federation.clock import utcnow
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ def purge(ctx: click.Context, dry_run: bool) -> None:
 async def _purge(settings: Settings, dry_run: bool) -> dict[str, int]:
     engine = create_engine(settings.database.url)
     try:
-        await migrate(engine)
+        await require_current(engine)
         sessions = sessionmaker(engine)
         tables = retention.purgers()
         if dry_run:

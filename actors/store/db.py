@@ -14,10 +14,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine as AsyncEngine
@@ -26,6 +24,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker as async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PLUGIN_MODELS = "copub.models"
@@ -244,6 +245,8 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # Alembic only where migrations run (actors.store.schema)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -251,6 +254,8 @@ def alembic_config(url: str) -> Config:
 
 
 def _upgrade(connection: Connection, url: str) -> None:
+    from alembic import command
+
     cfg = alembic_config(url)
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")

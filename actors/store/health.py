@@ -4,40 +4,16 @@ Both are cheap: one row of ``alembic_version``; two counts over indexed state co
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select, text
 
-from actors.store.db import AsyncSession, alembic_config
+from actors.store.db import AsyncSession
 from actors.store.models import DeliveryRow, InboxItemRow
+from actors.store.schema import head_revisions, schema_problem
 from actors.store.states import PENDING_JOBS, InboxState, JobState
 
-
-@functools.cache
-def head_revisions() -> frozenset[str]:
-    """The revisions this code's migrations end at (read from the scripts once a process)."""
-    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
-
-
-async def schema_problem(session: AsyncSession) -> str | None:
-    """None when the database's schema is at this code's head, else what is wrong (the
-    database is behind or ahead, or was never migrated). Raises when the database cannot
-    be reached."""
-    heads = head_revisions()
-    migrated = await session.run_sync(
-        lambda sync: inspect(sync.connection()).has_table("alembic_version")
-    )
-    if not migrated:
-        return "the database has no schema yet (run copub migrate)"
-    rows = await session.execute(text("SELECT version_num FROM alembic_version"))
-    current = frozenset(str(row[0]) for row in rows)
-    if current == heads:
-        return None
-    have = ", ".join(sorted(current)) or "none"
-    want = ", ".join(sorted(heads))
-    return f"the schema is at revision {have}; this copub needs {want} (run copub migrate)"
+__all__ = ["QueueDepths", "head_revisions", "ping", "queue_depths", "schema_problem"]
 
 
 async def ping(session: AsyncSession) -> None:

@@ -12,7 +12,8 @@ import click
 from actors import founding
 from actors.cli.support import settings_of
 from actors.settings import Settings
-from actors.store.db import create_engine, migrate, sessionmaker
+from actors.store.db import create_engine, sessionmaker
+from actors.store.schema import require_current
 from actors.urls import Urls
 from adapters.discourse import store
 from adapters.discourse.backfill import CategoryWalker, SyncReport
@@ -35,7 +36,7 @@ def _runtime_call(ctx: click.Context, slug: str, work: Callable[[ForumRuntime], 
         engine = create_engine(settings.database.url)
         client = make_client(forum, settings)
         try:
-            await migrate(engine)
+            await require_current(engine)
             sessions = sessionmaker(engine)
             # the communities the config declares, as `serve` creates them: a first
             # `check` or `sync` may come before the first `serve`
