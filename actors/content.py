@@ -134,6 +134,7 @@ def base_object(
         "to": [PUBLIC],
         "cc": [urls.community_followers(slug)],
         "replies": urls.object_replies(slug, oid),
+        "context": urls.object_context(slug, oid),
         "sensitive": False,
     }
     if updated is not None:

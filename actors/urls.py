@@ -23,6 +23,7 @@ COMMUNITY_TAG = "/c/{slug}/tags/{tag}"
 COMMUNITY_REMOTE_FOLLOW = "/c/{slug}/follow"
 COMMUNITY_OBJECT = "/c/{slug}/o/{oid}"
 COMMUNITY_OBJECT_REPLIES = "/c/{slug}/o/{oid}/replies"
+COMMUNITY_OBJECT_CONTEXT = "/c/{slug}/o/{oid}/context"
 COMMUNITY_OBJECT_PARTICIPANTS = "/c/{slug}/o/{oid}/participants"
 COMMUNITY_ACTIVITY = "/c/{slug}/a/{aid}"
 COMMUNITY_ATOM = "/c/{slug}/feed.atom"
@@ -110,6 +111,10 @@ class Urls:
 
     def object_replies(self, slug: str, oid: str) -> str:
         return self.absolute(COMMUNITY_OBJECT_REPLIES.format(slug=slug, oid=oid))
+
+    def object_context(self, slug: str, oid: str) -> str:
+        """The conversation under the item (FEP-7888): its thread's posts."""
+        return self.absolute(COMMUNITY_OBJECT_CONTEXT.format(slug=slug, oid=oid))
 
     def object_participants(self, slug: str, oid: str) -> str:
         return self.absolute(COMMUNITY_OBJECT_PARTICIPANTS.format(slug=slug, oid=oid))

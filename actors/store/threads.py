@@ -59,7 +59,11 @@ async def recent_roots(
     root = func.coalesce(ObjectRow.thread_root, ObjectRow.ap_id)
     rows = await session.execute(
         select(ObjectRow.community_id, root)
-        .where(ObjectRow.published >= since, ObjectRow.deleted_at.is_(None))
+        .where(
+            ObjectRow.published >= since,
+            ObjectRow.deleted_at.is_(None),
+            ObjectRow.kind != "linked",  # a linked community's threads are its own
+        )
         .group_by(ObjectRow.community_id, root)
         .order_by(func.max(ObjectRow.published).desc())
         .limit(limit)

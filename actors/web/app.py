@@ -41,6 +41,7 @@ from actors.web import (
 from actors.web import inbox as inbox_routes
 from actors.web import network as network_pages
 from actors.web.cache import TimedCache
+from actors.web.conversations import thread_refresh_ctx
 from actors.web.directory import CommunityDirectory
 from actors.web.errors import error_middleware
 from actors.web.headers import security_headers
@@ -236,6 +237,7 @@ def create_app(
     app.cleanup_ctx.append(_inbox_processor)
     app.cleanup_ctx.append(delivery_worker_ctx)
     app.cleanup_ctx.append(retention_ctx)  # where the worker runs ([retention])
+    app.cleanup_ctx.append(thread_refresh_ctx)  # likewise (actors/threads/refresh.py)
     app.cleanup_ctx.append(_release_memory)
     metrics.setup(app, settings)  # [metrics]: counts, timing, /metrics on its own listener
     health.setup_routes(app)  # /healthz, /readyz
