@@ -212,6 +212,26 @@ class FedifyPeer:
         body = {"target": target, "content": content, "inReplyTo": in_reply_to}
         return (await self.call("POST", "/post", body))["activity"]  # type: ignore[no-any-return]
 
+    async def thread(self) -> str:
+        """A new thread (FEP-7888 ``context``): the peer serves it as an OrderedCollection
+        of the notes posted in it."""
+        return str((await self.call("POST", "/thread", {}))["id"])
+
+    async def note_in(
+        self,
+        thread: str,
+        content: str,
+        *,
+        in_reply_to: str | None = None,
+        target: str | None = None,
+        deliver: bool = True,
+    ) -> Activity:
+        """A public Note in ``thread``, mentioning and sent to ``target`` (with ``deliver``),
+        else only served; returns the Note as Fedify wrote it."""
+        body = {"target": target, "content": content, "inReplyTo": in_reply_to,
+                "context": thread, "deliver": deliver}  # fmt: skip
+        return (await self.call("POST", "/post", body))["note"]  # type: ignore[no-any-return]
+
     async def like(self, object_id: str) -> Activity:
         return (await self.call("POST", "/like", {"object": object_id}))["activity"]  # type: ignore[no-any-return]
 

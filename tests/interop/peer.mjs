@@ -17,8 +17,13 @@
 //                                      fetch with the actor's signature, for secure mode)
 //   POST /follow   {target}         -> {activity}            sends Follow
 //   POST /unfollow {target}         -> {activity}            sends Undo(Follow)
-//   POST /post     {target, content, inReplyTo?} -> {activity, note}
-//                                      a public Create(Note) mentioning target
+//   POST /post     {target, content, inReplyTo?, context?, deliver?} -> {activity, note}
+//                                      a public Create(Note) mentioning target; context:
+//                                      a thread of POST /thread (the note joins it);
+//                                      deliver: false serves the note without sending it
+//                                      (target may then be null: no mention)
+//   POST /thread   {}               -> {id}  a new thread, served as an OrderedCollection of
+//                                      the notes posted in it (FEP-7888 context)
 //   POST /like     {object}         -> {activity}            Like, sent to its author
 //   POST /unlike   {object}         -> {activity}            Undo(Like), likewise
 //   POST /flag     {target, objects, content} -> {activity}  a report (Flag) of objects
@@ -65,6 +70,7 @@ import {
   Mention,
   nodeInfoToJson,
   Note,
+  OrderedCollection,
   parseNodeInfo,
   Person,
   PUBLIC_COLLECTION,
@@ -96,6 +102,7 @@ const refusedSpecs = new Set(); // signature specs answered with 401 (POST /refu
 const served = new Map(); // id -> what the actor published or sent
 const follows = new Map(); // followed actor id -> our Follow
 const likes = new Map(); // liked object id -> our Like
+const threads = new Map(); // thread (context) id -> ids of the notes posted in it
 // The actor's keys are fixed (peer-keys.json, test-only) so that recorded fixtures can be
 // verified later: RSA for HTTP and LD signatures, Ed25519 for Object Integrity Proofs.
 const keyFile = JSON.parse(readFileSync(new URL("./peer-keys.json", import.meta.url), "utf-8"));
@@ -162,6 +169,19 @@ for (const [cls, path] of [
     return found instanceof cls ? found : null;
   });
 }
+
+// Each thread as FEP-7888 has it: an OrderedCollection of its posts, oldest first.
+federation.setObjectDispatcher(OrderedCollection, "/users/{identifier}/threads/{id}", (ctx, values) => {
+  const id = ctx.getObjectUri(OrderedCollection, values);
+  const items = threads.get(id.href);
+  if (items == null) return null;
+  return new OrderedCollection({
+    id,
+    attribution: me(),
+    totalItems: items.length,
+    items: items.map((item) => new URL(item)),
+  });
+});
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
@@ -278,17 +298,20 @@ async function send(recipient, activity, preferSharedInbox = false) {
   return { activity: await activity.toJsonLd({ format: "compact" }) };
 }
 
-async function buildNote(target, content, inReplyTo) {
-  const handle = `@${target.preferredUsername}@${target.id.host}`;
+async function buildNote(target, content, inReplyTo, context = null) {
+  const handle = target ? `@${target.preferredUsername}@${target.id.host}` : null;
   const id = newId("notes");
   const note = new Note({
     id,
     attribution: me(),
     to: PUBLIC_COLLECTION,
-    ccs: [target.id],
-    content: `<p><a href="${target.id.href}" class="mention">${handle}</a> ${content}</p>`,
-    tags: [new Mention({ href: target.id, name: handle })],
+    ccs: target ? [target.id] : [],
+    content: target
+      ? `<p><a href="${target.id.href}" class="mention">${handle}</a> ${content}</p>`
+      : `<p>${content}</p>`,
+    tags: target ? [new Mention({ href: target.id, name: handle })] : [],
     replyTarget: inReplyTo ? new URL(inReplyTo) : null,
+    contexts: context ? [new URL(context)] : [],
     published: Temporal.Now.instant(),
     url: id,
   });
@@ -297,11 +320,12 @@ async function buildNote(target, content, inReplyTo) {
     actor: me(),
     object: note,
     to: PUBLIC_COLLECTION,
-    ccs: [target.id],
+    ccs: target ? [target.id] : [],
     published: note.published,
   });
   served.set(id.href, note);
   served.set(create.id.href, create);
+  if (context) threads.get(context)?.push(id.href);
   return { note, create };
 }
 
@@ -367,11 +391,21 @@ const routes = {
     follows.delete(actor.id.href);
     return await send(actor, new Undo({ id: newId("undos"), actor: me(), object: follow }));
   },
-  "POST /post": async ({ target, content, inReplyTo }) => {
-    const actor = await lookupActor(target);
-    const { note, create } = await buildNote(actor, content, inReplyTo);
+  "POST /post": async ({ target, content, inReplyTo, context, deliver }) => {
+    if (context != null && !threads.has(context)) throw new ControlError(404, `no thread ${context}`);
+    const actor = target == null ? null : await lookupActor(target);
+    const { note, create } = await buildNote(actor, content, inReplyTo, context);
+    const noteJson = await note.toJsonLd({ format: "compact" });
+    if (deliver === false || actor == null) {
+      return { activity: await create.toJsonLd({ format: "compact" }), note: noteJson };
+    }
     const sent = await send(actor, create, true);
-    return { ...sent, note: await note.toJsonLd({ format: "compact" }) };
+    return { ...sent, note: noteJson };
+  },
+  "POST /thread": () => {
+    const id = ctx().getObjectUri(OrderedCollection, { identifier: USERNAME, id: randomUUID() });
+    threads.set(id.href, []);
+    return { id: id.href };
   },
   "POST /like": async ({ object }) => {
     const found = await lookup(object);
