@@ -169,6 +169,18 @@ class ParticipationSettings:
 
 
 @dataclass(frozen=True)
+class PagesSettings:
+    """Conditional GET and the render cache of public pages (actors/web/page_cache.py)."""
+
+    # rendered pages kept in each process: at most this many, and this many bytes (0: none)
+    cache_entries: int = 512
+    cache_bytes: int = 32 * 1024 * 1024
+    # HTML pages also change with time (upcoming events, the circles, remote people's
+    # names): their validator changes at least this often, in seconds (0: HTML never cached)
+    html_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class ContentSettings:
     """Stories, practices and events: how members' posts are filed, and event defaults."""
 
@@ -203,6 +215,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     inbox: InboxSettings = field(default_factory=InboxSettings)
     participation: ParticipationSettings = field(default_factory=ParticipationSettings)
+    pages: PagesSettings = field(default_factory=PagesSettings)
     content: ContentSettings = field(default_factory=ContentSettings)
     # Sessions, one-time links, passwords, sign-in waits (actors/accounts/config.py)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
@@ -346,6 +359,10 @@ def _validate(settings: Settings) -> None:
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)
     _validate_participation(settings.participation, src)
+    if min(settings.pages.cache_entries, settings.pages.cache_bytes) < 0 or (
+        settings.pages.html_seconds < 0
+    ):
+        raise ConfigError(f"{src}: the 'pages' settings must not be negative")
     _validate_operations(settings.metrics, settings.log, src)
     for section, problems in (
         ("console", settings.console.problems()),

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util import await_only
 
+from actors.store.versions import WatchedSession  # bumps pages' content versions
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -178,7 +180,7 @@ class _WriteGate:
 _GATE = "copub.write_gate"  # Session.info: the _WriteGate of a deferred write transaction
 
 
-class _GatedSession(Session):
+class _GatedSession(WatchedSession):
     """A session whose deferred write transaction (``info[_GATE]``) takes the write lock
     before its first write statement: a flush, or an execute that is not a SELECT."""
 
@@ -241,7 +243,7 @@ def begin_deferred(sessions: async_sessionmaker[AsyncSession]) -> AsyncContextMa
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     if engine.dialect.name == "sqlite":
         return _SerializedWrites(engine)
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=WatchedSession)
 
 
 def alembic_config(url: str) -> Config:

@@ -61,6 +61,9 @@ class CommunityRow(Base):
     private_key_pem: Mapped[str] = mapped_column(Text)
     public_key_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # bumped with every write its pages show (actors/store/versions.py): their validator
+    content_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    content_changed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ServerKeyRow(Base):

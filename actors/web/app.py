@@ -35,6 +35,7 @@ from actors.web import (
     metrics,
     modlog,
     objects,
+    page_cache,
     pages,
     wellknown,
 )
@@ -214,6 +215,7 @@ def create_app(
                 scheme=urlsplit(settings.server.base_url).scheme,
             )
         )
+    middlewares.append(page_cache.page_cache_middleware)  # after secure mode's signature check
     app = web.Application(
         middlewares=middlewares,
         client_max_size=settings.federation.max_body_bytes,
@@ -222,6 +224,7 @@ def create_app(
     app[SETTINGS] = settings
     app[URLS] = Urls(settings.server.base_url)
     app[CIRCLES] = TimedCache(settings.participation.refresh_seconds)
+    page_cache.setup(app, settings.pages, HERE / "templates")  # 304s and rendered pages
     app[OBJECT_OBSERVERS] = []
     app[DASHBOARD_PANELS] = []
     if subscribe_lookup is not None:

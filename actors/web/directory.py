@@ -21,6 +21,7 @@ class _Entry:
     community: Community
     expires: float
     rendered: dict[str, bytes]
+    version: int = -1  # its content version (actors/store/versions.py), when known
 
 
 class CommunityDirectory:
@@ -53,6 +54,17 @@ class CommunityDirectory:
         entry = _Entry(community, now + self._ttl, {})
         self._entries[slug] = entry
         return entry
+
+    async def at_version(self, slug: str, version: int) -> None:
+        """Have ``slug``'s entry loaded at ``version`` or later, whatever its age: a page
+        validated by that version renders the community as it was written then."""
+        entry = self._entries.get(slug)
+        if entry is not None and entry.version >= version:
+            return
+        self._entries.pop(slug, None)
+        entry = await self._entry(slug)
+        if entry is not None:
+            entry.version = version
 
     def cached_body(self, slug: str, kind: str) -> bytes | None:
         entry = self._entries.get(slug)

@@ -1,12 +1,12 @@
 """Feeds of a community: Atom and RSS of its stories and practices, iCalendar of its events.
 
-Each answer carries an ETag of its body, so a feed reader or calendar app polling an
-unchanged feed gets a bodiless 304.
+Each answer carries the community's ETag (actors/web/page_cache.py), so a feed reader or
+calendar app polling an unchanged feed gets a bodiless 304, and the feed is rendered once
+per change.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -35,12 +35,9 @@ CACHE_CONTROL = "public, max-age=300"
 def _answer(
     request: web.Request, body: bytes, content_type: str, *, filename: str | None = None
 ) -> web.Response:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    headers = {"Cache-Control": CACHE_CONTROL}
     if filename:
         headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
-        return web.Response(status=304, headers=headers)
     return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
 
 
