@@ -10,12 +10,20 @@ peer, a URL or a community: their number has no bound.
 One process: the metrics live in a registry of the app's own. Several (``copub serve``
 processes, ``copub worker`` beside them): give each the same ``PROMETHEUS_MULTIPROC_DIR``
 (an empty directory when they start); each writes its counts there and ``/metrics`` adds
-up those of all. Queue depths are read from the database at each scrape."""
+up those of all. Queue depths are read from the database at each scrape.
+
+``copub serve --workers N`` sets that up for its processes (:func:`fleet_directory`): the
+directory named in the environment, cleared of what processes no longer running left
+there, or else a new one of its own, removed when it stops. Every member binds the metrics
+port too (``SO_REUSEPORT``), and whichever answers a scrape answers for all of them."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Final
@@ -35,7 +43,7 @@ from prometheus_client import (
     values,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 from actors.settings import ConfigError, Settings
@@ -65,9 +73,67 @@ HTTP_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 
 LAG_BUCKETS: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
 
+_PID_FILE: Final = re.compile(r"_(\d+)\.db\Z")  # counter_1234.db, gauge_livesum_1234.db
+
+
 def multiproc_dir() -> str | None:
     """The shared directory of several processes' metrics, when one is set."""
     return os.environ.get(MULTIPROC_ENV) or None
+
+
+@contextlib.contextmanager
+def fleet_directory(settings: Settings, processes: int) -> Iterator[str | None]:
+    """The metrics directory of ``copub serve`` and its ``processes`` web processes, while
+    they run; None when no directory is needed (metrics off, or one process without
+    ``PROMETHEUS_MULTIPROC_DIR``).
+
+    ``PROMETHEUS_MULTIPROC_DIR`` when set (shared with ``copub worker`` processes on this
+    machine), emptied of the files of processes that no longer run: an earlier run's
+    counts are not added to this one's; a running worker's stay. Otherwise a new
+    directory, removed afterwards."""
+    given = multiproc_dir()
+    if not settings.metrics.enabled or (given is None and processes == 1):
+        yield None
+        return
+    if given is not None:
+        os.makedirs(given, exist_ok=True)
+        removed = clear_dead_processes(given)
+        if removed:
+            log.info("metrics: removed %d files of earlier processes from %s", removed, given)
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="copub-metrics-") as directory:
+        yield directory
+
+
+def clear_dead_processes(directory: str) -> int:
+    """Remove the files of processes not running any more from ``directory``; how many."""
+    removed = 0
+    for name in os.listdir(directory):
+        found = _PID_FILE.search(name)
+        if found is not None and not _running(int(found.group(1))):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(directory, name))
+                removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OverflowError:  # not a pid at all
+        return False
+    return True
+
+
+def process_gone(directory: str, pid: int) -> None:
+    """A process writing to ``directory`` has ended: its counts stay (totals do not go
+    down), its live gauges go (prometheus-client's ``mark_process_dead``)."""
+    mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
 
 
 class _Deliveries:
