@@ -25,7 +25,10 @@ async def held_ids(session: AsyncSession, ap_ids: Sequence[str]) -> set[str]:
 
 
 def _in_thread(root: str) -> ColumnElement[bool]:
-    return or_(ObjectRow.ap_id == root, ObjectRow.thread_root == root)
+    # a direct reply stored without its thread's root (rows older than thread_root) counts
+    return or_(
+        ObjectRow.ap_id == root, ObjectRow.thread_root == root, ObjectRow.in_reply_to == root
+    )
 
 
 async def thread_posts(

@@ -1,19 +1,32 @@
 """Whole conversations on the web side: the schedule that looks again at held threads
-(actors/threads/refresh.py), started with the app."""
+(actors/threads/refresh.py), started with the app, and "Reply from your server" on a
+thread's page."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 from aiohttp import web
 
 from actors.hooks import ObjectObserver
+from actors.store import social
 from actors.store.db import in_background
+from actors.store.models import ObjectRow
 from actors.threads.refresh import Refresher
-from actors.web.keys import OBJECT_OBSERVERS, REMOTE, SESSIONS, URLS
+from actors.urls import COMMUNITY_OBJECT
+from actors.web.item_pages import REPLY_SUFFIX, render_item
+from actors.web.keys import DIRECTORY, OBJECT_OBSERVERS, REMOTE, SESSIONS, URLS
+from actors.web.pages import SUBSCRIBE_LOOKUP
 from actors.web.workers import DELIVERY_WORKER
+from federation.errors import FederationError, NotFound
+
+log = logging.getLogger(__name__)
+
+COMMUNITY_OBJECT_REPLY = COMMUNITY_OBJECT + REPLY_SUFFIX
 
 THREAD_REFRESHER = web.AppKey("thread_refresher", Refresher)
 
@@ -34,3 +47,42 @@ async def thread_refresh_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def same_thread(item: ObjectRow, post: ObjectRow) -> bool:
+    """Whether ``post`` is in the conversation of ``item`` (as actors.store.threads counts)."""
+    root = item.thread_root or item.ap_id
+    return root in (post.ap_id, post.thread_root, post.in_reply_to)
+
+
+async def reply_from_your_server(request: web.Request) -> web.StreamResponse:
+    """``you@your.server`` -> that server's page to answer a post of this item's thread
+    (the OStatus subscribe template, as the follow form uses it)."""
+    slug, oid = request.match_info["slug"], request.match_info["oid"]
+    urls = request.app[URLS]
+    community = await request.app[DIRECTORY].require(slug)
+    async with request.app[SESSIONS]() as session:
+        row = await social.get_object(session, urls.object(slug, oid))
+        if row is None or row.community_id != community.id or row.deleted_at is not None:
+            raise NotFound("no such item")
+        form = await request.post()
+        uri = str(form.get("uri", row.ap_id))
+        target = row if uri == row.ap_id else await social.get_object(session, uri)
+        if target is None or target.deleted_at is not None or not same_thread(row, target):
+            raise NotFound("no such post in this conversation")
+    account = str(form.get("account", "")).strip().lstrip("@")
+    if "@" not in account or account.endswith("@"):
+        error = "Enter your account as you@your.server."
+    else:
+        try:
+            template = await request.app[SUBSCRIBE_LOOKUP](account)
+        except FederationError as exc:
+            log.info("reply lookup failed for %s: %s", account, exc.reason)
+            error = f"Could not find {account}: {exc.reason}"
+        else:
+            raise web.HTTPSeeOther(template.replace("{uri}", quote(uri, safe="")))
+    return await render_item(request, row, status=400, reply_error=error, account=account)
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_post(COMMUNITY_OBJECT_REPLY, reply_from_your_server)

@@ -9,12 +9,14 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from actors.content import ItemKind
-from actors.store import pages_queries, participation, queries, social
+from actors.store import pages_queries, participation, queries, threads
 from actors.store.models import ObjectRow
 from actors.web.keys import SESSIONS, URLS
 from actors.web.present import event_view, history, person, status_label
+from actors.web.thread_view import conversation, count
 
 REPLIES_SHOWN = 500
+REPLY_SUFFIX = "/reply"  # POST: reply from your server (actors/web/conversations.py)
 PARTICIPANTS_SHOWN = 200
 OCCURRENCES_SHOWN = 5
 
@@ -23,18 +25,29 @@ def oid_of(row: ObjectRow) -> str:
     return row.ap_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-async def render_item(request: web.Request, row: ObjectRow) -> web.Response:
+async def render_item(
+    request: web.Request,
+    row: ObjectRow,
+    *,
+    status: int = 200,
+    reply_error: str | None = None,
+    account: str | None = None,
+) -> web.Response:
     urls = request.app[URLS]
     async with request.app[SESSIONS]() as session:
         community = await queries.get_community_by_id(session, row.community_id)
         assert community is not None  # objects are deleted with their community
-        replies = await social.list_replies(session, row.ap_id, limit=REPLIES_SHOWN)
-        people = {row.attributed_to, *(r.attributed_to for r in replies)}
+        root = row.thread_root or row.ap_id
+        posts = await threads.thread_posts(session, root, limit=REPLIES_SHOWN)
+        people = {row.attributed_to, *(p.attributed_to for p in posts)}
         context: dict[str, Any] = {
             "item": row,
             "community": community,
             "urls": urls,
             "status_label": status_label,
+            "reply_url": urls.object(community.slug, oid_of(row)) + REPLY_SUFFIX,
+            "reply_error": reply_error,
+            "account": account,
         }
         template = "object.html"
         if row.kind == ItemKind.PRACTICE:
@@ -60,11 +73,15 @@ async def render_item(request: web.Request, row: ObjectRow) -> web.Response:
                 context["ics_url"] = urls.event_calendar(community.slug, oid_of(row))
         known = await participation.known_actors(session, sorted(people))
     context["author"] = person(row.attributed_to, known)
-    context["replies"] = [(reply, person(reply.attributed_to, known)) for reply in replies]
+    tree = conversation(posts, row.ap_id, known)
+    if len(tree) == 1 and tree[0].current:  # the page's item leads its thread
+        tree = tree[0].children
+    context["thread"] = tree
+    context["thread_count"] = count(tree)
     if "revisions" in context:
         context["history"] = history(context.pop("revisions"), known)
     if "participants" in context:
         context["participants"] = [person(a, known) for a in context["participants"]]
-    response = aiohttp_jinja2.render_template(template, request, context)
+    response = aiohttp_jinja2.render_template(template, request, context, status=status)
     response.headers["Vary"] = "Accept"  # the same URL serves the object's JSON
     return response

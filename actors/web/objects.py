@@ -7,6 +7,7 @@ from aiohttp import web
 from actors import urls as routes
 from actors.store import social, threads
 from actors.store.models import ObjectRow
+from actors.web import conversations
 from actors.web.item_pages import render_item
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import activity_response, wants_html
@@ -132,4 +133,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get(routes.COMMUNITY_OBJECT, object_view)
     app.router.add_get(routes.COMMUNITY_OBJECT_REPLIES, replies_collection)
     app.router.add_get(routes.COMMUNITY_OBJECT_CONTEXT, context_collection)
+    conversations.setup_routes(app)  # POST .../reply: reply from your server
     app.router.add_get(routes.COMMUNITY_ACTIVITY, activity_view)

@@ -124,7 +124,7 @@ async def test_story_page_with_replies_named(
     assert [h for t, h in page.tags if t == "h1"] == [{}]
     assert "What happened" in page.text
     assert "<strong>long</strong>" in html
-    assert "Replies (1)" in page.text
+    assert "Conversation (1)" in page.text
     assert "Same here" in page.text
     assert "@alice@social.example" in page.text
     assert page.one("nav", **{"aria-label": "Breadcrumb"}) is not None
