@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from actors.accounts.config import ConsoleSettings
+from actors.digests.config import EmailSettings
 from actors.errors import CopubError
 from actors.retention import RetentionSettings
 from federation.clock import zone_named
@@ -225,6 +226,8 @@ class Settings:
     # (federation/intake.py, ``[limits]``)
     limits: Limits = field(default_factory=Limits)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    # The operator's SMTP server, for digests (actors/digests/config.py; off when no host)
+    email: EmailSettings = field(default_factory=EmailSettings)
     log: LogSettings = field(default_factory=LogSettings)
     communities: tuple[CommunitySeed, ...] = ()
     # Modules loaded by name at start, each with ``setup(app, settings)`` (e.g. adapters.discourse)
@@ -368,6 +371,7 @@ def _validate(settings: Settings) -> None:
         ("console", settings.console.problems()),
         ("limits", settings.limits.problems()),
         ("retention", settings.retention.problems()),
+        ("email", settings.email.problems()),
     ):
         if problems:
             name, why = problems[0]

@@ -33,6 +33,10 @@ EVENT_CALENDAR = "/c/{slug}/o/{oid}/event.ics"
 COMMUNITY_NETWORK = "/c/{slug}/network"
 COMMUNITY_NETWORK_JSON = "/c/{slug}/network.json"
 COMMUNITY_MODLOG = "/c/{slug}/modlog"
+COMMUNITY_DIGEST = "/c/{slug}/digest"  # POST: subscribe to the email digest
+COMMUNITY_DIGEST_CONFIRM = "/c/{slug}/digest/confirm"
+COMMUNITY_DIGEST_UNSUBSCRIBE = "/c/{slug}/digest/unsubscribe"
+COMMUNITY_DIGEST_ATOM = "/c/{slug}/digest.atom"
 SHARED_INBOX = "/inbox"
 APPLICATION = "/actor"
 # the server's moderators, as one Service actor: reports and moderation actions (Lemmy
@@ -145,6 +149,24 @@ class Urls:
     def community_modlog(self, slug: str) -> str:
         """The community's public moderation log (HTML, or JSON by content negotiation)."""
         return self.absolute(COMMUNITY_MODLOG.format(slug=slug))
+
+    def community_digest(self, slug: str) -> str:
+        """Where the subscribe form posts (the email digest)."""
+        return self.absolute(COMMUNITY_DIGEST.format(slug=slug))
+
+    def digest_confirm(self, slug: str, token: str) -> str:
+        """The link of a confirmation email (``token``: actors.digests.tokens)."""
+        path = COMMUNITY_DIGEST_CONFIRM.format(slug=slug)
+        return self.absolute(f"{path}?token={quote(token, safe='.')}")
+
+    def digest_unsubscribe(self, slug: str, token: str) -> str:
+        """The unsubscribe link of a digest, and its List-Unsubscribe target."""
+        path = COMMUNITY_DIGEST_UNSUBSCRIBE.format(slug=slug)
+        return self.absolute(f"{path}?token={quote(token, safe='.')}")
+
+    def community_digest_atom(self, slug: str) -> str:
+        """The community's digests as an Atom feed."""
+        return self.absolute(COMMUNITY_DIGEST_ATOM.format(slug=slug))
 
     def event_calendar(self, slug: str, oid: str) -> str:
         return self.absolute(EVENT_CALENDAR.format(slug=slug, oid=oid))

@@ -8,6 +8,7 @@ plugin's queue of retried jobs.
 from actors.store import (
     models,
     models_accounts,
+    models_digests,
     models_links,
     models_moderation,
     models_peers,
@@ -24,6 +25,7 @@ __all__ = [
     "StrEnumColumn",
     "models",
     "models_accounts",
+    "models_digests",
     "models_links",
     "models_moderation",
     "models_peers",

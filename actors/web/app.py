@@ -30,6 +30,7 @@ from actors.web import (
     c2s,
     console,
     content_routes,
+    digest_pages,
     feeds,
     health,
     metrics,
@@ -240,6 +241,7 @@ def create_app(
     app.cleanup_ctx.append(_inbox_processor)
     app.cleanup_ctx.append(delivery_worker_ctx)
     app.cleanup_ctx.append(retention_ctx)  # where the worker runs ([retention])
+    digest_pages.setup(app)  # [email] digests: pages, feed, the sender where the worker runs
     app.cleanup_ctx.append(thread_refresh_ctx)  # likewise (actors/threads/refresh.py)
     app.cleanup_ctx.append(_release_memory)
     metrics.setup(app, settings)  # [metrics]: counts, timing, /metrics on its own listener

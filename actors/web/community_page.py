@@ -81,6 +81,9 @@ async def community_context(request: web.Request, community: Community) -> dict[
         "rss_url": urls.community_rss(slug),
         "calendar_url": urls.community_calendar(slug),
         "webcal_url": urls.community_webcal(slug),
+        # the email digest's subscribe form, when [email] is set (actors/web/digest_pages.py)
+        "digest_url": urls.community_digest(slug) if request.app[SETTINGS].email.enabled else "",
+        "digest_atom_url": urls.community_digest_atom(slug),
         "events": soonest(candidates, now, SHOWN),
         "stories": stories,
         "practices": practices,
