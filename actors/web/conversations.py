@@ -20,9 +20,9 @@ from actors.threads.refresh import Refresher
 from actors.urls import COMMUNITY_OBJECT
 from actors.web.item_pages import REPLY_SUFFIX, render_item
 from actors.web.keys import DIRECTORY, OBJECT_OBSERVERS, REMOTE, SESSIONS, URLS
-from actors.web.pages import SUBSCRIBE_LOOKUP
+from actors.web.pages import interaction_template
 from actors.web.workers import DELIVERY_WORKER
-from federation.errors import FederationError, NotFound
+from federation.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,9 @@ async def reply_from_your_server(request: web.Request) -> web.StreamResponse:
         if target is None or target.deleted_at is not None or not same_thread(row, target):
             raise NotFound("no such post in this conversation")
     account = str(form.get("account", "")).strip().lstrip("@")
-    if "@" not in account or account.endswith("@"):
-        error = "Enter your account as you@your.server."
-    else:
-        try:
-            template = await request.app[SUBSCRIBE_LOOKUP](account)
-        except FederationError as exc:
-            log.info("reply lookup failed for %s: %s", account, exc.reason)
-            error = f"Could not find {account}: {exc.reason}"
-        else:
-            raise web.HTTPSeeOther(template.replace("{uri}", quote(uri, safe="")))
+    template, error = await interaction_template(request, account)
+    if template is not None:
+        raise web.HTTPSeeOther(template.replace("{uri}", quote(uri, safe="")))
     return await render_item(request, row, status=400, reply_error=error, account=account)
 
 

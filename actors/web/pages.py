@@ -52,18 +52,24 @@ async def remote_follow(request: web.Request) -> web.StreamResponse:
     community = await request.app[DIRECTORY].require(slug)
     form = await request.post()
     account = str(form.get("account", "")).strip().lstrip("@")
-    error = None
-    if "@" not in account or account.startswith("@") or account.endswith("@"):
-        error = "Enter your account as you@your.server."
-    else:
-        try:
-            template = await request.app[SUBSCRIBE_LOOKUP](account)
-        except FederationError as exc:
-            log.info("remote follow lookup failed for %s: %s", account, exc.reason)
-            error = f"Could not find {account}: {exc.reason}"
-        else:
-            raise web.HTTPSeeOther(template.replace("{uri}", urls.handle(slug)))
+    template, error = await interaction_template(request, account)
+    if template is not None:
+        raise web.HTTPSeeOther(template.replace("{uri}", urls.handle(slug)))
     return await render_community(request, community, status=400, error=error, account=account)
+
+
+async def interaction_template(
+    request: web.Request, account: str
+) -> tuple[str, None] | tuple[None, str]:
+    """The OStatus subscribe template of ``account``'s server (``you@your.server``), or
+    why there is none, as the form says it."""
+    if "@" not in account or account.startswith("@") or account.endswith("@"):
+        return None, "Enter your account as you@your.server."
+    try:
+        return await request.app[SUBSCRIBE_LOOKUP](account), None
+    except FederationError as exc:
+        log.info("remote interaction lookup failed for %s: %s", account, exc.reason)
+        return None, f"Could not find {account}: {exc.reason}"
 
 
 async def authorize_interaction(request: web.Request) -> web.Response:
