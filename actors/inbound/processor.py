@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from actors.hooks import ObjectObserver
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
-from actors.store import inbox_queue, peer_health
+from actors.store import inbox_queue, peer_health, wakeups
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
@@ -194,7 +194,9 @@ class InboxProcessor:
                     await inbox_queue.reclaim(session, self.holder)
             except Exception:
                 log.exception("could not take back the leases of dead processes; they expire")
-            await self._loop(poll_interval)
+            # items queued by other processes (a held post approved) wake the loop at once
+            async with wakeups.listening(self.sessions.kw["bind"], wakeups.INBOX, self.notify):
+                await self._loop(poll_interval)
         finally:
             holder, self.holder = self.holder, None
             if holder is not None:

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.store import wakeups
 from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import InboxItemRow
 from actors.store.states import InboxState
@@ -75,6 +76,7 @@ async def enqueue_again(
         )
     )
     await session.flush()
+    await wakeups.announce(session, wakeups.INBOX)  # the processor of another process
 
 
 class InboxWriter:

@@ -2,9 +2,10 @@
 
 :class:`SqlJobQueue` leases due rows by setting ``locked_until`` (an expired lease makes a
 job due again, so a crash loses nothing); on PostgreSQL the claim uses
-``FOR UPDATE SKIP LOCKED``, so several worker processes never claim the same job, and
-``LISTEN`` wakes them when another process enqueues. On SQLite the claim is one
-``UPDATE ... RETURNING`` statement (SQLite serialises writers); run one worker there.
+``FOR UPDATE SKIP LOCKED``, so several worker processes never claim the same job. On
+SQLite the claim is one ``UPDATE ... RETURNING`` statement (SQLite serialises writers); run
+one worker there. Work enqueued by another process wakes the worker
+(``actors.store.wakeups``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, Update, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from actors.store import wakeups
 from actors.store.holders import Holder, holder_is_dead, reclaimed
 from actors.store.models import (
     ActivityRow,
@@ -37,7 +39,7 @@ from federation.keys import Signer, load_private_key
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "copub_deliveries"
+NOTIFY_CHANNEL = wakeups.pg_channel(wakeups.DELIVERIES)  # "copub_deliveries"
 
 
 class SqlJobQueue:
@@ -240,9 +242,9 @@ class SqlJobQueue:
     @contextlib.asynccontextmanager
     async def watch(self, wake: Callable[[], None]) -> AsyncIterator[None]:
         """While the worker runs: with ``holders``, hold this process's leases as a
-        :class:`Holder` and first take back those of dead processes; on PostgreSQL,
-        LISTEN for jobs enqueued by other processes."""
-        async with self._holding(), self._listening(wake):
+        :class:`Holder` and first take back those of dead processes; wake when other
+        processes enqueue (``actors.store.wakeups``: LISTEN, or a socket on SQLite)."""
+        async with self._holding(), wakeups.listening(self.engine, wakeups.DELIVERIES, wake):
             yield
 
     @contextlib.asynccontextmanager
@@ -280,33 +282,6 @@ class SqlJobQueue:
                 .execution_options(synchronize_session=False)
             )
         return reclaimed(result.rowcount, "deliveries")  # type: ignore[attr-defined]
-
-    @contextlib.asynccontextmanager
-    async def _listening(self, wake: Callable[[], None]) -> AsyncIterator[None]:
-        if not self.postgres:
-            yield
-            return
-        conn = None
-        try:
-            conn = await self.engine.connect()
-            driver: Any = (await conn.get_raw_connection()).driver_connection
-
-            def listener(*_args: Any) -> None:
-                wake()
-
-            await driver.add_listener(NOTIFY_CHANNEL, listener)
-        except Exception:
-            log.exception("cannot LISTEN %s; polling only", NOTIFY_CHANNEL)
-            if conn is not None:
-                await conn.close()
-            yield
-            return
-        try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):
-                await driver.remove_listener(NOTIFY_CHANNEL, listener)
-            await conn.close()
 
 
 def _remember(cache: OrderedDict[int, Any], key: int, value: Any, size: int) -> None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, func, or_, select, text, update
+from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.store import wakeups
 from actors.store.db import after_commit
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, Base, BlockRow, DeliveryRow, FollowerRow
@@ -95,7 +96,8 @@ async def enqueue_deliveries(
     inboxes were given (a job that already exists for the same activity and inbox is kept).
 
     After the commit the in-process worker is woken (when the session carries its wake-up
-    callback) and, on PostgreSQL, worker processes are notified."""
+    callback), else the process running the worker (``actors.store.wakeups``); on
+    PostgreSQL every worker process is notified."""
     now = utcnow()
     rows = []
     for inbox in dict.fromkeys(inboxes):
@@ -123,11 +125,11 @@ async def enqueue_deliveries(
     for start in range(0, len(rows), _CHUNK):
         stmt = insert(DeliveryRow).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
         await session.execute(stmt, rows[start : start + _CHUNK])
-    if dialect == "postgresql":
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     wake = session.info.get(WAKE_INFO_KEY)
     if callable(wake):
-        after_commit(session, wake)
+        after_commit(session, wake)  # this process's worker
+    if dialect == "postgresql" or not callable(wake):
+        await wakeups.announce(session, wakeups.DELIVERIES)  # other processes' workers
     return len(rows)
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, select, text, true
+from sqlalchemy import ColumnElement, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.store.jobs import NOTIFY_CHANNEL, UNDONE, Retried, retry_jobs_now
+from actors.store import wakeups
+from actors.store.jobs import UNDONE, Retried, retry_jobs_now
 from actors.store.models import DeliveryRow
 from actors.store.peer_health import reset_host
 from actors.store.states import PENDING_JOBS, JobState
@@ -116,9 +117,8 @@ async def _latest_tries(
 async def retry_host_now(session: AsyncSession, host: str, now: datetime) -> Retried:
     """Make every undone delivery to ``host`` due now (``jobs.retry_jobs_now``), and reset
     the host's health (available again; an open circuit lets the next delivery through as
-    its probe: ``peer_health.reset_host``). The worker takes them at its next poll, at
-    once when woken (the console wakes its own; worker processes on PostgreSQL are
-    notified)."""
+    its probe: ``peer_health.reset_host``). The worker takes them at once: the process
+    running it is woken (``actors.store.wakeups``)."""
     reset = await reset_host(session, host, now)
     retried = await retry_jobs_now(session, DeliveryRow, DeliveryRow.host == host, now)
     await _notify_workers(session, retried)
@@ -140,5 +140,5 @@ async def retry_all_now(session: AsyncSession, now: datetime) -> Retried:
 
 
 async def _notify_workers(session: AsyncSession, retried: Retried) -> None:
-    if retried.total and session.get_bind().dialect.name == "postgresql":
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    if retried.total:
+        await wakeups.announce(session, wakeups.DELIVERIES)

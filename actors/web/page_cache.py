@@ -262,7 +262,9 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     key = (request.path_qs, validator.variant)
     kept = pages.cache.get(key, validator.etag)
     if kept is not None:
-        return kept.response()
+        response = kept.response()
+        response.headers.update(validator.headers)
+        return response
     await request.app[DIRECTORY].at_version(slug, found.version)
     response = await handler(request)
     if response.status != 200:

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from actors.store import PENDING_JOBS, JobState
+from actors.store import PENDING_JOBS, JobState, wakeups
 from actors.store.jobs import retry_jobs_now
 from actors.store.retention import PurgeTarget, finished_jobs
 from adapters.discourse.models import (
@@ -127,6 +127,10 @@ async def forum_state(session: AsyncSession, community_id: int) -> ForumStateRow
 
 # -- the job queue ------------------------------------------------------------------------
 
+# Jobs queued (or made due) by a process wake the job loop of the process running it
+# (``actors.store.wakeups``): ``copub discourse retry``, another process of a fleet
+JOBS_CHANNEL = "discourse_jobs"
+
 
 async def enqueue(
     session: AsyncSession,
@@ -150,6 +154,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    await wakeups.announce(session, JOBS_CHANNEL)
     return row
 
 
@@ -243,6 +248,8 @@ async def retry_now(session: AsyncSession, community_id: int) -> tuple[int, int]
     retried = await retry_jobs_now(
         session, ForumJobRow, ForumJobRow.community_id == community_id, utcnow()
     )
+    if retried.total:
+        await wakeups.announce(session, JOBS_CHANNEL)  # the server's job loop
     return retried.waiting, retried.failed
 
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from actors.store import JobState
+from actors.store import JobState, wakeups
 from actors.store.db import AsyncSession, async_sessionmaker
 from adapters.discourse import events, store, writes
 from adapters.discourse.api import UnknownCategory
@@ -78,6 +78,11 @@ class JobWorker:
         return self._by_community.get(community_id)
 
     async def run(self) -> None:
+        engine = self.sessions.kw["bind"]
+        async with wakeups.listening(engine, store.JOBS_CHANNEL, self.wake):
+            await self._run()
+
+    async def _run(self) -> None:
         while not self._stopping:
             self._wakeup.clear()
             try:
@@ -93,8 +98,8 @@ class JobWorker:
                 await asyncio.wait_for(self._wakeup.wait(), idle)
 
     async def _idle_seconds(self) -> float:
-        """Until the next retry is due, at most ``poll_interval`` (jobs queued by other
-        processes are found by polling; the ones queued here wake the loop at once)."""
+        """Until the next retry is due, at most ``poll_interval`` (jobs queued here or by
+        other processes wake the loop at once: ``actors.store.wakeups``)."""
         async with self.sessions() as session:
             due = await store.next_due(session)
         if due is None:

@@ -55,6 +55,7 @@ def setup(tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 async def server(setup: dict[str, Any]) -> AsyncIterator[CopubProcess]:
     config = write_toml(setup["tmp"] / "copub.toml", setup["raw"])
+    await run_cli(config, "migrate")  # a new database: commands other than serve only check
     await run_cli(config, "community", "create", "nightshift", "--name", "Night Shift")
     proc = CopubProcess(config, setup["base_url"], setup["tmp"] / "copub.log")
     try:
