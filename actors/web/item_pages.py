@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from actors.content import ItemKind
+from actors.content import ItemKind, tags_of
 from actors.store import pages_queries, participation, queries, threads
 from actors.store.models import ObjectRow
 from actors.web.keys import SESSIONS, URLS
@@ -52,6 +52,9 @@ async def render_item(
         template = "object.html"
         if row.kind == ItemKind.PRACTICE:
             template = "practice.html"
+            context["tags"] = [
+                (tag, urls.community_tag(community.slug, tag)) for tag in tags_of(row.ap_json)
+            ]
             revisions = await pages_queries.revisions(session, row.id)
             people |= {r.editor for r in revisions}
             context["revisions"] = revisions

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,13 +23,17 @@ from aiohttp import web
 from actors import urls as routes
 from actors.community import Community
 from actors.content import ItemKind
+from actors.event_json import remote_event_draft
 from actors.html import plain_text
+from actors.schedule import zone_or_utc
 from actors.store import links as store
 from actors.store.models_links import NetworkCacheRow
 from actors.store.singletons import AdvisoryLocks
 from actors.web import network_graph
 from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
 from actors.web.negotiation import json_response
+from actors.web.present import when
+from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +135,25 @@ def _excerpt(title: str | None, html: str) -> str:
     return text[:280] + ("…" if len(text) > 280 else "")
 
 
+@dataclass(frozen=True)
+class EventTime:
+    """When a linked event takes place, in its own time zone."""
+
+    start: datetime
+    text: str  # ``Tue 3 Mar 2026, 18:00-20:00 CET``
+
+
+def _event_time(obj: JSON) -> EventTime | None:
+    """A linked event's time (its first occurrence), if it can be read."""
+    draft = remote_event_draft(obj)
+    if draft is None:
+        return None
+    zone = zone_or_utc(draft.timezone)
+    start = draft.start.astimezone(zone)
+    end = draft.end.astimezone(zone) if draft.end is not None else None
+    return EventTime(start, when(start, end))
+
+
 async def linked_context(request: web.Request, community: Community) -> dict[str, Any]:
     """What ``linked.html`` shows on the community page: the newest linked items."""
     urls = request.app[URLS]
@@ -139,6 +163,11 @@ async def linked_context(request: web.Request, community: Community) -> dict[str
         )
         named = {item.origin_group for _obj, item in rows} | {obj.attributed_to for obj, _ in rows}
         known = await store.remote_actors(session, sorted(named))
+        starts: dict[int, EventTime | None] = {}
+        for obj, item in rows:
+            if item.kind == ItemKind.EVENT:  # its time is in its document (read for events only)
+                await session.refresh(obj, ["ap_json"])
+                starts[obj.id] = _event_time(obj.ap_json)
     items = [
         {
             "url": obj.ap_id,
@@ -146,6 +175,7 @@ async def linked_context(request: web.Request, community: Community) -> dict[str
             "kind": KIND_LABELS.get(item.kind, item.kind),
             "excerpt": _excerpt(obj.title, obj.content_html),
             "published": obj.published,
+            "starts": starts.get(obj.id),
             "group": network_graph.describe(item.origin_group, known),
             "author": network_graph.describe(obj.attributed_to, known),
         }
