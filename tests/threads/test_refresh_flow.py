@@ -58,7 +58,9 @@ async def test_a_reply_not_to_the_community_is_found_through_the_context(
     answer = {**remote.note(dave, "Never say quiet.", in_reply_to=post["id"]), "context": context}
     again = {**remote.note(erin, "Ha.", in_reply_to=answer["id"]), "context": context}
     remote.notes[answer["id"]], remote.notes[again["id"]] = answer, again
-    remote.notes[context]["orderedItems"] = [post["id"], again["id"], answer["id"]]
+    # (the collection lists the answer to the answer first: parents are filed first anyway)
+    listed = [post["id"], again["id"], answer["id"]]
+    remote.notes[context] = {"id": context, "type": "OrderedCollection", "orderedItems": listed}
     assert await copub.app[THREAD_REFRESHER].once(SOON_AFTER) == 2
     thread = await thread_of(post["id"])
     assert thread[answer["id"]] == (post["id"], post["id"])
