@@ -24,6 +24,7 @@ from actors.store.db import (
     redacted_url,
     sessionmaker,
 )
+from actors.store.singletons import START_UP, one_at_a_time
 from actors.urls import Urls
 from actors.web import metrics
 from actors.web.app import create_app
@@ -144,16 +145,17 @@ async def _seed(settings: Settings) -> tuple[list[str], str | None]:
     while no admin has set up the console)."""
     engine = create_engine(settings.database.url)
     try:
-        await migrate(engine)
-        sessions = sessionmaker(engine)
-        created = await founding.seed_communities(sessions, settings.communities)
-        await signing.server_signer(sessions, Urls(settings.server.base_url))  # made once here
-        async with sessions.begin() as session:
-            now = datetime.now(UTC)
-            valid = timedelta(days=settings.console.invite_valid_days)
-            link = await invites.first_admin(session, valid=valid, now=now)
-            if link is not None:
-                await audit.record(session, "admin.setup_link", who=None, now=now)
+        async with one_at_a_time(engine, START_UP):  # a fleet's processes starting at once
+            await migrate(engine)
+            sessions = sessionmaker(engine)
+            created = await founding.seed_communities(sessions, settings.communities)
+            await signing.server_signer(sessions, Urls(settings.server.base_url))  # made once
+            async with sessions.begin() as session:
+                now = datetime.now(UTC)
+                valid = timedelta(days=settings.console.invite_valid_days)
+                link = await invites.first_admin(session, valid=valid, now=now)
+                if link is not None:
+                    await audit.record(session, "admin.setup_link", who=None, now=now)
         setup = Urls(settings.server.base_url).console_setup(link.token) if link else None
         return [c.slug for c in created], setup
     finally:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SINGLETONS = 0x6373  # the first key of the singletons' advisory locks: "cs"
 CHECK_TIMEOUT = 10.0  # seconds a holder's connection has to answer "still there?"
+START_UP = "start-up"  # migrating and seeding, one process at a time (``one_at_a_time``)
 
 _TRY = text("SELECT pg_try_advisory_lock(:ns, :key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:ns, :key)")
@@ -159,6 +160,24 @@ class AdvisoryLocks:
 
 def _params(name: str) -> dict[str, int]:
     return {"ns": SINGLETONS, "key": lock_key(name)}
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    """Wait for the lock ``name`` and hold it for the block: processes of a fleet starting
+    together do their start-up work (migrating, seeding the first admin) one after the
+    other, each seeing what the one before did. On a connection of its own, let go at the
+    end (or with the connection, should the process die). Nothing on SQLite."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as connection:
+        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("SELECT pg_advisory_lock(:ns, :key)"), _params(name))
+        try:
+            yield
+        finally:
+            await connection.execute(_UNLOCK, _params(name))
 
 
 async def run_singleton(
