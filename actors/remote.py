@@ -69,12 +69,26 @@ class SqlKeyCache:
     waited for the lock behind the relays' batches, then its inbox row waited again. Until
     written, ``get`` finds them here; ``flush()`` writes what is left (at shutdown). A write
     that fails is logged and not retried: the key stays in memory, and a restart fetches
-    it again."""
+    it again. A write never replaces a row fetched later than its own key.
+
+    Several processes on PostgreSQL (``shared``, the default there) each keep keys in
+    memory. When a peer's key changes, a signature that fails with the key in memory reads
+    the row again (``latest``): a key another process fetched meanwhile is taken from it,
+    not fetched once more, and not missed while this process's refetch cooldown runs. On
+    SQLite one process uses the database, and memory is never behind it."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, max_entries: int = 2_000
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        max_entries: int = 2_000,
+        shared: bool | None = None,
     ) -> None:
         self._sessions = sessions
+        if shared is None:
+            bind = sessions.kw.get("bind")
+            shared = bind is not None and bind.dialect.name != "sqlite"
+        self._shared = shared
         self._memory = InMemoryKeyCache(max_entries)
         self._unsaved: dict[str, CachedKey] = {}
         self._saving: asyncio.Task[None] | None = None
@@ -88,15 +102,29 @@ class SqlKeyCache:
         entry = await self._memory.get(key_id) or self._unsaved.get(key_id)
         if entry is not None:
             return entry
+        entry = await self._stored(key_id)
+        if entry is not None:
+            await self._memory.put(key_id, entry)
+        return entry
+
+    async def latest(self, key_id: str) -> CachedKey | None:
+        """The newer of the key in memory and its row (only the memory when not shared)."""
+        mine = await self._memory.get(key_id) or self._unsaved.get(key_id)
+        if not self._shared:
+            return mine
+        stored = await self._stored(key_id)
+        if stored is None or (mine is not None and mine.fetched_at >= stored.fetched_at):
+            return mine
+        await self._memory.put(key_id, stored)
+        return stored
+
+    async def _stored(self, key_id: str) -> CachedKey | None:
         async with self._sessions() as session:
             row = await session.get(RemoteKeyRow, key_id)
         if row is None:
             return None
-        entry = CachedKey(
-            PublicKeyInfo(row.key_id, row.owner, row.public_key_pem), row.fetched_at.timestamp()
-        )
-        await self._memory.put(key_id, entry)
-        return entry
+        info = PublicKeyInfo(row.key_id, row.owner, row.public_key_pem)
+        return CachedKey(info, row.fetched_at.timestamp())
 
     async def put(self, key_id: str, entry: CachedKey) -> None:
         await self._memory.put(key_id, entry)

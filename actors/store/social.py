@@ -32,7 +32,10 @@ async def upsert_remote_actor(session: AsyncSession, row: RemoteActorRow) -> Rem
 
 
 async def save_remote_keys(session: AsyncSession, keys: list[dict[str, Any]]) -> None:
-    """Insert or replace remote keys (``remote_keys`` columns by name) in one statement."""
+    """Insert or replace remote keys (``remote_keys`` columns by name) in one statement. A
+    stored key fetched later than the one given stays: processes write the keys they
+    fetched behind (actors.remote.SqlKeyCache), and one that fetched the old key before a
+    rotation may write it after another wrote the new one."""
     if not keys:
         return
     dialect = session.get_bind().dialect.name
@@ -46,6 +49,7 @@ async def save_remote_keys(session: AsyncSession, keys: list[dict[str, Any]]) ->
                 "public_key_pem": stmt.excluded.public_key_pem,
                 "fetched_at": stmt.excluded.fetched_at,
             },
+            where=RemoteKeyRow.fetched_at <= stmt.excluded.fetched_at,
         ),
         keys,
     )

@@ -66,7 +66,7 @@ REJECTIONS: Final = {
     500: "error",  # our fault (the store failed)
 }
 REJECTION_REASONS: Final = (*REJECTIONS.values(), "other")
-KEY_LOOKUPS: Final = ("hit", "miss", "expired", "refresh")  # federation.httpsig.keystore
+KEY_LOOKUPS: Final = ("hit", "miss", "expired", "shared", "refresh")  # federation.httpsig.keystore
 METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED: Final = "unmatched"  # the route label of every request no route matched
 HTTP_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

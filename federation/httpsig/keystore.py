@@ -41,9 +41,16 @@ class CachedKey:
 
 
 class KeyCache(Protocol):
-    """Storage for resolved keys; the caller decides where (memory, database)."""
+    """Storage for resolved keys; the caller decides where (memory, database).
+
+    ``latest`` is for a store that several processes share, each with a copy in memory:
+    the entry as the shared store has it now (another process may have fetched the key
+    again), or this process's own when that is newer. A store of one process returns what
+    ``get`` returns."""
 
     async def get(self, key_id: str) -> CachedKey | None: ...
+
+    async def latest(self, key_id: str) -> CachedKey | None: ...
 
     async def put(self, key_id: str, entry: CachedKey) -> None: ...
 
@@ -63,6 +70,9 @@ class InMemoryKeyCache:
         if entry is not None:
             self._entries.move_to_end(key_id)
         return entry
+
+    async def latest(self, key_id: str) -> CachedKey | None:
+        return await self.get(key_id)
 
     async def put(self, key_id: str, entry: CachedKey) -> None:
         self._entries[key_id] = entry
@@ -97,15 +107,18 @@ class CachingKeyResolver:
 
     ``fetch`` is a signed GET returning the JSON document (e.g. FederationClient.fetch_object
     bound to the instance actor's signer). A refresh (asked for when a signature fails with
-    the cached key: the owner may have a new one) fetches the key again at most once per
+    the cached key: the owner may have a new one) first looks whether the cache's shared
+    store has another key by now (``KeyCache.latest``: another process of a fleet fetched it
+    again) and takes that one. Otherwise it fetches the key again at most once per
     ``refresh_cooldown`` seconds per key id, so a key rotation costs one fetch and a flood of
     bad signatures cannot turn into a flood of fetches; within the cooldown the cached key
     is returned. Concurrent resolutions of one key share one fetch; fetches are bounded per
     host and in all (``limits``).
 
     ``observe`` (metrics) is told how each lookup went: ``hit`` (the cached key, no
-    fetch), ``miss`` (not cached), ``expired`` (cached longer than ``ttl``) or ``refresh``
-    (a failed signature fetches the key again).
+    fetch), ``miss`` (not cached), ``expired`` (cached longer than ``ttl``), ``shared`` (a
+    failed signature found the key another process fetched again) or ``refresh`` (a failed
+    signature fetches the key again).
     """
 
     def __init__(
@@ -142,6 +155,10 @@ class CachingKeyResolver:
         entry = await self._cache.get(key_id)
         if entry is not None:
             if refresh:
+                shared = await self._cache.latest(key_id)
+                if shared is not None and shared.info.public_key_pem != entry.info.public_key_pem:
+                    self._observed("shared")
+                    return shared.info
                 if not self._may_refresh(key_id):
                     self._observed("hit")
                     return entry.info
