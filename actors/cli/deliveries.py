@@ -25,6 +25,7 @@ from actors.store.db import (
 )
 from actors.store.schema import require_current
 from actors.store.states import PENDING_JOBS, JobState
+from actors.web import digest_pages
 from actors.web.metrics import worker_observer
 from federation.clock import utcnow
 from federation.delivery.health import PeerState, PeerStatus
@@ -64,7 +65,7 @@ async def _work(settings: Settings) -> None:
                 loop.add_signal_handler(signum, loop_worker.stop)
             kind = "SQLite" if is_sqlite(settings.database.url) else "PostgreSQL"
             log.info("delivery worker starting on %s", kind)
-            async with _purging(settings, sessions):
+            async with _purging(settings, sessions), digest_pages.beside_worker(settings, sessions):
                 await loop_worker.run()
             log.info("delivery worker stopped: %s", loop_worker.counts)
         finally:

@@ -50,6 +50,7 @@ COMMAND_MODULES = {
     "purge": "upkeep",
     "backup": "upkeep",
     "doctor": "upkeep",
+    "digest": "digests",
 }
 # Commands that run until stopped: their log is their output (INFO); the others log
 # warnings and errors only, unless -v

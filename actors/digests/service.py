@@ -137,8 +137,9 @@ class DigestService:
 
     # -- the sender -----------------------------------------------------------------------
 
-    async def send_due(self) -> PassReport:
-        """Send every digest due now, one at a time; the connection is closed after."""
+    async def send_due(self, *, community_id: int | None = None) -> PassReport:
+        """Send every digest due now (of ``community_id``, if given), one at a time; the
+        connection is closed after."""
         report = PassReport()
         made: dict[tuple[int, datetime, str], Digest | None] = {}
         try:
@@ -146,8 +147,9 @@ class DigestService:
                 now = self.clock()
                 async with self.sessions.begin() as session:
                     job = await digests.claim(
-                        session, now, self.lease_seconds, postgresql_=self.postgresql
-                    )
+                        session, now, self.lease_seconds, postgresql_=self.postgresql,
+                        community_id=community_id,
+                    )  # fmt: skip
                 if job is None:
                     return report
                 await self._send_one(job, made, report)
@@ -259,7 +261,7 @@ class DigestService:
 
     async def run_pass(self, *, community_id: int | None = None) -> PassReport:
         queued = await self.schedule(community_id=community_id)
-        report = await self.send_due()
+        report = await self.send_due(community_id=community_id)
         report.queued = queued
         return report
 

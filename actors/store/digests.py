@@ -204,9 +204,15 @@ class ClaimedSend:
 
 
 async def claim(
-    session: AsyncSession, now: datetime, lease_seconds: float, *, postgresql_: bool
+    session: AsyncSession,
+    now: datetime,
+    lease_seconds: float,
+    *,
+    postgresql_: bool,
+    community_id: int | None = None,
 ) -> ClaimedSend | None:
-    """Lease the oldest due digest job, counting the attempt; None when none is due."""
+    """Lease the oldest due digest job (of ``community_id``, if given), counting the
+    attempt; None when none is due."""
     due = (
         select(DigestSendRow.id)
         .where(
@@ -217,6 +223,8 @@ async def claim(
         .order_by(DigestSendRow.next_try_at, DigestSendRow.id)
         .limit(1)
     )
+    if community_id is not None:
+        due = due.where(DigestSendRow.community_id == community_id)
     if postgresql_:
         due = due.with_for_update(skip_locked=True)
     lease = now + timedelta(seconds=lease_seconds)

@@ -20,6 +20,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from feedgen.feed import FeedGenerator
 
+from actors import signing
 from actors import urls as routes
 from actors.community import Community
 from actors.digests import subscribing, tokens
@@ -255,6 +256,32 @@ def digest_service(
     )
 
 
+@contextlib.asynccontextmanager
+async def passes(service: DigestService) -> AsyncIterator[None]:
+    """The service's passes in a task of their own while the block runs."""
+    task = asyncio.create_task(in_background(service.run()), name="digests")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
+async def beside_worker(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[None]:
+    """The digests' passes beside ``copub worker`` (nothing without ``[email]``)."""
+    if not settings.email.enabled:
+        yield
+        return
+    urls = Urls(settings.server.base_url)
+    signer = await signing.server_signer(sessions, urls)
+    async with passes(digest_service(settings, sessions, urls, signer.private_key_pem)):
+        yield
+
+
 async def _digests_ctx(app: web.Application) -> AsyncIterator[None]:
     """With ``[email]``: the service, and its passes in the process that runs the delivery
     worker (after ``delivery_worker_ctx``)."""
@@ -262,16 +289,14 @@ async def _digests_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.email.enabled:
         yield
         return
-    service = digest_service(settings, app[SESSIONS], app[URLS], app[SERVER_SIGNER].private_key_pem)
+    pem = app[SERVER_SIGNER].private_key_pem
+    service = digest_service(settings, app[SESSIONS], app[URLS], pem)
     app[DIGESTS] = service
     if DELIVERY_WORKER not in app:
         yield
         return
-    task = asyncio.create_task(in_background(service.run()), name="digests")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with passes(service):
+        yield
 
 
 def setup(app: web.Application) -> None:

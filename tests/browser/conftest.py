@@ -208,7 +208,9 @@ class Site:
 @fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     path = tmp_path / "copub.sqlite3"
-    copub = await start_copub(f"sqlite+aiosqlite:///{path}", tmp_path)
+    # [email] set (to a port nobody listens on): the community page shows the digest form
+    email = {"host": "127.0.0.1", "port": 9, "security": "none", "from_address": "d@cop.test"}
+    copub = await start_copub(f"sqlite+aiosqlite:///{path}", tmp_path, email=email)
     try:
         db, urls = copub.sessions, copub.urls
         community = await factories.create_community(db)

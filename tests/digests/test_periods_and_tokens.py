@@ -9,6 +9,7 @@ import pytest
 from actors.digests import tokens
 from actors.digests.periods import Frequency, containing, from_key, last_closed
 from actors.digests.subscribing import normalize_address
+from actors.settings import ConfigError, settings_from_dict
 
 
 def at(text: str) -> datetime:
@@ -77,3 +78,19 @@ def test_unsubscribe_tokens_name_one_subscription_under_the_servers_key() -> Non
 )
 def test_addresses_are_checked_before_anything_is_stored(typed: str, kept: str | None) -> None:
     assert normalize_address(typed) == kept
+
+
+def test_email_settings_are_checked_when_loaded() -> None:
+    base = {"server": {"base_url": "https://cop.test"}}
+    assert not settings_from_dict(base).email.enabled  # off by default
+    on = settings_from_dict({**base, "email": {"host": "smtp.test", "from_address": "d@cop.test"}})
+    assert on.email.enabled
+    assert on.email.security == "starttls"
+    for bad, key in (
+        ({"host": "smtp.test"}, "email.from_address"),
+        ({"security": "ssl"}, "email.security"),
+        ({"port": 0}, "email.port"),
+        ({"check_minutes": 0}, "email.check_minutes"),
+    ):
+        with pytest.raises(ConfigError, match=key):
+            settings_from_dict({**base, "email": bad})

@@ -46,6 +46,9 @@ SUBSCRIBE = "https://social.example/authorize_interaction?uri={uri}"
 QUERIES = {
     "/.well-known/webfinger": {"resource": "acct:nightshift@cop.test"},
     "/authorize_interaction": {"uri": "https://social.example/users/alice"},
+    # the pages an email's links open (a token of the right shape shows the page)
+    "/c/nightshift/digest/confirm": {"token": "1." + "a" * 43},
+    "/c/nightshift/digest/unsubscribe": {"token": "1." + "a" * 40},
 }
 
 

@@ -1,0 +1,72 @@
+"""``copub digest status`` and ``copub digest send-now`` on a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors.cli import main as copub_main
+from actors.store.models_digests import DigestSubscriptionRow
+from tests import factories
+from tests.digests.conftest import email_settings
+from tests.digests.smtp import MailServer, part
+from tests.pages import builders
+
+
+async def cli(config: Path, *args: str) -> str:
+    argv = ["--config", str(config), *args]
+    result = await asyncio.to_thread(CliRunner().invoke, copub_main, argv)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_status_and_send_now(
+    tmp_path: Path, database_url: str, sessions: async_sessionmaker[AsyncSession], mail: MailServer
+) -> None:
+    community = await factories.create_community(sessions)
+    two_weeks_ago = builders.now() - timedelta(days=14)
+    rows = [  # (address, frequency, confirmed): the monthly one after November closed
+        ("a@hospital.example", "weekly", two_weeks_ago),
+        ("b@clinic.example", "monthly", builders.now()),
+        ("c@x.example", "weekly", None),
+    ]
+    async with sessions.begin() as session:
+        for address, frequency, confirmed in rows:
+            session.add(
+                DigestSubscriptionRow(
+                    community_id=community.id, email=address, frequency=frequency,
+                    confirmed_at=confirmed, created_at=two_weeks_ago,
+                )
+            )  # fmt: skip
+    await builders.add_story(
+        sessions, community, "Last week", published=builders.now() - timedelta(days=7)
+    )
+    email: dict[str, Any] = dataclasses.asdict(email_settings(mail.port))
+    config = factories.write_toml(
+        tmp_path / "config.toml", factories.settings_dict(database_url, email=email)
+    )
+    status = await cli(config, "digest", "status", "nightshift")
+    assert "weekly 1, monthly 1, waiting to confirm 1" in status
+    assert "a@hospital.example" not in status
+    sent = await cli(config, "digest", "send-now", "nightshift")
+    assert "sent 1" in sent
+    (digest,) = mail.messages
+    assert digest["To"] == "a@hospital.example"
+    assert "Last week" in part(digest, "plain")
+    assert "sent 0" in await cli(config, "digest", "send-now", "nightshift")
+    assert "done 1" in await cli(config, "digest", "status", "nightshift")
+    assert len(mail.messages) == 1
+
+
+async def test_send_now_needs_email(config_file: Path) -> None:
+    result = await asyncio.to_thread(
+        CliRunner().invoke, copub_main, ["--config", str(config_file), "digest", "send-now", "x"]
+    )
+    assert result.exit_code != 0
+    assert "[email] has no host" in result.output
