@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from actors.community import Community
 from actors.hooks import ObjectObserver
+from actors.inbound.batch import Batch
 from actors.store import inbox_queue, queries, social
 from actors.store.db import AsyncSession, async_sessionmaker, begin_deferred
 from actors.store.models import ObjectRow, RemoteActorRow
@@ -28,7 +29,8 @@ ObjectFetch = Callable[[str, Community | None], Awaitable[JSON]]
 @dataclass
 class InboundContext:
     """One inbox item being processed. ``write()`` commits the handler's changes and marks
-    the item done in the same transaction, so an item is applied exactly once."""
+    the item done in the same transaction, so an item is applied exactly once; in a batch
+    (``actors.inbound.batch``) the batch's transaction does, with the other items'."""
 
     urls: Urls
     sessions: async_sessionmaker[AsyncSession]
@@ -43,9 +45,26 @@ class InboundContext:
     limits: Limits = DEFAULT_LIMITS
     # how much of a conversation is fetched when a reply's parent is missing
     thread_limits: ThreadLimits = DEFAULT_THREAD_LIMITS
+    # the transaction of the batch this item is applied in (None: one of its own)
+    batch: Batch | None = None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session to read in: the batch's, which sees what the items before wrote."""
+        if self.batch is not None:
+            async with self.batch.read() as session:
+                yield session
+            return
+        async with self.sessions() as session:
+            yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
+        if self.batch is not None:  # the batch marks its items done when it commits
+            async with self.batch.write() as session:
+                yield session
+            self.written = True
+            return
         # the write lock from the first write on (SQLite): deciding, however long it reads,
         # holds up no one else's writes (the inbox's 202s among them)
         async with begin_deferred(self.sessions) as session:

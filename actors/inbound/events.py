@@ -25,7 +25,7 @@ async def on_join(ctx: InboundContext, activity: JSON) -> None:
     if not actor_id or not event_id or not ctx.urls.is_local(event_id):
         log.info("Join of %s ignored: not one of our events", event_id)
         return
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         row = await social.get_object(session, event_id)
         community = (
             await queries.get_community_by_id(session, row.community_id)
@@ -62,7 +62,7 @@ async def undoes_a_join(ctx: InboundContext, activity: JSON) -> bool:
     join_id = object_id_of(activity)
     if not actor_id or not join_id:
         return False
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         return await store.joined_with(session, actor_id, join_id)
 
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 async def on_follow(ctx: InboundContext, activity: JSON) -> None:
     actor_id = actor_of(activity)
     target = object_id_of(activity)
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         community = await ctx.community_for(session, target)
     if community is None or actor_id is None:
         log.info("Follow of an unknown object %s ignored", target)

@@ -195,7 +195,7 @@ async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
     community here that links to its sender; False when none does."""
     sender = str(actor_of(activity))
     item = unwrap(activity)
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         links = await store.accepted_links_from(session, sender)
         if not links or item is None:
             if links:

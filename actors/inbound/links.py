@@ -97,7 +97,7 @@ async def on_linked_change(
     object_id = object_id_of(change)
     if object_id is None:
         return False
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         row = await social.get_object(session, object_id)
     if row is None or row.kind != ItemKind.LINKED:
         return False

@@ -119,7 +119,7 @@ async def _moderators_collections(session: AsyncSession, group: str) -> set[str]
 async def _moderators_change(ctx: InboundContext, sender: str, change: JSON, verb: str) -> bool:
     """``Add``/``Remove`` of a moderator of a linked Group, sent or announced by it."""
     target, person = get_id(change.get("target")), object_id_of(change)
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         if target is None or person is None or not await _linked(session, sender):
             return False
         if target not in await _moderators_collections(session, sender):
@@ -166,7 +166,7 @@ async def _from_group(session: AsyncSession, group: str, object_id: str | None) 
 async def _group_decides(ctx: InboundContext, group: str, change: JSON, verb: str) -> bool:
     """A ``Delete`` or ``Lock`` from a linked Group, by it or one of its moderators."""
     object_id, decider = object_id_of(change), str(actor_of(change))
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         if not await _linked(session, group):
             return False
         row = await _from_group(session, group, object_id)
@@ -266,7 +266,7 @@ async def _restore_copy(
 async def _undo(ctx: InboundContext, sender: str, change: JSON, inner: JSON) -> bool:
     """``Undo`` of a removal, a lock or a ban, from a linked Group."""
     object_id, decider = object_id_of(inner), str(actor_of(change))
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         if not await _linked(session, sender):
             return False
         if has_type(inner, "Block"):
@@ -298,7 +298,7 @@ async def _from_our_coordinator(ctx: InboundContext, sender: str, change: JSON, 
     ``Lock`` of a post of one of our communities: applied when one of its coordinators sent
     it, else ignored and logged. False when it concerns no community of ours."""
     object_id = object_id_of(change)
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         row = await social.get_object(session, object_id) if object_id else None
         if row is None or row.kind == ItemKind.LINKED:  # a linked item: its Group decides
             return False

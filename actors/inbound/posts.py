@@ -118,7 +118,7 @@ async def _conversation(ctx: InboundContext, activity: JSON, obj: JSON) -> Conve
     conversation, fetched (outside the write) on behalf of the community it is for."""
     if parent_id(obj) is None:
         return NOTHING
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         if await social.get_object(session, obj["id"]) is not None:
             return NOTHING
         if await ctx.parent_of(session, obj) is not None:
@@ -132,7 +132,7 @@ async def _conversation(ctx: InboundContext, activity: JSON, obj: JSON) -> Conve
         return await ctx.fetch_object(url, community)
 
     async def known(ap_ids: Sequence[str]) -> set[str]:
-        async with ctx.sessions() as session:
+        async with ctx.read() as session:
             return await threads.held_ids(session, ap_ids)
 
     return await backfill_reply(
@@ -249,7 +249,7 @@ async def on_reaction(ctx: InboundContext, activity: JSON) -> None:
     object_id = get_id(target)
     if object_id is None:
         return
-    async with ctx.sessions() as session:
+    async with ctx.read() as session:
         known = await social.get_object(session, object_id)
     if known is None or known.deleted_at is not None:
         return  # not an item of ours: nothing to relay

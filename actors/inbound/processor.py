@@ -14,12 +14,15 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from actors.community import Community
 from actors.hooks import ObjectObserver
+from actors.inbound.batch import Batch
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
 from actors.store import inbox_queue, peer_health, wakeups
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
+from actors.store.models import RemoteActorRow
 from actors.urls import Urls
 from federation.clock import utcnow
 from federation.delivery.ports import Fail, Retry
@@ -104,11 +107,71 @@ class InboxProcessor:
             # Their servers are alive: one that deliveries failed to is well again.
             origins = {host_of(item.activity_id) for item in claimed}
             await peer_health.heard_from(session, {h for h in origins if h}, utcnow())
-        untouched = [item.id for item in claimed if not await self._apply_observed(item)]
-        if untouched:  # handlers that changed nothing: mark them done together
-            async with self.sessions.begin() as session:
-                await inbox_queue.mark_done(session, untouched)
+        await self._apply_batch(claimed)
         return len(claimed)
+
+    async def _apply_batch(self, claimed: Sequence[ClaimedItem]) -> None:
+        """Apply ``claimed`` in order in one transaction (``actors.inbound.batch``), which
+        commits early when due. An item that raises rolls back the open transaction; the
+        items of that transaction and the one that raised are then applied one by one,
+        each in a transaction of its own, its failure recorded as before."""
+        batch = Batch(self.sessions)
+        by_id = {item.id: item for item in claimed}
+        try:
+            for item in claimed:
+                try:
+                    if batch.due():
+                        await batch.commit()
+                    activity = await self._read(item)
+                    await self.router.dispatch(self._context(item, batch), activity)
+                except Exception:  # noqa: BLE001 (applied again alone, failures recorded)
+                    again = [*batch.unsaved, *await batch.rollback(), item.id]
+                    batch.unsaved.clear()
+                    for item_id in again:
+                        await self._apply_alone(by_id[item_id])
+                    continue
+                batch.finished.append(item.id)
+                self._observe(item)
+            try:
+                await batch.commit()
+            except Exception:  # noqa: BLE001 (applied again alone)
+                for item_id in batch.unsaved:
+                    await self._apply_alone(by_id[item_id])
+        finally:
+            await batch.rollback()  # what a cancellation left open; nothing after the commit
+
+    async def _apply_alone(self, item: ClaimedItem) -> None:
+        if not await self._apply_observed(item):  # a handler that changed nothing
+            async with self.sessions.begin() as session:
+                await inbox_queue.mark_done(session, [item.id])
+
+    def _context(self, item: ClaimedItem, batch: Batch | None) -> InboundContext:
+        lookup_actor, fetch_object = self.lookup_actor, self.fetch_object
+        if batch is not None:  # what the batch holds is committed before a fetch
+
+            async def lookup_actor(actor_id: str, community: Community | None) -> RemoteActorRow:
+                await batch.before_network()
+                return await self.lookup_actor(actor_id, community)
+
+            async def fetch_object(url: str, community: Community | None) -> JSON:
+                await batch.before_network()
+                return await self.fetch_object(url, community)
+
+        return InboundContext(
+            urls=self.urls,
+            sessions=self.sessions,
+            lookup_actor=lookup_actor,
+            fetch_object=fetch_object,
+            item_id=item.id,
+            recipient_slug=item.recipient,
+            observers=self.observers,
+            limits=self.router.limits,
+            batch=batch,
+        )
+
+    def _observe(self, item: ClaimedItem) -> None:
+        if self.observe_lag is not None:
+            self.observe_lag((utcnow() - item.received_at).total_seconds())
 
     async def _read(self, item: ClaimedItem) -> JSON:
         """The stored activity; one whose context renames ActivityStreams terms compacted
@@ -131,23 +194,13 @@ class InboxProcessor:
 
     async def _apply_observed(self, item: ClaimedItem) -> bool:
         written = await self._apply(item)
-        if self.observe_lag is not None:
-            self.observe_lag((utcnow() - item.received_at).total_seconds())
+        self._observe(item)
         return written
 
     async def _apply(self, item: ClaimedItem) -> bool:
         """Apply one item; True when its state was already written (done or failed)."""
         activity = await self._read(item)
-        ctx = InboundContext(
-            urls=self.urls,
-            sessions=self.sessions,
-            lookup_actor=self.lookup_actor,
-            fetch_object=self.fetch_object,
-            item_id=item.id,
-            recipient_slug=item.recipient,
-            observers=self.observers,
-            limits=self.router.limits,
-        )
+        ctx = self._context(item, None)
         try:
             await self.router.dispatch(ctx, activity)
         # Last resort: whatever a handler raises is recorded on the item (retried or failed)

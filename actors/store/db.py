@@ -124,6 +124,9 @@ class _WriteLock:
     def locked(self) -> bool:
         return self._held
 
+    def requests_waiting(self) -> bool:
+        return any(not turn.done() for turn in self._requests)
+
     async def acquire(self) -> None:
         if not self._held:  # then nobody waits: a release hands the lock to any waiter
             self._held = True
@@ -238,6 +241,13 @@ def begin_deferred(sessions: async_sessionmaker[AsyncSession]) -> AsyncContextMa
     if isinstance(sessions, _SerializedWrites):
         return sessions.begin_deferred()
     return sessions.begin()
+
+
+def requests_waiting(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether a request's write transaction waits for SQLite's write lock (never on
+    PostgreSQL): background work holding it commits at its next step (the inbox
+    processor's batches, ``actors.inbound.batch``)."""
+    return isinstance(sessions, _SerializedWrites) and sessions._write_lock.requests_waiting()
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
