@@ -1,10 +1,17 @@
-"""Community page render time with 1,000 items, next to a bare aiohttp handler.
+"""Community page time with 1,000 items, next to a bare aiohttp handler.
 
 A community with 400 stories, 300 practices (3 revisions each) and 300 events (a third
 recurring, each with participants), 200 followers and 500 members' posts in one SQLite
-database; one ``copub serve`` process renders its page for a browser. The floor is a bare
-aiohttp handler (another process) answering the same HTML bytes. Both are measured in the
-same run by the same sequential keep-alive client: p50/p99 in ms, and the ratio.
+database; one ``copub serve`` process answers its page for a browser:
+
+- the page as a browser gets it (its render cache: rendered once per change);
+- the 304 path: the browser asks again with the page's ETag (``If-None-Match``);
+- rendered on each view (a second server with ``[pages] html_seconds = 0`` and the circles
+  counted each view): what a change costs the first visitor after it.
+
+The floors are a bare aiohttp handler (another process) answering the same HTML bytes, and
+the same handler answering 304 to the same ``If-None-Match``. All are measured in the same
+run by the same sequential keep-alive client: p50/p99 in ms, and the ratio to its floor.
 """
 
 from __future__ import annotations
@@ -40,8 +47,12 @@ FLOOR = """
 import sys
 from aiohttp import web
 body = open(sys.argv[2], "rb").read()
+etag = sys.argv[3]
 async def page(request):
-    return web.Response(body=body, content_type="text/html", charset="utf-8")
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    return web.Response(body=body, content_type="text/html", charset="utf-8",
+                        headers={"ETag": etag})
 app = web.Application()
 app.router.add_get("/", page)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
@@ -125,14 +136,15 @@ async def populate(database_url: str, base_url: str) -> None:
     await engine.dispose()
 
 
-async def measure(url: str) -> list[float]:
+async def measure(url: str, etag: str | None = None) -> list[float]:
     times = []
+    headers = BROWSER if etag is None else {**BROWSER, "If-None-Match": etag}
     async with aiohttp.ClientSession() as session:
         for n in range(WARMUP + REQUESTS):
             start = time.perf_counter()
-            async with session.get(url, headers=BROWSER) as response:
+            async with session.get(url, headers=headers) as response:
                 await response.read()
-                assert response.status == 200, response.status
+                assert response.status == (200 if etag is None else 304), response.status
             if n >= WARMUP:
                 times.append((time.perf_counter() - start) * 1000)
     return times
@@ -147,29 +159,33 @@ async def run(copub_url: str, uncached_url: str, floor_port: int, body_file: Pat
     await wait_ready(uncached_url)
     async with aiohttp.ClientSession() as session, session.get(copub_url, headers=BROWSER) as r:
         body_file.write_bytes(await r.read())
+        etag = r.headers["ETag"]
     floor = subprocess.Popen(
-        [sys.executable, "-c", FLOOR, str(floor_port), str(body_file)],
+        [sys.executable, "-c", FLOOR, str(floor_port), str(body_file), etag],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         floor_url = f"http://127.0.0.1:{floor_port}/"
         await wait_ready(floor_url)
         bare = await measure(floor_url)
+        bare_304 = await measure(floor_url, etag)
         page = await measure(copub_url)
+        page_304 = await measure(copub_url, etag)
         uncached = await measure(uncached_url)
     finally:
         floor.terminate()
         floor.wait(10)
     size = body_file.stat().st_size // 1024
     print(f"pages: {STORIES + PRACTICES + EVENTS} items, {size} KiB of HTML, {REQUESTS} requests")
-    print(
-        f"pages: bare aiohttp, same HTML      p50 {p(bare, 50):6.2f} ms  p99 {p(bare, 99):6.2f} ms"
-    )
-    for label, times in (("community page", page), ("  circles counted each view", uncached)):
-        print(
-            f"pages: {label:28s} p50 {p(times, 50):6.2f} ms  p99 {p(times, 99):6.2f} ms"
-            f"  ratio p50 {p(times, 50) / p(bare, 50):.1f}x"
-        )
+    for label, times, floor_times in (
+        ("bare aiohttp, same HTML", bare, None),
+        ("bare aiohttp, 304", bare_304, None),
+        ("community page", page, bare),
+        ("community page, 304", page_304, bare_304),
+        ("  rendered each view", uncached, bare),
+    ):
+        ratio = f"  ratio p50 {p(times, 50) / p(floor_times, 50):.1f}x" if floor_times else ""
+        print(f"pages: {label:28s} p50 {p(times, 50):6.2f} ms  p99 {p(times, 99):6.2f} ms{ratio}")
 
 
 def serve(
@@ -195,9 +211,10 @@ def main() -> None:
     servers = [
         serve(tmp, "copub", port, database_url),
         # the same database seen from another origin: the objects are not its own, but the
-        # community page reads them all the same
+        # community page reads them all the same; no render cache, the circles each view
         serve(tmp, "uncached", uncached_port, database_url,
-              "[participation]\nrefresh_seconds = 0\n[delivery]\nin_process_worker = false\n"),
+              "[participation]\nrefresh_seconds = 0\n[pages]\nhtml_seconds = 0\n"
+              "[delivery]\nin_process_worker = false\n"),
     ]  # fmt: skip
     try:
         asyncio.run(

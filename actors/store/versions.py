@@ -20,13 +20,15 @@ html_seconds``); deliveries, the inbox queue, keys, accounts and sessions show n
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
@@ -73,6 +75,41 @@ async def of_slug(session: AsyncSession, slug: str) -> ContentVersion | None:
         )
     ).first()
     return None if row is None else ContentVersion(row[0], row[1], row[2])
+
+
+class VersionReader:
+    """Reads content versions for every request of a process. On SQLite through a
+    connection of its own, on the event loop: a read of one row by its unique slug costs
+    about 10 µs there, far less than handing it to aiosqlite's thread and back (0.1-0.5 ms,
+    the most of a 304), and in WAL mode a reader does not wait for writers. Each read is
+    its own transaction (autocommit): it sees every commit made before it, by any process.
+    On PostgreSQL through a session of ``sessions``."""
+
+    SQL = "SELECT id, content_version, content_changed_at FROM communities WHERE slug = ?"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], sqlite: Path | None) -> None:
+        self._sessions = sessions
+        self._path = sqlite
+        self._connection: sqlite3.Connection | None = None
+
+    async def of_slug(self, slug: str) -> ContentVersion | None:
+        if self._path is None:
+            async with self._sessions() as session:
+                return await of_slug(session, slug)
+        if self._connection is None:
+            self._connection = sqlite3.connect(
+                self._path, timeout=0.5, isolation_level=None, check_same_thread=False
+            )
+        row = self._connection.execute(self.SQL, (slug,)).fetchone()
+        if row is None:
+            return None
+        changed = datetime.fromisoformat(row[2]).replace(tzinfo=UTC) if row[2] else None
+        return ContentVersion(row[0], row[1], changed)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def note(session: Session, community_id: int | None) -> None:

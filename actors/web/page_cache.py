@@ -38,9 +38,9 @@ from aiohttp.typedefs import Handler
 
 from actors import urls as routes
 from actors.settings import PagesSettings
-from actors.store import versions
-from actors.store.versions import ContentVersion
-from actors.web.keys import DIRECTORY, SESSIONS
+from actors.store.db import sqlite_file
+from actors.store.versions import ContentVersion, VersionReader
+from actors.web.keys import DIRECTORY, SESSIONS, SETTINGS
 from actors.web.negotiation import wants_html
 
 NO_CACHE = "no-cache"  # keep it, but ask again each time (a 304 is cheap)
@@ -162,12 +162,18 @@ class PageCache:
     site: str
     started: datetime
     cache: RenderCache
+    reader: VersionReader | None = None  # with the first request (the app's database)
 
     @classmethod
     def of(cls, settings: PagesSettings, templates: Path) -> PageCache:
         started = datetime.now(UTC).replace(microsecond=0)
         cache = RenderCache(settings.cache_entries, settings.cache_bytes)
         return cls(settings, site_tag(templates), started, cache)
+
+    def versions(self, app: web.Application) -> VersionReader:
+        if self.reader is None:
+            self.reader = VersionReader(app[SESSIONS], sqlite_file(app[SETTINGS].database.url))
+        return self.reader
 
 
 PAGE_CACHE: web.AppKey[PageCache] = web.AppKey("page_cache", PageCache)
@@ -250,8 +256,7 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     if (html or page.timed) and pages.settings.html_seconds <= 0:
         return await handler(request)  # validated by time, and no time set: never cached
     slug = request.match_info["slug"]
-    async with request.app[SESSIONS]() as session:
-        found = await versions.of_slug(session, slug)
+    found = await pages.versions(request.app).of_slug(slug)
     if found is None:
         return await handler(request)  # no such community: the handler's 404
     validator = _validator(pages, page, html, found, viewer)
@@ -276,6 +281,13 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     return response
 
 
+async def _close(app: web.Application) -> None:
+    reader = app[PAGE_CACHE].reader
+    if reader is not None:
+        reader.close()
+
+
 def setup(app: web.Application, settings: PagesSettings, templates: Path) -> None:
     """The page cache of ``app`` (its middleware is in ``create_app``'s list)."""
     app[PAGE_CACHE] = PageCache.of(settings, templates)
+    app.on_cleanup.append(_close)
