@@ -125,3 +125,14 @@ class Rendered:
     subject: str
     text: str
     html: str
+
+
+@dataclass(frozen=True)
+class ConfirmationLinks:
+    """What a confirmation email links to, and for how long."""
+
+    community_url: str
+    frequency: str
+    confirm_url: str
+    forget_url: str  # "not you?": deletes the address at once
+    valid_days: float

@@ -34,7 +34,7 @@ from typing import Protocol
 from actors.community import Community
 from actors.digests import tokens
 from actors.digests.config import EmailSettings
-from actors.digests.content import Digest, Rendered
+from actors.digests.content import ConfirmationLinks, Digest, Rendered
 from actors.digests.mailer import MailFailed, MailRefused, Outgoing, SmtpMailer, build_message
 from actors.digests.periods import Frequency, Period, containing
 from actors.store import digest_queries, digests, queries
@@ -56,9 +56,7 @@ class Renderer(Protocol):
 
     def digest(self, digest: Digest, *, unsubscribe_url: str) -> Rendered: ...
 
-    def confirmation(
-        self, community: Community, *, frequency: str, confirm_url: str, valid_days: float
-    ) -> Rendered: ...
+    def confirmation(self, community: Community, links: ConfirmationLinks) -> Rendered: ...
 
 
 @dataclass

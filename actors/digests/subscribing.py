@@ -7,7 +7,8 @@
   every ``RESEND_AFTER``; the server sends at most ``[email] confirmations_per_hour``.
 - **Confirm**: the link's secret matches the stored hash (constant time), within
   ``confirm_valid_days``; it works once. Unconfirmed addresses are deleted after that.
-- **Unsubscribe**: the digest's link (or its one-click POST) deletes the address.
+- **Unsubscribe**: the digest's link (or its one-click POST) deletes the address; so does
+  the "not you?" link of a confirmation email (the confirmation token, while unused).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from enum import StrEnum
 from actors.community import Community
 from actors.digests import tokens
 from actors.digests.config import EmailSettings
+from actors.digests.content import ConfirmationLinks
 from actors.digests.mailer import MailFailed, MailRefused, Outgoing, SmtpMailer, build_message
 from actors.digests.periods import Frequency
 from actors.digests.service import Renderer
@@ -90,12 +92,14 @@ async def subscribe(
         token = tokens.issue_confirmation(row.id)
         await digests.set_confirmation(session, row, frequency, token.digest, now)
         subscription_id = row.id
-    rendered = renderer.confirmation(
-        community,
+    links = ConfirmationLinks(
+        community_url=urls.community(community.slug),
         frequency=frequency,
         confirm_url=urls.digest_confirm(community.slug, token.text),
+        forget_url=urls.digest_unsubscribe(community.slug, token.text),
         valid_days=settings.confirm_valid_days,
     )
+    rendered = renderer.confirmation(community, links)
     mail = Outgoing(
         to=address,
         subject=rendered.subject,
@@ -155,9 +159,10 @@ async def unsubscribe(
         row = await digests.get(session, ident)
         if row is None:
             return Unsubscribed.NOT_SUBSCRIBED
-        if row.community_id != community.id or not tokens.unsubscribe_matches(
-            link_key, row.id, row.email, secret
-        ):
+        genuine = tokens.unsubscribe_matches(link_key, row.id, row.email, secret) or (
+            tokens.confirmation_matches(secret, row.confirm_hash)  # "not you?" in a confirmation
+        )
+        if row.community_id != community.id or not genuine:
             return Unsubscribed.INVALID
         await digests.delete_subscription(session, row.id)
     log.info("digests: subscription %d deleted by its owner", ident,

@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from actors.community import Community
-from actors.digests.content import Digest, Rendered
+from actors.digests.content import ConfirmationLinks, Digest, Rendered
 from actors.web.present import href
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"
@@ -51,18 +51,10 @@ class TemplateRenderer:
             html=self.env.get_template("digest.html").render(context),
         )
 
-    def confirmation(
-        self, community: Community, *, frequency: str, confirm_url: str, valid_days: float
-    ) -> Rendered:
-        context = {
-            "community": community,
-            "community_url": confirm_url.split("/digest/", 1)[0],
-            "frequency": frequency,
-            "confirm_url": confirm_url,
-            "valid_days": _days(valid_days),
-        }
+    def confirmation(self, community: Community, links: ConfirmationLinks) -> Rendered:
+        context = {"community": community, "links": links, "valid_days": _days(links.valid_days)}
         return Rendered(
-            subject=f"Confirm your {frequency} digest of {community.name}",
+            subject=f"Confirm your {links.frequency} digest of {community.name}",
             text=self.env.get_template("confirm.txt").render(context),
             html=self.env.get_template("confirm.html").render(context),
         )

@@ -237,3 +237,15 @@ async def test_a_bad_address_is_refused_on_the_page(world: World) -> None:
         assert response.status == 400
         assert "Enter an email address" in await response.text()
     assert world.mail.messages == []
+
+
+async def test_not_you_deletes_an_address_someone_else_typed(world: World) -> None:
+    await world.subscribe()
+    (confirmation,) = await world.mail.wait_for(1)
+    forget = path_of(link_in(confirmation, "unsubscribe"))
+    response = await world.client.post(forget)
+    assert response.status == 200
+    assert await world.count(DigestSubscriptionRow) == 0
+    confirm = path_of(link_in(confirmation, "confirm")).split("token=")[1]
+    late = await world.client.post("/c/nightshift/digest/confirm", data={"token": confirm})
+    assert late.status == 400
