@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import resource
 from collections.abc import Iterator
 
 from actors.errors import Conflict
@@ -31,6 +32,8 @@ from federation.httpsig.knock import SchemeMemory
 
 log = logging.getLogger(__name__)
 
+OPEN_FILES_IF_UNLIMITED = 65_536  # the soft limit asked for when the hard one is unlimited
+
 
 class WorkerBusy(Conflict):
     """Another delivery worker already runs on this SQLite database."""
@@ -39,7 +42,10 @@ class WorkerBusy(Conflict):
 def delivery_client(settings: Settings, schemes: SchemeMemory | None = None) -> FederationClient:
     """A client of its own for deliveries: the delivery timeout, and a connection pool
     sized to the per-host limit (connections are kept alive and reused per host);
-    ``schemes``: the signature schemes peers take, as the process's other clients learnt."""
+    ``schemes``: the signature schemes peers take, as the process's other clients learnt.
+    The process may then open as many files as its hard limit allows
+    (:func:`raise_open_files_limit`)."""
+    raise_open_files_limit()
     return federation_client(
         settings,
         timeout_seconds=settings.federation.delivery_timeout_seconds,
@@ -47,6 +53,24 @@ def delivery_client(settings: Settings, schemes: SchemeMemory | None = None) -> 
         limit_per_host=settings.delivery.per_host_concurrency,
         schemes=schemes,
     )
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft limit of open files to its hard limit; returns the soft
+    limit now. A delivering process holds a socket for every delivery in flight and every
+    kept connection (federation/pool.py), besides the database's and the server's: the
+    usual soft limit of 1,024 is soon reached (a connection then fails with EMFILE and its
+    job waits for a retry), while the hard limit is usually far higher."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OPEN_FILES_IF_UNLIMITED if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):  # some systems cap it below the hard limit
+            log.info("could not raise the open files limit from %d to %d", soft, wanted)
+            return soft
+        return wanted
+    return soft
 
 
 def build_worker(

@@ -21,7 +21,8 @@ kept-alive connections stays within its own. Listening ports come from the ephem
 
 Knobs: BENCH_SCALE_FOLLOWERS (100000), BENCH_SCALE_SERVERS (10000), BENCH_SCALE_REPEAT
 (3 runs of each worker count, alternating; the median is reported). Anything smaller
-than the defaults is labelled SHORT RUN.
+than the defaults is labelled SHORT RUN. BENCH_SCALE_PYSPY=<folder>: py-spy records each
+worker (raw collapsed stacks; it costs the worker some CPU, so the numbers are then off).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ FDS_PER_PORT = 3  # its listening socket, the floor's connection, copub's (old o
 FD_MARGIN = 200
 DEADLINE = 1800  # seconds for the whole benchmark
 TICKS = os.sysconf("SC_CLK_TCK")
+PROFILE_DIR = os.environ.get("BENCH_SCALE_PYSPY", "")
+PYSPY = str(Path(sys.executable).with_name("py-spy"))
 
 
 # -- the database side ----------------------------------------------------------------------
@@ -196,6 +199,16 @@ def measure_floor(tmp: Path, ports: list[int], processes: int) -> float:
     return max(times)
 
 
+def profile(pid: int, name: str) -> subprocess.Popen[str]:
+    """With BENCH_SCALE_PYSPY=<folder>: py-spy records the worker until it exits
+    (collapsed stacks, <folder>/<name>-<n>.txt: w<workers>-<worker>-<run>)."""
+    folder = Path(PROFILE_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}-{len(list(folder.glob(f'{name}-*')))}.txt"
+    argv = [PYSPY, "record", "--pid", str(pid), "-r", "250", "-f", "raw", "-o", str(out)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+
+
 def timed_line(proc: subprocess.Popen[str], expected: str) -> tuple[float, str]:
     line = wait_line(proc, expected)
     return time.perf_counter(), line.strip()
@@ -227,6 +240,8 @@ def run_once(
     try:
         for log in logs:
             wait_for_text(log, "delivering (")
+        if PROFILE_DIR:
+            procs += [profile(p.pid, f"w{workers}-{i}") for i, p in enumerate(worker_procs)]
         wait_line(pub, "ready")
         for sink in sinks:
             sink.ask("RESET")
@@ -250,7 +265,10 @@ def run_once(
         for proc in worker_procs:
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
-            reap(proc)
+            if proc.args[0] == PYSPY:  # py-spy: exits once its worker has
+                proc.wait()
+            else:
+                reap(proc)
     finally:
         kill_leftovers(procs)
     split = []

@@ -30,6 +30,7 @@ from federation.httpsig.knock import (
 )
 from federation.keys import Signer
 from federation.origins import host_of, origin_text, same_origin
+from federation.pool import DEFAULT_IDLE_HOSTS, KeepAliveConnector
 from federation.ssrf import AddressPolicy, GuardedResolver
 from federation.vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
 from federation.wire import parse_json
@@ -87,7 +88,8 @@ class FederationClient:
     origin is known to accept, else ``signature_scheme``; on a 401 with the other one,
     remembered for ``scheme_memory`` origins at most (``schemes``: a memory shared with the
     process's other clients instead). Signatures are made in a thread of the client's own
-    (``_sign``), off the event loop.
+    (``_sign``), off the event loop. Idle connections are kept for the ``idle_hosts`` hosts
+    used last (federation/pool.py), at most ``limit_per_host`` each.
     """
 
     def __init__(
@@ -103,11 +105,14 @@ class FederationClient:
         webfinger_scheme: str = "https",
         limit_per_host: int = 8,
         limit: int = 100,
+        idle_hosts: int = DEFAULT_IDLE_HOSTS,
         ca_file: str | None = None,
         signature_scheme: Scheme = "cavage",
         scheme_memory: int = 10_000,
         schemes: SchemeMemory | None = None,
     ) -> None:
+        if idle_hosts < 0:
+            raise ValueError("idle_hosts must not be negative")
         self.user_agent = user_agent
         self.schemes = SchemeMemory(signature_scheme, scheme_memory) if schemes is None else schemes
         self.timeout_seconds = timeout_seconds
@@ -120,6 +125,7 @@ class FederationClient:
         self._inner_resolver = resolver
         self._limit_per_host = limit_per_host
         self._limit = limit
+        self._idle_hosts = idle_hosts
         self._ca_file = ca_file
         self._session: aiohttp.ClientSession | None = None
         self._signing: ThreadPoolExecutor | None = None
@@ -128,7 +134,8 @@ class FederationClient:
         if self._session is not None:
             return
         self._signing = ThreadPoolExecutor(1, thread_name_prefix="copub-sign")
-        connector = aiohttp.TCPConnector(
+        connector = KeepAliveConnector(
+            idle_hosts=self._idle_hosts,
             resolver=GuardedResolver(self.policy, self._inner_resolver),
             limit_per_host=self._limit_per_host,
             limit=self._limit,

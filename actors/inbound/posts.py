@@ -119,9 +119,9 @@ async def _conversation(ctx: InboundContext, activity: JSON, obj: JSON) -> Conve
     if parent_id(obj) is None:
         return NOTHING
     async with ctx.read() as session:
-        if await social.get_object(session, obj["id"]) is not None:
-            return NOTHING
         if await ctx.parent_of(session, obj) is not None:
+            return NOTHING  # the usual case: one lookup
+        if await social.get_object(session, obj["id"]) is not None:
             return NOTHING
         communities = await ctx.target_communities(session, activity, obj)
     if not communities:

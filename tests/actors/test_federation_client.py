@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import resource
+from collections.abc import Iterator
+
+import pytest
+
 from actors.delivery import delivery_client
 from actors.remote import federation_client
 from tests import factories
@@ -35,3 +40,26 @@ def test_the_delivery_client_takes_the_delivery_timeout_and_limits() -> None:
     assert client.timeout_seconds == 4.0
     assert (client._limit, client._limit_per_host) == (250, 3)
     assert client.webfinger_scheme == "https"
+
+
+@pytest.fixture
+def low_open_files_limit() -> Iterator[int]:
+    """The soft limit of open files lowered to 256 for the test (the hard one kept)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+    try:
+        yield hard
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_delivering_process_may_open_as_many_files_as_its_hard_limit(
+    low_open_files_limit: int,
+) -> None:
+    # Given a process allowed 256 open files (the usual soft limit is 1,024) out of more
+    hard = low_open_files_limit
+    # When it builds its delivery client (a fan-out holds a socket per peer at a time)
+    delivery_client(factories.make_settings("sqlite+aiosqlite:///:memory:"))
+    # Then it may open as many as the hard limit allows
+    unlimited = hard == resource.RLIM_INFINITY
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == (65_536 if unlimited else hard)
