@@ -29,6 +29,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Protocol
 
 from actors.community import Community
@@ -164,11 +165,17 @@ class DigestService:
             report.unsubscribed += 1
             await self._finish(job, JobState.DONE, error="unsubscribed before it went")
             return
-        key = (job.community_id, job.period_start, job.frequency)
-        if key not in made:
-            made[key] = await self._digest(job.community_id, job.period_start, job.frequency)
-        digest = made[key]
-        if digest is None or digest.is_empty:
+        try:
+            key = (job.community_id, job.period_start, job.frequency)
+            if key not in made:
+                made[key] = await self._digest(job.community_id, job.period_start, job.frequency)
+            digest = made[key]
+            mail = None if digest is None or digest.is_empty else self._mail(job, job.email, digest)
+        except Exception as exc:  # a bug or the database away: retried like a refusal, bounded
+            log.exception("digest %s could not be made", job.message_id)
+            await self._retry(job, f"not made: {type(exc).__name__}: {exc}", report)
+            return
+        if mail is None:
             report.empty += 1
             await self._finish(job, JobState.DONE, error="nothing happened: nothing sent")
             return
@@ -179,22 +186,29 @@ class DigestService:
                 job.message_id,
                 extra={"digest_send": job.id},
             )
-        token = tokens.unsubscribe_token(self.link_key, job.subscription_id, job.email)
-        rendered = self.renderer.digest(
-            digest, unsubscribe_url=self.urls.digest_unsubscribe(digest.community_slug, token)
-        )
+        await self._deliver(job, mail, report)
+
+    def _mail(self, job: digests.ClaimedSend, address: str, digest: Digest) -> EmailMessage:
+        token = tokens.unsubscribe_token(self.link_key, job.subscription_id, address)
+        unsubscribe = self.urls.digest_unsubscribe(digest.community_slug, token)
+        rendered = self.renderer.digest(digest, unsubscribe_url=unsubscribe)
+        host = self.urls.domain.split(":", 1)[0]
         mail = Outgoing(
-            to=job.email,
+            to=address,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
             message_id=job.message_id,
-            unsubscribe_url=self.urls.digest_unsubscribe(digest.community_slug, token),
-            list_id=f"{digest.community_name} digest <{digest.community_slug}.digest."
-            f"{self.urls.domain.split(':', 1)[0]}>",
+            unsubscribe_url=unsubscribe,
+            list_id=f"{digest.community_name} digest <{digest.community_slug}.digest.{host}>",
         )
+        return build_message(self.settings, mail, date=self.clock())
+
+    async def _deliver(
+        self, job: digests.ClaimedSend, message: EmailMessage, report: PassReport
+    ) -> None:
         try:
-            await self.mailer.send(build_message(self.settings, mail, date=self.clock()))
+            await self.mailer.send(message)
         except MailRefused as exc:
             if exc.permanent:
                 await self._finish(job, JobState.FAILED, error=f"refused: {exc}")

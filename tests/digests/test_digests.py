@@ -249,3 +249,22 @@ async def test_not_you_deletes_an_address_someone_else_typed(world: World) -> No
     confirm = path_of(link_in(confirmation, "confirm")).split("token=")[1]
     late = await world.client.post("/c/nightshift/digest/confirm", data={"token": confirm})
     assert late.status == 400
+
+
+async def test_a_digest_that_cannot_be_made_waits_for_a_retry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.subscribed()
+    await world.story("A story")
+    real = world.service.renderer.digest
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a template bug")
+
+    monkeypatch.setattr(world.service.renderer, "digest", broken)
+    world.clock.next_week()
+    assert (await world.service.run_pass()).retrying == 1
+    monkeypatch.setattr(world.service.renderer, "digest", real)
+    world.clock.advance(hours=1)
+    assert (await world.service.run_pass()).sent == 1
+    assert len(world.mail.messages) == 2
