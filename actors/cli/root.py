@@ -10,6 +10,7 @@ import logging
 
 import click
 
+from actors.cli import loading
 from actors.cli.support import PluginGroup
 from actors.logformat import use_format
 from actors.settings import load_settings
@@ -66,7 +67,9 @@ class CopubGroup(PluginGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMAND_MODULES.get(cmd_name)
         if module is not None and cmd_name not in self.commands:
-            for command in importlib.import_module(f"actors.cli.{module}").COMMANDS:
+            with loading():
+                commands = importlib.import_module(f"actors.cli.{module}").COMMANDS
+            for command in commands:
                 self.add_command(command)
         return super().get_command(ctx, cmd_name)
 
@@ -90,4 +93,3 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     )
     ctx.obj = load_settings(config_path)  # a ConfigError is the group's to report
     use_format(ctx.obj.log.format)  # [log] format: text as above, or JSON lines
-

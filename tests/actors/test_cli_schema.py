@@ -3,6 +3,7 @@ and loads only the command it runs."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import subprocess
@@ -14,7 +15,7 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import inspect, text
 
-from actors.cli import main
+from actors.cli import loading, main
 from actors.cli.root import COMMAND_MODULES
 from actors.store.db import alembic_config, create_engine
 from actors.store.schema import head_revisions, revisions
@@ -95,8 +96,7 @@ def test_a_command_on_a_schema_behind_stops_and_says_to_migrate(
         # Then each stops with the reason and what to do, and changes nothing
         assert result.exit_code == 1, (args, result.output)
         assert result.output == (
-            f"Error: the schema is at revision {old}; this copub needs {head} "
-            "(run copub migrate)\n"
+            f"Error: the schema is at revision {old}; this copub needs {head} (run copub migrate)\n"
         )
     assert sql(database_url, "SELECT version_num FROM alembic_version") == [(old,)]
     assert sql(database_url, "SELECT count(*) FROM activities") == [(0,)]
@@ -159,3 +159,17 @@ def test_a_command_loads_only_its_own_module() -> None:
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_collector_pauses_only_while_a_command_loads() -> None:
+    assert gc.isenabled()
+    with loading():
+        assert not gc.isenabled()
+    assert gc.isenabled()  # a server's own collections are untouched (actors/heap.py)
+    gc.disable()
+    try:
+        with loading():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
