@@ -310,9 +310,9 @@ def report(workers: int, runs: list[dict[str, Any]], n: int) -> tuple[float, flo
     )
     print(
         f"scale-pg:   split {'/'.join(map(str, mid['split']))}; cpu s: workers "
-        f"{mid['cpu_workers']:.1f}, sinks {mid['cpu_sinks']:.1f}, the rest (PostgreSQL, "
-        f"publisher) {mid['cpu_other']:.1f}; all runs "
-        + ", ".join(f"{n / r['deliver']:.0f}/s" for r in runs)
+        f"{mid['cpu_workers']:.1f}, sinks {mid['cpu_sinks']:.1f}, the rest of the machine "
+        f"(PostgreSQL, the publisher, loopback TCP, anything else running) "
+        f"{mid['cpu_other']:.1f}; all runs " + ", ".join(f"{n / r['deliver']:.0f}/s" for r in runs)
     )
     if not complete:
         print(f"scale-pg:   incomplete: sink {[(r['distinct'], r['total']) for r in runs]}")
@@ -359,7 +359,8 @@ def main() -> int:
         short = "SHORT RUN: " if SHORT else ""
         print(
             f"scale-pg: {short}1 post -> {FOLLOWERS} followers on {SERVERS} loopback servers "
-            f"({len(sink_procs)} sink processes, {os.cpu_count()} CPUs) = {n} deliveries "
+            f"({len(sink_procs)} sink processes; {os.cpu_count()} CPUs, load average "
+            f"{os.getloadavg()[0]:.1f}) = {n} deliveries "
             f"(copub's follower_inboxes); followers COPied in {seeded:.1f} s; "
             f"median of {REPEAT} runs each"
         )
