@@ -22,6 +22,7 @@ from actors.accounts.config import ConsoleSettings
 from actors.digests.config import EmailSettings
 from actors.errors import CopubError
 from actors.retention import RetentionSettings
+from actors.threads.limits import ThreadSettings
 from federation.clock import zone_named
 from federation.httpsig.common import Scheme
 from federation.httpsig.knock import SCHEMES, as_scheme
@@ -222,6 +223,9 @@ class Settings:
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     # How long finished work is kept, and the purge (actors/retention.py)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    # How much of a conversation is fetched, and how often threads are looked at again
+    # (actors/threads/limits.py)
+    threads: ThreadSettings = field(default_factory=ThreadSettings)
     # How much of a remote document is read: lists capped, URLs and dates checked
     # (federation/intake.py, ``[limits]``)
     limits: Limits = field(default_factory=Limits)
@@ -371,6 +375,7 @@ def _validate(settings: Settings) -> None:
         ("console", settings.console.problems()),
         ("limits", settings.limits.problems()),
         ("retention", settings.retention.problems()),
+        ("threads", settings.threads.problems()),
         ("email", settings.email.problems()),
     ):
         if problems:

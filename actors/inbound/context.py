@@ -13,7 +13,7 @@ from actors.inbound.batch import Batch
 from actors.store import inbox_queue, queries, social
 from actors.store.db import AsyncSession, async_sessionmaker, begin_deferred
 from actors.store.models import ObjectRow, RemoteActorRow
-from actors.threads.limits import DEFAULT_THREAD_LIMITS, ThreadLimits
+from actors.threads.limits import DEFAULT_THREAD_SETTINGS, ThreadSettings
 from actors.urls import Urls
 from federation.intake import AUDIENCE_KEYS, DEFAULT_LIMITS, Limits, bounded
 from federation.vocab import JSON, get_id, has_type, ids
@@ -44,7 +44,7 @@ class InboundContext:
     # how much of a remote document is read ([limits]; federation/intake.py)
     limits: Limits = DEFAULT_LIMITS
     # how much of a conversation is fetched when a reply's parent is missing
-    thread_limits: ThreadLimits = DEFAULT_THREAD_LIMITS
+    thread_limits: ThreadSettings = DEFAULT_THREAD_SETTINGS
     # the transaction of the batch this item is applied in (None: one of its own)
     batch: Batch | None = None
 

@@ -23,6 +23,7 @@ from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
 from actors.store.models import RemoteActorRow
+from actors.threads.limits import DEFAULT_THREAD_SETTINGS, ThreadSettings
 from actors.urls import Urls
 from federation.clock import utcnow
 from federation.delivery.ports import Fail, Retry
@@ -64,6 +65,7 @@ class InboxProcessor:
         observers: Sequence[ObjectObserver] = (),
         retry: RetryPolicy = INBOX_RETRY,
         observe_lag: Callable[[float], None] | None = None,
+        threads: ThreadSettings = DEFAULT_THREAD_SETTINGS,
     ) -> None:
         self.urls = urls
         self.sessions = sessions
@@ -77,6 +79,7 @@ class InboxProcessor:
         self.retry = retry
         # metrics: seconds from an item's arrival to the end of its processing, each attempt
         self.observe_lag = observe_lag
+        self.threads = threads  # a reply's missing conversation: how much is fetched
         self.wakeup = asyncio.Event()
         self.holder: Holder | None = None  # while run() runs: this process, holding leases
         self._stopping = False
@@ -166,6 +169,7 @@ class InboxProcessor:
             recipient_slug=item.recipient,
             observers=self.observers,
             limits=self.router.limits,
+            thread_limits=self.threads,
             batch=batch,
         )
 

@@ -22,7 +22,7 @@ from actors.threads.gather import (
     context_id,
     parent_id,
 )
-from actors.threads.limits import DEFAULT_THREAD_LIMITS, ThreadLimits
+from actors.threads.limits import DEFAULT_THREAD_SETTINGS, ThreadSettings
 from federation.vocab import JSON, get_id
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Backfill:
 
     fetch: Fetch
     known: Known
-    limits: ThreadLimits = DEFAULT_THREAD_LIMITS
+    limits: ThreadSettings = DEFAULT_THREAD_SETTINGS
     found: list[JSON] = field(default_factory=list)
     thread: set[str] = field(default_factory=set)
 
@@ -74,22 +74,22 @@ async def backfill_reply(
     obj: JSON,
     *,
     is_local: Callable[[str], bool],
-    limits: ThreadLimits = DEFAULT_THREAD_LIMITS,
+    limits: ThreadSettings = DEFAULT_THREAD_SETTINGS,
 ) -> Conversation:
     """The posts of ``obj``'s conversation that copub lacks: those above it, and those its
     (or its root's) ``context`` collection lists; what was confirmed within
-    ``limits.seconds``."""
+    ``limits.backfill_seconds``."""
     work = Backfill(fetch, known, limits)
     above = 0
     try:
-        async with asyncio.timeout(limits.seconds):
+        async with asyncio.timeout(limits.backfill_seconds):
             await work.above(obj)
             above = len(work.found)
             contexts = [context_id(obj), *(context_id(p) for p in work.found[:1])]
             for url in dict.fromkeys(c for c in contexts if c and not is_local(c)):
                 await work.collection(url)
     except TimeoutError:
-        log.info("backfill of %s stopped after %.0f s", get_id(obj), limits.seconds)
+        log.info("backfill of %s stopped after %.0f s", get_id(obj), limits.backfill_seconds)
     return Conversation(work.found[:above], work.found[above:])
 
 
@@ -99,17 +99,17 @@ async def refresh_thread(
     thread: Sequence[str],
     collections: Sequence[str],
     *,
-    limits: ThreadLimits = DEFAULT_THREAD_LIMITS,
+    limits: ThreadSettings = DEFAULT_THREAD_SETTINGS,
 ) -> list[JSON]:
     """Posts of a held thread (the ids ``thread``) that copub lacks, from the thread's
-    ``collections`` (its context, its posts' replies), within ``limits.seconds``."""
+    ``collections`` (its context, its posts' replies), within ``limits.backfill_seconds``."""
     work = Backfill(fetch, known, limits, thread=set(thread))
     try:
-        async with asyncio.timeout(limits.seconds):
+        async with asyncio.timeout(limits.backfill_seconds):
             for url in collections:
                 if len(work.found) >= limits.max_items:
                     break
                 await work.collection(url)
     except TimeoutError:
-        log.info("refresh of a thread stopped after %.0f s", limits.seconds)
+        log.info("refresh of a thread stopped after %.0f s", limits.backfill_seconds)
     return work.found

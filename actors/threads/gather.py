@@ -5,18 +5,18 @@ server, for :mod:`actors.threads.filing` to store.
 
 - :func:`ancestors`: the posts above a reply that copub does not hold, walking ``inReplyTo``
   up to a post it holds, a repeat (a cycle), a post its server does not confirm, or
-  :attr:`ThreadLimits.max_ancestors`.
+  :attr:`ThreadSettings.max_ancestors`.
 - :func:`collection_entries`: what a thread's ``context`` collection or a post's
   ``replies`` collection lists, page by page, ending at a page seen before (a loop of
-  ``next``), a page on another server, :attr:`ThreadLimits.max_pages` or
-  :attr:`ThreadLimits.max_items`.
+  ``next``), a page on another server, :attr:`ThreadSettings.max_pages` or
+  :attr:`ThreadSettings.max_items`.
 - :func:`confirmed_posts`: the entries as their origins have them (an embedded copy is read
   only when it lives on the server that served the collection; any other is fetched from
   its own server), kept only when they join the conversation (:func:`joined`).
 
 A post is taken as its id only when its server answered with exactly that id and one of
 its authors lives there (:func:`actors.inbound.linked.check_item`). The caller bounds the
-time (``asyncio.timeout(limits.seconds)``); every loop here is bounded by count.
+time (``asyncio.timeout(limits.backfill_seconds)``); every loop here is bounded by count.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from actors.inbound.linked import check_item
-from actors.threads.limits import DEFAULT_THREAD_LIMITS, ThreadLimits
+from actors.threads.limits import DEFAULT_THREAD_SETTINGS, ThreadSettings
 from federation.errors import FederationError
 from federation.intake import bounded, safe_url
 from federation.origins import same_origin
@@ -75,7 +75,7 @@ async def confirmed(fetch: Fetch, object_id: str) -> JSON | None:
 
 
 async def ancestors(
-    fetch: Fetch, obj: JSON, known: Known, limits: ThreadLimits = DEFAULT_THREAD_LIMITS
+    fetch: Fetch, obj: JSON, known: Known, limits: ThreadSettings = DEFAULT_THREAD_SETTINGS
 ) -> list[JSON]:
     """The posts above ``obj`` that copub does not hold, the highest first."""
     chain: list[JSON] = []
@@ -105,7 +105,7 @@ def _entries(document: JSON, room: int) -> list[Any]:
 
 
 async def collection_entries(
-    fetch: Fetch, url: str, limits: ThreadLimits = DEFAULT_THREAD_LIMITS
+    fetch: Fetch, url: str, limits: ThreadSettings = DEFAULT_THREAD_SETTINGS
 ) -> list[str | JSON]:
     """The entries (ids, or embedded posts) of the collection at ``url`` and its pages,
     in order, without repeats. Pages are read from the collection's own server only."""
@@ -148,7 +148,7 @@ async def confirmed_posts(
     entries: Iterable[str | JSON],
     known: Known,
     thread: set[str],
-    limits: ThreadLimits = DEFAULT_THREAD_LIMITS,
+    limits: ThreadSettings = DEFAULT_THREAD_SETTINGS,
 ) -> list[JSON]:
     """The entries copub does not hold, confirmed by their servers, that join the
     conversation ``thread`` (the ids of its posts), parents before their replies."""

@@ -1,9 +1,9 @@
 """Replies that do not address the community, found on a schedule.
 
 People often answer a member's post without naming the community; their servers then send
-the reply to the member, not to the community. Every :attr:`ThreadRefresh.every_minutes`
+the reply to the member, not to the community. Every :attr:`ThreadSettings.refresh_minutes`
 copub looks again at its liveliest recent threads (a post in the last
-:attr:`ThreadRefresh.window_days`, at most :attr:`ThreadRefresh.max_threads`): each
+:attr:`ThreadSettings.refresh_days`, at most :attr:`ThreadSettings.refresh_threads`): each
 thread's ``context`` collection where its server has one (FEP-7888), and the ``replies``
 collections of the latest remote posts it holds in it. What they list is confirmed by its
 own server and filed as :mod:`actors.threads.backfill` files a backfill. One process of a
@@ -27,29 +27,13 @@ from actors.store.singletons import run_singleton
 from actors.threads.backfill import refresh_thread
 from actors.threads.filing import file_posts
 from actors.threads.gather import context_id, replies_id
-from actors.threads.limits import DEFAULT_THREAD_LIMITS, ThreadLimits
+from actors.threads.limits import DEFAULT_THREAD_SETTINGS, ThreadSettings
 from federation.clock import utcnow
 from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
 
 SINGLETON = "thread-refresh"
-
-
-@dataclass(frozen=True)
-class ThreadRefresh:
-    """How often and how widely held threads are looked at again."""
-
-    every_minutes: float = 30.0
-    # threads with a post this recent are looked at
-    window_days: int = 14
-    # threads looked at in one pass, the liveliest first
-    max_threads: int = 50
-    # replies collections read per thread (of its latest remote posts)
-    max_replies_collections: int = 10
-
-
-DEFAULT_REFRESH = ThreadRefresh()
 
 
 def collections_of(
@@ -72,8 +56,7 @@ class Refresher:
     fetch: Callable[[str, Community | None], Awaitable[JSON]]  # Remote.fetch_object
     is_local: Callable[[str], bool]
     observers: Sequence[ObjectObserver] = ()
-    settings: ThreadRefresh = DEFAULT_REFRESH
-    limits: ThreadLimits = DEFAULT_THREAD_LIMITS
+    settings: ThreadSettings = DEFAULT_THREAD_SETTINGS
 
     async def _known(self, ap_ids: Sequence[str]) -> set[str]:
         async with self.sessions() as session:
@@ -81,9 +64,9 @@ class Refresher:
 
     async def once(self, now: datetime | None = None) -> int:
         """Look at the recent threads once; how many posts were new."""
-        since = (now or utcnow()) - timedelta(days=self.settings.window_days)
+        since = (now or utcnow()) - timedelta(days=self.settings.refresh_days)
         async with self.sessions() as session:
-            roots = await threads.recent_roots(session, since, limit=self.settings.max_threads)
+            roots = await threads.recent_roots(session, since, limit=self.settings.refresh_threads)
         found = 0
         for community_id, root in roots:
             found += await self.thread(community_id, root)
@@ -93,10 +76,10 @@ class Refresher:
         """Look at one thread again; how many posts were new."""
         async with self.sessions() as session:
             community = await queries.get_community_by_id(session, community_id)
-            posts = await threads.thread_posts(session, root, limit=self.limits.max_items)
+            posts = await threads.thread_posts(session, root, limit=self.settings.max_items)
         if community is None or not posts:
             return 0
-        urls = collections_of(posts, self.is_local, self.settings.max_replies_collections)
+        urls = collections_of(posts, self.is_local, self.settings.refresh_replies)
         if not urls:
             return 0
         held = community
@@ -105,7 +88,7 @@ class Refresher:
             return await self.fetch(url, held)
 
         found = await refresh_thread(
-            fetch, self._known, [p.ap_id for p in posts], urls, limits=self.limits
+            fetch, self._known, [p.ap_id for p in posts], urls, limits=self.settings
         )
         if not found:
             return 0
@@ -113,12 +96,12 @@ class Refresher:
             return await file_posts(session, community, found, observers=self.observers)
 
     async def run(self) -> None:
-        """A pass every ``every_minutes``, in the one process holding the
-        singleton, until cancelled; a failed pass is logged and the next comes at its time."""
+        """A pass every ``refresh_minutes``, in the one process holding the singleton,
+        until cancelled; a failed pass is logged and the next comes at its time."""
 
         async def passes() -> None:
             while True:  # first after a while: a restart does not fetch every thread again
-                await asyncio.sleep(self.settings.every_minutes * 60)
+                await asyncio.sleep(self.settings.refresh_minutes * 60)
                 try:
                     await self.once()
                 except Exception:

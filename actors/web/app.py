@@ -163,6 +163,7 @@ async def _inbox_processor(app: web.Application) -> AsyncIterator[None]:
         skip_locked=not is_sqlite(app[SETTINGS].database.url),
         observers=observers,
         observe_lag=counts.observe_lag if counts is not None else None,
+        threads=app[SETTINGS].threads,
     )
     app[INBOX_PROCESSOR] = processor
     app[INBOX_WRITER] = InboxWriter(

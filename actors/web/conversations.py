@@ -19,7 +19,7 @@ from actors.store.models import ObjectRow
 from actors.threads.refresh import Refresher
 from actors.urls import COMMUNITY_OBJECT
 from actors.web.item_pages import REPLY_SUFFIX, render_item
-from actors.web.keys import DIRECTORY, OBJECT_OBSERVERS, REMOTE, SESSIONS, URLS
+from actors.web.keys import DIRECTORY, OBJECT_OBSERVERS, REMOTE, SESSIONS, SETTINGS, URLS
 from actors.web.pages import interaction_template
 from actors.web.workers import DELIVERY_WORKER
 from federation.errors import NotFound
@@ -35,11 +35,16 @@ async def thread_refresh_ctx(app: web.Application) -> AsyncIterator[None]:
     """Look again at recent threads every so often, in the process that runs the delivery
     worker (after ``delivery_worker_ctx``), the one holder of the singleton on PostgreSQL."""
     observers: list[ObjectObserver] = app[OBJECT_OBSERVERS]
+    settings = app[SETTINGS].threads
     refresher = Refresher(
-        app[SESSIONS], app[REMOTE].fetch_object, app[URLS].is_local, observers=observers
+        app[SESSIONS],
+        app[REMOTE].fetch_object,
+        app[URLS].is_local,
+        observers=observers,
+        settings=settings,
     )
     app[THREAD_REFRESHER] = refresher
-    if DELIVERY_WORKER not in app:
+    if DELIVERY_WORKER not in app or settings.refresh_minutes <= 0:
         yield
         return
     task = asyncio.create_task(in_background(refresher.run()), name="thread-refresh")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 from actors.threads.backfill import backfill_reply
-from actors.threads.limits import ThreadLimits
+from actors.threads.limits import ThreadSettings
 from federation.errors import FetchError
 from federation.vocab import JSON
 from tests.flows.copub import Copub, sqlite_only
@@ -77,7 +77,7 @@ async def test_a_looping_or_huge_context_collection_is_read_to_its_bounds(
     create = await remote.send_create(follower, copub.shared_inbox, reply)
     await copub.processed(create["id"], timeout=60)
     # Then the page was read once and at most max_items posts were asked for
-    limits = ThreadLimits()
+    limits = ThreadSettings()
     assert _fetched(remote, "ctx-page") == 1
     assert _fetched(remote, "gone-") <= limits.max_items
     assert set(await thread_of(root["id"])) == {root["id"], reply["id"]}
@@ -155,7 +155,11 @@ async def test_a_backfill_stops_at_its_time_bound() -> None:
     # When copub backfills, with a 0.2 s bound
     found = await asyncio.wait_for(
         backfill_reply(
-            fetch, known, reply, is_local=lambda _u: False, limits=ThreadLimits(seconds=0.2)
+            fetch,
+            known,
+            reply,
+            is_local=lambda _u: False,
+            limits=ThreadSettings(backfill_seconds=0.2),
         ),
         timeout=5,
     )

@@ -9,7 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from actors.threads.refresh import SINGLETON, Refresher, ThreadRefresh
+from actors.threads.limits import ThreadSettings
+from actors.threads.refresh import SINGLETON, Refresher
 from tests.ops.test_singletons import Sessions, holder_count, pg_url, processes
 
 __all__ = ["pg_url", "processes"]  # the fixtures, for the test below
@@ -33,7 +34,7 @@ async def _never(url: str, community: object) -> dict[str, object]:
 
 @pytest.mark.postgres
 async def test_one_process_of_the_fleet_refreshes_threads(processes: list[Sessions]) -> None:
-    settings = ThreadRefresh(every_minutes=0.0005)  # a pass every 30 ms
+    settings = ThreadSettings(refresh_minutes=0.0005)  # a pass every 30 ms
     passes: list[str] = []
     refreshers = [
         CountingRefresher(
