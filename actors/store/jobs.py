@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.store import wakeups
+from actors.store import memo, wakeups
 from actors.store.db import after_commit
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, Base, BlockRow, DeliveryRow, FollowerRow
@@ -56,6 +56,18 @@ async def follower_inboxes(
     one, else its own inbox, without duplicates (in the order followers came); blocked
     actors and domains (of this community or server-wide), and ``exclude_actors`` (say, the
     linked community an item came from), are left out."""
+    excluded = frozenset(exclude_actors)
+    key = ("follower inboxes", community_id, excluded)
+    return list(
+        await memo.remembered(
+            session, key, lambda: _follower_inboxes(session, community_id, excluded)
+        )
+    )
+
+
+async def _follower_inboxes(
+    session: AsyncSession, community_id: int, exclude_actors: Iterable[str]
+) -> list[str]:
     blocks = await session.execute(
         select(BlockRow.kind, BlockRow.value).where(
             or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.store import memo
 from actors.store.models import ActivityRow, ObjectRow
 from actors.store.models_moderation import (
     FilterKind,
@@ -197,7 +198,11 @@ async def list_filters(session: AsyncSession, community_id: int | None) -> list[
     scope: ColumnElement[bool] = FilterRow.community_id.is_(None)
     if community_id is not None:
         scope = or_(scope, FilterRow.community_id == community_id)
-    return list(await session.scalars(select(FilterRow).where(scope).order_by(FilterRow.id)))
+
+    async def read() -> list[FilterRow]:
+        return list(await session.scalars(select(FilterRow).where(scope).order_by(FilterRow.id)))
+
+    return list(await memo.remembered(session, ("filters", community_id), read))
 
 
 async def add_filter(

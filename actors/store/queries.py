@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community, PostingPolicy
 from actors.errors import Conflict
+from actors.store import memo
 from actors.store.models import CommunityRow, ModeratorRow, ServerKeyRow
 
 
@@ -105,8 +106,11 @@ async def update_moderation_settings(
 
 
 async def get_community(session: AsyncSession, slug: str) -> Community | None:
-    row = await session.scalar(select(CommunityRow).where(CommunityRow.slug == slug))
-    return community_from_row(row) if row else None
+    async def read() -> Community | None:
+        row = await session.scalar(select(CommunityRow).where(CommunityRow.slug == slug))
+        return community_from_row(row) if row else None
+
+    return await memo.remembered(session, ("community", slug), read)
 
 
 async def list_communities(session: AsyncSession) -> list[Community]:
@@ -145,14 +149,29 @@ async def insert_server_key(
 
 
 async def get_community_by_id(session: AsyncSession, community_id: int) -> Community | None:
-    row = await session.get(CommunityRow, community_id)
-    return community_from_row(row) if row else None
+    async def read() -> Community | None:
+        row = await session.get(CommunityRow, community_id)
+        return community_from_row(row) if row else None
+
+    return await memo.remembered(session, ("community id", community_id), read)
 
 
 async def is_moderator(session: AsyncSession, community_id: int, actor_id: str) -> bool:
+    if memo.enabled(session):  # a batch of inbox items: the community's moderators once
+        moderators = await memo.remembered(
+            session, ("moderators", community_id), lambda: _moderators(session, community_id)
+        )
+        return actor_id in moderators
     hit = await session.scalar(
         select(ModeratorRow.id).where(
             ModeratorRow.community_id == community_id, ModeratorRow.actor_id == actor_id
         )
     )
     return hit is not None
+
+
+async def _moderators(session: AsyncSession, community_id: int) -> frozenset[str]:
+    rows = await session.scalars(
+        select(ModeratorRow.actor_id).where(ModeratorRow.community_id == community_id)
+    )
+    return frozenset(rows)

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.store import memo
 from actors.store.models import (
     ActivityRow,
     BlockRow,
@@ -154,6 +155,15 @@ async def remove_actor_everywhere(session: AsyncSession, actor_id: str) -> None:
 async def is_blocked(session: AsyncSession, community_id: int | None, actor_id: str) -> bool:
     scope = or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)
     host = host_of(actor_id) or ""  # what a domain block names
+    if memo.enabled(session):  # a batch of inbox items: the community's blocks once
+
+        async def read() -> tuple[frozenset[str], frozenset[str]]:
+            rows = (await session.execute(select(BlockRow.kind, BlockRow.value).where(scope))).all()
+            actors = frozenset(value for kind, value in rows if kind == "actor")
+            return actors, frozenset(value for kind, value in rows if kind == "domain")
+
+        actors, domains = await memo.remembered(session, ("blocks", community_id), read)
+        return actor_id in actors or host in domains
     hit = await session.scalar(
         select(BlockRow.id)
         .where(
