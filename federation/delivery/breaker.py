@@ -17,6 +17,7 @@ state in.
 from __future__ import annotations
 
 import enum
+import errno
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -47,10 +48,31 @@ class Admit(enum.Enum):
     PROBE = "probe"  # the caller must report the outcome with record()
 
 
+# A connection failing for want of this machine's resources (open files, memory, buffers,
+# local ports) tells nothing of the peer: a fan-out over the open-files limit once failed
+# hundreds of deliveries with EMFILE, each counted against a healthy host.
+_LOCAL_ERRNOS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EADDRNOTAVAIL}
+)
+
+
+def is_local_error(error: BaseException) -> bool:
+    """The error, or one of its causes, is this machine running out of something."""
+    seen: BaseException | None = error
+    for _depth in range(8):  # a chain of causes, never a cycle followed for ever
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in _LOCAL_ERRNOS:
+            return True
+        seen = seen.__cause__
+    return False
+
+
 def is_host_failure(status: int | None, error: BaseException | None) -> bool | None:
-    """True: the host looks down; False: it answered; None: neither (429, our own refusal)."""
+    """True: the host looks down; False: it answered; None: neither (429, our own refusal,
+    our own shortage of resources)."""
     if error is not None:
-        return None if is_permanent_error(error) else True
+        return None if is_permanent_error(error) or is_local_error(error) else True
     if status is None or status == 429:
         return None
     return status >= 500

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -66,6 +68,17 @@ def test_what_counts_as_a_host_failure() -> None:
     assert is_host_failure(403, None) is False
     assert is_host_failure(429, None) is None  # alive, asking us to slow down
     assert is_host_failure(None, UnsafeAddress("private")) is None  # our refusal
+
+
+def test_running_out_of_local_resources_is_not_the_hosts_failure() -> None:
+    """The client wraps the network's errors (``FetchError from ClientConnectorError``):
+    out of open files or local ports, the host is not blamed; refused or reset, it is."""
+    for code in (errno.EMFILE, errno.ENFILE, errno.EADDRNOTAVAIL, errno.ENOBUFS):
+        wrapped = FetchError(f"inbox.test: {os.strerror(code)}")
+        wrapped.__cause__ = OSError(code, os.strerror(code))
+        assert is_host_failure(None, wrapped) is None, code
+    for code in (errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH):
+        assert is_host_failure(None, ConnectionError(code, os.strerror(code))) is True, code
 
 
 def test_an_operator_reads_a_circuit_and_lets_one_probe_through_now() -> None:
