@@ -99,7 +99,6 @@ class DigestService:
         renderer: Renderer,
         link_key: bytes,
         *,
-        mailer: SmtpMailer | None = None,
         clock: Callable[[], datetime] = utcnow,
         policy: RetryPolicy | None = None,
     ) -> None:
@@ -108,7 +107,7 @@ class DigestService:
         self.urls = urls
         self.renderer = renderer
         self.link_key = link_key
-        self.mailer = mailer or SmtpMailer(settings)
+        self.new_mailer: Callable[[], SmtpMailer] = lambda: SmtpMailer(settings)
         self.clock = clock
         self.policy = policy or retry_policy(settings)
         engine = sessions.kw.get("bind")
@@ -141,6 +140,7 @@ class DigestService:
         connection is closed after."""
         report = PassReport()
         made: dict[tuple[int, datetime, str], Digest | None] = {}
+        mailer = self.new_mailer()  # a connection of this pass's own
         try:
             while True:
                 now = self.clock()
@@ -151,13 +151,14 @@ class DigestService:
                     )  # fmt: skip
                 if job is None:
                     return report
-                await self._send_one(job, made, report)
+                await self._send_one(job, mailer, made, report)
         finally:
-            await self.mailer.close()
+            await mailer.close()
 
     async def _send_one(
         self,
         job: digests.ClaimedSend,
+        mailer: SmtpMailer,
         made: dict[tuple[int, datetime, str], Digest | None],
         report: PassReport,
     ) -> None:
@@ -186,7 +187,7 @@ class DigestService:
                 job.message_id,
                 extra={"digest_send": job.id},
             )
-        await self._deliver(job, mail, report)
+        await self._deliver(job, mailer, mail, report)
 
     def _mail(self, job: digests.ClaimedSend, address: str, digest: Digest) -> EmailMessage:
         token = tokens.unsubscribe_token(self.link_key, job.subscription_id, address)
@@ -205,10 +206,11 @@ class DigestService:
         return build_message(self.settings, mail, date=self.clock())
 
     async def _deliver(
-        self, job: digests.ClaimedSend, message: EmailMessage, report: PassReport
-    ) -> None:
+        self, job: digests.ClaimedSend, mailer: SmtpMailer, message: EmailMessage,
+        report: PassReport,
+    ) -> None:  # fmt: skip
         try:
-            await self.mailer.send(message)
+            await mailer.send(message)
         except MailRefused as exc:
             if exc.permanent:
                 await self._finish(job, JobState.FAILED, error=f"refused: {exc}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -290,8 +290,16 @@ async def finish(
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(DigestSendRow.next_try_at)).where(DigestSendRow.state.in_(PENDING_JOBS))
+    """When the next pending digest may be claimed (its retry time, or its lease's end)."""
+    leased = and_(
+        DigestSendRow.locked_until.is_not(None),
+        DigestSendRow.locked_until > DigestSendRow.next_try_at,
+    )
+    at = case((leased, DigestSendRow.locked_until), else_=DigestSendRow.next_try_at)
+    earliest = type_coerce(func.min(at), DigestSendRow.next_try_at.type)  # UTC-aware back
+    return cast(
+        datetime | None,
+        await session.scalar(select(earliest).where(DigestSendRow.state.in_(PENDING_JOBS))),
     )
 
 

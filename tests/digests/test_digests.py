@@ -11,6 +11,7 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
+from actors.store import digests
 from actors.store.models_digests import DigestSendRow, DigestSubscriptionRow
 from actors.store.states import JobState
 from tests.digests.smtp import part
@@ -206,6 +207,8 @@ async def test_a_crash_after_the_server_took_it_resends_the_same_message_id(worl
     service._finish = real_finish  # type: ignore[method-assign]
     assert len(await world.mail.wait_for(2)) == 2
     assert (await service.run_pass()).sent == 0  # leased still: nothing before it expires
+    async with world.sessions() as session:
+        assert await digests.next_due(session) == (await world.send_row()).locked_until
     world.clock.advance(seconds=service.lease_seconds + 1)
     assert (await service.run_pass()).sent == 1
     first, second = world.mail.messages[1:]
@@ -268,3 +271,18 @@ async def test_a_digest_that_cannot_be_made_waits_for_a_retry(
     world.clock.advance(hours=1)
     assert (await world.service.run_pass()).sent == 1
     assert len(world.mail.messages) == 2
+
+
+async def test_the_next_pass_waits_for_a_retry_or_a_lease(world: World) -> None:
+    await world.subscribed()
+    await world.story("A story")
+    world.mail.refuse_data = ["451 4.3.0 try later"]
+    world.clock.next_week()
+    await world.service.run_pass()
+    async with world.sessions() as session:
+        due = await digests.next_due(session)
+    row = await world.send_row()
+    assert due == row.next_try_at
+    assert due is not None
+    assert due.tzinfo is not None
+    assert due > world.clock.now
