@@ -13,9 +13,9 @@ id order, so two transactions never take the rows in opposite orders; on Postgre
 rows are held only for the commit itself). A rollback forgets the notes. Writers therefore
 do nothing themselves: a new table that pages show is added to ``TRACKED``.
 
-Not tracked: remote people's profiles (names on HTML pages) and linked Groups' following
-(the network page): HTML and the network document are validated by time too (``[pages]
-html_seconds``); deliveries, the inbox queue, keys, accounts and sessions show nowhere.
+Not tracked: remote people's profiles (their names on HTML pages, which are validated by
+time too: ``[pages] html_seconds``); deliveries, the inbox queue, keys, accounts and
+sessions show nowhere.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Result, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import operators
@@ -51,7 +51,9 @@ BY_COMMUNITY = frozenset(
     }
 )
 BY_OBJECT = frozenset({"revisions", "event_details", "event_participants"})
-TRACKED = BY_COMMUNITY | BY_OBJECT | {"communities"}
+# linked Groups' following (network pages of every community linking them): rare writes
+EVERYWHERE = frozenset({"network_cache"})
+TRACKED = BY_COMMUNITY | BY_OBJECT | EVERYWHERE | {"communities"}
 
 _COMMUNITIES = "copub.changed_communities"  # Session.info: the ids noted, or ALL
 _OBJECTS = "copub.changed_objects"  # Session.info: ids of items whose community is noted
@@ -144,27 +146,35 @@ def _note_flush(session: Session, _context: UOWTransaction, _instances: Any) -> 
                 note(session, row.id)
         elif table in BY_COMMUNITY:
             note(session, row.community_id)
-        else:
+        elif table in BY_OBJECT:
             _note_objects(session, [row.object_id])
+        else:
+            note(session, None)
 
 
 @event.listens_for(WatchedSession, "do_orm_execute")
-def _note_statement(state: ORMExecuteState) -> None:
+def _note_statement(state: ORMExecuteState) -> Result[Any] | None:
     if state.is_select or not (state.is_insert or state.is_update or state.is_delete):
-        return
+        return None
     table = getattr(getattr(state.statement, "table", None), "name", "")
     if table not in TRACKED:
-        return
+        return None
     column = "object_id" if table in BY_OBJECT else "id" if table == "communities" else None
     column = column or ("community_id" if table in BY_COMMUNITY else None)
     named = _named(state, column) if column else None
     if named is None:
-        note(state.session, None)
-    elif table in BY_OBJECT:
+        # which communities it changes is not known: every one, if it changed a row at
+        # all (a periodic purge that finds nothing to delete changes no page)
+        result = state.invoke_statement()  # the later listeners (the write gate) run first
+        if getattr(result, "rowcount", -1) != 0:
+            note(state.session, None)
+        return result
+    if table in BY_OBJECT:
         _note_objects(state.session, named)
     else:
         for community_id in named:
             note(state.session, community_id)
+    return None
 
 
 def _named(state: ORMExecuteState, column: str) -> list[Any] | None:

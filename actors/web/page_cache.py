@@ -78,6 +78,7 @@ PAGES: dict[str, Page] = {
     routes.COMMUNITY_OBJECT: NEGOTIATED,
     routes.COMMUNITY_OBJECT_REPLIES: DOCUMENT,
     routes.COMMUNITY_OBJECT_PARTICIPANTS: DOCUMENT,
+    routes.COMMUNITY_OBJECT_CONTEXT: DOCUMENT,  # its thread
     routes.COMMUNITY_ACTIVITY: DOCUMENT,
     routes.COMMUNITY_ATOM: FEED,
     routes.COMMUNITY_RSS: FEED,
@@ -85,7 +86,7 @@ PAGES: dict[str, Page] = {
     routes.EVENT_CALENDAR: FEED,
     routes.COMMUNITY_NETWORK: HTML,
     routes.COMMUNITY_NETWORK_JSON: Page(timed=True),  # asks for stale Groups to be fetched
-    routes.COMMUNITY_MODLOG: HTML,
+    routes.COMMUNITY_MODLOG: NEGOTIATED,
 }
 
 

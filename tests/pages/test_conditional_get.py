@@ -246,6 +246,12 @@ def counting(client: TestClient[Any, Any]) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def rendering(statements: list[str]) -> list[str]:
+    """What the app's engine was asked beside the version (read on a connection of its own
+    on SQLite)."""
+    return [s for s in statements if "content_version" not in s]
+
+
 async def test_a_rendered_page_is_served_again_until_a_change(
     client: TestClient[Any, Any], db: Sessions, nightshift: Community
 ) -> None:
@@ -254,11 +260,11 @@ async def test_a_rendered_page_is_served_again_until_a_change(
     with counting(client) as statements:
         again = await client.get("/c/nightshift", headers={"Accept": BROWSER})
     assert await again.read() == await first.read()
-    assert len(statements) == 1  # the version, nothing rendered
+    assert not rendering(statements)  # the version read at most, nothing rendered
     await publish(db, nightshift, "s2")
     with counting(client) as statements:
         changed = await client.get("/c/nightshift", headers={"Accept": BROWSER})
-    assert len(statements) > 1
+    assert rendering(statements)
     assert (await changed.text()).count("Handover") > (await first.text()).count("Handover")
 
 

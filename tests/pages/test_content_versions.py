@@ -102,3 +102,16 @@ async def test_one_bump_per_transaction(
             session.add(ObjectRow(**post(night, n)))
             await session.flush()
     assert await version(sessions, night) == start + 1
+
+
+async def test_a_statement_changing_no_row_bumps_nothing(
+    sessions: Sessions, pair: tuple[Community, Community]
+) -> None:
+    """A periodic purge that finds nothing to delete changes no page."""
+    start = await both(sessions, *pair)
+    async with sessions.begin() as session:
+        result = await session.execute(
+            delete(FollowerRow).where(FollowerRow.actor_id == actor_url("nobody"))
+        )
+        assert result.rowcount == 0  # type: ignore[attr-defined]
+    assert await both(sessions, *pair) == start
