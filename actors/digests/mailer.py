@@ -58,8 +58,13 @@ class MailFailed(Exception):
     """The connection failed or timed out (before or after the message went)."""
 
 
+# Headers fold at spaces only: a long List-Unsubscribe URL stays one word, never turned
+# into an RFC 2047 encoded-word (which mail clients would not read as a URL).
+POLICY = SMTP.clone(max_line_length=998)
+
+
 def build_message(settings: EmailSettings, mail: Outgoing, *, date: datetime) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["From"] = formataddr((settings.from_name, settings.from_address))
     message["To"] = mail.to
     message["Subject"] = mail.subject
@@ -111,7 +116,10 @@ class SmtpMailer:
             if self._smtp is None or not self._smtp.is_connected:
                 self._smtp = self._client()
                 await self._smtp.connect()
-            await self._smtp.send_message(message)
+            # flattened here, with POLICY: aiosmtplib's send_message would fold with its own
+            await self._smtp.sendmail(
+                self.settings.from_address, [str(message["To"])], message.as_bytes(policy=POLICY)
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             await self.close()
             first = exc.recipients[0]

@@ -20,6 +20,7 @@ from actors.digests.content import (
     upcoming,
 )
 from actors.digests.periods import Period
+from actors.practices import STATUS_LABELS
 from actors.store.models import ObjectRow
 from actors.store.models_practice import EventDetailRow, RevisionRow
 
@@ -56,7 +57,7 @@ async def _published(
             title=r.title or kind.title(),
             excerpt=excerpt(r.summary, r.content_html),
             when=r.published,
-            note=r.status or "",
+            note=STATUS_LABELS.get(r.status or "", r.status or ""),
         )
         for r in rows
     ]

@@ -20,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 class MailServer:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as they came over the wire
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse_data: list[str] = []
         self.refuse_rcpt: list[str] = []
@@ -45,6 +46,7 @@ class MailServer:
         message = cast(EmailMessage, message_from_bytes(raw, policy=policy.default))
         async with self._arrived:
             self.messages.append(message)
+            self.raw.append(raw)
             self.envelopes.append((str(envelope.mail_from), list(envelope.rcpt_tos)))
             self._arrived.notify_all()
         return "250 2.0.0 accepted"

@@ -74,6 +74,8 @@ async def test_a_digest_reaches_the_server_once_in_text_and_html(world: World) -
     unsubscribe = link_in(digest, "unsubscribe")
     assert digest["List-Unsubscribe"] == f"<{unsubscribe}>"
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    sent = world.mail.raw[-1].decode()  # as it came: one URL, no RFC 2047 encoded-word
+    assert f"List-Unsubscribe: <{unsubscribe}>\r\n" in sent
     assert unsubscribe in html
     # the next passes of the same week send nothing more
     assert (await world.service.run_pass()).sent == 0
