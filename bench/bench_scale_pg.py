@@ -172,15 +172,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
+def children_cpu_seconds(parent: int) -> dict[int, float]:
+    """CPU seconds of each child of ``parent`` (PostgreSQL's backends: of the postmaster)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == parent:
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
+def postmaster_pid(data: Path) -> int:
+    return int((data / "postmaster.pid").read_text().split()[0])
+
+
 def machine_cpu_seconds() -> float:
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     idle = int(fields[3]) + int(fields[4])  # idle, iowait
     return (sum(int(f) for f in fields[:8]) - idle) / TICKS
 
 
-def measure_floor(tmp: Path, ports: list[int], processes: int) -> float:
+def measure_floor(tmp: Path, ports: list[int], processes: int) -> tuple[float, float]:
     """Seconds for one signature and one keep-alive POST per port, the ports split over
-    ``processes`` floor processes started together (the slowest one's time)."""
+    ``processes`` floor processes started together (the slowest one's time), and the CPU
+    seconds they used (their start-up included)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [
         subprocess.Popen(
             [*SINK, "floor", json.dumps(ports[i::processes]), str(tmp / "key.pem"),
@@ -196,7 +215,9 @@ def measure_floor(tmp: Path, ports: list[int], processes: int) -> float:
             raise RuntimeError(f"floor process exited with {proc.returncode}")
         floor = json.loads(out)
         times.append(float(floor["sign_s"] + floor["post_s"]))
-    return max(times)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return max(times), cpu
 
 
 def profile(pid: int, name: str) -> subprocess.Popen[str]:
@@ -220,7 +241,12 @@ def timed_wait(control: SinkControl, n: int) -> tuple[float, int, int]:
 
 
 def run_once(
-    config: Path, workers: int, sinks: list[SinkControl], expected: list[int], busy: list[int]
+    config: Path,
+    workers: int,
+    sinks: list[SinkControl],
+    expected: list[int],
+    busy: list[int],
+    postmaster: int,
 ) -> dict[str, Any]:
     """Start ``workers`` copub workers and a publisher, publish one post, wait until every
     sink has its expected deliveries; stop them all."""
@@ -248,6 +274,7 @@ def run_once(
         assert pub.stdin is not None
         pids = [p.pid for p in worker_procs] + busy
         cpu_before = [cpu_seconds(pid) for pid in pids], machine_cpu_seconds()
+        pg_before = children_cpu_seconds(postmaster)
         start = time.perf_counter()
         pub.stdin.write("go\n")
         pub.stdin.flush()
@@ -260,6 +287,7 @@ def run_once(
         peak = [vm_hwm_mb(p.pid) for p in worker_procs]
         cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before[0], strict=True)]
         machine = machine_cpu_seconds() - cpu_before[1]
+        pg = sum(t - pg_before.get(pid, 0.0) for pid, t in children_cpu_seconds(postmaster).items())
         pub.stdin.write("stop\n")
         pub.stdin.flush()
         for proc in worker_procs:
@@ -285,7 +313,8 @@ def run_once(
         "split": split,
         "cpu_workers": sum(cpu[:workers]),
         "cpu_sinks": sum(cpu[workers:]),
-        "cpu_other": machine - sum(cpu),
+        "cpu_pg": pg,
+        "cpu_other": machine - sum(cpu) - pg,
     }
 
 
@@ -310,8 +339,10 @@ def report(workers: int, runs: list[dict[str, Any]], n: int) -> tuple[float, flo
     )
     print(
         f"scale-pg:   split {'/'.join(map(str, mid['split']))}; cpu s: workers "
-        f"{mid['cpu_workers']:.1f}, sinks {mid['cpu_sinks']:.1f}, the rest of the machine "
-        f"(PostgreSQL, the publisher, loopback TCP, anything else running) "
+        f"{mid['cpu_workers']:.1f} ({1000 * mid['cpu_workers'] / n:.2f} ms a delivery; the "
+        f"floor's {1000 * mid['cpu_floor'] / n:.2f}), sinks {mid['cpu_sinks']:.1f}, PostgreSQL "
+        f"{mid['cpu_pg']:.1f}, the rest of the machine (the publisher, loopback TCP, anything "
+        f"else running) "
         f"{mid['cpu_other']:.1f}; all runs " + ", ".join(f"{n / r['deliver']:.0f}/s" for r in runs)
     )
     if not complete:
@@ -366,11 +397,13 @@ def main() -> int:
         )
         runs: dict[int, list[dict[str, Any]]] = {w: [] for w in WORKER_COUNTS}
         busy = [p.pid for p in sink_procs]
+        assert pg.basedir is not None  # a cluster of our own: its processes are measured
+        postmaster = postmaster_pid(pg.basedir / "data")
         for _ in range(REPEAT):
             for workers in WORKER_COUNTS:
-                floor = measure_floor(tmp, ports, workers)
-                run = run_once(config, workers, controls, expected, busy)
-                run["floor"] = floor
+                floor, floor_cpu = measure_floor(tmp, ports, workers)
+                run = run_once(config, workers, controls, expected, busy, postmaster)
+                run["floor"], run["cpu_floor"] = floor, floor_cpu
                 runs[workers].append(run)
         results = {w: report(w, runs[w], n) for w in WORKER_COUNTS}
         (one, floor_one, ok_one), (two, floor_two, ok_two) = results[1], results[2]
