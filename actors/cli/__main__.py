@@ -1,7 +1,5 @@
 """``python -m actors.cli``: the ``copub`` command."""
 
-import sys
+from actors.cli import run
 
-from actors.cli import main
-
-sys.exit(main())
+run()

@@ -56,6 +56,7 @@ COMMAND_MODULES = {
 # Commands that run until stopped: their log is their output (INFO); the others log
 # warnings and errors only, unless -v
 DAEMONS = frozenset({"serve", "worker"})
+RAN: dict[str, str | None] = {}  # "command": the command this process runs (actors.cli.run)
 
 
 class CopubGroup(PluginGroup):
@@ -86,6 +87,7 @@ class CopubGroup(PluginGroup):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """copub: a federated home for Communities of Practice."""
+    RAN["command"] = ctx.invoked_subcommand
     quiet = ctx.invoked_subcommand not in DAEMONS
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,

@@ -144,6 +144,14 @@ def test_commands_log_nothing_unless_verbose(tmp_path: Path, database_url: str) 
     assert published.stdout.startswith("published ")
     verbose = run("-v", "community", "show", "nightshift")
     assert " DEBUG " in verbose.stderr or " INFO " in verbose.stderr
+    # a refusal: its message and exit status 1, through the process's quick exit
+    argv = [sys.executable, "-m", "actors.cli", "--config", str(config), "community", "show", "x"]
+    refused = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert (refused.returncode, refused.stdout, refused.stderr) == (
+        1,
+        "",
+        "Error: no community named 'x'\n",
+    )
 
 
 def test_a_command_loads_only_its_own_module() -> None:
