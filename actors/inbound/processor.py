@@ -118,7 +118,7 @@ class InboxProcessor:
         commits early when due. An item that raises rolls back the open transaction; the
         items of that transaction and the one that raised are then applied one by one,
         each in a transaction of its own, its failure recorded as before."""
-        batch = Batch(self.sessions)
+        batch = Batch(self.sessions, frozenset(item.actor for item in claimed if item.actor))
         by_id = {item.id: item for item in claimed}
         try:
             for item in claimed:

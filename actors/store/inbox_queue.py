@@ -135,6 +135,7 @@ class ClaimedItem:
     attempts: int  # attempts made before this one
     received_at: datetime
     activity_id: str = ""  # its id, on the origin of the key that signed it
+    actor: str = ""  # its actor
 
 
 async def claim(
@@ -166,7 +167,9 @@ async def claim(
             .values(locked_until=lease_until, locked_by=holder)
         )
     return [
-        ClaimedItem(r.id, r.ap_raw, r.community_slug, r.attempts, r.received_at, r.activity_id)
+        ClaimedItem(
+            r.id, r.ap_raw, r.community_slug, r.attempts, r.received_at, r.activity_id, r.actor_id
+        )
         for r in rows
     ]
 

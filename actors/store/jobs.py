@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 UNDONE = (JobState.QUEUED, JobState.RETRYING, JobState.FAILED)  # what an operator looks at
 WAKE_INFO_KEY = "copub.delivery_wake"  # Session.info: called after a commit that enqueued
 _CHUNK = 500
+# the table, not the mapped class: a Core executemany, without the ORM's bulk insert per row
+DELIVERIES = cast(Table, DeliveryRow.__table__)
 
 # -- producers ------------------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ async def enqueue_deliveries(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(rows), _CHUNK):
-        stmt = insert(DeliveryRow).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
+        stmt = insert(DELIVERIES).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
         await session.execute(stmt, rows[start : start + _CHUNK])
     wake = session.info.get(WAKE_INFO_KEY)
     if callable(wake):

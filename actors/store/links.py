@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from actors.content import ItemKind
+from actors.store import memo
 from actors.store.models import FollowerRow, ObjectRow, RemoteActorRow
 from actors.store.models_links import LinkItemRow, LinkRow, NetworkCacheRow
 from actors.store.states import FollowerState, LinkState
@@ -36,6 +37,22 @@ async def list_links(session: AsyncSession, community_id: int) -> list[LinkRow]:
 
 async def accepted_links_from(session: AsyncSession, actor_id: str) -> list[LinkRow]:
     """Our accepted links to ``actor_id`` (one per community of ours that follows it)."""
+    if memo.enabled(session):  # a batch of inbox items: its actors' links at once
+
+        async def read(actors: frozenset[str]) -> dict[str, list[LinkRow]]:
+            found: dict[str, list[LinkRow]] = {}
+            rows = await session.scalars(
+                select(LinkRow)
+                .where(LinkRow.remote_actor_id.in_(actors), LinkRow.state == LinkState.ACCEPTED)
+                .order_by(LinkRow.id)
+            )
+            for row in rows:
+                found.setdefault(row.remote_actor_id, []).append(row)
+            return found
+
+        empty: list[LinkRow] = []
+        links = await memo.remembered_by_actor(session, "links from", None, actor_id, read, empty)
+        return list(links)
     rows = await session.scalars(
         select(LinkRow)
         .where(LinkRow.remote_actor_id == actor_id, LinkRow.state == LinkState.ACCEPTED)

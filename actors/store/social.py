@@ -62,6 +62,19 @@ async def save_remote_keys(session: AsyncSession, keys: list[dict[str, Any]]) ->
 async def get_follower(
     session: AsyncSession, community_id: int, actor_id: str
 ) -> FollowerRow | None:
+    if memo.enabled(session):  # a batch of inbox items: its actors' rows at once
+
+        async def read(actors: frozenset[str]) -> dict[str, FollowerRow | None]:
+            rows = await session.scalars(
+                select(FollowerRow).where(
+                    FollowerRow.community_id == community_id, FollowerRow.actor_id.in_(actors)
+                )
+            )
+            return {row.actor_id: row for row in rows}
+
+        return await memo.remembered_by_actor(
+            session, "follower", community_id, actor_id, read, None
+        )
     return await session.scalar(
         select(FollowerRow).where(
             FollowerRow.community_id == community_id, FollowerRow.actor_id == actor_id
