@@ -7,10 +7,15 @@ measured in the same run against the same sinks, is 1,000 RSA signatures plus 1,
 keep-alive POSTs with no copub code. Scenarios:
 
 - SQLite, one process: the publishing process runs the in-process worker (`copub serve`);
+- SQLite, CLI publish: `copub serve` runs (its in-process worker); `copub publish`, a
+  process of its own, publishes. Wall time runs from starting the CLI process to the last
+  delivery (its start-up, the commit, waking the server's worker, the deliveries); also
+  shown: from its start to its "published" line, printed after the commit (target 300 ms);
 - PostgreSQL, two `copub worker` processes; a separate process publishes.
 
 Peak RSS is each copub process's own ru_maxrss (os.wait4). Targets: within 2x the floor
-on SQLite, 1.5x on PostgreSQL, peak RSS under 200 MB. Everything stops by itself.
+on SQLite, 1.5x from the CLI and on PostgreSQL, peak RSS under 200 MB. Everything stops by
+itself. BENCH_FANOUT_ONLY=sqlite,cli,pg runs only those scenarios.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 DEADLINE = 900  # seconds for the whole benchmark
 SINK = [sys.executable, str(ROOT / "bench" / "fanout_sink.py")]
 VERBOSE = ["-v"] if os.environ.get("BENCH_VERBOSE") else []
+ONLY = {x for x in os.environ.get("BENCH_FANOUT_ONLY", "").split(",") if x}
 
 STORY = "Night shift medication review: what we learned this month. " * 8
 
@@ -316,6 +322,95 @@ def scenario(
     return ok
 
 
+def publish_with_cli(config: Path, sink: SinkControl, n: int) -> dict[str, Any]:
+    """``copub publish`` as an operator runs it, beside a running server: seconds from its
+    start to its "published" line (after the commit) and to the sink's ``n``-th delivery."""
+    sink.ask("RESET")
+    argv = [sys.executable, "-m", "actors.cli", "--config", str(config), "publish", "bench"]
+    story = ["story", "--title", "Monthly case review", "--content", STORY]
+    start = time.perf_counter()
+    pub = subprocess.Popen(
+        [*argv, *story],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # the line as soon as it is printed
+    )
+    try:
+        wait_line(pub, "published")
+        committed = time.perf_counter() - start
+        distinct, total = sink.ask(f"WAIT {n}")
+        wall = time.perf_counter() - start
+        rss = reap(pub)
+    finally:
+        if pub.returncode is None:
+            pub.kill()
+            pub.wait()
+    return {"wall": wall, "committed": committed, "rss": rss, "distinct": distinct, "total": total}
+
+
+def cli_scenario(tmp: Path, ports: list[int], sink: SinkControl, target: float) -> bool:
+    """`copub serve` on a SQLite database of its own; REPEAT times the floor, then a CLI
+    publish timed from the CLI's start; the median run (by its ratio to the floor)."""
+    name = "SQLite, CLI publish"
+    database_url = f"sqlite+aiosqlite:///{tmp}/cli.sqlite3"
+    key_pem = asyncio.run(seed(database_url, ports))
+    (tmp / "key.pem").write_text(key_pem)
+    (tmp / "body.json").write_bytes(json.dumps({"type": "Create", "content": STORY}).encode())
+    config = tmp / "cli.toml"
+    config.write_text(config_text(database_url, in_process_worker=True))
+    log = tmp / "cli-serve.log"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    listen = ["--host", "127.0.0.1", "--port", str(port)]
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "actors.cli", "--config", str(config), *VERBOSE, "serve", *listen],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        text=True,
+    )
+    n = len(ports)
+    runs = []
+    try:
+        wait_for_text(log, "delivering (")  # the server's worker runs
+        for _ in range(REPEAT):
+            floor = measure_floor(tmp, ports, sink)
+            run = publish_with_cli(config, sink, n)
+            run["floor"] = floor
+            runs.append(run)
+        serve.send_signal(signal.SIGTERM)
+        server_rss = reap(serve)
+    finally:
+        if serve.returncode is None:
+            serve.kill()
+            serve.wait()
+    states = asyncio.run(count_states(database_url))
+    runs.sort(key=lambda r: r["wall"] / r["floor"])
+    mid = runs[len(runs) // 2]
+    ratio = mid["wall"] / mid["floor"]
+    committed = sorted(r["committed"] for r in runs)[len(runs) // 2] * 1000
+    complete = states["done"] == n * REPEAT and all(r["distinct"] == r["total"] == n for r in runs)
+    peak = max(server_rss, *(r["rss"] for r in runs))
+    ok = ratio <= target and committed <= 300 and peak < 200 and complete
+    ratios = ", ".join(f"{r['wall'] / r['floor']:.2f}" for r in runs)
+    commits = ", ".join(f"{r['committed'] * 1000:.0f}" for r in runs)
+    print(
+        f"fanout: {name:22} wall {mid['wall']:5.2f} s  {n / mid['wall']:5.0f} deliveries/s  "
+        f"floor {mid['floor']:5.2f} s  {ratio:4.2f}x floor (target {target}x, "
+        f"all runs {ratios})  copub publish start to commit {committed:.0f} ms (target 300; "
+        f"all runs {commits})  peak RSS serve {server_rss:.0f} MB, "
+        f"CLI {max(r['rss'] for r in runs):.0f} MB  [{'ok' if ok else 'MISSED'}]"
+    )
+    if not complete:
+        print(
+            f"fanout:   incomplete: jobs {states}, "
+            f"sink {[(r['distinct'], r['total']) for r in runs]}"
+        )
+    return ok
+
+
 class Timeout(Exception):
     pass
 
@@ -348,7 +443,12 @@ def main() -> int:
             f"POSTs without copub; median of {REPEAT} runs"
         )
         sqlite_url = f"sqlite+aiosqlite:///{tmp}/fanout.sqlite3"
-        ok &= scenario("SQLite, 1 process", sqlite_url, 0, 2.0, tmp, ports, control)
+        if not ONLY or "sqlite" in ONLY:
+            ok &= scenario("SQLite, 1 process", sqlite_url, 0, 2.0, tmp, ports, control)
+        if not ONLY or "cli" in ONLY:
+            ok &= cli_scenario(tmp, ports, control, 1.5)
+        if ONLY and "pg" not in ONLY:
+            return 0 if ok else 1
         try:
             pg = start_cluster()
         except PostgresUnavailable as exc:
