@@ -66,7 +66,7 @@ async def thread_locked(session: AsyncSession, parent: ObjectRow | None) -> bool
     return root is not None and root.locked_at is not None
 
 
-def _texts(obj: JSON) -> tuple[str, str]:
+def texts(obj: JSON) -> tuple[str, str]:
     """The object's words (plain) and its markup (for links)."""
     html = " ".join(v for k in TEXT_FIELDS if isinstance(v := obj.get(k), str))
     return plain_text(html), html
@@ -104,7 +104,7 @@ async def decide(
         return _refused("the thread is locked")
     if await queries.is_moderator(session, community.id, actor_id):
         return RELAY
-    text, html = _texts(obj)
+    text, html = texts(obj)
     matched = first_match(await filters_for(session, community.id), text, html)
     if matched is not None:
         scope = "server" if matched.server_wide else "community"
