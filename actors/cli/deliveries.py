@@ -43,7 +43,8 @@ def worker(ctx: click.Context) -> None:
 
     On PostgreSQL run as many as you like, next to `copub serve` (whose own worker
     [delivery] in_process_worker turns off). On SQLite only one worker may run: set
-    in_process_worker = false for the server if you run this."""
+    in_process_worker = false for the server if you run this. The database must be at this
+    copub's schema: the worker does not migrate (copub migrate, or copub serve, does)."""
     settings = settings_of(ctx)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         runner.run(_work(settings))
