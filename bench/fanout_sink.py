@@ -1,7 +1,8 @@
 """The parts of the fan-out benchmark with no copub code in them: the sink and the floor.
 
-``sink N``: one process listening on N loopback ports (each a distinct host), answering
-every POST with 202 on keep-alive connections and counting deliveries by (port, path, Digest):
+``sink N [DELAY]``: one process listening on N loopback ports (each a distinct host),
+answering every POST with 202 on keep-alive connections (DELAY seconds after it arrived:
+slow servers, so that a fan-out lasts a while) and counting deliveries by (port, path, Digest):
 an activity sent to a server's shared inbox and to a follower's own inbox counts twice.
 It prints its ports and control port as one JSON line. On the control port, a line
 ``WAIT n`` is answered once n distinct deliveries arrived (``OK distinct total``), ``RESET``
@@ -54,9 +55,10 @@ class Counts:
 
 
 class Sink(asyncio.Protocol):
-    def __init__(self, counts: Counts, port: int) -> None:
+    def __init__(self, counts: Counts, port: int, delay: float = 0.0) -> None:
         self.counts = counts
         self.port = port
+        self.delay = delay
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -81,11 +83,18 @@ class Sink(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end + 4 + length :]
             self.counts.record(self.port, path, digest)
-            assert self.transport is not None
+            if self.delay:
+                asyncio.get_running_loop().call_later(self.delay, self.answer)
+            else:
+                self.answer()
+
+    def answer(self) -> None:
+        assert self.transport is not None
+        if not self.transport.is_closing():
             self.transport.write(RESPONSE)
 
 
-async def sink(n: int) -> None:
+async def sink(n: int, delay: float = 0.0) -> None:
     raise_fd_limit()
     loop = asyncio.get_running_loop()
     counts = Counts()
@@ -93,7 +102,7 @@ async def sink(n: int) -> None:
     for _ in range(n):
         holder: list[int] = []
         server = await loop.create_server(
-            lambda h=holder: Sink(counts, h[0]), "127.0.0.1", 0, backlog=256
+            lambda h=holder: Sink(counts, h[0], delay), "127.0.0.1", 0, backlog=256
         )
         holder.append(server.sockets[0].getsockname()[1])
         ports.append(holder[0])
@@ -182,7 +191,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 def main() -> None:
     role = sys.argv[1]
     if role == "sink":
-        asyncio.run(sink(int(sys.argv[2])))
+        asyncio.run(sink(int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))
     elif role == "floor":
         ports = json.loads(sys.argv[2])
         with open(sys.argv[3], "rb") as fh:

@@ -9,8 +9,10 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actors.store import wakeups
@@ -130,3 +132,18 @@ async def test_a_database_path_too_long_for_a_socket_file_listens_by_name(
     finally:
         await listener.dispose()
         await writer.dispose()
+
+
+@sqlite_only
+async def test_a_running_server_listens_for_deliveries_and_inbox_items(
+    client: TestClient[Any, Any], database_url: str
+) -> None:
+    # The delivery worker and the inbox processor each bind their socket once started
+    for channel in (wakeups.DELIVERIES, wakeups.INBOX):
+        address = wakeups.wake_address(database_url, channel)
+        assert address is not None
+        for _ in range(500):  # their loops start beside the app: a few turns of the loop
+            if Path(address).is_socket():
+                break
+            await asyncio.sleep(0.01)
+        assert Path(address).is_socket(), channel
