@@ -32,10 +32,14 @@ class Batch:
     """The open transaction of a batch of inbox items, and the items finished in it."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], actors: frozenset[str] = frozenset()
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        actors: frozenset[str] = frozenset(),
+        objects: frozenset[str] = frozenset(),
     ) -> None:
         self._sessions = sessions
-        self._actors = actors  # read together where a read is by actor (actors.store.memo)
+        # the ids the batch names, read together (actors.store.memo)
+        self._actors, self._objects = actors, objects
         self._stack: AsyncExitStack | None = None
         self._session: AsyncSession | None = None
         self._opened = 0.0
@@ -47,7 +51,7 @@ class Batch:
         if self._session is None:
             stack = AsyncExitStack()
             self._session = await stack.enter_async_context(begin_deferred(self._sessions))
-            memo.enable(self._session, self._actors)
+            memo.enable(self._session, self._actors, self._objects)
             self._stack, self._opened = stack, time.monotonic()
         return self._session
 

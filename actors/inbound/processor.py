@@ -32,7 +32,7 @@ from federation.errors import FederationError, SignatureError
 from federation.jsonld import compact_activity, renames_terms
 from federation.origins import host_of
 from federation.routing import ActivityRouter
-from federation.vocab import JSON
+from federation.vocab import JSON, get_id
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,23 @@ INBOX_RETRY = RetryPolicy(
     max_age_seconds=None,
     max_attempts=6,
 )
+
+
+def named_objects(claimed: Sequence[ClaimedItem]) -> frozenset[str]:
+    """The objects the items name (their object, and what it replies to), bounded: a
+    batch reads them together (actors.store.memo)."""
+    names: set[str] = set()
+    for item in claimed:
+        try:
+            activity = json.loads(item.raw)
+        except ValueError:
+            continue
+        obj = activity.get("object") if isinstance(activity, dict) else None
+        for value in (obj, obj.get("inReplyTo") if isinstance(obj, dict) else None):
+            name = get_id(value)
+            if name is not None and len(name) <= inbox_queue.MAX_IRI:
+                names.add(name)
+    return frozenset(names)
 
 
 class InboxProcessor:
@@ -118,7 +135,8 @@ class InboxProcessor:
         commits early when due. An item that raises rolls back the open transaction; the
         items of that transaction and the one that raised are then applied one by one,
         each in a transaction of its own, its failure recorded as before."""
-        batch = Batch(self.sessions, frozenset(item.actor for item in claimed if item.actor))
+        actors = frozenset(item.actor for item in claimed if item.actor)
+        batch = Batch(self.sessions, actors, named_objects(claimed))
         by_id = {item.id: item for item in claimed}
         try:
             for item in claimed:

@@ -51,7 +51,7 @@ async def accepted_links_from(session: AsyncSession, actor_id: str) -> list[Link
             return found
 
         empty: list[LinkRow] = []
-        links = await memo.remembered_by_actor(session, "links from", None, actor_id, read, empty)
+        links = await memo.remembered_among(session, "links from", None, actor_id, read, empty)
         return list(links)
     rows = await session.scalars(
         select(LinkRow)

@@ -25,7 +25,8 @@ T = TypeVar("T")
 V = TypeVar("V")
 
 _KEY = "copub.memo"  # Session.info: what is remembered, by key: (kind, ...)
-_HINT = "copub.memo.actors"  # Session.info: the actors of the batch, read together
+_HINTS = "copub.memo.hints"  # Session.info: the batch's actors and objects, read together
+_READ_TOGETHER = "copub.memo.together"  # Session.info: (kind, scope) read for all hints
 # the tables each kind of remembered read depends on
 DEPENDS: dict[str, frozenset[str]] = {
     "community": frozenset({"communities"}),
@@ -36,15 +37,29 @@ DEPENDS: dict[str, frozenset[str]] = {
     "follower inboxes": frozenset({"followers", "blocks"}),
     "follower": frozenset({"followers"}),
     "links from": frozenset({"links"}),
+    "object": frozenset({"objects"}),
+    "relayed": frozenset({"objects"}),
+    "hold": frozenset({"held_posts"}),
 }
 TABLES = frozenset().union(*DEPENDS.values())
+_KEYED_KINDS = frozenset({"object", "relayed", "hold", "follower"})
+# tables whose rows, flushed, name the keys they change (the others forget by table)
+KEYED: dict[str, Callable[[Any], list[tuple[Hashable, ...]]]] = {
+    "objects": lambda row: [
+        ("object", None, row.ap_id),
+        ("relayed", row.community_id, row.attributed_to),
+    ],
+    "held_posts": lambda row: [("hold", row.community_id, row.object_ap_id)],
+    "followers": lambda row: [("follower", row.community_id, row.actor_id)],
+}
 
 
-def enable(session: AsyncSession, actors: Iterable[str] = ()) -> None:
-    """Remember reads in ``session``; ``actors``: those of the batch, whose rows a read
-    by actor (a follower, a link) asks for together."""
+def enable(session: AsyncSession, actors: Iterable[str] = (), objects: Iterable[str] = ()) -> None:
+    """Remember reads in ``session``; ``actors`` and ``objects``: the ids the batch names,
+    whose rows a read by actor (a follower, a link) or by object asks for together."""
     session.info[_KEY] = {}
-    session.info[_HINT] = frozenset(actors)
+    session.info[_HINTS] = {"actors": frozenset(actors), "objects": frozenset(objects)}
+    session.info[_READ_TOGETHER] = set()
 
 
 def enabled(session: AsyncSession) -> bool:
@@ -66,28 +81,35 @@ async def remembered(
     return value
 
 
-async def remembered_by_actor(
+async def remembered_among(
     session: AsyncSession,
     kind: str,
     scope: Hashable,
-    actor_id: str,
+    name: str,
     read: Callable[[frozenset[str]], Awaitable[dict[str, V]]],
     missing: V,
+    hints: str = "actors",
 ) -> V:
-    """What ``read(actors)`` finds for ``actor_id``, read with the batch's other actors
-    (``missing`` for those it finds nothing for) when not remembered."""
+    """What ``read(names)`` finds for ``name`` (``missing`` if nothing), remembered. The
+    first read of a ``kind`` and ``scope`` asks for the batch's ``hints`` (its actors or
+    its objects) with it; later ones, after a write made one forgotten, for it alone."""
     memo: dict[Hashable, Any] = session.info[_KEY]
-    key = (kind, scope, actor_id)
+    key = (kind, scope, name)
     if key not in memo:
-        actors = frozenset({actor_id, *session.info.get(_HINT, ())})
-        found = await read(actors)
-        for actor in actors:
-            memo[(kind, scope, actor)] = found.get(actor, missing)
+        together: set[tuple[str, Hashable]] = session.info[_READ_TOGETHER]
+        names = frozenset({name})
+        if (kind, scope) not in together:
+            together.add((kind, scope))
+            names |= session.info[_HINTS][hints]
+        found = await read(names)
+        for each in names:
+            memo[(kind, scope, each)] = found.get(each, missing)
     return cast(V, memo[key])
 
 
-def _forget(session: Session, tables: Iterable[str] | None) -> None:
-    """Forget what depends on ``tables`` (None: everything)."""
+def _forget(session: Session, tables: Iterable[str] | None, *, keyed: bool = False) -> None:
+    """Forget what depends on ``tables`` (None: everything); ``keyed``: but the kinds the
+    flushed rows named (``KEYED``), forgotten key by key."""
     memo: dict[Any, Any] | None = session.info.get(_KEY)
     if not memo:
         return
@@ -95,7 +117,8 @@ def _forget(session: Session, tables: Iterable[str] | None) -> None:
         memo.clear()
         return
     written = frozenset(tables)
-    for key in [k for k in memo if DEPENDS[k[0]] & written]:
+    kept = _KEYED_KINDS if keyed else frozenset()
+    for key in [k for k in memo if DEPENDS[k[0]] & written and k[0] not in kept]:
         del memo[key]
 
 
@@ -103,10 +126,17 @@ def _forget(session: Session, tables: Iterable[str] | None) -> None:
 def _on_flush(session: Session, _context: Any, _instances: Any) -> None:
     if not session.info.get(_KEY):
         return
-    rows = (*session.new, *session.dirty, *session.deleted)
-    tables = {getattr(row, "__tablename__", None) for row in rows} & TABLES
+    memo: dict[Hashable, Any] = session.info[_KEY]
+    tables: set[str] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(row, "__tablename__", None)
+        if table in KEYED:
+            for key in KEYED[table](row):
+                memo.pop(key, None)
+        if table in TABLES:
+            tables.add(table)
     if tables:
-        _forget(session, cast(set[str], tables))
+        _forget(session, tables, keyed=True)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -87,6 +87,22 @@ async def relayed_since(
 
 async def has_relayed_post(session: AsyncSession, community_id: int, actor_id: str) -> bool:
     """Whether a post of ``actor_id`` was relayed by the community and not removed."""
+    if memo.enabled(session):  # a batch of inbox items: for its actors at once
+
+        async def read(actors: frozenset[str]) -> dict[str, bool]:
+            rows = await session.scalars(
+                select(ObjectRow.attributed_to)
+                .where(
+                    ObjectRow.community_id == community_id,
+                    ObjectRow.attributed_to.in_(actors),
+                    ObjectRow.local.is_(False),
+                    ObjectRow.removed_at.is_(None),
+                )
+                .distinct()
+            )
+            return dict.fromkeys(rows, True)
+
+        return await memo.remembered_among(session, "relayed", community_id, actor_id, read, False)
     hit = await session.scalar(
         select(ObjectRow.id)
         .where(
@@ -106,6 +122,20 @@ async def has_relayed_post(session: AsyncSession, community_id: int, actor_id: s
 async def get_hold(
     session: AsyncSession, community_id: int, object_ap_id: str
 ) -> HeldPostRow | None:
+    if memo.enabled(session):  # a batch of inbox items: for the objects it names at once
+
+        async def read(ap_ids: frozenset[str]) -> dict[str, HeldPostRow | None]:
+            rows = await session.scalars(
+                select(HeldPostRow).where(
+                    HeldPostRow.community_id == community_id,
+                    HeldPostRow.object_ap_id.in_(ap_ids),
+                )
+            )
+            return {row.object_ap_id: row for row in rows}
+
+        return await memo.remembered_among(
+            session, "hold", community_id, object_ap_id, read, None, "objects"
+        )
     return await session.scalar(
         select(HeldPostRow).where(
             HeldPostRow.community_id == community_id, HeldPostRow.object_ap_id == object_ap_id

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import memo
+from actors.store.db import upsert_insert
 from actors.store.models import (
     ActivityRow,
     BlockRow,
@@ -40,7 +40,7 @@ async def save_remote_keys(session: AsyncSession, keys: list[dict[str, Any]]) ->
     if not keys:
         return
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect)
     stmt = insert(RemoteKeyRow)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -72,9 +72,7 @@ async def get_follower(
             )
             return {row.actor_id: row for row in rows}
 
-        return await memo.remembered_by_actor(
-            session, "follower", community_id, actor_id, read, None
-        )
+        return await memo.remembered_among(session, "follower", community_id, actor_id, read, None)
     return await session.scalar(
         select(FollowerRow).where(
             FollowerRow.community_id == community_id, FollowerRow.actor_id == actor_id
@@ -244,6 +242,13 @@ async def remove_blocked_followers(session: AsyncSession, community_id: int | No
 
 
 async def get_object(session: AsyncSession, ap_id: str) -> ObjectRow | None:
+    if memo.enabled(session):  # a batch of inbox items: the objects it names at once
+
+        async def read(ap_ids: frozenset[str]) -> dict[str, ObjectRow | None]:
+            rows = await session.scalars(select(ObjectRow).where(ObjectRow.ap_id.in_(ap_ids)))
+            return {row.ap_id: row for row in rows}
+
+        return await memo.remembered_among(session, "object", None, ap_id, read, None, "objects")
     return await session.scalar(select(ObjectRow).where(ObjectRow.ap_id == ap_id))
 
 
