@@ -43,6 +43,19 @@ def load_plugin_models() -> None:
         ep.load()
 
 
+def upsert_insert(dialect: str) -> Callable[..., Any]:
+    """The INSERT of ``dialect`` (a dialect's name) that takes ON CONFLICT clauses. The
+    PostgreSQL dialect is imported when first asked for: its package loads every PostgreSQL
+    driver's module, about 20 ms that a command on SQLite need not spend."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

@@ -19,6 +19,7 @@ mid-work leaves its leases behind; without this, the work would wait for them to
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import secrets
 
@@ -35,9 +36,10 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import OID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.types import TypeEngine
 
 log = logging.getLogger(__name__)
 
@@ -88,24 +90,32 @@ def _new_id() -> int:
     return secrets.randbelow(2**31 - 1) + 1  # a positive int4: the advisory lock's second key
 
 
-_PG_LOCKS = table(
-    "pg_locks",
-    column("locktype", String),
-    column("granted", Boolean),
-    column("database", OID),
-    column("classid", OID),
-    column("objid", OID),
-    column("objsubid", Integer),
-)
-_PG_DATABASE = table("pg_database", column("oid", OID), column("datname", String))
+@functools.cache
+def _pg_catalog() -> tuple[TableClause, TableClause, type[TypeEngine[int]]]:
+    """(pg_locks, pg_database, OID): built when first needed, on PostgreSQL (importing its
+    dialect loads every PostgreSQL driver's module, which a command on SQLite need not)."""
+    from sqlalchemy.dialects.postgresql import OID
+
+    locks = table(
+        "pg_locks",
+        column("locktype", String),
+        column("granted", Boolean),
+        column("database", OID),
+        column("classid", OID),
+        column("objid", OID),
+        column("objsubid", Integer),
+    )
+    database = table("pg_database", column("oid", OID), column("datname", String))
+    return locks, database, OID
 
 
 def holder_is_dead(locked_by: QueryableAttribute[int | None]) -> ColumnElement[bool]:
     """(PostgreSQL) No live session holds the advisory lock of the holder ``locked_by``."""
-    locks = _PG_LOCKS.c
+    pg_locks, pg_database, oid = _pg_catalog()
+    locks = pg_locks.c
     this_database = (
-        select(_PG_DATABASE.c.oid)
-        .where(_PG_DATABASE.c.datname == func.current_database())
+        select(pg_database.c.oid)
+        .where(pg_database.c.datname == func.current_database())
         .scalar_subquery()
     )
     return ~exists().where(
@@ -114,7 +124,7 @@ def holder_is_dead(locked_by: QueryableAttribute[int | None]) -> ColumnElement[b
         locks.database == this_database,
         locks.classid == NAMESPACE,
         locks.objsubid == 2,  # the two-int4 form of the lock key
-        locks.objid == cast(locked_by, OID),
+        locks.objid == cast(locked_by, oid),
     )
 
 

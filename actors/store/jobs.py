@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import memo, wakeups
-from actors.store.db import after_commit
+from actors.store.db import after_commit, upsert_insert
 from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, Base, BlockRow, DeliveryRow, FollowerRow
 from actors.store.states import FINISHED_JOBS, PENDING_JOBS, FollowerState, JobState
@@ -135,7 +134,7 @@ async def enqueue_deliveries(
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(dialect)
     for start in range(0, len(rows), _CHUNK):
         stmt = insert(DELIVERIES).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
         await session.execute(stmt, rows[start : start + _CHUNK])
