@@ -105,15 +105,26 @@ def _entries(document: JSON, room: int) -> list[Any]:
 
 
 async def collection_entries(
-    fetch: Fetch, url: str, limits: ThreadSettings = DEFAULT_THREAD_SETTINGS
+    fetch: Fetch,
+    url: str,
+    limits: ThreadSettings = DEFAULT_THREAD_SETTINGS,
+    *,
+    _nested: bool = False,
 ) -> list[str | JSON]:
     """The entries (ids, or embedded posts) of the collection at ``url`` and its pages,
-    in order, without repeats. Pages are read from the collection's own server only."""
+    in order, without repeats. Pages are read from the collection's own server only. A
+    ``Conversation`` (NodeBB before it served collections) is read through its ``posts``."""
     try:
         root = await fetch(url)
     except FederationError as exc:
         log.info("thread collection %s not fetched: %s", url, exc.reason)
         return []
+    if has_type(root, "Conversation") and not _nested:
+        # NodeBB's earlier shape: a Conversation whose ``posts`` is the collection
+        posts = safe_url(get_id(root.get("posts")))
+        if posts is None or posts == url or not same_origin(posts, url):
+            return []
+        return await collection_entries(fetch, posts, limits, _nested=True)
     if not has_type(root, *COLLECTION_TYPES):
         return []
     entries: list[Any] = _entries(root, limits.max_items)
