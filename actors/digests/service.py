@@ -25,6 +25,7 @@ What a send guarantees:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,6 +114,12 @@ class DigestService:
         engine = sessions.kw.get("bind")
         self.postgresql = getattr(getattr(engine, "dialect", None), "name", "") == "postgresql"
         self.lease_seconds = 6 * settings.timeout_seconds + 60
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """End :meth:`run` after the digest under way (cancelling alone is not enough on
+        Python 3.11: a cancellation that meets a socket read just finishing is lost)."""
+        self._stopping.set()
 
     # -- the schedule ---------------------------------------------------------------------
 
@@ -142,7 +149,7 @@ class DigestService:
         made: dict[tuple[int, datetime, str], Digest | None] = {}
         mailer = self.new_mailer()  # a connection of this pass's own
         try:
-            while True:
+            while not self._stopping.is_set():
                 now = self.clock()
                 async with self.sessions.begin() as session:
                     job = await digests.claim(
@@ -152,6 +159,7 @@ class DigestService:
                 if job is None:
                     return report
                 await self._send_one(job, mailer, made, report)
+            return report
         finally:
             await mailer.close()
 
@@ -286,7 +294,7 @@ class DigestService:
 
     async def _passes(self) -> None:
         every = self.settings.check_minutes * 60
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.run_pass()
                 async with self.sessions() as session:
@@ -297,4 +305,6 @@ class DigestService:
             wait = every
             if due is not None:
                 wait = min(every, max(1.0, (due - self.clock()).total_seconds()))
-            await asyncio.sleep(wait)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._stopping.wait()

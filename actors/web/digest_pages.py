@@ -263,6 +263,7 @@ async def passes(service: DigestService) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        service.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

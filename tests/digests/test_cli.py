@@ -1,4 +1,5 @@
-"""``copub digest status`` and ``copub digest send-now`` on a real SMTP server."""
+"""For operators, on a real SMTP server: ``copub digest status`` and ``send-now``, and the
+digests sent beside ``copub worker``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.cli import main as copub_main
+from actors.settings import Settings
 from actors.store.models_digests import DigestSubscriptionRow
+from actors.web.digest_pages import beside_worker
 from tests import factories
 from tests.digests.conftest import email_settings
 from tests.digests.smtp import MailServer, part
@@ -26,9 +29,8 @@ async def cli(config: Path, *args: str) -> str:
     return result.output
 
 
-async def test_status_and_send_now(
-    tmp_path: Path, database_url: str, sessions: async_sessionmaker[AsyncSession], mail: MailServer
-) -> None:
+async def due_digest(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Three subscriptions (one due a weekly digest) and a story of last week."""
     community = await factories.create_community(sessions)
     two_weeks_ago = builders.now() - timedelta(days=14)
     rows = [  # (address, frequency, confirmed): the monthly one after November closed
@@ -47,6 +49,12 @@ async def test_status_and_send_now(
     await builders.add_story(
         sessions, community, "Last week", published=builders.now() - timedelta(days=7)
     )
+
+
+async def test_status_and_send_now(
+    tmp_path: Path, database_url: str, sessions: async_sessionmaker[AsyncSession], mail: MailServer
+) -> None:
+    await due_digest(sessions)
     email: dict[str, Any] = dataclasses.asdict(email_settings(mail.port))
     config = factories.write_toml(
         tmp_path / "config.toml", factories.settings_dict(database_url, email=email)
@@ -70,3 +78,13 @@ async def test_send_now_needs_email(config_file: Path) -> None:
     )
     assert result.exit_code != 0
     assert "[email] has no host" in result.output
+
+
+async def test_the_worker_sends_due_digests(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], mail: MailServer
+) -> None:
+    await due_digest(sessions)
+    configured = dataclasses.replace(settings, email=email_settings(mail.port))
+    async with beside_worker(configured, sessions):
+        (digest,) = await mail.wait_for(1)
+    assert digest["To"] == "a@hospital.example"
