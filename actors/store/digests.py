@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, case, delete, func, or_, select, type_coerce, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.digests.periods import Frequency, Period, last_closed
+from actors.store.db import upsert_insert
 from actors.store.jobs import Retried, retry_jobs_now
 from actors.store.models_digests import DigestSendRow, DigestSubscriptionRow
 from actors.store.states import PENDING_JOBS, JobState
@@ -161,8 +161,7 @@ def _send_row(
 
 async def _insert_sends(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """Insert what is not there yet; how many were."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     inserted = 0
     for start in range(0, len(rows), _CHUNK):
         stmt = (
