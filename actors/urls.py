@@ -24,6 +24,7 @@ COMMUNITY_REMOTE_FOLLOW = "/c/{slug}/follow"
 COMMUNITY_OBJECT = "/c/{slug}/o/{oid}"
 COMMUNITY_OBJECT_REPLIES = "/c/{slug}/o/{oid}/replies"
 COMMUNITY_OBJECT_CONTEXT = "/c/{slug}/o/{oid}/context"
+COMMUNITY_THREAD = "/c/{slug}/thread"  # ?post=URL: a member's post and its conversation
 COMMUNITY_OBJECT_PARTICIPANTS = "/c/{slug}/o/{oid}/participants"
 COMMUNITY_ACTIVITY = "/c/{slug}/a/{aid}"
 COMMUNITY_ATOM = "/c/{slug}/feed.atom"
@@ -119,6 +120,12 @@ class Urls:
     def object_context(self, slug: str, oid: str) -> str:
         """The conversation under the item (FEP-7888): its thread's posts."""
         return self.absolute(COMMUNITY_OBJECT_CONTEXT.format(slug=slug, oid=oid))
+
+    def community_thread(self, slug: str, post: str, *, suffix: str = "") -> str:
+        """The page of a member's post held here (``post``: its id), with its
+        conversation; ``suffix`` a path under it (``/reply``)."""
+        path = COMMUNITY_THREAD.format(slug=slug) + suffix
+        return self.absolute(f"{path}?post={quote(post, safe='')}")
 
     def object_participants(self, slug: str, oid: str) -> str:
         return self.absolute(COMMUNITY_OBJECT_PARTICIPANTS.format(slug=slug, oid=oid))

@@ -12,12 +12,13 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from actors.content import ItemKind
 from actors.hooks import ObjectObserver
 from actors.store import social
-from actors.store.db import in_background
+from actors.store.db import AsyncSession, in_background
 from actors.store.models import ObjectRow
 from actors.threads.refresh import Refresher
-from actors.urls import COMMUNITY_OBJECT
+from actors.urls import COMMUNITY_OBJECT, COMMUNITY_THREAD
 from actors.web.item_pages import REPLY_SUFFIX, render_item
 from actors.web.keys import DIRECTORY, OBJECT_OBSERVERS, REMOTE, SESSIONS, SETTINGS, URLS
 from actors.web.pages import interaction_template
@@ -27,6 +28,8 @@ from federation.errors import NotFound
 log = logging.getLogger(__name__)
 
 COMMUNITY_OBJECT_REPLY = COMMUNITY_OBJECT + REPLY_SUFFIX
+# what a member's post held here may be, to have a page of its own
+THREAD_KINDS = frozenset({ItemKind.POST, ItemKind.REPLY, ItemKind.PRACTICE, ItemKind.EVENT})
 
 THREAD_REFRESHER = web.AppKey("thread_refresher", Refresher)
 
@@ -60,16 +63,36 @@ def same_thread(item: ObjectRow, post: ObjectRow) -> bool:
     return root in (post.ap_id, post.thread_root, post.in_reply_to)
 
 
+async def _page_item(request: web.Request, session: AsyncSession) -> ObjectRow:
+    """The item of a page: the community's own (``oid``) or a member's post (``?post=``)."""
+    slug = request.match_info["slug"]
+    community = await request.app[DIRECTORY].require(slug)
+    if "oid" in request.match_info:
+        row = await social.get_object(
+            session, request.app[URLS].object(slug, request.match_info["oid"])
+        )
+    else:
+        row = await social.get_object(session, request.query.get("post", ""))
+        if row is not None and (row.local or row.kind not in THREAD_KINDS):
+            row = None
+    if row is None or row.community_id != community.id or row.deleted_at is not None:
+        raise NotFound("no such item")
+    return row
+
+
+async def thread_page(request: web.Request) -> web.StreamResponse:
+    """A member's post held here, with its conversation (the community's own items have
+    their page at their id)."""
+    async with request.app[SESSIONS]() as session:
+        row = await _page_item(request, session)
+    return await render_item(request, row)
+
+
 async def reply_from_your_server(request: web.Request) -> web.StreamResponse:
     """``you@your.server`` -> that server's page to answer a post of this item's thread
     (the OStatus subscribe template, as the follow form uses it)."""
-    slug, oid = request.match_info["slug"], request.match_info["oid"]
-    urls = request.app[URLS]
-    community = await request.app[DIRECTORY].require(slug)
     async with request.app[SESSIONS]() as session:
-        row = await social.get_object(session, urls.object(slug, oid))
-        if row is None or row.community_id != community.id or row.deleted_at is not None:
-            raise NotFound("no such item")
+        row = await _page_item(request, session)
         form = await request.post()
         uri = str(form.get("uri", row.ap_id))
         target = row if uri == row.ap_id else await social.get_object(session, uri)
@@ -84,3 +107,5 @@ async def reply_from_your_server(request: web.Request) -> web.StreamResponse:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_post(COMMUNITY_OBJECT_REPLY, reply_from_your_server)
+    app.router.add_get(COMMUNITY_THREAD, thread_page)
+    app.router.add_post(COMMUNITY_THREAD + REPLY_SUFFIX, reply_from_your_server)

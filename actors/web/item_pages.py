@@ -11,6 +11,7 @@ from aiohttp import web
 from actors.content import ItemKind, tags_of
 from actors.store import pages_queries, participation, queries, threads
 from actors.store.models import ObjectRow
+from actors.urls import Urls
 from actors.web.keys import SESSIONS, URLS
 from actors.web.present import event_view, history, person, status_label
 from actors.web.thread_view import conversation, count
@@ -23,6 +24,14 @@ OCCURRENCES_SHOWN = 5
 
 def oid_of(row: ObjectRow) -> str:
     return row.ap_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def reply_url(urls: Urls, slug: str, row: ObjectRow) -> str:
+    """Where an item's page posts "Reply from your server": under the community's own item
+    at its id, under ``/c/SLUG/thread`` for a member's post."""
+    if row.local:
+        return urls.object(slug, oid_of(row)) + REPLY_SUFFIX
+    return urls.community_thread(slug, row.ap_id, suffix=REPLY_SUFFIX)
 
 
 async def render_item(
@@ -45,7 +54,7 @@ async def render_item(
             "community": community,
             "urls": urls,
             "status_label": status_label,
-            "reply_url": urls.object(community.slug, oid_of(row)) + REPLY_SUFFIX,
+            "reply_url": reply_url(urls, community.slug, row),
             "reply_error": reply_error,
             "account": account,
         }

@@ -4,7 +4,7 @@ and "Reply from your server" (the follow form's remote interaction, for a post).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -123,3 +123,40 @@ async def test_reply_form_errors_show_on_the_page(
     page = Page(await response.text())
     assert any(message in t for t in page.text)
     assert "Conversation (3)" in page.text
+
+
+async def test_a_members_post_has_a_page_with_its_conversation(make_client: Any) -> None:
+    lookup = FakeLookup()
+    client = await make_client(subscribe_lookup=lookup)
+    db = client.app[SESSIONS]
+    community = await factories.create_community(db)
+    alice, bob = actor_url("alice"), actor_url("bob", "other.example")
+    await add_remote_actor(db, alice, name="Alice", handle="alice@social.example")
+    post = await add_post(db, community, alice, html="<p>Night snacks?</p>")
+    answer = await reply(db, community, bob, "<p>Apples.</p>", post, post)
+    # the community page links to the post's conversation here
+    page, _html = await get_page(client, "/c/nightshift")
+    [link] = [a["href"] for a in page.find("a") if "/thread?" in a.get("href", "")]
+    assert parse_qs(urlsplit(link).query) == {"post": [post.ap_id]}
+    # which shows the post by its author and bob's answer under it
+    page, _html = await get_page(client, path_of(link))
+    assert "Night snacks?" in page.text
+    assert "Apples." in page.text
+    assert "Conversation (1)" in page.text
+    # and Reply from your server works there too
+    response = await client.post(
+        path_of(link).replace("/thread?", "/thread/reply?"),
+        data={"account": "me@home.example", "uri": answer.ap_id},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"uri": [answer.ap_id]}
+
+
+@pytest.mark.parametrize("post", ["https://social.example/nothing", "x", "", "STORY"])
+async def test_only_a_members_post_has_a_thread_page(
+    client: TestClient[Any, Any], db: Sessions, nightshift: Community, post: str
+) -> None:
+    story = await add_story(db, nightshift, "Ours", "Served at its id.")
+    post = story.ap_id if post == "STORY" else post
+    await get_page(client, f"/c/nightshift/thread?post={quote(post, safe='')}", status=404)
