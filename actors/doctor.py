@@ -7,7 +7,8 @@
 - base_url: answers over the network with the actor document (a community's, else the
   Application actor's), as a peer would ask for it;
 - clock: within :data:`MAX_SKEW` of the ``Date`` of that answer (signatures carry the
-  time; peers refuse those too far off).
+  time; peers refuse those too far off);
+- email (with ``[email]``): the SMTP server takes a connection, TLS and sign-in as set.
 
 Nothing is written: no migration, no key made.
 """
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from actors.digests import mailer
 from actors.settings import Settings
 from actors.store import health, keypairs
 from actors.store.db import AsyncSession, create_engine, redacted_url, sessionmaker, sqlite_file
@@ -57,7 +59,16 @@ async def run_checks(settings: Settings, *, seconds: float = 5.0) -> list[Check]
     urls = Urls(settings.server.base_url)
     actor = urls.community(found.slug) if found.slug else urls.application()
     checks += await _network_checks(settings, actor, seconds)
+    if settings.email.enabled:  # [email]: the digests' SMTP server
+        checks.append(await _email_check(settings))
     return checks
+
+
+async def _email_check(settings: Settings) -> Check:
+    problem = await mailer.probe(settings.email)
+    if problem is not None:
+        return Check("email", False, f"{problem} (see [email] in the config)")
+    return Check("email", True, f"{settings.email.host}:{settings.email.port} takes mail")
 
 
 def _config_check(settings: Settings) -> Check:

@@ -90,6 +90,20 @@ def _tls_context(settings: EmailSettings) -> ssl.SSLContext | None:
     return context
 
 
+def smtp_client(settings: EmailSettings) -> aiosmtplib.SMTP:
+    """A client for ``[email]``'s server, not connected yet."""
+    return aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        username=settings.username or None,
+        password=settings.secret() if settings.username else None,
+        timeout=settings.timeout_seconds,
+        use_tls=settings.security == "tls",
+        start_tls=settings.security == "starttls",
+        tls_context=_tls_context(settings),
+    )
+
+
 class SmtpMailer:
     """Sends through ``[email]``'s server; one connection, opened on the first send."""
 
@@ -97,24 +111,11 @@ class SmtpMailer:
         self.settings = settings
         self._smtp: aiosmtplib.SMTP | None = None
 
-    def _client(self) -> aiosmtplib.SMTP:
-        s = self.settings
-        return aiosmtplib.SMTP(
-            hostname=s.host,
-            port=s.port,
-            username=s.username or None,
-            password=s.secret() if s.username else None,
-            timeout=s.timeout_seconds,
-            use_tls=s.security == "tls",
-            start_tls=s.security == "starttls",
-            tls_context=_tls_context(s),
-        )
-
     async def send(self, message: EmailMessage) -> None:
         """Hand ``message`` to the server; raises :class:`MailRefused` or :class:`MailFailed`."""
         try:
             if self._smtp is None or not self._smtp.is_connected:
-                self._smtp = self._client()
+                self._smtp = smtp_client(self.settings)
                 await self._smtp.connect()
             # flattened here, with POLICY: aiosmtplib's send_message would fold with its own
             await self._smtp.sendmail(
@@ -139,3 +140,20 @@ class SmtpMailer:
             await smtp.quit()
         except (aiosmtplib.SMTPException, OSError, TimeoutError):
             smtp.close()
+
+
+async def probe(settings: EmailSettings) -> str | None:
+    """Connect to the server as a send would (TLS, sign-in) and leave; what went wrong, or
+    None (``copub doctor``). Sends nothing."""
+    smtp = smtp_client(settings)
+    try:
+        await smtp.connect()
+        await smtp.quit()
+    except aiosmtplib.SMTPResponseException as exc:
+        return f"{settings.host}:{settings.port} answered {exc.code} {exc.message}"
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return f"cannot reach {settings.host}:{settings.port}: {why}"
+    finally:
+        smtp.close()
+    return None

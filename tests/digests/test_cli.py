@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.cli import main as copub_main
+from actors.digests.mailer import probe
+from actors.doctor import Check, run_checks
 from actors.settings import Settings
 from actors.store.models_digests import DigestSubscriptionRow
 from actors.web.digest_pages import beside_worker
@@ -20,6 +22,7 @@ from tests import factories
 from tests.digests.conftest import email_settings
 from tests.digests.smtp import MailServer, part
 from tests.pages import builders
+from tests.pg import free_port
 
 
 async def cli(config: Path, *args: str) -> str:
@@ -88,3 +91,16 @@ async def test_the_worker_sends_due_digests(
     async with beside_worker(configured, sessions):
         (digest,) = await mail.wait_for(1)
     assert digest["To"] == "a@hospital.example"
+
+
+async def test_doctor_checks_the_smtp_server(settings: Settings, mail: MailServer) -> None:
+    assert await probe(email_settings(mail.port)) is None
+    closed = free_port()
+    problem = await probe(email_settings(closed))
+    assert problem is not None
+    assert problem.startswith(f"cannot reach 127.0.0.1:{closed}")
+    checks = await run_checks(
+        dataclasses.replace(settings, email=email_settings(mail.port)), seconds=1
+    )
+    assert checks[-1] == Check("email", True, f"127.0.0.1:{mail.port} takes mail")
+    assert "email" not in [check.name for check in await run_checks(settings, seconds=1)]
