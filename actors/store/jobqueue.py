@@ -5,7 +5,9 @@ job due again, so a crash loses nothing); on PostgreSQL the claim uses
 ``FOR UPDATE SKIP LOCKED``, so several worker processes never claim the same job. On
 SQLite the claim is one ``UPDATE ... RETURNING`` statement (SQLite serialises writers); run
 one worker there. Work enqueued by another process wakes the worker
-(``actors.store.wakeups``).
+(``actors.store.wakeups``). What a killed worker held leased is taken back when a worker
+starts and, on PostgreSQL, by the running ones within ``reclaim_seconds``
+(``actors.store.holders``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from federation.keys import Signer, load_private_key
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = wakeups.pg_channel(wakeups.DELIVERIES)  # "copub_deliveries"
+RECLAIM_SECONDS = 10.0  # how often a worker looks for the leases of dead ones (PostgreSQL)
 
 
 class SqlJobQueue:
@@ -57,6 +60,7 @@ class SqlJobQueue:
         cache_size: int = 256,
         clock: Callable[[], datetime] = utcnow,
         holders: bool = False,
+        reclaim_seconds: float = RECLAIM_SECONDS,
     ) -> None:
         engine = sessions.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
@@ -72,6 +76,7 @@ class SqlJobQueue:
         self._signers: OrderedDict[int, Signer] = OrderedDict()
         self._cache_size = cache_size
         self._holders = holders
+        self.reclaim_seconds = reclaim_seconds
         self.holder: Holder | None = None  # while watch() runs, with ``holders``
 
     async def prepare(self) -> None:
@@ -244,25 +249,45 @@ class SqlJobQueue:
         """While the worker runs: with ``holders``, hold this process's leases as a
         :class:`Holder` and first take back those of dead processes; wake when other
         processes enqueue (``actors.store.wakeups``: LISTEN, or a socket on SQLite)."""
-        async with self._holding(), wakeups.listening(self.engine, wakeups.DELIVERIES, wake):
+        async with self._holding(wake), wakeups.listening(self.engine, wakeups.DELIVERIES, wake):
             yield
 
     @contextlib.asynccontextmanager
-    async def _holding(self) -> AsyncIterator[None]:
+    async def _holding(self, wake: Callable[[], None]) -> AsyncIterator[None]:
         if not self._holders:
             yield
             return
+        watcher: asyncio.Task[None] | None = None
         try:
             try:
                 self.holder = await Holder.register(self.engine)
                 await self.reclaim(self.holder)
             except Exception:
                 log.exception("could not take back the leases of dead processes; they expire")
+            if self.holder is not None and self.holder.postgresql:
+                watcher = asyncio.create_task(self._reclaiming(self.holder, wake))
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             holder, self.holder = self.holder, None
             if holder is not None:
                 await holder.close()
+
+    async def _reclaiming(self, holder: Holder, wake: Callable[[], None]) -> None:
+        """(PostgreSQL) Every ``reclaim_seconds``, take back what processes that died since
+        left leased, and wake the worker to send it: a worker of a fleet killed and not
+        started again leaves its jobs to the others within seconds, not when its leases
+        run out (``[delivery] lease_seconds``, minutes)."""
+        while True:
+            await asyncio.sleep(self.reclaim_seconds)
+            try:
+                if await self.reclaim(holder):
+                    wake()
+            except Exception:
+                log.warning("could not look for leases of dead processes", exc_info=True)
 
     async def reclaim(self, holder: Holder) -> int:
         """Release the deliveries leased by processes that are gone; returns how many. On

@@ -1,4 +1,5 @@
-"""Leases of dead processes: taken back when a process starts (actors/store/holders.py).
+"""Leases of dead processes: taken back when a process starts (actors/store/holders.py),
+and on PostgreSQL by running delivery workers every few seconds.
 
 Three processes, as three engines on one database: A is alive and holds a lease, B held one
 and died, C starts. On PostgreSQL C takes back B's lease only (A's advisory lock shows it is
@@ -8,6 +9,7 @@ An item waiting for a retry (its ``locked_until`` without a holder) is never tou
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -22,6 +24,7 @@ from actors.store.inbox_queue import InboxWriter
 from actors.store.jobqueue import SqlJobQueue
 from actors.store.models import DeliveryRow, InboxItemRow
 from federation.clock import utcnow
+from federation.delivery.ports import DeliveryJob
 from federation.inbox import AcceptedActivity
 from tests import factories
 from tests.delivery.inboxes import URLS, publish
@@ -97,3 +100,34 @@ async def test_delivery_leases_of_dead_processes_are_taken_back(
             taken_back = await leases(c, DeliveryRow)
     expected = [False, False] if is_sqlite(database_url) else [True, False]
     assert taken_back == expected
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_running_workers_take_back_a_dead_workers_leases(
+    processes: list[Sessions],
+) -> None:
+    """Worker B dies and is not started again: worker A, running all along, takes its
+    leases back within its ``reclaim_seconds`` and is woken to send them."""
+    a, b, _c = processes
+    community = await factories.create_community(a)
+    await publish(a, community, ["https://one.test/inbox", "https://two.test/inbox"])
+    running = SqlJobQueue(a, URLS, holders=True, reclaim_seconds=0.05)
+    dying = SqlJobQueue(b, URLS, holders=True)
+    woken = asyncio.Event()
+    async with running.watch(woken.set):
+        async with dying.watch(lambda: None):
+            assert len(await dying.claim(2, lease_seconds=300)) == 2
+            assert running.holder is not None
+            assert await running.reclaim(running.holder) == 0, "B lives: its leases stay"
+            assert await running.claim(2, lease_seconds=300) == []
+        # B's process is gone (its holder's lock with it); its leases stay behind
+        taken: list[DeliveryJob] = []
+        async with asyncio.timeout(5):
+            while len(taken) < 2:
+                await woken.wait()  # (a wake-up may come from elsewhere: claim each time)
+                woken.clear()
+                taken += await running.claim(2, lease_seconds=300)
+    assert sorted(job.inbox for job in taken) == [
+        "https://one.test/inbox",
+        "https://two.test/inbox",
+    ]

@@ -8,8 +8,8 @@ What at-least-once delivery can promise after a SIGKILL is checked exactly:
 - every server gets the story; a server gets it twice only if its job was leased by the
   killed worker and not yet recorded as done (the POST may have landed just before the
   kill; no sender can know), and never more than twice;
-- the killed worker's leases are taken back by the new worker at its start, not when they
-  expire (five minutes: far beyond the test's deadlines);
+- the killed worker's leases are taken back (by the new worker at its start, or by the
+  other within seconds), not left until they expire (five minutes: beyond the deadlines);
 - each Follow, sent to both web processes, is stored once and applied once: one follower
   row, one Accept;
 - the singletons (retention in the workers, the Discourse poller in the web processes)
@@ -236,9 +236,11 @@ async def test_fleet_fans_out_through_a_killed_worker(
             assert takeover.at - killed < TAKEOVER_SECONDS
             live = [w.pid for w in workers if w is not victim]
             assert pid_of_client(takeover.holders[retention.SINGLETON][0], live) is not None
-            # And the new worker took back the killed one's leases as it started
+            # And the killed one's leases were taken back (by the new worker as it started,
+            # or by the other as it looks every 10 s), not left to expire
             took_back = "deliveries leased by a process that is gone"
-            assert took_back in workers[2].log_file.read_text(errors="replace")
+            logs = [w.log_file.read_text(errors="replace") for w in workers if w is not victim]
+            assert any(took_back in log for log in logs)
             # And every server gets the story
             await sink.wait(SERVERS)
             await wait_until(lambda: _all_delivered(db), TIMEOUT, "every delivery recorded as done")
