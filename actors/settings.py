@@ -190,8 +190,20 @@ class ContentSettings:
     # filed as a practice or an event; other posts stay posts.
     practice_tags: tuple[str, ...] = ("practice", "howto")
     event_tags: tuple[str, ...] = ("event", "meetup")
+    # A member's top-level post with one of value_tags and a cycle's tag (#valuestory
+    # #applied) is filed as a value-creation story of that cycle (actors/values.py).
+    value_tags: tuple[str, ...] = ("valuestory",)
+    immediate_tags: tuple[str, ...] = ("immediate",)
+    potential_tags: tuple[str, ...] = ("potential",)
+    applied_tags: tuple[str, ...] = ("applied",)
+    realized_tags: tuple[str, ...] = ("realized", "realised")
+    reframing_tags: tuple[str, ...] = ("reframing",)
     # The IANA time zone of an event whose author names none (CLI and API).
     default_timezone: str = "UTC"
+
+
+CYCLE_TAG_KEYS = ("immediate_tags", "potential_tags", "applied_tags", "realized_tags",
+                  "reframing_tags")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -402,7 +414,7 @@ def _validate_content(content: ContentSettings, src: str) -> None:
             f"{src}: 'content.default_timezone' {content.default_timezone!r} is not an IANA "
             "time zone (e.g. Europe/Paris)"
         )
-    for key in ("practice_tags", "event_tags"):
+    for key in ("practice_tags", "event_tags", "value_tags", *CYCLE_TAG_KEYS):
         for tag in getattr(content, key):
             if not tag.strip().lstrip("#"):
                 raise ConfigError(f"{src}: 'content.{key}' has an empty tag")

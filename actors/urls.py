@@ -33,6 +33,7 @@ COMMUNITY_CALENDAR = "/c/{slug}/events.ics"
 EVENT_CALENDAR = "/c/{slug}/o/{oid}/event.ics"
 COMMUNITY_NETWORK = "/c/{slug}/network"
 COMMUNITY_NETWORK_JSON = "/c/{slug}/network.json"
+COMMUNITY_VALUE = "/c/{slug}/value"  # the value-creation matrix (HTML) or collection (JSON)
 COMMUNITY_MODLOG = "/c/{slug}/modlog"
 COMMUNITY_DIGEST = "/c/{slug}/digest"  # POST: subscribe to the email digest
 COMMUNITY_DIGEST_CONFIRM = "/c/{slug}/digest/confirm"
@@ -152,6 +153,11 @@ class Urls:
 
     def community_network_json(self, slug: str) -> str:
         return self.absolute(COMMUNITY_NETWORK_JSON.format(slug=slug))
+
+    def community_value(self, slug: str) -> str:
+        """The community's value-creation matrix (HTML), or its stories and indicators as
+        a collection (JSON): the Group's ``valueCreation``."""
+        return self.absolute(COMMUNITY_VALUE.format(slug=slug))
 
     def community_modlog(self, slug: str) -> str:
         """The community's public moderation log (HTML, or JSON by content negotiation)."""

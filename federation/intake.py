@@ -10,6 +10,8 @@
 - Dates: :func:`remote_time` reads an ISO 8601 time and refuses one outside a sane range
   (:func:`date_problem` names the field of a document that is out of range).
 - Types: ``federation.vocab.types_of`` / ``has_type`` (a string or a list).
+- Words: :func:`one_of` keeps a value only from a fixed set (a value-creation cycle);
+  :func:`bounded_text` keeps a short string without control characters.
 - Shapes: :func:`shape_problem` says why an activity of a type we read cannot be read at all
   (a ``Flag`` that names no URL), for the inbox to refuse it before the 202.
 
@@ -19,6 +21,7 @@ The caps are a :class:`Limits` value (the ``[limits]`` section of the settings).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -198,6 +201,28 @@ def date_problem(
                 f"{limits.min_year}..{now.year + limits.max_years_ahead}"
             )
     return None
+
+
+def one_of(value: object, allowed: Collection[str]) -> str | None:
+    """``value`` when it is a string among ``allowed`` (compared as given, ignoring case and
+    surrounding blanks; the allowed spelling is returned), else None."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    wanted = value.strip().lower()
+    return next((word for word in allowed if word.lower() == wanted), None)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def bounded_text(value: object, max_chars: int) -> str | None:
+    """A string value without control characters (tabs and newlines kept), trimmed and cut
+    at ``max_chars``; None for anything else or nothing left. It may still hold markup:
+    whoever shows it escapes it."""
+    if not isinstance(value, str):
+        return None
+    text = _CONTROL.sub("", value[: max_chars * 2]).strip()[:max_chars].strip()
+    return text or None
 
 
 def object_urls(value: Any, cap: int, *, max_length: int = MAX_URL_LENGTH) -> list[str]:

@@ -17,6 +17,7 @@ from actors.content import InvalidContent, ItemKind, StoryDraft
 from actors.events import JOIN_MODES, EventDraft, Place, event_time
 from actors.practices import STATUSES, PracticeDraft
 from actors.store.db import AsyncSession
+from actors.values import CYCLES, ValueClaim
 
 T = TypeVar("T")
 
@@ -34,6 +35,13 @@ OPTIONS = {
     "maximumAttendeeCapacity": "--capacity",
     "joinMode": "--join-mode",
     "rrule": "--rrule",
+    "valueCycle": "--cycle",
+    "valueChanged": "--changed",
+    "valueFor": "--for",
+    "valueAbout": "--about",
+    "cycle": "--cycle",
+    "text": "--text",
+    "number": "--number",
 }
 PLACE_OPTIONS = ("location_name", "street", "locality", "postal_code", "country")
 
@@ -106,19 +114,45 @@ def _slug(ctx: click.Context) -> str:
     return str(ctx.parent.params["slug"])
 
 
+def value_claim(
+    cycle: str | None, changed: str | None, for_whom: str | None, about: tuple[str, ...]
+) -> ValueClaim | None:
+    """The value-creation claim the options make (None without --cycle)."""
+    if cycle is None:
+        if changed or for_whom or about:
+            raise click.ClickException("--changed, --for and --about tell a value: add --cycle")
+        return None
+    return ValueClaim(cycle, changed or "", for_whom or "", about)
+
+
 @publish.command(ItemKind.STORY)
 @content_options(required=True)
+@click.option(
+    "--cycle",
+    type=click.Choice(CYCLES),
+    default=None,
+    help="Tell it as a value-creation story of this cycle.",
+)
+@click.option("--changed", default=None, help="Value story: what changed.")
+@click.option("--for", "for_whom", default=None, help="Value story: for whom.")
+@click.option(
+    "--about",
+    multiple=True,
+    help="Value story: a practice or event it is about (URL or id; repeat).",
+)
 @click.pass_context
 def publish_story(
-    ctx: click.Context, title: str, content: str | None, content_file: str | None
-) -> None:
-    """A story: what happened (a Note with its full text)."""
+    ctx: click.Context, title: str, content: str | None, content_file: str | None,
+    cycle: str | None, changed: str | None, for_whom: str | None, about: tuple[str, ...],
+) -> None:  # fmt: skip
+    """A story: what happened (a Note with its full text), perhaps a value-creation story."""
     draft = StoryDraft(title=title, markdown=text_of(content, content_file) or "")
+    claim = value_claim(cycle, changed, for_whom, about)
     urls = urls_of(ctx)
 
     async def work(session: AsyncSession) -> str:
         community = await community_of(session, _slug(ctx))
-        return (await publishing.publish_story(session, urls, community, draft)).ap_id
+        return (await publishing.publish_story(session, urls, community, draft, claim)).ap_id
 
     click.echo(f"published {run(ctx, work)}")
 

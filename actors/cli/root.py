@@ -52,6 +52,7 @@ COMMAND_MODULES = {
     "backup": "upkeep",
     "doctor": "upkeep",
     "digest": "digests",
+    "value": "values",
 }
 # Commands that run until stopped: their log is their output (INFO); the others log
 # warnings and errors only, unless -v

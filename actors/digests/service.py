@@ -39,6 +39,7 @@ from actors.digests.config import EmailSettings
 from actors.digests.content import ConfirmationLinks, Digest, Rendered
 from actors.digests.mailer import MailFailed, MailRefused, Outgoing, SmtpMailer, build_message
 from actors.digests.periods import Frequency, Period, containing
+from actors.hooks import Panel
 from actors.store import digest_queries, digests, queries
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.singletons import run_singleton
@@ -308,3 +309,24 @@ class DigestService:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._stopping.wait()
+
+
+def dashboard_panel(
+    subscribers: digests.SubscriptionCounts, sends: dict[JobState, int], slug: str
+) -> Panel:
+    """The digest's part of a community's dashboard in the console."""
+    waiting = sends[JobState.QUEUED] + sends[JobState.RETRYING]
+    facts = (
+        ("Subscribers", f"{subscribers.weekly} weekly, {subscribers.monthly} monthly"),
+        ("Waiting to confirm", str(subscribers.unconfirmed)),
+        ("Digests waiting to go", str(waiting)),
+    )
+    failed = sends[JobState.FAILED]
+    problems: tuple[str, ...] = ()
+    if failed:
+        problems = (
+            f"{failed} digest{'s' if failed != 1 else ''} could not be sent; the server's "
+            f"operator can look with copub digest status {slug} and send them again with "
+            f"copub digest send-now {slug} --retry",
+        )
+    return Panel("Email digest", facts, problems)

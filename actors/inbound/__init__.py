@@ -48,7 +48,7 @@ def build_router(
 
     async def update(ctx: InboundContext, activity: JSON) -> None:
         if not await on_linked_change(ctx, str(actor_of(activity)), activity):
-            await on_update(ctx, activity)
+            await on_update(ctx, activity, rules)
 
     async def delete(ctx: InboundContext, activity: JSON) -> None:
         if not await on_linked_change(ctx, str(actor_of(activity)), activity):

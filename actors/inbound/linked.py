@@ -28,6 +28,7 @@ from actors.store import queries, social
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkItemRow, LinkPolicy, LinkRow
+from actors.values import claim_from_object
 from federation.errors import FederationError
 from federation.intake import DEFAULT_LIMITS, bounded, date_problem, remote_time, safe_url
 from federation.origins import same_origin
@@ -157,7 +158,8 @@ async def _needs(session: AsyncSession, community_id: int, row: ObjectRow | None
 
 # what a reader sees of an item, and its version: copies equal in these are the same version
 VERSION_KEYS = ("type", "name", "summary", "content", "contentMap", "updated", "sensitive",
-                "startTime", "endTime", "location", "attachment")  # fmt: skip
+                "startTime", "endTime", "location", "attachment", "valueCycle", "valueChanged",
+                "valueFor", "valueAbout")  # fmt: skip
 
 
 def version_of(obj: JSON) -> str:
@@ -187,6 +189,8 @@ def linked_item(community_id: int, obj: JSON) -> Item:
         title=plain_text(name, 500) or None if isinstance(name, str) else None,
         content_html=sanitize(str(obj.get("content") or "")),
         summary=plain_text(summary, 2000) or None if isinstance(summary, str) else None,
+        # a value-creation story of another copub: its claim, read through federation.intake
+        value=None if get_id(obj.get("inReplyTo")) else claim_from_object(obj),
     )
 
 

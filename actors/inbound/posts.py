@@ -196,7 +196,7 @@ async def _know_author(ctx: InboundContext, actor_id: str, community: Community)
         log.info("the author of a held post, %s, is unknown: %s", actor_id, exc.reason)
 
 
-async def on_update(ctx: InboundContext, activity: JSON) -> None:
+async def on_update(ctx: InboundContext, activity: JSON, rules: FilingRules = NO_TAGS) -> None:
     actor_id = str(actor_of(activity))
     obj = activity.get("object")
     if not isinstance(obj, dict) or not _authentic(actor_id, obj):
@@ -207,7 +207,7 @@ async def on_update(ctx: InboundContext, activity: JSON) -> None:
         row = await social.get_object(session, obj["id"])
         if row is None or row.local or row.attributed_to != actor_id or row.deleted_at:
             return
-        item, revision = filing.refiled_item(row, obj, ctx.limits)
+        item, revision = filing.refiled_item(row, obj, ctx.limits, rules)
         await revise_item(session, row, item, send=None, revision=revision, observers=ctx.observers)
         community = await queries.get_community_by_id(session, row.community_id)
         if community is not None:

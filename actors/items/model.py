@@ -11,6 +11,7 @@ from actors.community import Community
 from actors.content import ItemKind
 from actors.events import EventDraft
 from actors.urls import Urls
+from actors.values import ValueClaim
 from federation.vocab import JSON
 
 __all__ = ["Item", "ItemKind", "Owner", "Revision", "Send", "community_item"]
@@ -41,7 +42,8 @@ class Item:
     """An item as it is to be stored: its AS2 object (``obj``, kept as sent or received)
     and what pages, feeds and queries read of it. ``owner``, ``kind``, ``published`` and
     where it replies are fixed when it is stored; a revision takes the rest. ``event`` is
-    an event's time and place (None: none that can be read)."""
+    an event's time and place (None: none that can be read); ``value`` the claim of a
+    value-creation story."""
 
     kind: ItemKind
     owner: Owner
@@ -57,6 +59,7 @@ class Item:
     in_reply_to: str | None = None
     thread_root: str | None = None
     event: EventDraft | None = None
+    value: ValueClaim | None = None  # a value-creation story's claim (actors.values)
 
     @property
     def ap_id(self) -> str:

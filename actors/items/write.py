@@ -18,11 +18,15 @@ from actors.events import detail_row
 from actors.hooks import ObjectObserver
 from actors.items.model import Item, Revision, Send
 from actors.store import mod_actions, practice, social
+from actors.store import values as value_store
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from federation.vocab import JSON
 
 log = logging.getLogger(__name__)
+
+# kinds that may be told as value-creation stories: a revision without a claim drops one
+_TOLD = frozenset({ItemKind.STORY, ItemKind.LINKED})
 
 
 async def store_item(
@@ -33,9 +37,10 @@ async def store_item(
     revision: Revision | None = None,
     observers: Sequence[ObjectObserver] = (),
 ) -> ObjectRow:
-    """Store a new item: its row, its event details, a practice's first revision; tell the
-    observers; send ``Create`` (``send``). The row has its id on return, except where the
-    inserts wait for the commit: outbox only, with nothing that needs the id."""
+    """Store a new item: its row, its event details, a value-creation story's claim, a
+    practice's first revision; tell the observers; send ``Create`` (``send``). The row has
+    its id on return, except where the inserts wait for the commit: outbox only, with
+    nothing that needs the id."""
     row = ObjectRow(
         ap_id=item.ap_id,
         community_id=item.owner.community_id,
@@ -51,10 +56,12 @@ async def store_item(
     _take(row, item)
     session.add(row)
     batched = send is not None and not send.fan_out and not observers
-    if not batched or item.event is not None or _keeps(row, revision):
+    if not batched or item.event is not None or item.value is not None or _keeps(row, revision):
         await session.flush()  # the details, the revision and the observers need its id
     if item.event is not None:
         session.add(detail_row(row.id, item.event))
+    if item.value is not None:
+        await value_store.save_claim(session, row.id, item.value)
     await _save_revision(session, row, revision)
     await hooks.object_stored(observers, session, row)
     if send is not None:
@@ -74,8 +81,8 @@ async def revise_item(
     observers: Sequence[ObjectObserver] = (),
 ) -> ObjectRow:
     """Take ``item`` as the new version of ``row`` (updated at ``item.updated``, else now):
-    its fields, its event details, a practice's revision; tell the observers; send
-    ``Update``. The kind, owner, thread and publication time stay as stored."""
+    its fields, its event details, a story's value claim, a practice's revision; tell the
+    observers; send ``Update``. The kind, owner, thread and publication time stay as stored."""
     if item.kind != row.kind:
         raise ValueError(f"a revision keeps the kind: {row.ap_id} is {row.kind}, not {item.kind}")
     _take(row, item)
@@ -83,6 +90,8 @@ async def revise_item(
     row.updated = item.updated or datetime.now(UTC)
     if item.event is not None:
         await practice.save_event_detail(session, detail_row(row.id, item.event))
+    if item.value is not None or item.kind in _TOLD:
+        await value_store.save_claim(session, row.id, item.value)
     await _save_revision(session, row, revision)
     await hooks.object_updated(observers, session, row)
     if send is not None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from actors.publishing.common import NotPublished, Unchanged, WrongKind, delete_item
 from actors.publishing.events import current_event, edit_event, publish_event
 from actors.publishing.practices import current_practice, edit_practice, publish_practice
-from actors.publishing.stories import edit_story, publish_story
+from actors.publishing.stories import current_claim, edit_story, publish_story
 
 __all__ = [
     "NotPublished",
     "Unchanged",
     "WrongKind",
+    "current_claim",
     "current_event",
     "current_practice",
     "delete_item",

@@ -13,6 +13,7 @@ from actors.store import (
     models_moderation,
     models_peers,
     models_practice,
+    models_values,
 )
 from actors.store.models import Base
 from actors.store.states import FINISHED_JOBS, PENDING_JOBS, JobState, StrEnumColumn
@@ -30,4 +31,5 @@ __all__ = [
     "models_moderation",
     "models_peers",
     "models_practice",
+    "models_values",
 ]

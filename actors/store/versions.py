@@ -48,11 +48,13 @@ BY_COMMUNITY = frozenset(
         "account_communities",  # coordinators
         "modlog",
         "blocks",  # a server-wide block (no community) bumps every community
+        "value_indicators",  # the value-creation matrix
     }
 )
-BY_OBJECT = frozenset({"revisions", "event_details", "event_participants"})
-# linked Groups' following (network pages of every community linking them): rare writes
-EVERYWHERE = frozenset({"network_cache"})
+BY_OBJECT = frozenset({"revisions", "event_details", "event_participants", "value_stories"})
+# linked Groups' following and value collections (network pages of every community
+# linking them): rare writes
+EVERYWHERE = frozenset({"network_cache", "value_cache"})
 TRACKED = BY_COMMUNITY | BY_OBJECT | EVERYWHERE | {"communities"}
 
 _COMMUNITIES = "copub.changed_communities"  # Session.info: the ids noted, or ALL

@@ -38,6 +38,7 @@ from actors.web import (
     objects,
     page_cache,
     pages,
+    value_matrix,
     wellknown,
 )
 from actors.web import inbox as inbox_routes
@@ -256,6 +257,7 @@ def create_app(
     feeds.setup_routes(app)
     pages.setup_routes(app)
     network_pages.setup_routes(app)  # links: /c/{slug}/network(.json)
+    value_matrix.setup_routes(app)  # /c/{slug}/value: the value-creation matrix
     archive_pages.setup(app)
     modlog.setup_routes(app)  # /c/{slug}/modlog: the public moderation log
     console.setup(app, settings)  # /console: accounts, sign-in, the coordinators' pages

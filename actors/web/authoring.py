@@ -17,6 +17,7 @@ from actors.event_json import ONLINE_LINK_NAME
 from actors.events import EventDraft, Place, check_url, event_time
 from actors.practices import PracticeDraft
 from actors.schedule import zone
+from actors.values import ValueClaim
 from federation.vocab import get_id, has_type, object_id_of, types_of
 
 TYPES = frozenset(KIND_TO_TYPE.values())
@@ -113,6 +114,25 @@ def story_from(obj: Payload) -> StoryDraft:
         title=text_field(obj, "name", required=True) or "",
         markdown=markdown_of(obj, required=True) or "",
     )
+
+
+VALUE_KEYS = ("valueCycle", "valueChanged", "valueFor", "valueAbout")
+
+
+def claim_from(obj: Payload) -> ValueClaim | None:
+    """A story's value-creation claim (``valueCycle``, ``valueChanged``, ``valueFor``,
+    ``valueAbout``: URLs); None without ``valueCycle``. Checked by the domain."""
+    cycle = text_field(obj, "valueCycle")
+    about = obj.get("valueAbout", [])
+    about = [about] if isinstance(about, str) else about
+    if not isinstance(about, list) or not all(isinstance(a, str) for a in about):
+        raise InvalidContent("valueAbout", "'valueAbout' is a URL or a list of URLs")
+    changed, for_whom = text_field(obj, "valueChanged"), text_field(obj, "valueFor")
+    if cycle is None:
+        if changed or for_whom or about:
+            raise InvalidContent("valueCycle", "a value-creation story names its 'valueCycle'")
+        return None
+    return ValueClaim(cycle, changed or "", for_whom or "", tuple(about))
 
 
 def tags_from(obj: Payload) -> tuple[str, ...] | None:

@@ -88,7 +88,7 @@ async def _create(
 ) -> ObjectRow:  # fmt: skip
     if op.kind == ItemKind.STORY:
         return await publishing.publish_story(
-            session, urls, community, authoring.story_from(op.obj)
+            session, urls, community, authoring.story_from(op.obj), authoring.claim_from(op.obj)
         )
     if op.kind == ItemKind.PRACTICE:
         draft = authoring.practice_from(op.obj)
@@ -109,6 +109,12 @@ async def _update(
             op.ref,
             title=authoring.text_field(op.obj, "name"),
             markdown=authoring.markdown_of(op.obj, required=False),
+            # a claim's terms given: the new claim ("valueCycle": null: none); else kept
+            value=(
+                authoring.claim_from(op.obj)
+                if any(k in op.obj for k in authoring.VALUE_KEYS)
+                else ...
+            ),
         )
     if op.kind == ItemKind.PRACTICE:
         fields = authoring.practice_fields(op.obj)

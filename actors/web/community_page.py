@@ -18,6 +18,7 @@ from actors.store.states import FollowerState
 from actors.web.keys import CIRCLES, SESSIONS, SETTINGS, URLS
 from actors.web.network import linked_context
 from actors.web.present import CirclesView, person, soonest, status_label
+from actors.web.value_matrix import value_context
 
 SHOWN = 10  # items per section
 # the sections of recent items: how many of each kind, and with their content or not
@@ -100,6 +101,7 @@ async def render_community(
 ) -> web.Response:
     context = await community_context(request, community)
     context.update(await linked_context(request, community))  # from linked communities
+    context.update(await value_context(request, community))  # the value-creation matrix
     context.update(extra)
     response = aiohttp_jinja2.render_template("community.html", request, context, status=status)
     response.headers["Vary"] = "Accept"  # the same URL serves the actor document

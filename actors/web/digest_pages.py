@@ -25,15 +25,17 @@ from actors import urls as routes
 from actors.community import Community
 from actors.digests import subscribing, tokens
 from actors.digests.periods import Frequency, Period, last_closed
-from actors.digests.service import DigestService
+from actors.digests.service import DigestService, dashboard_panel
+from actors.hooks import Panel
 from actors.settings import Settings
 from actors.store import digest_queries
+from actors.store import digests as digest_store
 from actors.store.db import AsyncSession, async_sessionmaker, in_background
 from actors.urls import Urls
 from actors.web.community_page import render_community
 from actors.web.digest_mail import TemplateRenderer
 from actors.web.feed_xml import xml_text
-from actors.web.keys import DIRECTORY, SERVER_SIGNER, SESSIONS, SETTINGS, URLS
+from actors.web.keys import DASHBOARD_PANELS, DIRECTORY, SERVER_SIGNER, SESSIONS, SETTINGS, URLS
 from actors.web.workers import DELIVERY_WORKER
 from federation.errors import NotFound
 
@@ -300,8 +302,19 @@ async def _digests_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+class DigestPanel:
+    """``actors.hooks.DashboardSource``: subscribers and digests on a community's dashboard."""
+
+    async def dashboard_panel(self, session: AsyncSession, community: Community) -> Panel:
+        subscribers = await digest_store.subscription_counts(session, community.id)
+        sends = await digest_store.send_counts(session, community.id)
+        return dashboard_panel(subscribers, sends, community.slug)
+
+
 def setup(app: web.Application) -> None:
     app[RENDERER] = TemplateRenderer()
+    if app[SETTINGS].email.enabled:
+        app[DASHBOARD_PANELS].append(DigestPanel())
     app.cleanup_ctx.append(_digests_ctx)
     app.router.add_post(routes.COMMUNITY_DIGEST, subscribe)
     app.router.add_get(routes.COMMUNITY_DIGEST_CONFIRM, confirm_page)

@@ -29,7 +29,7 @@ from actors.schedule import zone_or_utc
 from actors.store import links as store
 from actors.store.models_links import NetworkCacheRow
 from actors.store.singletons import AdvisoryLocks
-from actors.web import network_graph
+from actors.web import network_graph, value_matrix
 from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
 from actors.web.negotiation import json_response
 from actors.web.present import when
@@ -64,6 +64,7 @@ class FollowingRefresher:
             async with self._locks.holding(f"network-refresh {group}") as mine:
                 if mine and await self._still_stale(group):
                     await network_graph.refresh_following(self._app[REMOTE], group, community)
+                    await value_matrix.refresh_values(self._app[REMOTE], group, community)
         except Exception:
             log.exception("refreshing the following of %s failed", group)
         finally:
@@ -113,6 +114,8 @@ async def network_page(request: web.Request) -> web.Response:
     labels = {document["community"]["id"]: community.name}
     for link in (*document["links"]["outgoing"], *document["links"]["incoming"]):
         labels[link["id"]] = link["name"] or link["handle"] or link["id"]
+    async with request.app[SESSIONS]() as session:
+        value_rows = await value_matrix.network_matrix(session, community, labels)
     return aiohttp_jinja2.render_template(
         "network.html",
         request,
@@ -123,6 +126,8 @@ async def network_page(request: web.Request) -> web.Response:
             "community_url": urls.community(community.slug),
             "json_url": urls.community_network_json(community.slug),
             "refreshing": bool(found.stale),
+            "value_rows": value_rows,
+            "value_url": urls.community_value(community.slug),
         },
     )
 

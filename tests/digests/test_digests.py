@@ -14,6 +14,8 @@ from sqlalchemy import select
 from actors.store import digests
 from actors.store.models_digests import DigestSendRow, DigestSubscriptionRow
 from actors.store.states import JobState
+from actors.web.digest_pages import DigestPanel
+from actors.web.keys import DASHBOARD_PANELS
 from tests.digests.smtp import part
 from tests.digests.world import ADDRESS, World, link_in, path_of
 from tests.pages import builders
@@ -288,3 +290,24 @@ async def test_the_next_pass_waits_for_a_retry_or_a_lease(world: World) -> None:
     assert due is not None
     assert due.tzinfo is not None
     assert due > world.clock.now
+
+
+async def test_the_coordinators_dashboard_counts_subscribers_and_failures(world: World) -> None:
+    await world.subscribed()
+    await world.subscribe("second@clinic.example", "monthly")
+    await world.story("A story")
+    world.mail.refuse_rcpt = ["550 5.1.1 no such mailbox"]
+    world.clock.next_week()
+    await world.service.run_pass()
+    (source,) = [s for s in world.client.app[DASHBOARD_PANELS] if isinstance(s, DigestPanel)]
+    async with world.sessions() as session:
+        panel = await source.dashboard_panel(session, world.community)
+    assert panel.title == "Email digest"
+    assert dict(panel.facts) == {
+        "Subscribers": "1 weekly, 0 monthly",
+        "Waiting to confirm": "1",
+        "Digests waiting to go": "0",
+    }
+    (problem,) = panel.problems
+    assert problem.startswith("1 digest could not be sent")
+    assert "nurse@hospital.example" not in str(panel)

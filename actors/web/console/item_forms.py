@@ -19,9 +19,10 @@ from zoneinfo import available_timezones
 from actors.content import InvalidContent, ItemKind, StoryDraft
 from actors.events import JOIN_MODES, EventDraft, Place, check_url, event_time
 from actors.practices import STATUSES, PracticeDraft
-from actors.publishing import current_event, current_practice
+from actors.publishing import current_claim, current_event, current_practice
 from actors.schedule import zone, zone_or_utc
 from actors.store.models import ObjectRow
+from actors.values import ValueClaim
 from actors.web.console import repeat
 
 Values = dict[str, str]
@@ -30,7 +31,7 @@ Draft = StoryDraft | PracticeDraft | EventDraft
 KINDS = (ItemKind.STORY, ItemKind.PRACTICE, ItemKind.EVENT)
 PLACE_FIELDS = ("location_name", "street", "locality", "postal_code", "country")
 FIELDS: dict[str, tuple[str, ...]] = {
-    ItemKind.STORY: ("title", "markdown"),
+    ItemKind.STORY: ("title", "markdown", "cycle", "changed", "for_whom", "about"),
     ItemKind.PRACTICE: ("title", "summary", "markdown", "tags", "status", "note"),
     ItemKind.EVENT: (
         "title", "markdown", "start", "end", "timezone", *PLACE_FIELDS, "online_url",
@@ -53,6 +54,10 @@ _FORM_FIELD = {
     "maximumAttendeeCapacity": "capacity",
     "joinMode": "join_mode",
     "rrule": "rrule",
+    "valueCycle": "cycle",
+    "valueChanged": "changed",
+    "valueFor": "for_whom",
+    "valueAbout": "about",
 }
 
 
@@ -89,6 +94,15 @@ def tags_of(text: str) -> tuple[str, ...]:
 
 def story(values: Values) -> StoryDraft:
     return StoryDraft(title=values["title"], markdown=values["markdown"])
+
+
+def claim(values: Values) -> ValueClaim | None:
+    """The story's value-creation claim (None: "not a value-creation story"); the items it
+    is about one a line (URLs, or ids of this community's items)."""
+    if not values["cycle"]:
+        return None
+    about = tuple(line.strip() for line in values["about"].splitlines() if line.strip())
+    return ValueClaim(values["cycle"], values["changed"], values["for_whom"], about)
 
 
 def practice(values: Values) -> PracticeDraft:
@@ -174,7 +188,11 @@ def values_of(row: ObjectRow) -> Values:
         }  # fmt: skip
     if row.kind == ItemKind.EVENT:
         return event_values(current_event(row))
-    return {"title": row.title or "", "markdown": row.source_markdown or ""}
+    told = current_claim(row) or ValueClaim("")
+    return {
+        "title": row.title or "", "markdown": row.source_markdown or "", "cycle": told.cycle,
+        "changed": told.changed, "for_whom": told.for_whom, "about": "\n".join(told.about),
+    }  # fmt: skip
 
 
 def event_values(draft: EventDraft) -> Values:

@@ -27,6 +27,7 @@ from actors.store import dashboard as reads
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import CONSOLE_COMMUNITY
+from actors.values import CYCLE_NAMES, CYCLES
 from actors.web.console import item_forms, repeat
 from actors.web.console.auth import Signed, audit, redirect, render, require_community
 from actors.web.console.item_forms import Values
@@ -107,6 +108,7 @@ def _form(
         "write_url": _write_path(community),
         "delete_url": ITEM_DELETE.format(slug=slug, item=short_id(item)) if item else None,
         "status_options": [(status, status_label(status, full=True)) for status in STATUSES],
+        "cycle_options": [(cycle, CYCLE_NAMES[cycle]) for cycle in CYCLES],
         "join_options": [(mode, JOIN_WORDS.get(mode, mode)) for mode in JOIN_MODES],
         "zone_options": _zone_options(values.get("timezone", "")),
         "repeats": repeat.offered(start),
@@ -170,7 +172,9 @@ async def _publish(
     urls = request.app[URLS]
     async with request.app[SESSIONS].begin() as session:
         if kind == ItemKind.STORY:
-            row = await publishing.publish_story(session, urls, community, item_forms.story(values))
+            row = await publishing.publish_story(
+                session, urls, community, item_forms.story(values), item_forms.claim(values)
+            )
         elif kind == ItemKind.PRACTICE:
             row = await publishing.publish_practice(
                 session, urls, community, item_forms.practice(values), editor=_editor(who),
@@ -216,7 +220,13 @@ async def _revise(
     urls, ref = request.app[URLS], row.ap_id
     if row.kind == ItemKind.STORY:
         await publishing.edit_story(
-            session, urls, community, ref, title=values["title"], markdown=values["markdown"]
+            session,
+            urls,
+            community,
+            ref,
+            title=values["title"],
+            markdown=values["markdown"],
+            value=item_forms.claim(values),
         )
     elif row.kind == ItemKind.PRACTICE:
         await publishing.edit_practice(
