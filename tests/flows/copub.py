@@ -42,8 +42,9 @@ AS2 = "application/activity+json"
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 """Run a test on SQLite alone, where PostgreSQL would add nothing but time."""
 
-# The CLI writes deliveries from another process, which the worker finds by polling:
-# poll often, so tests see them within a fraction of a second (the default is 1 s).
+# Work the CLI queues from another process wakes the worker at once (actors/store/wakeups.py;
+# tests/flows/test_wakeups.py); a retry falls due between polls: poll often, so tests see
+# retries within a fraction of a second (the default is 1 s).
 TEST_SECTIONS: dict[str, dict[str, Any]] = {"delivery": {"poll_interval_seconds": 0.1}}
 
 
