@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from enum import StrEnum
@@ -55,6 +56,29 @@ class Unsubscribed(StrEnum):
     DELETED = "deleted"
     NOT_SUBSCRIBED = "not_subscribed"  # no such subscription (any more)
     INVALID = "invalid"  # a token that is not this community's or not genuine
+
+
+class RequestLimit:
+    """At most ``per_hour`` subscribe requests an hour from one requesting address, in this
+    process (the form is open to anyone: one address cannot use up the server's hourly
+    confirmations, nor mail a list of strangers). Remembers ``size`` addresses at most."""
+
+    def __init__(self, per_hour: int = 5, size: int = 10_000) -> None:
+        self.per_hour = per_hour
+        self.size = size
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def allow(self, requester: str, now: float) -> bool:
+        times = self._seen.pop(requester, None) or deque()
+        while times and times[0] <= now - 3600:
+            times.popleft()
+        allowed = len(times) < self.per_hour
+        if allowed:
+            times.append(now)
+        self._seen[requester] = times
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return allowed
 
 
 def normalize_address(text: str) -> str | None:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 
@@ -33,6 +34,7 @@ from actors.store import digests as digest_store
 from actors.store.db import AsyncSession, async_sessionmaker, in_background
 from actors.urls import Urls
 from actors.web.community_page import render_community
+from actors.web.console.auth import address_of
 from actors.web.digest_mail import TemplateRenderer
 from actors.web.feed_xml import xml_text
 from actors.web.keys import DASHBOARD_PANELS, DIRECTORY, SERVER_SIGNER, SESSIONS, SETTINGS, URLS
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 DIGESTS = web.AppKey("digests", DigestService)  # set when [email] is configured
 RENDERER = web.AppKey("digest_renderer", TemplateRenderer)
+REQUESTERS = web.AppKey("digest_requesters", subscribing.RequestLimit)
 FEED_PERIODS = {Frequency.WEEKLY: 8, Frequency.MONTHLY: 6}
 CACHE_CONTROL = "public, max-age=900"
 
@@ -90,6 +93,10 @@ async def subscribe(request: web.Request) -> web.Response:
         return await render_community(
             request, community, status=400, digest_error=error, digest_email=typed.strip()
         )
+    if not request.app[REQUESTERS].allow(address_of(request), time.monotonic()):
+        return _page(request, community, "Please try again later",
+                     "Many subscriptions were asked from here in the last hour; try again "
+                     "in an hour.", status=429)  # fmt: skip
     outcome = await subscribing.subscribe(
         request.app[SESSIONS], service.settings, request.app[URLS], request.app[RENDERER],
         community, address, Frequency(frequency), datetime.now(UTC),
@@ -313,6 +320,7 @@ class DigestPanel:
 
 def setup(app: web.Application) -> None:
     app[RENDERER] = TemplateRenderer()
+    app[REQUESTERS] = subscribing.RequestLimit()
     if app[SETTINGS].email.enabled:
         app[DASHBOARD_PANELS].append(DigestPanel())
     app.cleanup_ctx.append(_digests_ctx)

@@ -311,3 +311,13 @@ async def test_the_coordinators_dashboard_counts_subscribers_and_failures(world:
     (problem,) = panel.problems
     assert problem.startswith("1 digest could not be sent")
     assert "nurse@hospital.example" not in str(panel)
+
+
+async def test_one_requester_cannot_mail_a_list_of_strangers(world: World) -> None:
+    for n in range(5):
+        await world.subscribe(f"stranger{n}@example.org")
+    too_many = await world.client.post(
+        "/c/nightshift/digest", data={"email": "stranger5@example.org"}
+    )
+    assert too_many.status == 429
+    assert len(world.mail.messages) == 5

@@ -8,7 +8,7 @@ import pytest
 
 from actors.digests import tokens
 from actors.digests.periods import Frequency, containing, from_key, last_closed
-from actors.digests.subscribing import normalize_address
+from actors.digests.subscribing import RequestLimit, normalize_address
 from actors.settings import ConfigError, settings_from_dict
 
 
@@ -94,3 +94,21 @@ def test_email_settings_are_checked_when_loaded() -> None:
     ):
         with pytest.raises(ConfigError, match=key):
             settings_from_dict({**base, "email": bad})
+
+
+def test_the_request_limit_counts_an_hour_per_requester() -> None:
+    limit = RequestLimit(per_hour=2, size=2)
+    assert limit.allow("a", 0.0)
+    assert limit.allow("a", 10.0)
+    assert not limit.allow("a", 20.0)
+    assert limit.allow("b", 20.0)  # each requester its own count
+    assert limit.allow("a", 3601.0)  # the first went out of the hour
+
+
+def test_the_request_limit_remembers_a_bounded_number_of_requesters() -> None:
+    limit = RequestLimit(per_hour=1, size=2)
+    assert limit.allow("a", 0.0)
+    assert not limit.allow("a", 1.0)
+    assert limit.allow("b", 2.0)
+    assert limit.allow("c", 3.0)  # "a" is the oldest of three: forgotten
+    assert limit.allow("a", 4.0)
