@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -53,7 +54,14 @@ class FanoutSink:
         )
         assert self._proc.stdout is not None
         async with asyncio.timeout(self.timeout):
-            info = json.loads(await self._proc.stdout.readline())
+            line = await self._proc.stdout.readline()
+        if not line:
+            _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            raise AssertionError(
+                f"the sink of {self.servers} servers did not start: it needs a socket per "
+                f"server and per connection (open files allowed here: {hard})"
+            )
+        info = json.loads(line)
         self.ports = info["ports"]
         self._reader, self._writer = await asyncio.open_connection("127.0.0.1", info["control"])
         return self
