@@ -87,6 +87,8 @@ PAGES: dict[str, Page] = {
     routes.COMMUNITY_NETWORK: HTML,
     routes.COMMUNITY_NETWORK_JSON: Page(timed=True),  # asks for stale Groups to be fetched
     routes.COMMUNITY_MODLOG: NEGOTIATED,
+    # the last closed weeks' (months') digests: they change with the items and the week
+    routes.COMMUNITY_DIGEST_ATOM: Page(timed=True, cache_control=FEED_CACHE),
 }
 
 

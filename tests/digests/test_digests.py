@@ -236,6 +236,11 @@ async def test_the_digest_as_a_feed(world: World) -> None:
     assert (await world.client.get("/c/nightshift/digest.atom", headers=etag)).status == 304
     monthly = await world.client.get("/c/nightshift/digest.atom?frequency=monthly")
     assert monthly.status == 200
+    # a story added to last week shows at once (the cached feed goes with the change)
+    await world.story("A late story", published=builders.now() - timedelta(days=7))
+    again = await world.client.get("/c/nightshift/digest.atom", headers=etag)
+    assert again.status == 200
+    assert "A late story" in await again.text()
 
 
 async def test_a_bad_address_is_refused_on_the_page(world: World) -> None:
