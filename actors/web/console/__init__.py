@@ -102,6 +102,7 @@ from actors.web.console import (
     server_reports,
     signin,
     tokens,
+    value,
     write,
 )
 from actors.web.console.auth import console_middleware
@@ -128,6 +129,7 @@ def setup(app: web.Application, settings: Settings) -> None:
     moderation_rules.setup_routes(app)
     moderation_reports.setup_routes(app)
     moderation_actions.setup_routes(app)
+    value.setup_routes(app)  # Value: indicators of value creation
     tokens.setup_routes(app)  # 5. Tokens
     server_communities.setup_routes(app)  # 6. Server (admins)
     server_coordinators.setup_routes(app)
