@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from actors.store.models_values import ValueStoryRow
 from actors.web.network import NETWORK_REFRESHER
-from tests.flows.copub import Copub, start_copub, wait_until
+from tests.flows.copub import Copub, follow, sqlite_only, start_copub, wait_until
+from tests.flows.remote import RemoteServer
+from tests.flows.test_practice_filing import stored
 from tests.links.network import Org
 
 HTML = "text/html"
@@ -39,7 +42,7 @@ async def two(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[tuple[Org,
 
 def _row(html: str, cycle: str) -> str:
     """The matrix row of a cycle, in the section after ``value-h``."""
-    matrix = html.split('id="value-h"', 1)[1]
+    matrix = html.split('id="value-h"', 1)[1] if 'id="value-h"' in html else html
     return matrix.split(f'id="value-{cycle}"', 1)[1].split("</tr>", 1)[0]
 
 
@@ -105,3 +108,33 @@ async def test_a_value_story_from_one_copub_appears_in_the_others_matrix(
     assert (
         "Ward 3 reads the dose aloud" not in page.split('id="value-h"', 1)[1].split("</section>")[0]
     )
+
+
+@sqlite_only
+async def test_a_members_post_tagged_valuestory_and_a_cycle_is_filed_as_one(
+    copub: Copub, remote: RemoteServer, community: str
+) -> None:
+    slug = "nightshift"  # the community fixture's
+    # Given ana follows the community
+    ana = remote.person("ana")
+    await follow(remote, ana, copub, slug)
+    # When she posts "#valuestory #applied" (Mastodon's hashtags), then edits the post
+    note = remote.note(ana, "Ward 3 now reads every dose aloud", mention=copub.mention(slug))
+    for tag in ("ValueStory", "applied"):
+        href = f"{remote.base_url}/tags/{tag.lower()}"
+        note["tag"].append({"type": "Hashtag", "name": f"#{tag}", "href": href})
+    await remote.send_create(ana, copub.inbox(slug), note)
+    row = await stored(copub, note["id"])
+    # Then it is filed as a value-creation story of applied value, shown in the matrix
+    assert row.kind == "story"
+    async with copub.sessions() as session:
+        claim = await session.get(ValueStoryRow, row.id)
+    assert claim is not None
+    assert claim.cycle == "applied"
+    _status, html = await copub.get(copub.urls.community_value(slug), accept=HTML)
+    assert "Ward 3 now reads every dose aloud" in _row(html, "applied")
+    # And an edit keeps it so
+    activity = await remote.send_update(ana, copub.inbox(slug), note, "Wards 3 and 4 now")
+    await copub.processed(activity["id"])
+    _status, html = await copub.get(copub.urls.community_value(slug), accept=HTML)
+    assert "Wards 3 and 4 now" in _row(html, "applied")
