@@ -33,6 +33,8 @@ COMMUNITY_CALENDAR = "/c/{slug}/events.ics"
 EVENT_CALENDAR = "/c/{slug}/o/{oid}/event.ics"
 COMMUNITY_NETWORK = "/c/{slug}/network"
 COMMUNITY_NETWORK_JSON = "/c/{slug}/network.json"
+COMMUNITY_NETWORK_GRAPHML = "/c/{slug}/network.graphml"
+COMMUNITY_WHO_KNOWS = "/c/{slug}/who-knows"
 COMMUNITY_VALUE = "/c/{slug}/value"  # the value-creation matrix (HTML) or collection (JSON)
 COMMUNITY_MODLOG = "/c/{slug}/modlog"
 COMMUNITY_DIGEST = "/c/{slug}/digest"  # POST: subscribe to the email digest
@@ -153,6 +155,14 @@ class Urls:
 
     def community_network_json(self, slug: str) -> str:
         return self.absolute(COMMUNITY_NETWORK_JSON.format(slug=slug))
+
+    def community_network_graphml(self, slug: str) -> str:
+        """The network as GraphML, for network analysis tools."""
+        return self.absolute(COMMUNITY_NETWORK_GRAPHML.format(slug=slug))
+
+    def community_who_knows(self, slug: str) -> str:
+        """Who knows about what: the members around each hashtag of the practices."""
+        return self.absolute(COMMUNITY_WHO_KNOWS.format(slug=slug))
 
     def community_value(self, slug: str) -> str:
         """The community's value-creation matrix (HTML), or its stories and indicators as

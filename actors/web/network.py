@@ -29,7 +29,7 @@ from actors.schedule import zone_or_utc
 from actors.store import links as store
 from actors.store.models_links import NetworkCacheRow
 from actors.store.singletons import AdvisoryLocks
-from actors.web import network_graph, value_matrix
+from actors.web import network_export, network_graph, network_picture, value_matrix
 from actors.web.keys import DIRECTORY, REMOTE, SESSIONS, URLS
 from actors.web.negotiation import json_response
 from actors.web.present import when
@@ -106,14 +106,27 @@ async def network_json(request: web.Request) -> web.Response:
     return json_response(found.document)
 
 
+def _labels(document: JSON, community: Community) -> dict[str, str]:
+    """The names of the network's communities we know, by actor id."""
+    labels = {document["community"]["id"]: community.name}
+    for link in (*document["links"]["outgoing"], *document["links"]["incoming"]):
+        labels[link["id"]] = link["name"] or link["handle"] or link["id"]
+    return labels
+
+
+async def network_graphml(request: web.Request) -> web.Response:
+    community = await request.app[DIRECTORY].require(request.match_info["slug"])
+    found = await _network(request, community)
+    labels = _labels(found.document, community)
+    return network_export.graphml_response(found.document, labels, community.slug)
+
+
 async def network_page(request: web.Request) -> web.Response:
     community = await request.app[DIRECTORY].require(request.match_info["slug"])
     found = await _network(request, community)
     urls = request.app[URLS]
     document = found.document
-    labels = {document["community"]["id"]: community.name}
-    for link in (*document["links"]["outgoing"], *document["links"]["incoming"]):
-        labels[link["id"]] = link["name"] or link["handle"] or link["id"]
+    labels = _labels(document, community)
     async with request.app[SESSIONS]() as session:
         value_rows = await value_matrix.network_matrix(session, community, labels)
     return aiohttp_jinja2.render_template(
@@ -125,6 +138,8 @@ async def network_page(request: web.Request) -> web.Response:
             "labels": labels,
             "community_url": urls.community(community.slug),
             "json_url": urls.community_network_json(community.slug),
+            "graphml_url": urls.community_network_graphml(community.slug),
+            "picture": network_picture.picture(document, labels),
             "refreshing": bool(found.stale),
             "value_rows": value_rows,
             "value_url": urls.community_value(community.slug),
@@ -198,3 +213,4 @@ def setup_routes(app: web.Application) -> None:
     app.on_shutdown.append(_close)  # before the client and the database close
     app.router.add_get(routes.COMMUNITY_NETWORK, network_page)
     app.router.add_get(routes.COMMUNITY_NETWORK_JSON, network_json)
+    app.router.add_get(routes.COMMUNITY_NETWORK_GRAPHML, network_graphml)
