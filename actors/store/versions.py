@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Result, event, select, update
+from sqlalchemy import Result, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 from sqlalchemy.sql import operators
@@ -225,6 +225,13 @@ def _condition_value(where: ClauseElement, column: str) -> list[Any] | None:
     return None
 
 
+# built once: a commit's bump is one cached statement
+_BUMP_ALL = update(CommunityRow).values(
+    content_version=CommunityRow.content_version + 1, content_changed_at=bindparam("at")
+)
+_BUMP = _BUMP_ALL.where(CommunityRow.id.in_(bindparam("ids", expanding=True)))
+
+
 @event.listens_for(WatchedSession, "before_commit")
 def _bump(session: Session) -> None:
     session.flush()  # rows still pending note their communities first (the commit would)
@@ -238,13 +245,11 @@ def _bump(session: Session) -> None:
             select(ObjectRow.community_id).where(ObjectRow.id.in_(sorted(objects))).distinct()
         )
         noted.update(owners.scalars())
-    bump = update(CommunityRow).values(
-        content_version=CommunityRow.content_version + 1, content_changed_at=datetime.now(UTC)
-    )
+    now = datetime.now(UTC)
     if ALL in noted:
-        connection.execute(bump)
+        connection.execute(_BUMP_ALL, {"at": now})
     elif noted:
-        connection.execute(bump.where(CommunityRow.id.in_(sorted(noted))))
+        connection.execute(_BUMP, {"at": now, "ids": sorted(noted)})
 
 
 @event.listens_for(WatchedSession, "after_transaction_end")
