@@ -83,6 +83,7 @@ class InboxProcessor:
         retry: RetryPolicy = INBOX_RETRY,
         observe_lag: Callable[[float], None] | None = None,
         threads: ThreadSettings = DEFAULT_THREAD_SETTINGS,
+        reclaim_seconds: float = 10.0,
     ) -> None:
         self.urls = urls
         self.sessions = sessions
@@ -99,6 +100,7 @@ class InboxProcessor:
         self.threads = threads  # a reply's missing conversation: how much is fetched
         self.wakeup = asyncio.Event()
         self.holder: Holder | None = None  # while run() runs: this process, holding leases
+        self.reclaim_seconds = reclaim_seconds  # PostgreSQL: how often dead ones' are taken
         self._stopping = False
 
     def notify(self) -> None:
@@ -261,7 +263,9 @@ class InboxProcessor:
     async def run(self, poll_interval: float = 1.0) -> None:
         """Process until ``stop()``. First take back the items that a process killed while
         processing them left leased (actors.store.holders), so they do not wait out the
-        lease."""
+        lease. On PostgreSQL, also every ``reclaim_seconds`` while it runs: another web
+        process of a fleet killed and not started again leaves its items to the others."""
+        watcher: asyncio.Task[None] | None = None
         try:
             try:
                 self.holder = await Holder.register(self.sessions.kw["bind"])
@@ -269,13 +273,31 @@ class InboxProcessor:
                     await inbox_queue.reclaim(session, self.holder)
             except Exception:
                 log.exception("could not take back the leases of dead processes; they expire")
+            if self.holder is not None and self.holder.postgresql:
+                watcher = asyncio.create_task(self._reclaiming(self.holder))
             # items queued by other processes (a held post approved) wake the loop at once
             async with wakeups.listening(self.sessions.kw["bind"], wakeups.INBOX, self.notify):
                 await self._loop(poll_interval)
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             holder, self.holder = self.holder, None
             if holder is not None:
                 await holder.close()
+
+    async def _reclaiming(self, holder: Holder) -> None:
+        while True:
+            await asyncio.sleep(self.reclaim_seconds)
+            try:
+                async with self.sessions.begin() as session:
+                    taken = await inbox_queue.reclaim(session, holder)
+            except Exception:
+                log.warning("could not look for leases of dead processes", exc_info=True)
+                continue
+            if taken:
+                self.notify()
 
     async def _loop(self, poll_interval: float) -> None:
         while not self._stopping:

@@ -10,13 +10,19 @@ An item waiting for a retry (its ``locked_until`` without a holder) is never tou
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actors.community import Community
+from actors.inbound.context import InboundContext
+from actors.inbound.processor import InboxProcessor
 from actors.store import inbox_queue
 from actors.store.db import create_engine, is_sqlite, sessionmaker
 from actors.store.holders import Holder
@@ -26,6 +32,8 @@ from actors.store.models import DeliveryRow, InboxItemRow
 from federation.clock import utcnow
 from federation.delivery.ports import DeliveryJob
 from federation.inbox import AcceptedActivity
+from federation.routing import ActivityRouter
+from federation.vocab import JSON
 from tests import factories
 from tests.delivery.inboxes import URLS, publish
 
@@ -131,3 +139,57 @@ async def test_running_workers_take_back_a_dead_workers_leases(
         "https://one.test/inbox",
         "https://two.test/inbox",
     ]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_running_inbox_processor_takes_back_a_dead_processs_items(
+    processes: list[Sessions],
+) -> None:
+    """Web process B dies while applying an item and is not started again: A's inbox
+    processor, running all along, takes the item back within its ``reclaim_seconds``."""
+    a, b, _c = processes
+    applied: list[str] = []
+    done = {n: asyncio.Event() for n in range(2)}
+
+    async def on_like(_ctx: InboundContext, activity: JSON) -> None:
+        applied.append(activity["id"])
+        done[int(activity["id"].rsplit("/", 1)[1])].set()
+
+    router: ActivityRouter[InboundContext] = ActivityRouter()
+    router.on("Like", on_like)
+    writer = InboxWriter(b, postgresql=True)
+    await writer.store(_like(0), None)
+    dying = await Holder.register(b.kw["bind"])
+    until = utcnow() + timedelta(minutes=2)
+    async with b.begin() as session:  # B is applying it
+        await inbox_queue.claim(session, limit=1, lease_until=until, skip_locked=True,
+                                holder=dying.id)  # fmt: skip
+    processor = InboxProcessor(
+        urls=URLS, sessions=a, router=router, lookup_actor=_nothing, fetch_object=_nothing,
+        skip_locked=True, reclaim_seconds=0.05,
+    )  # fmt: skip
+    running = asyncio.create_task(processor.run(poll_interval=60))
+    try:
+        async with asyncio.timeout(10):
+            # A is past its start (it applies an item queued since) and B still lives
+            await writer.store(_like(1), None)
+            await done[1].wait()
+            assert applied == [_like(1).activity["id"]], "B's item stays B's while it lives"
+            await dying.close()  # B is gone
+            await done[0].wait()
+    finally:
+        processor.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert sorted(applied) == sorted(_like(n).activity["id"] for n in range(2))
+
+
+def _like(n: int) -> AcceptedActivity:
+    activity = {"id": f"https://x.example/likes/{n}", "type": "Like",
+                "actor": "https://x.example/u", "object": "https://x.example/n/1"}  # fmt: skip
+    return AcceptedActivity.of(activity, json.dumps(activity).encode(), activity["actor"])
+
+
+async def _nothing(iri: str, _community: Community | None) -> Any:
+    raise AssertionError(f"nothing is fetched here ({iri})")
