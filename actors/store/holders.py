@@ -1,10 +1,11 @@
-"""Who holds a lease, and taking back at start what only a dead process could hold.
+"""Who holds a lease, and taking back what only a dead process could hold.
 
 Inbox items and deliveries are leased (``locked_until``) to the process working on them and
 record which one (``locked_by``: the process's :class:`Holder` id). A process killed
 mid-work leaves its leases behind; without this, the work would wait for them to run out
 (two minutes for an inbox item). At start, a process takes them back at once
-(``inbox_queue.reclaim``, ``SqlJobQueue.reclaim``):
+(``inbox_queue.reclaim``, ``SqlJobQueue.reclaim``), and on PostgreSQL the running inbox
+processors and delivery workers look for them every few seconds:
 
 - SQLite: one process works on a database (``copub serve`` runs the inbox processor, the
   delivery worker holds the file lock of ``actors.delivery.worker_lock``), so every lease
