@@ -37,6 +37,7 @@ CHAR_WIDTH = 7.0  # an estimate of a 12-px character, to keep labels inside the 
 NODE_R = 9
 PERSON_R = 6
 KEPT = 64  # layouts remembered (one per network version)
+CLEARANCE = 40  # how near a person may be drawn to another point
 
 
 @dataclass(frozen=True)
@@ -149,23 +150,56 @@ def _inner_radius(count: int) -> float:
 
 
 def _place_ring(
-    hosts: list[str], radii: dict[str, float], inner: float, start: float
+    hosts: list[str], radii: dict[str, float], inner: float, wanted: dict[str, float]
 ) -> tuple[dict[str, tuple[float, float]], float]:
-    """Organizations on a ring just outside ``inner``, each given an arc as wide as it is;
-    returns their centres and the ring's outer edge."""
+    """Organizations on a ring just outside ``inner``, each given an arc as wide as it is,
+    turned to sit as near as they can to the angle ``wanted`` for them (the first on the
+    left if none is: pages are wider than tall); returns their centres and the ring's outer edge."""
     if not hosts:
         return {}, inner
     widest = max(radii[h] for h in hosts)
-    needed = sum(2 * radii[h] + 60 for h in hosts) / (2 * math.pi)
-    radius = max(inner + widest + 90, needed)
-    total = sum(2 * radii[h] + 60 for h in hosts)
-    angle, centres = start, {}
-    for host in hosts:
-        share = (2 * radii[host] + 60) / total * 2 * math.pi
-        middle = angle + share / 2
-        centres[host] = (radius * math.cos(middle), radius * math.sin(middle))
+    arcs = {h: 2 * radii[h] + 60 for h in hosts}
+    total = sum(arcs.values())
+    radius = max(inner + widest + 60, total / (2 * math.pi))
+    ordered = sorted(hosts, key=lambda h: (wanted.get(h, 0.0), hosts.index(h)))
+    angles, angle = {}, 0.0
+    for host in ordered:
+        share = arcs[host] / total * 2 * math.pi
+        angles[host] = angle + share / 2
         angle += share
+    if wanted:  # the turn that brings them nearest where they are wanted (a circular mean)
+        diffs = [wanted[h] - angles[h] for h in ordered if h in wanted]
+        turn = math.atan2(sum(map(math.sin, diffs)), sum(map(math.cos, diffs)))
+    else:
+        turn = math.pi - angles[ordered[0]]
+    centres = {
+        h: (radius * math.cos(a + turn), radius * math.sin(a + turn)) for h, a in angles.items()
+    }
     return centres, radius + widest
+
+
+def _parents(document: JSON) -> dict[str, list[str]]:
+    """For each community two links away, the linked communities that follow it."""
+    found: dict[str, list[str]] = {}
+    for hop in document["second_hop"]:
+        for actor in hop["following"]:
+            found.setdefault(actor, []).append(hop["from"])
+    return found
+
+
+def _clear(x: float, y: float, taken: list[tuple[float, float]]) -> tuple[float, float]:
+    """``(x, y)`` moved off the points already drawn (a person on a community's dot)."""
+    for _ in range(12):
+        near = [(px, py) for px, py in taken if math.hypot(x - px, y - py) < CLEARANCE]
+        if not near:
+            break
+        px, py = near[0]
+        dx, dy = x - px, y - py
+        distance = math.hypot(dx, dy)
+        if distance < 1e-6:
+            dx, dy, distance = 0.0, 1.0, 1.0
+        x, y = px + dx / distance * CLEARANCE, py + dy / distance * CLEARANCE
+    return x, y
 
 
 def layout(document: JSON, labels: dict[str, str]) -> Picture:
@@ -184,9 +218,16 @@ def layout(document: JSON, labels: dict[str, str]) -> Picture:
     centres: dict[str, tuple[float, float]] = {me_host: (0.0, 0.0)}
     first = [h for h in by_host if h != me_host and org_hop[h] <= 1]
     second = [h for h in by_host if h != me_host and org_hop[h] >= 2]
-    ring, edge = _place_ring(first, radii, radii[me_host], -math.pi / 2)
+    ring, edge = _place_ring(first, radii, radii[me_host], {})
     centres.update(ring)
-    ring, _ = _place_ring(second, radii, edge, -math.pi / 2 + math.pi / max(len(second), 1))
+    parents = _parents(document)
+    wanted: dict[str, float] = {}
+    for host in second:
+        hosts = {host_of(p) or "" for a in by_host[host] for p in parents.get(a, [])}
+        points = [centres[h] for h in sorted(hosts) if h in centres and h != me_host]
+        if points:
+            wanted[host] = math.atan2(sum(y for _, y in points), sum(x for x, _ in points))
+    ring, _ = _place_ring(second, radii, edge, wanted)
     centres.update(ring)
     where: dict[str, tuple[float, float]] = {}
     for host, actors in by_host.items():
@@ -202,15 +243,13 @@ def layout(document: JSON, labels: dict[str, str]) -> Picture:
     ]  # fmt: skip
     edges = [Edge(*where[a], *where[b], kind) for a, b, kind in _edges(document, shown_set)]
     people = [b for b in document["brokers"] if len(shown_set & set(b["communities"])) >= 2]
-    placed_people: dict[tuple[int, int], int] = {}
+    taken = list(where.values())
     for person in people[:MAX_PEOPLE]:
         places = sorted(shown_set & set(person["communities"]))
         x = sum(where[c][0] for c in places) / len(places)
         y = sum(where[c][1] for c in places) / len(places)
-        spot = (round(x / 20), round(y / 20))
-        crowd = placed_people.get(spot, 0)
-        placed_people[spot] = crowd + 1
-        x, y = x + 16 * crowd, y + 26 + 22 * crowd  # below the middle, clear of a line
+        x, y = _clear(x, y + 20, taken)  # a little below the middle, clear of the lines
+        taken.append((x, y))
         name = person.get("name") or person.get("handle") or person["id"]
         nodes.append(
             Node(person["id"], "person", clean_label(name), person.get("url") or "", x, y,
