@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import EllipsisType
 from typing import Any
 
 import click
@@ -22,8 +24,10 @@ from actors.practices import STATUSES
 from actors.publishing.common import local_object
 from actors.store import practice as store
 from actors.store.db import AsyncSession
+from actors.values import CYCLES, ValueClaim
 
 PRACTICE_ONLY = ("summary", "tags", "no_tags", "status", "note")
+STORY_ONLY = ("cycle", "changed", "for_whom", "about", "no_value")
 EVENT_ONLY = ("start", "end", "timezone", *PLACE_OPTIONS, "online_url", "capacity",
               "join_mode", "rrule")  # fmt: skip
 
@@ -32,14 +36,30 @@ def _refuse_foreign(kind: str, values: dict[str, Any]) -> None:
     """An option that does not apply to the item's kind is a mistake, not a no-op."""
     foreign = {
         ItemKind.STORY: (*PRACTICE_ONLY, *EVENT_ONLY),
-        ItemKind.PRACTICE: EVENT_ONLY,
-        ItemKind.EVENT: PRACTICE_ONLY,
+        ItemKind.PRACTICE: (*EVENT_ONLY, *STORY_ONLY),
+        ItemKind.EVENT: (*PRACTICE_ONLY, *STORY_ONLY),
     }[ItemKind(kind)]
     for name in foreign:
         if values.get(name) not in (None, False, ()):
             option = "--" + name.replace("_", "-")
             article = "an" if kind[0] in "aeiou" else "a"
             raise click.ClickException(f"{option} does not apply to {article} {kind}")
+
+
+def _claim_change(
+    old: ValueClaim | None, values: dict[str, Any]
+) -> ValueClaim | EllipsisType | None:
+    """The story's new claim: None with --no-value, the old one with what the options
+    change, or ``...`` (keep it) when none is given."""
+    if values["no_value"]:
+        return None
+    given = {k: values[k] for k in ("cycle", "changed", "for_whom") if values[k] is not None}
+    if not given and not values["about"]:
+        return ...
+    if old is None and "cycle" not in given:
+        raise click.ClickException("--changed, --for and --about tell a value: add --cycle")
+    claim = replace(old or ValueClaim(given["cycle"]), **given)
+    return replace(claim, about=tuple(values["about"])) if values["about"] else claim
 
 
 @click.command("edit")
@@ -51,6 +71,11 @@ def _refuse_foreign(kind: str, values: dict[str, Any]) -> None:
 @click.option("--no-tags", is_flag=True, help="Practice: remove every tag.")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Practice.")
 @click.option("--note", default=None, help="Practice: what changed, for its history.")
+@click.option("--cycle", type=click.Choice(CYCLES), default=None, help="Story: its value cycle.")
+@click.option("--changed", default=None, help="Value story: what changed.")
+@click.option("--for", "for_whom", default=None, help="Value story: for whom.")
+@click.option("--about", multiple=True, help="Value story: what it is about (replaces; repeat).")
+@click.option("--no-value", is_flag=True, help="Story: no longer a value-creation story.")
 @event_options
 @click.pass_context
 def edit(ctx: click.Context, /, slug: str, item: str, **values: Any) -> None:
@@ -65,8 +90,9 @@ def edit(ctx: click.Context, /, slug: str, item: str, **values: Any) -> None:
         _refuse_foreign(row.kind, values)
         if row.kind == ItemKind.STORY:
             await publishing.edit_story(
-                session, urls, community, item, title=values["title"], markdown=values["markdown"]
-            )
+                session, urls, community, item, title=values["title"], markdown=values["markdown"],
+                value=_claim_change(publishing.current_claim(row), values),
+            )  # fmt: skip
         elif row.kind == ItemKind.PRACTICE:
             tags = () if values["no_tags"] else (values["tags"] or None)
             await publishing.edit_practice(
