@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, or_, select, update
+from sqlalchemy import String, Table, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +38,8 @@ def _length(column: Any) -> int:
 
 # the longest activity id and actor id the table holds (federation.inbox.InboxLimits.max_iri)
 MAX_IRI = min(_length(InboxItemRow.activity_id), _length(InboxItemRow.actor_id))
+# the table: the group commit is one Core executemany, not the ORM's bulk insert
+INBOX_ITEMS = cast(Table, InboxItemRow.__table__)
 
 
 def item_values(accepted: AcceptedActivity, recipient: str | None) -> dict[str, Any]:
@@ -114,7 +116,7 @@ class InboxWriter:
         try:
             async with self._sessions.begin() as session:
                 rows = list({v["dedupe_key"]: v for v, _ in batch}.values())
-                await session.execute(self._insert(InboxItemRow).on_conflict_do_nothing(), rows)
+                await session.execute(self._insert(INBOX_ITEMS).on_conflict_do_nothing(), rows)
         except Exception as exc:  # noqa: BLE001 (not swallowed: each waiting caller gets it)
             for _, future in batch:
                 if not future.done():
