@@ -16,6 +16,7 @@ from actors.inbound.links import (
 )
 from actors.inbound.moderation import moderate, on_moderation, on_moderation_announce
 from actors.inbound.posts import inner_types, on_create, on_delete, on_reaction, on_update
+from actors.inbound.who_knows import on_who_knows_request
 from actors.settings import ContentSettings
 from federation.intake import DEFAULT_LIMITS, Limits
 from federation.routing import ActivityRouter
@@ -43,7 +44,9 @@ def build_router(
     rules = FilingRules.from_settings(content or ContentSettings())
 
     async def create(ctx: InboundContext, activity: JSON) -> None:
-        if not await on_linked_create(ctx, activity):  # from a linked community
+        if await on_linked_create(ctx, activity):  # from a linked community
+            return
+        if not await on_who_knows_request(ctx, activity):  # "leave me out of who-knows"
             await on_create(ctx, activity, rules)
 
     async def update(ctx: InboundContext, activity: JSON) -> None:

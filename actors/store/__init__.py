@@ -14,6 +14,7 @@ from actors.store import (
     models_peers,
     models_practice,
     models_values,
+    models_whoknows,
 )
 from actors.store.models import Base
 from actors.store.states import FINISHED_JOBS, PENDING_JOBS, JobState, StrEnumColumn
@@ -32,4 +33,5 @@ __all__ = [
     "models_peers",
     "models_practice",
     "models_values",
+    "models_whoknows",
 ]

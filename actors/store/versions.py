@@ -49,6 +49,7 @@ BY_COMMUNITY = frozenset(
         "modlog",
         "blocks",  # a server-wide block (no community) bumps every community
         "value_indicators",  # the value-creation matrix
+        "who_knows_optouts",  # people left off the who-knows page
     }
 )
 BY_OBJECT = frozenset({"revisions", "event_details", "event_participants", "value_stories"})

@@ -40,6 +40,7 @@ from actors.web import (
     pages,
     value_matrix,
     wellknown,
+    who_knows,
 )
 from actors.web import inbox as inbox_routes
 from actors.web import network as network_pages
@@ -257,6 +258,7 @@ def create_app(
     feeds.setup_routes(app)
     pages.setup_routes(app)
     network_pages.setup_routes(app)  # links: /c/{slug}/network(.json)
+    who_knows.setup_routes(app)  # /c/{slug}/who-knows: the people around each hashtag
     value_matrix.setup_routes(app)  # /c/{slug}/value: the value-creation matrix
     archive_pages.setup(app)
     modlog.setup_routes(app)  # /c/{slug}/modlog: the public moderation log

@@ -87,6 +87,7 @@ PAGES: dict[str, Page] = {
     routes.COMMUNITY_NETWORK: HTML,
     routes.COMMUNITY_NETWORK_JSON: Page(timed=True),  # asks for stale Groups to be fetched
     routes.COMMUNITY_NETWORK_GRAPHML: Page(timed=True),
+    routes.COMMUNITY_WHO_KNOWS: HTML,
     routes.COMMUNITY_MODLOG: NEGOTIATED,
     # the last closed weeks' (months') digests: they change with the items and the week
     routes.COMMUNITY_DIGEST_ATOM: Page(timed=True, cache_control=FEED_CACHE),
