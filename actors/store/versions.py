@@ -105,7 +105,11 @@ class VersionReader:
             self._connection = sqlite3.connect(
                 self._path, timeout=0.5, isolation_level=None, check_same_thread=False
             )
-        row = self._connection.execute(self.SQL, (slug,)).fetchone()
+        try:
+            row = self._connection.execute(self.SQL, (slug,)).fetchone()
+        except sqlite3.Error:  # busy past the timeout, say: ask the way writers do
+            async with self._sessions() as session:
+                return await of_slug(session, slug)
         if row is None:
             return None
         changed = datetime.fromisoformat(row[2]).replace(tzinfo=UTC) if row[2] else None

@@ -3,6 +3,8 @@ writes touched (flushed rows and statements alike), and for nothing else."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import delete, insert, update
 
@@ -115,3 +117,17 @@ async def test_a_statement_changing_no_row_bumps_nothing(
         )
         assert result.rowcount == 0  # type: ignore[attr-defined]
     assert await both(sessions, *pair) == start
+
+
+async def test_the_reader_falls_back_to_a_session(
+    sessions: Sessions, pair: tuple[Community, Community], tmp_path: Path
+) -> None:
+    """A SQLite file it cannot read (locked past its timeout, say): the session's answer."""
+    night, _day = pair
+    expected = await version(sessions, night)
+    reader = versions.VersionReader(sessions, tmp_path / "not-a-database")
+    (tmp_path / "not-a-database").write_bytes(b"garbage" * 100)
+    found = await reader.of_slug(night.slug)
+    reader.close()
+    assert found is not None
+    assert found.version == expected
