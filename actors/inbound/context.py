@@ -82,6 +82,21 @@ class InboundContext:
         """Communities an activity is for: the inbox it came to, its addressing, its
         mentions, or the community of the object it replies to. The lists are bounded and
         only the distinct addresses of our own communities are looked up."""
+        found: dict[int, Community] = {}
+        for slug in self.addressed_slugs(activity, obj):
+            community = await queries.get_community(session, slug)
+            if community is not None:
+                found[community.id] = community
+        parent = await self.parent_of(session, obj)
+        if parent is not None:
+            community = await queries.get_community_by_id(session, parent.community_id)
+            if community is not None:
+                found[community.id] = community
+        return list(found.values())
+
+    def addressed_slugs(self, activity: JSON, obj: JSON | None) -> list[str]:
+        """Slugs of our communities an activity names: the inbox it came to, its
+        addressing, its mentions (not the thread it replies in); the lists are bounded."""
         candidates: list[str] = []
         if self.recipient_slug:
             candidates.append(self.urls.community(self.recipient_slug))
@@ -93,17 +108,7 @@ class InboundContext:
                 if href:
                     candidates.append(href)
         slugs = (self.urls.community_slug_of(iri) for iri in dict.fromkeys(candidates))
-        found: dict[int, Community] = {}
-        for slug in dict.fromkeys(s for s in slugs if s):
-            community = await queries.get_community(session, slug)
-            if community is not None:
-                found[community.id] = community
-        parent = await self.parent_of(session, obj)
-        if parent is not None:
-            community = await queries.get_community_by_id(session, parent.community_id)
-            if community is not None:
-                found[community.id] = community
-        return list(found.values())
+        return list(dict.fromkeys(s for s in slugs if s))
 
     async def parent_of(self, session: AsyncSession, obj: JSON | None) -> ObjectRow | None:
         parent_id = get_id((obj or {}).get("inReplyTo"))

@@ -10,28 +10,11 @@ from actors.inbound.context import InboundContext
 from actors.store import queries
 from actors.store import whoknows as store
 from actors.whoknows import Request, request_in
-from federation.intake import AUDIENCE_KEYS, bounded, safe_url
+from federation.intake import safe_url
 from federation.origins import same_origin
-from federation.vocab import JSON, actor_of, get_id, has_type, ids
+from federation.vocab import JSON, actor_of, get_id
 
 log = logging.getLogger(__name__)
-
-
-def _addressed(ctx: InboundContext, activity: JSON, obj: JSON) -> list[str]:
-    """Slugs of our communities the post names: its inbox, its addressing, its mentions
-    (not merely the thread it replies in)."""
-    named: list[str] = []
-    if ctx.recipient_slug:
-        named.append(ctx.urls.community(ctx.recipient_slug))
-    for source in (activity, obj):
-        for key in AUDIENCE_KEYS:
-            named.extend(ids(bounded(source.get(key), ctx.limits.max_audience)))
-        for tag in bounded(source.get("tag"), ctx.limits.max_tags):
-            href = get_id(tag.get("href")) if has_type(tag, "Mention") else None
-            if href:
-                named.append(href)
-    slugs = (ctx.urls.community_slug_of(iri) for iri in dict.fromkeys(named))
-    return list(dict.fromkeys(s for s in slugs if s))
 
 
 async def on_who_knows_request(ctx: InboundContext, activity: JSON) -> bool:
@@ -47,7 +30,7 @@ async def on_who_knows_request(ctx: InboundContext, activity: JSON) -> bool:
     author = get_id(obj.get("attributedTo")) or actor
     if post is None or author != actor or not same_origin(post, actor):
         return False  # not theirs to ask: let the usual path judge the post
-    slugs = _addressed(ctx, activity, obj)
+    slugs = ctx.addressed_slugs(activity, obj)  # naming it, not only replying in a thread
     if not slugs:
         return False
     async with ctx.write() as session:
