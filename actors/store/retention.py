@@ -23,6 +23,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from actors.store.models import Base, DeliveryRow, InboxItemRow
 from actors.store.models_links import NetworkCacheRow
+from actors.store.models_values import ValueCacheRow
 from actors.store.states import InboxState, JobState
 
 
@@ -86,14 +87,19 @@ class PurgeTarget:
         return cast(CursorResult[Any], result).rowcount
 
 
-def _network_cache_old(cutoffs: Cutoffs) -> ColumnElement[bool]:
+def _cache_old(
+    row: type[NetworkCacheRow] | type[ValueCacheRow],
+) -> Callable[[Cutoffs], ColumnElement[bool]]:
     """An entry not refreshed for ``done_before`` (one whose last fetch failed: for
     ``failed_before``): its Group is no longer linked or no longer looked at."""
-    row = NetworkCacheRow
-    return or_(
-        and_(row.error.is_(None), row.fetched_at < cutoffs.done_before),
-        and_(row.error.is_not(None), row.fetched_at < cutoffs.failed_before),
-    )
+
+    def old(cutoffs: Cutoffs) -> ColumnElement[bool]:
+        return or_(
+            and_(row.error.is_(None), row.fetched_at < cutoffs.done_before),
+            and_(row.error.is_not(None), row.fetched_at < cutoffs.failed_before),
+        )
+
+    return old
 
 
 TARGETS: tuple[PurgeTarget, ...] = (
@@ -112,5 +118,9 @@ TARGETS: tuple[PurgeTarget, ...] = (
             InboxItemRow.state, InboxItemRow.received_at, InboxState.DONE, InboxState.FAILED
         ),
     ),
-    PurgeTarget("network_cache", NetworkCacheRow, NetworkCacheRow.actor_id, _network_cache_old),
+    PurgeTarget(
+        "network_cache", NetworkCacheRow, NetworkCacheRow.actor_id, _cache_old(NetworkCacheRow)
+    ),
+    # linked Groups' value collections, fetched with their following
+    PurgeTarget("value_cache", ValueCacheRow, ValueCacheRow.actor_id, _cache_old(ValueCacheRow)),
 )

@@ -16,6 +16,7 @@ from actors.hooks import Purger
 from actors.store import social
 from actors.store.models import Base, DeliveryRow, InboxItemRow
 from actors.store.models_links import NetworkCacheRow
+from actors.store.models_values import ValueCacheRow
 from actors.store.retention import Cutoffs
 from adapters.discourse.models import ForumJobRow
 from federation.clock import utcnow
@@ -40,7 +41,8 @@ JOBS = [
 INBOX = [("done", 20, True), ("done", 1, False), ("failed", 40, True), ("failed", 20, False),
          ("pending", 100, False)]  # fmt: skip
 CACHE = [("-", 20, True), ("-", 1, False), ("error", 40, True), ("error", 20, False)]
-EXPECTED = {"deliveries": 2, "inbox_items": 2, "network_cache": 2, "discourse_jobs": 2}
+EXPECTED = {"deliveries": 2, "inbox_items": 2, "network_cache": 2, "value_cache": 2,
+            "discourse_jobs": 2}  # fmt: skip
 
 
 async def fill(db: Sessions) -> None:
@@ -76,6 +78,10 @@ async def fill(db: Sessions) -> None:
                 NetworkCacheRow(actor_id=f"https://peer.example/g/{n}", following=[],
                                 error=error, fetched_at=ago(days))
             )  # fmt: skip
+            session.add(
+                ValueCacheRow(actor_id=f"https://peer.example/g/{n}", stories=[], indicators=[],
+                              error=error, fetched_at=ago(days))
+            )  # fmt: skip
 
 
 async def count(db: Sessions, model: type[Base]) -> int:
@@ -84,7 +90,7 @@ async def count(db: Sessions, model: type[Base]) -> int:
 
 
 async def counts(db: Sessions) -> dict[str, int]:
-    tables = (DeliveryRow, InboxItemRow, NetworkCacheRow, ForumJobRow)
+    tables = (DeliveryRow, InboxItemRow, NetworkCacheRow, ValueCacheRow, ForumJobRow)
     return {model.__tablename__: await count(db, model) for model in tables}
 
 
@@ -99,11 +105,13 @@ async def left(db: Sessions) -> dict[str, list[tuple[str, float]]]:
         forum = await session.execute(select(ForumJobRow.state, ForumJobRow.updated_at))
         inbox = await session.execute(select(InboxItemRow.state, InboxItemRow.received_at))
         cache = await session.execute(select(NetworkCacheRow.error, NetworkCacheRow.fetched_at))
+        values = await session.execute(select(ValueCacheRow.error, ValueCacheRow.fetched_at))
         return {
             "deliveries": sorted((s, days(at)) for s, at in jobs),
             "discourse_jobs": sorted((s, days(at)) for s, at in forum),
             "inbox_items": sorted((s, days(at)) for s, at in inbox),
             "network_cache": sorted(("error" if e else "-", days(at)) for e, at in cache),
+            "value_cache": sorted(("error" if e else "-", days(at)) for e, at in values),
         }
 
 
@@ -113,7 +121,7 @@ def kept(rows: list[tuple[str, int, bool]]) -> list[tuple[str, float]]:
 
 def test_the_plugins_tables_are_purged_too() -> None:
     names = [purger.name for purger in retention.purgers()]
-    assert names == ["deliveries", "inbox_items", "network_cache", "discourse_jobs"]
+    assert names == ["deliveries", "inbox_items", "network_cache", "value_cache", "discourse_jobs"]
 
 
 async def test_dry_run_counts_and_deletes_nothing(sessions: Sessions) -> None:
@@ -130,7 +138,7 @@ async def test_purge_deletes_only_old_finished_rows(sessions: Sessions) -> None:
     assert purged == EXPECTED
     assert await left(sessions) == {
         "deliveries": kept(JOBS), "discourse_jobs": kept(JOBS),
-        "inbox_items": kept(INBOX), "network_cache": kept(CACHE),
+        "inbox_items": kept(INBOX), "network_cache": kept(CACHE), "value_cache": kept(CACHE),
     }  # fmt: skip
     # and a second pass finds nothing more
     assert await retention.purge(sessions, KEEP, NOW, retention.purgers()) == dict.fromkeys(
@@ -186,10 +194,10 @@ async def test_copub_purge_dry_run_then_purge(sessions: Sessions, config_file: P
     out = await run_cli(config_file, "purge", "--dry-run")
     lines = dict(line.split() for line in out.splitlines()[:-1])
     assert lines == {name: str(n) for name, n in EXPECTED.items()}
-    assert out.splitlines()[-1].startswith("would delete 8 rows")
+    assert out.splitlines()[-1].startswith("would delete 10 rows")
     assert await counts(sessions) == before
     out = await run_cli(config_file, "purge")
-    assert out.splitlines()[-1].startswith("deleted 8 rows")
+    assert out.splitlines()[-1].startswith("deleted 10 rows")
     assert await counts(sessions) == {name: before[name] - n for name, n in EXPECTED.items()}
 
 
@@ -205,7 +213,8 @@ async def test_the_server_purges_where_its_worker_runs(
     # Then the first pass deletes them at once
     async def purged() -> bool:
         return await counts(sessions) == {
-            "deliveries": 4, "inbox_items": 3, "network_cache": 2, "discourse_jobs": 4,
+            "deliveries": 4, "inbox_items": 3, "network_cache": 2, "value_cache": 2,
+            "discourse_jobs": 4,
         }  # fmt: skip
 
     await wait_until(purged, what="the server's first purge")
