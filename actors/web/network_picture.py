@@ -24,7 +24,7 @@ import json
 import math
 import unicodedata
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from federation.intake import safe_url
 from federation.origins import host_of
@@ -108,10 +108,16 @@ def _label(actor: str, labels: dict[str, str]) -> str:
     return clean_label(path or host_of(actor) or actor)
 
 
+def _accepted(document: JSON) -> list[JSON]:
+    """Links both ways, but those asked and not (yet) accepted: the lists show those."""
+    links = (*document["links"]["outgoing"], *document["links"]["incoming"])
+    return [link for link in links if link.get("state") == "accepted"]
+
+
 def _communities(document: JSON) -> dict[str, int]:
     """Every community of the network and its distance in links, nearest first."""
     hops: dict[str, int] = {document["community"]["id"]: 0}
-    for link in (*document["links"]["outgoing"], *document["links"]["incoming"]):
+    for link in _accepted(document):
         hops.setdefault(link["id"], 1)
     for hop in document["second_hop"]:
         hops.setdefault(hop["from"], 1)
@@ -124,7 +130,7 @@ def _communities(document: JSON) -> dict[str, int]:
 def _edges(document: JSON, shown: set[str]) -> list[tuple[str, str, str]]:
     me = document["community"]["id"]
     found: dict[tuple[str, str], str] = {}
-    for link in (*document["links"]["outgoing"], *document["links"]["incoming"]):
+    for link in _accepted(document):
         if link["id"] in shown:
             found.setdefault((min(me, link["id"]), max(me, link["id"])), "link")
     for hop in document["second_hop"]:
@@ -298,7 +304,7 @@ def _described(picture: Picture) -> Picture:
         f"{'person' if people == 1 else 'people'} taking part in more than one of them. "
         "The lists below name the same."
     )
-    return Picture(**{**picture.__dict__, "desc": desc})
+    return replace(picture, desc=desc)
 
 
 _kept: OrderedDict[str, Picture] = OrderedDict()

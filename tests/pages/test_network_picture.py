@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from aiohttp.test_utils import TestClient
 
 from actors.community import Community
+from actors.web import network_picture
 from tests.pages.builders import Sessions
 from tests.pages.network_builders import Linked, add_network
 
@@ -100,3 +101,21 @@ async def test_the_network_as_graphml(
     assert {(me, CLINIC, "follows"), (LEMMY, me, "follows"), (CLINIC, WARDS, "follows"),
             (BOB, CLINIC, "member"), (BOB, me, "member"),
             ("org:clinic.example", CLINIC, "hosts")} <= edges  # fmt: skip
+
+
+def test_only_accepted_links_are_drawn() -> None:
+    me = "https://cop.test/c/nightshift"
+    document = {
+        "community": {"id": me},
+        "links": {
+            "outgoing": [{"id": CLINIC, "state": "pending"}, {"id": LEMMY, "state": "accepted"}],
+            "incoming": [{"id": WARDS, "state": "rejected"}],
+        },
+        "second_hop": [],
+        "brokers": [],
+    }
+    picture = network_picture.layout(document, {me: "Night shift"})
+    assert [n.key for n in picture.nodes] == [me, LEMMY]
+    assert [e.kind for e in picture.edges] == ["link"]
+    # the same network, the same picture (remembered)
+    assert network_picture.picture(document, {}) is network_picture.picture(document, {})
