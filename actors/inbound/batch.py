@@ -46,6 +46,7 @@ class Batch:
         self._writing = 0  # ctx.write() blocks open: an item half written is never committed
         self.finished: list[int] = []  # items applied in the open transaction
         self.unsaved: list[int] = []  # items whose transaction failed to commit
+        self.known_actors: frozenset[str] = frozenset()  # looked up before it began
 
     async def session(self) -> AsyncSession:
         if self._session is None:

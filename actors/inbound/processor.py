@@ -18,7 +18,7 @@ from actors.community import Community
 from actors.hooks import ObjectObserver
 from actors.inbound.batch import Batch
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
-from actors.store import inbox_queue, peer_health, wakeups
+from actors.store import inbox_queue, peer_health, queries, wakeups
 from actors.store.db import AsyncSession, async_sessionmaker
 from actors.store.holders import Holder
 from actors.store.inbox_queue import ClaimedItem
@@ -32,7 +32,7 @@ from federation.errors import FederationError, SignatureError
 from federation.jsonld import compact_activity, renames_terms
 from federation.origins import host_of
 from federation.routing import ActivityRouter
-from federation.vocab import JSON, get_id
+from federation.vocab import JSON, actor_of, get_id
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,23 @@ def named_objects(claimed: Sequence[ClaimedItem]) -> frozenset[str]:
             if name is not None and len(name) <= inbox_queue.MAX_IRI:
                 names.add(name)
     return frozenset(names)
+
+
+def following(claimed: Sequence[ClaimedItem], urls: Urls) -> dict[str, str]:
+    """The actors of the items that are Follows of a community here: actor -> its slug."""
+    found: dict[str, str] = {}
+    for item in claimed:
+        if not item.actor or '"Follow"' not in item.raw:
+            continue
+        try:
+            activity = json.loads(item.raw)
+        except ValueError:
+            continue
+        target = get_id(activity.get("object")) if isinstance(activity, dict) else None
+        slug = urls.community_slug_of(target) if target else None
+        if slug and activity.get("type") == "Follow" and actor_of(activity) == item.actor:
+            found[item.actor] = slug
+    return found
 
 
 class InboxProcessor:
@@ -139,6 +156,7 @@ class InboxProcessor:
         each in a transaction of its own, its failure recorded as before."""
         actors = frozenset(item.actor for item in claimed if item.actor)
         batch = Batch(self.sessions, actors, named_objects(claimed))
+        batch.known_actors = await self._look_up_followers(claimed)
         by_id = {item.id: item for item in claimed}
         try:
             for item in claimed:
@@ -173,7 +191,8 @@ class InboxProcessor:
         if batch is not None:  # what the batch holds is committed before a fetch
 
             async def lookup_actor(actor_id: str, community: Community | None) -> RemoteActorRow:
-                await batch.before_network()
+                if actor_id not in batch.known_actors:  # else found here without a fetch
+                    await batch.before_network()
                 return await self.lookup_actor(actor_id, community)
 
             async def fetch_object(url: str, community: Community | None) -> JSON:
@@ -191,6 +210,27 @@ class InboxProcessor:
             limits=self.router.limits,
             thread_limits=self.threads,
             batch=batch,
+        )
+
+    async def _look_up_followers(self, claimed: Sequence[ClaimedItem]) -> frozenset[str]:
+        """The actors of the batch's Follows of a community here, looked up (fetched if
+        need be, on the community's behalf) together before its transaction opens: their
+        handlers then find them stored, and the batch is not committed for each fetch.
+        Those that could not be looked up are left to their handlers."""
+        follows = following(claimed, self.urls)
+        if not follows:
+            return frozenset()
+        async with self.sessions() as session:
+            communities = {
+                s: await queries.get_community(session, s) for s in set(follows.values())
+            }
+        actors = list(follows)
+        found = await asyncio.gather(
+            *(self.lookup_actor(a, communities[follows[a]]) for a in actors),
+            return_exceptions=True,
+        )
+        return frozenset(
+            a for a, row in zip(actors, found, strict=True) if isinstance(row, RemoteActorRow)
         )
 
     def _observe(self, item: ClaimedItem) -> None:
