@@ -13,17 +13,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors.community import Community
+from actors.inbound import build_router
 from actors.inbound.context import InboundContext
 from actors.inbound.processor import InboxProcessor
 from actors.store import social
 from actors.store.db import is_sqlite
 from actors.store.inbox_queue import InboxWriter
-from actors.store.models import BlockRow, InboxItemRow, RemoteActorRow
+from actors.store.models import BlockRow, FollowerRow, InboxItemRow, RemoteActorRow
 from actors.store.states import InboxState
 from federation.errors import FetchError
 from federation.inbox import AcceptedActivity
 from federation.routing import ActivityRouter
 from federation.vocab import JSON
+from tests import factories
 from tests.delivery.inboxes import URLS
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -151,3 +153,51 @@ async def test_a_fetch_is_made_after_the_batch_commits(
     assert await _processor(sessions, database_url, handlers, fetch).run_once() == 2
     assert seen == [1]
     assert await _states(sessions) == [("done", 0)] * 2
+
+
+async def test_the_follows_of_a_batch_are_looked_up_together_first(
+    sessions: Sessions, database_url: str
+) -> None:
+    """Each Follow's actor is looked up before the batch's transaction, all at once (both
+    lookups are under way together here), on the community's behalf; the handlers then
+    accept the followers."""
+    community = await factories.create_community(sessions)
+    target = URLS.community(community.slug)
+    writer = InboxWriter(sessions, postgresql=not is_sqlite(database_url))
+    actors = [f"{PEER}/ann", f"{PEER}/bob"]
+    for n, actor in enumerate(actors):
+        follow = {"id": f"{PEER}/f/{n}", "type": "Follow", "actor": actor, "object": target}
+        body = json.dumps(follow).encode()
+        await writer.store(AcceptedActivity.of(follow, body, actor), None)
+    started: list[str] = []
+    both = asyncio.Event()
+
+    async def lookup(actor_id: str, on_behalf: Community | None) -> RemoteActorRow:
+        assert on_behalf is not None
+        assert on_behalf.slug == community.slug
+        if actor_id not in started:
+            started.append(actor_id)
+            if len(started) == len(actors):
+                both.set()
+            async with asyncio.timeout(5):
+                await both.wait()
+        return RemoteActorRow(ap_id=actor_id, inbox=actor_id + "/inbox")
+
+    processor = InboxProcessor(
+        urls=URLS,
+        sessions=sessions,
+        router=build_router(),
+        lookup_actor=lookup,
+        fetch_object=lambda iri, _c: _no_object(iri),
+        skip_locked=not is_sqlite(database_url),
+    )
+    assert await processor.run_once() == 2
+    assert started == actors
+    assert await _states(sessions) == [("done", 0)] * 2
+    async with sessions() as session:
+        followers = await session.scalars(select(FollowerRow.actor_id).order_by(FollowerRow.id))
+        assert list(followers) == actors
+
+
+async def _no_object(iri: str) -> JSON:
+    raise AssertionError(f"nothing is fetched here ({iri})")
