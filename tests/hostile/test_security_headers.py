@@ -36,6 +36,7 @@ from tests.conftest import ClientFactory
 from tests.discourse.harness import forum_table, prepare_forum
 from tests.fakes.discourse import FakeDiscourse
 from tests.flows.copub import sqlite_only
+from tests.pages.builders import actor_url, add_post
 
 pytestmark = sqlite_only
 
@@ -50,6 +51,12 @@ QUERIES = {
     "/c/nightshift/digest/confirm": {"token": "1." + "a" * 43},
     "/c/nightshift/digest/unsubscribe": {"token": "1." + "a" * 40},
 }
+
+
+def query_of(path: str, samples: dict[str, str]) -> dict[str, str]:
+    if path.endswith("/thread"):  # a member's post's conversation
+        return {"post": samples["post"]}
+    return QUERIES.get(path, {})
 
 
 async def subscribe_lookup(_account: str) -> str:
@@ -95,7 +102,9 @@ async def samples(client: TestClient[Any, Any]) -> dict[str, str]:
         )
     async with sessions() as session:
         activity = (await session.scalars(select(ActivityRow.ap_id).limit(1))).one()
+    post = await add_post(sessions, community, actor_url("alice"))
     return {
+        "post": post.ap_id,
         "token": setup.token,
         "invitation": invitation.token,
         "id": "1",
@@ -106,6 +115,7 @@ async def samples(client: TestClient[Any, Any]) -> dict[str, str]:
         "kind": "story",
         "aid": activity.rstrip("/").rsplit("/", 1)[1],
         "tag": "nights",
+        "indicator": "1",
         "filename": "icon.png",
     }
 
@@ -200,7 +210,7 @@ async def test_every_route_answers_with_the_security_headers(
             headers = {"Accept": accept}
             if method in ("GET", "HEAD"):
                 response = await client.request(
-                    method, path, params=QUERIES.get(path, {}), headers=headers,
+                    method, path, params=query_of(path, samples), headers=headers,
                     allow_redirects=False,
                 )  # fmt: skip
                 assert response.status < 400, (method, path, accept, response.status)
