@@ -128,6 +128,7 @@ class Fleet:
                     [stopping, *exits], return_when=asyncio.FIRST_COMPLETED
                 )
                 if self._stop.is_set():
+                    self._say(f"stopping {len(exits)} web processes")
                     return 0
                 for ended in done:
                     member = exits[ended]

@@ -194,6 +194,7 @@ async def test_two_processes_serve_one_port_and_stop_on_sigterm(
 
         # When the parent is told to stop
         parent.process.send_signal(signal.SIGTERM)
+        await parent.line(r"stopping 2 web processes")
         async with asyncio.timeout(60):
             code = await parent.process.wait()
         # Then it stops cleanly, with every web process, and the port is closed
