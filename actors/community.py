@@ -76,6 +76,7 @@ class Community:
     hold_first_posts: bool = False  # a poster's first post waits for a coordinator
     posts_per_hour: int = 0  # relayed posts an actor may make in an hour (0: no limit)
     modlog_names: bool = False  # the public moderation log names the coordinator
+    members_only: bool = False  # visibility 'members': only approved followers see items
     private_key_pem: str = field(default="", repr=False)
 
 

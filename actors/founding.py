@@ -10,6 +10,7 @@ from datetime import datetime
 from actors import outbound
 from actors.community import Community, community_to_group
 from actors.errors import Invalid
+from actors.members import Visibility, check_switch
 from actors.settings import SLUG_RE, CommunitySeed
 from actors.signing import new_key_pair
 from actors.store import queries
@@ -74,8 +75,10 @@ async def create_community(
     summary: str = "",
     closed: bool = False,
     profile_fields: tuple[tuple[str, str], ...] = (),
+    members_only: bool = False,
 ) -> Community:
-    """Create a community with a fresh RSA-2048 key pair; AlreadyExists if taken."""
+    """Create a community with a fresh RSA-2048 key pair; AlreadyExists if taken
+    (``members_only``: visibility ``members``, actors/members.py)."""
     validate_slug(slug)
     name, summary, profile_fields = check_profile(name, summary, profile_fields)
     if await queries.get_community(session, slug) is not None:
@@ -90,6 +93,7 @@ async def create_community(
         private_key_pem=private_pem,
         public_key_pem=public_pem,
         profile_fields=profile_fields,
+        members_only=members_only,
     )
     log.info("community created", extra={"community": slug})
     return community
@@ -105,19 +109,27 @@ async def update_community(
     closed: bool,
     profile_fields: tuple[tuple[str, str], ...],
     now: datetime,
+    visibility: Visibility | None = None,
 ) -> Community:
     """Change what the community says of itself (``copub community edit``, the console).
     When its actor document changes, its followers get an ``Update`` of the Group in the
     same transaction (Mastodon, Lemmy and Fedify refresh their copy from it); nothing is
-    sent when nothing changed. InvalidCommunity if a value is not acceptable."""
+    sent when nothing changed. InvalidCommunity if a value is not acceptable;
+    ``visibility`` (None: ``closed`` decides, members-only kept) as actors/members.py
+    allows (VisibilityRefused: members-only back to public)."""
     name, summary, profile_fields = check_profile(name, summary, profile_fields)
+    if visibility is None:
+        visibility = Visibility.MEMBERS if community.members_only else None
+        visibility = visibility or (Visibility.CLOSED if closed else Visibility.PUBLIC)
+    check_switch(Visibility.of(community), visibility)
     updated = await queries.update_community(
         session,
         community.id,
         name=name,
         summary=summary,
-        closed=closed,
+        closed=visibility.closed,
         profile_fields=profile_fields,
+        members_only=visibility.members_only,
     )
     if community_to_group(updated, urls) != community_to_group(community, urls):
         activity = outbound.build_update_actor(urls, updated, now)

@@ -11,12 +11,19 @@ from typing import Any
 
 from actors.community import Community, community_to_group
 from actors.content import new_token
-from actors.store import jobs, social
+from actors.members import members_addressed
+from actors.store import jobs, members, social
 from actors.store.db import AsyncSession
 from actors.store.models import ActivityRow
 from actors.urls import Urls
 from federation.clock import as2_time
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC, actor_of, object_id_of
+
+
+def _urls_of(activity: JSON) -> Urls:
+    """Our Urls, from the id of an activity we built (``.../c/SLUG/a/TOKEN``)."""
+    ident = str(activity.get("id") or activity.get("actor") or "")
+    return Urls(ident.split("/c/", 1)[0])
 
 
 def _base(urls: Urls, community: Community, verb: str) -> JSON:
@@ -245,7 +252,16 @@ async def send_to_followers(
     exclude_inboxes: frozenset[str] = frozenset(),
     exclude_actors: frozenset[str] = frozenset(),
     public: bool = True,
+    urls: Urls | None = None,
 ) -> ActivityRow:
+    """``activity`` in the outbox (``public``) and queued for every follower's inbox. A
+    members-only community's is addressed to its followers instead of the Public and goes
+    to its approved members' inboxes only (actors/members.py)."""
+    if community.members_only:
+        activity = members_addressed(activity, urls or _urls_of(activity), community.slug)
+        found = await members.member_inboxes(session, community.id, exclude_actors=exclude_actors)
+    else:
+        found = await jobs.follower_inboxes(session, community.id, exclude_actors=exclude_actors)
     row = await social.insert_activity(
         session,
         community_id=community.id,
@@ -253,11 +269,7 @@ async def send_to_followers(
         object_ap_id=object_id,
         public=public,
     )
-    inboxes = [
-        i
-        for i in await jobs.follower_inboxes(session, community.id, exclude_actors=exclude_actors)
-        if i not in exclude_inboxes
-    ]
+    inboxes = [i for i in found if i not in exclude_inboxes]
     await jobs.enqueue_deliveries(session, row.id, community.id, inboxes)
     return row
 
@@ -267,6 +279,8 @@ async def record_in_outbox(
 ) -> ActivityRow:
     """The activity in the community's outbox, delivered to nobody (history, not news: a
     backfill). Its insert waits for the commit, so a long import batches them."""
+    if community.members_only:
+        activity = members_addressed(activity, _urls_of(activity), community.slug)
     return await social.insert_activity(
         session, community_id=community.id, ap_json=activity, object_ap_id=object_id, flush=False
     )

@@ -10,6 +10,7 @@ import click
 from actors import founding
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.community import POSTING_POLICIES, community_to_group
+from actors.members import VISIBILITIES, Visibility, VisibilityRefused, check_switch
 from actors.moderation import settings as moderation
 from actors.store import queries
 from actors.store.db import AsyncSession
@@ -26,14 +27,29 @@ def community() -> None:
 @click.option("--name", required=True, help="Display name.")
 @click.option("--summary", default="", help="The community's domain statement.")
 @click.option("--closed", is_flag=True, help="Approve followers by hand.")
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default=None,
+    help="public, closed (approval) or members (approval; items for members only).",
+)
 @click.pass_context
-def community_create(ctx: click.Context, slug: str, name: str, summary: str, closed: bool) -> None:
+def community_create(
+    ctx: click.Context, slug: str, name: str, summary: str, closed: bool, visibility: str | None
+) -> None:
     """Create a community (an ActivityPub Group with its own key pair)."""
     urls = urls_of(ctx)
+    members_only = visibility == Visibility.MEMBERS
+    closed = closed or (visibility is not None and Visibility(visibility).closed)
 
     async def work(session: AsyncSession) -> None:
         await founding.create_community(
-            session, slug=slug, name=name, summary=summary, closed=closed
+            session,
+            slug=slug,
+            name=name,
+            summary=summary,
+            closed=closed,
+            members_only=members_only,
         )
 
     try:
@@ -48,6 +64,12 @@ def community_create(ctx: click.Context, slug: str, name: str, summary: str, clo
 @click.option("--name", default=None, help="New display name.")
 @click.option("--summary", default=None, help="New domain statement ('' for none).")
 @click.option("--closed/--open", default=None, help="Approve followers by hand, or not.")
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default=None,
+    help="public, closed (approval) or members (approval; items for members only).",
+)
 @click.option(
     "--field",
     "fields",
@@ -85,6 +107,7 @@ def community_edit(
     name: str | None,
     summary: str | None,
     closed: bool | None,
+    visibility: str | None,
     fields: tuple[str, ...],
     no_fields: bool,
     posting_policy: str | None,
@@ -92,13 +115,18 @@ def community_edit(
     posts_per_hour: int | None,
     modlog_names: bool | None,
 ) -> None:
-    """Change a community's name, summary, profile fields or closed state (its
-    followers get the new profile: an Update of the Group), and its moderation settings."""
+    """Change a community's name, summary, profile fields, closed state or visibility (its
+    followers get the new profile: an Update of the Group), and its moderation settings.
+    A members-only community stays members-only."""
     urls = urls_of(ctx)
     pairs = tuple(_field(given) for given in fields)
+    notices: list[str] = []
 
     async def work(session: AsyncSession) -> tuple[bool, bool]:
         current = await community_of(session, slug)
+        wanted_visibility = None if visibility is None else Visibility(visibility)
+        if wanted_visibility is not None:
+            notices.append(check_switch(Visibility.of(current), wanted_visibility))
         updated = await founding.update_community(
             session,
             urls,
@@ -108,6 +136,7 @@ def community_edit(
             closed=current.closed if closed is None else closed,
             profile_fields=() if no_fields else pairs or current.profile_fields,
             now=utcnow(),
+            visibility=wanted_visibility,
         )
         wanted = moderation.with_changes(
             moderation.ModerationSettings.of(updated),
@@ -122,7 +151,12 @@ def community_edit(
         sent = community_to_group(updated, urls) != community_to_group(current, urls)
         return updated != current, sent
 
-    changed, sent = in_transaction(ctx, work)
+    try:
+        changed, sent = in_transaction(ctx, work)
+    except VisibilityRefused as exc:
+        raise click.ClickException(f"{exc}; nothing changed") from exc
+    for notice in filter(None, notices):
+        click.echo(notice)
     if sent:
         click.echo(f"updated @{urls.handle(slug)}; its followers get the new profile")
     elif changed:
@@ -148,7 +182,7 @@ def community_list(ctx: click.Context) -> None:
         return await queries.list_communities(session)
 
     for c in in_transaction(ctx, work):
-        flag = " (closed)" if c.closed else ""
+        flag = " (members only)" if c.members_only else " (closed)" if c.closed else ""
         click.echo(f"{c.slug}\t@{urls.handle(c.slug)}\t{c.name}{flag}")
 
 
@@ -167,6 +201,7 @@ def community_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     click.echo(f"handle:    @{urls.handle(c.slug)}")
     click.echo(f"actor:     {urls.community(c.slug)}")
     click.echo(f"closed:    {'yes' if c.closed else 'no'}")
+    click.echo(f"visible:   {Visibility.of(c)}")
     click.echo(f"posting:   {c.posting_policy}")
     first = "a first post is held" if c.hold_first_posts else "as the policy says"
     click.echo(f"first:     {first}")

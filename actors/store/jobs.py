@@ -66,21 +66,28 @@ async def follower_inboxes(
     )
 
 
-async def _follower_inboxes(
-    session: AsyncSession, community_id: int, exclude_actors: Iterable[str]
-) -> list[str]:
+async def blocked(session: AsyncSession, community_id: int) -> tuple[set[str], set[str]]:
+    """The actors and the domains (lower case) blocked in the community or server-wide."""
     blocks = await session.execute(
         select(BlockRow.kind, BlockRow.value).where(
             or_(BlockRow.community_id.is_(None), BlockRow.community_id == community_id)
         )
     )
-    actors: set[str] = set(exclude_actors)
+    actors: set[str] = set()
     domains: set[str] = set()
     for kind, value in blocks:
         if kind == "actor":
             actors.add(value)
         else:
             domains.add(value.lower())
+    return actors, domains
+
+
+async def _follower_inboxes(
+    session: AsyncSession, community_id: int, exclude_actors: Iterable[str]
+) -> list[str]:
+    actors, domains = await blocked(session, community_id)
+    actors |= set(exclude_actors)
     target = func.coalesce(FollowerRow.shared_inbox, FollowerRow.inbox)
     accepted = (
         FollowerRow.community_id == community_id,

@@ -57,6 +57,8 @@ class CommunityRow(Base):
     hold_first_posts: Mapped[bool] = mapped_column(default=False, server_default=false())
     posts_per_hour: Mapped[int] = mapped_column(default=0, server_default="0")  # 0: no limit
     modlog_names: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # visibility 'members' (actors/members.py): only approved followers see its items
+    members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     profile_fields: Mapped[list[Any]] = mapped_column(default=list)
     private_key_pem: Mapped[str] = mapped_column(Text)
     public_key_pem: Mapped[str] = mapped_column(Text)

@@ -30,6 +30,7 @@ def community_from_row(row: CommunityRow) -> Community:
         hold_first_posts=row.hold_first_posts,
         posts_per_hour=row.posts_per_hour,
         modlog_names=row.modlog_names,
+        members_only=row.members_only,
         public_key_pem=row.public_key_pem,
         private_key_pem=row.private_key_pem,
         created_at=row.created_at,
@@ -47,12 +48,14 @@ async def insert_community(
     private_key_pem: str,
     public_key_pem: str,
     profile_fields: Sequence[tuple[str, str]] = (),
+    members_only: bool = False,
 ) -> Community:
     row = CommunityRow(
         slug=slug,
         name=name,
         summary=summary,
-        closed=closed,
+        closed=closed or members_only,
+        members_only=members_only,
         posting_policy="followers",
         private_key_pem=private_key_pem,
         public_key_pem=public_key_pem,
@@ -74,12 +77,16 @@ async def update_community(
     summary: str,
     closed: bool,
     profile_fields: Sequence[tuple[str, str]],
+    members_only: bool | None = None,
 ) -> Community:
-    """Store what the community says of itself (its slug and keys never change)."""
+    """Store what the community says of itself (its slug and keys never change);
+    ``members_only`` None keeps its visibility."""
     row = await session.get(CommunityRow, community_id)
     if row is None:
         raise LookupError(community_id)
     row.name, row.summary, row.closed = name, summary, closed
+    if members_only is not None:
+        row.members_only = members_only
     row.profile_fields = [{"name": n, "value": v} for n, v in profile_fields]
     await session.flush()
     return community_from_row(row)

@@ -66,6 +66,7 @@ from actors.web.keys import (
     SETTINGS,
     URLS,
 )
+from actors.web.members_gate import members_gate
 from actors.web.negotiation import wants_html
 from actors.web.pages import SUBSCRIBE_LOOKUP, SubscribeLookup
 from actors.web.present import href, url_or_empty
@@ -219,6 +220,8 @@ def create_app(
                 scheme=urlsplit(settings.server.base_url).scheme,
             )
         )
+    # members-only communities: who may fetch, before the page cache could answer
+    middlewares.append(members_gate(urlsplit(settings.server.base_url).scheme))
     middlewares.append(page_cache.page_cache_middleware)  # after secure mode's signature check
     app = web.Application(
         middlewares=middlewares,

@@ -184,8 +184,13 @@ class PageCache:
 PAGE_CACHE: web.AppKey[PageCache] = web.AppKey("page_cache", PageCache)
 
 
+PRIVATE_ANSWER = web.RequestKey("copub.private_answer", bool)  # set by web/members_gate.py
+
+
 def audience(request: web.Request) -> str | None:
     """The class of viewer this request is answered for; None: for this viewer alone."""
+    if request.get(PRIVATE_ANSWER):
+        return None  # a members-only community's (actors/web/members_gate.py)
     if any(name.endswith("copub_session") for name in request.cookies):
         return None  # signed in to the console
     return "public"

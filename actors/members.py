@@ -1,0 +1,117 @@
+"""Members-only communities (issue 18): the rules, no SQL and no HTTP.
+
+A community's visibility is ``public`` (anyone follows, items public), ``closed`` (its
+coordinators approve followers; items public) or ``members`` (approval, and everything it
+publishes or relays is addressed to its followers collection, never ``as:Public``; only
+approved followers, the servers hosting them and its coordinators see it: the fetch gate
+is actors/web/members_gate.py, the delivery actors/store/members.py).
+
+Switching a public community to ``members`` applies from then on (what was delivered
+before stays where it went); switching back is refused, because the pages would show the
+earlier members-only items to everyone.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from actors.community import Community
+from actors.errors import Invalid
+from actors.urls import Urls
+from federation.vocab import JSON, PUBLIC
+
+PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+
+class Visibility(StrEnum):
+    """Who may follow a community and who sees what it publishes."""
+
+    PUBLIC = "public"
+    CLOSED = "closed"  # followers approved by hand; items public
+    MEMBERS = "members"  # followers approved by hand; items for them only
+
+    @classmethod
+    def of(cls, community: Community) -> Visibility:
+        if community.members_only:
+            return cls.MEMBERS
+        return cls.CLOSED if community.closed else cls.PUBLIC
+
+    @property
+    def closed(self) -> bool:
+        """Whether followers wait for a coordinator's approval."""
+        return self is not Visibility.PUBLIC
+
+    @property
+    def members_only(self) -> bool:
+        return self is Visibility.MEMBERS
+
+
+VISIBILITIES = tuple(v.value for v in Visibility)
+
+
+class VisibilityRefused(Invalid):
+    """A change of visibility copub does not make (members-only back to public)."""
+
+
+def check_switch(before: Visibility, after: Visibility) -> str:
+    """What the coordinator is told of a change from ``before`` to ``after``, or
+    VisibilityRefused when it would publish members-only items."""
+    if before is after:
+        return ""
+    if before.members_only:
+        raise VisibilityRefused(
+            "a members-only community cannot become public or closed: its pages would "
+            "show what was published for its members only; start a new community instead"
+        )
+    if after.members_only:
+        return (
+            "from now on only approved followers see what the community publishes; what "
+            "it published before stays wherever it was delivered, and its pages now "
+            "answer only to members"
+        )
+    return ""
+
+
+def _readdressed(value: Any, followers: str) -> Any:
+    values = value if isinstance(value, list) else [value]
+    kept = [v for v in values if v not in PUBLIC_ALIASES]
+    if len(kept) != len(values) and followers not in kept:
+        kept.append(followers)
+    return kept
+
+
+def members_addressed(document: JSON, urls: Urls, slug: str) -> JSON:
+    """``document`` (an activity, object or collection of the community) addressed to the
+    community's followers wherever it said Public, in everything it embeds too (a copy)."""
+    result: JSON = _deep(document, urls.community_followers(slug))
+    return result
+
+
+def _deep(value: Any, followers: str) -> Any:
+    if isinstance(value, list):
+        return [_deep(v, followers) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: _readdressed(inner, followers)
+        if key in ("to", "cc", "bto", "bcc")
+        else _deep(inner, followers)
+        for key, inner in value.items()
+    }
+
+
+def is_public(value: Any) -> bool:
+    """Whether ``value`` or anything it embeds is addressed to the Public."""
+    if isinstance(value, list):
+        return any(is_public(v) for v in value)
+    if not isinstance(value, dict):
+        return False
+    for key, inner in value.items():
+        if key in ("to", "cc", "bto", "bcc"):
+            values = inner if isinstance(inner, list) else [inner]
+            if any(v in PUBLIC_ALIASES for v in values):
+                return True
+        elif is_public(inner):
+            return True
+    return False

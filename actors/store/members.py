@@ -1,0 +1,79 @@
+"""Who a members-only community delivers to and who may fetch from it (actors/members.py).
+
+Delivery: approved (``accepted``) followers only, blocked actors and domains left out, and
+never a Group (a linked community: its own followers are not this community's members). A
+shared inbox is used only when every follower of this community behind it is approved;
+otherwise each approved follower there gets its own inbox.
+
+Fetching: an actor that is an approved follower, or a server (a host) that hosts one.
+Read on every request: a follower removed or gone loses access with their row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.store import jobs
+from actors.store.models import FollowerRow, RemoteActorRow
+from actors.store.states import FollowerState
+from federation.origins import host_of
+
+GROUP_TYPES = frozenset({"Group"})
+
+
+async def member_inboxes(
+    session: AsyncSession, community_id: int, *, exclude_actors: Iterable[str] = ()
+) -> list[str]:
+    """Where a members-only community's activity goes (in the order followers came)."""
+    actors, domains = await jobs.blocked(session, community_id)
+    actors |= set(exclude_actors)
+    rows = (
+        await session.execute(
+            select(
+                FollowerRow.actor_id,
+                FollowerRow.inbox,
+                FollowerRow.shared_inbox,
+                FollowerRow.state,
+                RemoteActorRow.actor_type,
+            )
+            .outerjoin(RemoteActorRow, RemoteActorRow.ap_id == FollowerRow.actor_id)
+            .where(FollowerRow.community_id == community_id)
+            .order_by(FollowerRow.id)
+        )
+    ).all()
+    mixed = {  # shared inboxes behind which someone is not an approved member
+        shared
+        for actor_id, _inbox, shared, state, actor_type in rows
+        if shared and (state != FollowerState.ACCEPTED or actor_type in GROUP_TYPES)
+    }
+    inboxes: dict[str, None] = {}
+    for actor_id, inbox, shared, state, actor_type in rows:
+        if state != FollowerState.ACCEPTED or actor_type in GROUP_TYPES:
+            continue
+        if actor_id in actors or host_of(actor_id) in domains or host_of(inbox) in domains:
+            continue
+        inboxes[shared if shared and shared not in mixed else inbox] = None
+    return list(inboxes)
+
+
+async def may_fetch(session: AsyncSession, community_id: int, signer: str) -> bool:
+    """Whether ``signer`` (the owner of a verified signature's key) sees the community's
+    items: an approved follower, or an actor of a server hosting one (its instance actor
+    fetching for them)."""
+    approved = (
+        FollowerRow.community_id == community_id,
+        FollowerRow.state == FollowerState.ACCEPTED,
+    )
+    found = await session.scalar(
+        select(FollowerRow.id).where(*approved, FollowerRow.actor_id == signer).limit(1)
+    )
+    if found is not None:
+        return True
+    host = host_of(signer)
+    if not host:
+        return False
+    actors = await session.scalars(select(FollowerRow.actor_id).where(*approved))
+    return any(host_of(actor) == host for actor in actors)

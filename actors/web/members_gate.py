@@ -1,0 +1,170 @@
+"""The fetch gate of members-only communities (actors/members.py, issue 18).
+
+Every route under ``/c/{slug}`` of a members-only community answers only to
+
+- a signed GET (authorized fetch, verified with the server's key resolver) whose key
+  belongs to an approved follower or to an actor of a server hosting one, and
+- a signed-in console account that coordinates the community (or an admin);
+
+anyone else gets the 404 a missing item gets ("not found", whatever the path), decided
+before any handler runs, so neither the body nor the time says whether the thing exists.
+Open to all: the actor document (AS2: people ask to join from it; it lists no content), a
+short HTML page saying the community is members-only, its inbox (POST) and the
+remote-follow form. Digests are not offered for a members-only community: 404 to all.
+
+What a member gets is answered for them alone (never from or into the page cache, no
+ETag, ``Cache-Control: private, no-store``) and every AS2 document in it is addressed to
+the community's followers wherever it said Public. Membership is read on every request: a
+follower removed or gone loses access at once, whatever keys or sessions are cached.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from actors import urls as routes
+from actors.accounts import coordinators
+from actors.accounts import sessions as console_sessions
+from actors.accounts.model import account_of
+from actors.community import Community
+from actors.members import members_addressed
+from actors.store import accounts, members
+from actors.store.db import begin_deferred
+from actors.web.console.state import CONSOLE
+from actors.web.keys import DIRECTORY, KEY_RESOLVER, SESSIONS, URLS
+from actors.web.negotiation import wants_html
+from actors.web.page_cache import PRIVATE_ANSWER
+from federation.errors import FederationError
+from federation.httpsig import require_signed_get
+from federation.httpsig.web import SIGNATURE_KEY
+
+log = logging.getLogger(__name__)
+
+COMMUNITY_PREFIX = routes.COMMUNITY  # /c/{slug}: every route of a community starts so
+OPEN = frozenset({routes.COMMUNITY_INBOX, routes.COMMUNITY_REMOTE_FOLLOW})
+NOT_OFFERED = frozenset(  # email digests: not offered for a members-only community
+    {
+        routes.COMMUNITY_DIGEST,
+        routes.COMMUNITY_DIGEST_CONFIRM,
+        routes.COMMUNITY_DIGEST_UNSUBSCRIBE,
+        routes.COMMUNITY_DIGEST_ATOM,
+    }
+)
+
+
+def route_of(request: web.Request) -> str | None:
+    """The route template the request matched (``/c/{slug}/o/{oid}``), if any."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else None
+
+
+def members_gate(scheme: str) -> Middleware:
+    """The middleware; ``scheme`` the server's (for verifying signatures)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        slug = request.match_info.get("slug")
+        route = route_of(request)
+        if slug is None or route is None or not route.startswith(COMMUNITY_PREFIX):
+            return await handler(request)  # the console checks its own (coordinators only)
+        if DIRECTORY not in request.app:
+            return await handler(request)
+        community = await request.app[DIRECTORY].get(slug)
+        if community is None or not community.members_only:
+            return await handler(request)
+        request[PRIVATE_ANSWER] = True  # never the public page cache's
+        if route in NOT_OFFERED:
+            raise web.HTTPNotFound()
+        if route in OPEN or (route == routes.COMMUNITY_OUTBOX and request.method == "POST"):
+            return await handler(request)  # the authoring API checks its own tokens
+        allowed = await viewer_allowed(request, community, scheme)
+        if route == routes.COMMUNITY and not allowed:
+            if request.method in ("GET", "HEAD") and wants_html(request):
+                return _members_only_page(request, community)
+            return await handler(request)  # the actor document: no content in it
+        if not allowed:
+            raise web.HTTPNotFound()
+        response = await handler(request)
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers.popall("ETag", None)
+        response.headers.popall("Last-Modified", None)
+        return _readdressed(request, community, response)
+
+    return middleware
+
+
+async def viewer_allowed(request: web.Request, community: Community, scheme: str) -> bool:
+    """An approved follower (or their server) by a valid signature, or a coordinator."""
+    signer = await _signer(request, scheme)
+    if signer is not None:
+        async with request.app[SESSIONS]() as session:
+            if await members.may_fetch(session, community.id, signer):
+                return True
+    return await _coordinator(request, community)
+
+
+async def _signer(request: web.Request, scheme: str) -> str | None:
+    if SIGNATURE_KEY in request:  # secure mode verified it already
+        return request[SIGNATURE_KEY].owner
+    if "Signature" not in request.headers and "Signature-Input" not in request.headers:
+        return None
+    if request.method not in ("GET", "HEAD") or KEY_RESOLVER not in request.app:
+        return None
+    try:
+        verified = await require_signed_get(request, request.app[KEY_RESOLVER], scheme=scheme)
+    except FederationError as exc:  # a bad signature is nobody: the same 404
+        log.info("members-only fetch with a bad signature: %s", exc.reason)
+        return None
+    request[SIGNATURE_KEY] = verified
+    return verified.owner
+
+
+async def _coordinator(request: web.Request, community: Community) -> bool:
+    if CONSOLE not in request.app:
+        return False
+    state = request.app[CONSOLE]
+    token = request.cookies.get(state.cookies.session, "")
+    if not token:
+        return False
+    async with begin_deferred(request.app[SESSIONS]) as session:
+        row = await console_sessions.find(session, token, state.sessions, state.clock.now())
+        account = await accounts.get_account(session, row.account_id) if row else None
+        if account is None:
+            return False
+        return await coordinators.may_work_on(session, account_of(account), community.id)
+
+
+def _members_only_page(request: web.Request, community: Community) -> web.Response:
+    urls = request.app[URLS]
+    response = aiohttp_jinja2.render_template(
+        "members_only.html",
+        request,
+        {"name": community.name, "handle": urls.handle(community.slug)},
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _readdressed(
+    request: web.Request, community: Community, response: web.StreamResponse
+) -> web.StreamResponse:
+    """An AS2 answer addressed to the followers wherever it said Public."""
+    if not isinstance(response, web.Response) or "json" not in (response.content_type or ""):
+        return response
+    body = response.body
+    if not isinstance(body, bytes) or b"activitystreams#Public" not in body:
+        return response
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return response
+    if not isinstance(document, dict):
+        return response
+    document = members_addressed(document, request.app[URLS], community.slug)
+    response.body = json.dumps(document, ensure_ascii=False).encode()
+    return response

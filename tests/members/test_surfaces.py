@@ -1,0 +1,308 @@
+"""Members-only communities (issue 18): every surface, for every kind of viewer.
+
+The table: each route of the application (enumerated from its router, so a new route
+without a row fails ``test_every_route_has_a_row``) is a community route, gated by
+actors/web/members_gate.py, or a server-wide one whose answer must not carry the
+community's content. Each viewer asks each community route for HTML, ActivityStreams JSON
+and anything; an approved member, a server hosting one and a coordinator get the answer,
+everybody else the same 404 as a thing that does not exist, and nothing of the content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actors import founding, publishing, signing
+from actors.content import StoryDraft
+from actors.events import EventDraft
+from actors.settings import Settings
+from actors.store import social
+from actors.store.models import ActivityRow, RemoteActorRow, RemoteKeyRow
+from actors.store.states import FollowerState
+from actors.web.keys import SESSIONS, URLS
+from federation.httpsig import sign_request
+from federation.keys import Signer
+from tests.conftest import ClientFactory
+from tests.console.helpers import console_settings, coordinator
+from tests.flows.copub import sqlite_only
+
+pytestmark = sqlite_only
+
+SECRET = "Medication incident on ward 7"
+PUBLIC_IRI = "https://www.w3.org/ns/activitystreams#Public"
+BROWSER = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+AS2 = "application/activity+json"
+ACCEPTS = (BROWSER, AS2, "*/*")
+
+# community routes open to everyone (the actor document, its inbox, the follow form; the
+# authoring API checks its own tokens) and those not offered at all (digests)
+OPEN = {"/c/{slug}/inbox", "/c/{slug}/follow"}
+NOT_OFFERED = {
+    "/c/{slug}/digest",
+    "/c/{slug}/digest/confirm",
+    "/c/{slug}/digest/unsubscribe",
+    "/c/{slug}/digest.atom",
+}
+# server-wide routes: asked by an outsider, their answers must not carry the content
+SERVER_WIDE = {
+    "/",
+    "/healthz",
+    "/readyz",
+    "/.well-known/webfinger",
+    "/.well-known/host-meta",
+    "/.well-known/nodeinfo",
+    "/nodeinfo/2.1",
+    "/actor",
+    "/moderation",
+    "/moderation/outbox",
+    "/inbox",
+    "/authorize_interaction",
+    "/static",
+}
+# the sample names nothing stored here: a member gets the handler's own 404
+NO_SAMPLE = {"/c/{slug}/thread"}
+QUERIES = {
+    "/.well-known/webfinger": {"resource": "acct:ward@cop.test"},
+    "/authorize_interaction": {"uri": "https://social.example/users/alice"},
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: a signing actor (``signer``: its id) or a browser (``cookies``)."""
+
+    name: str
+    sees: bool
+    signer: str | None = None
+    cookies: str = ""
+
+
+ASK = Callable[[Viewer, str, str], Awaitable[tuple[int, str, dict[str, str]]]]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return console_settings(database_url)
+
+
+@dataclass
+class World:
+    client: TestClient[Any, Any]
+    samples: dict[str, str]
+    viewers: list[Viewer]
+    ask: ASK
+
+
+async def _remote(
+    session: AsyncSession, actor_id: str, *, kind: str = "Person"
+) -> tuple[RemoteActorRow, Signer]:
+    private_pem, public_pem = signing.new_key_pair()
+    host = actor_id.split("/")[2]
+    row = RemoteActorRow(
+        ap_id=actor_id,
+        inbox=actor_id + "/inbox",
+        shared_inbox=f"https://{host}/inbox",
+        actor_type=kind,
+        ap_json={},
+    )
+    session.add(row)
+    session.add(
+        RemoteKeyRow(key_id=actor_id + "#main-key", owner=actor_id, public_key_pem=public_pem)
+    )
+    await session.flush()
+    return row, Signer(actor_id + "#main-key", private_pem)
+
+
+@pytest.fixture
+async def world(make_client: ClientFactory, settings: Settings) -> World:
+    client = await make_client(settings)
+    sessions: async_sessionmaker[AsyncSession] = client.app[SESSIONS]
+    urls = client.app[URLS]
+    async with sessions.begin() as session:
+        ward = await founding.create_community(
+            session, slug="ward", name="Ward nurses", summary="Incident reviews.", members_only=True
+        )
+        signers: dict[str, Signer] = {}
+        for name, actor_id, state in (
+            ("member", "https://member.example/users/alice", "accepted"),
+            ("pending", "https://pending.example/users/pat", "pending"),
+            ("rejected", "https://rejected.example/users/rex", None),
+            ("removed", "https://removed.example/users/rem", "removed"),
+            ("server with a member", "https://member.example/actor", None),
+            ("server without a member", "https://other.example/actor", None),
+        ):
+            row, signers[name] = await _remote(session, actor_id)
+            if state is not None:
+                await social.record_follow(session, ward.id, row, actor_id + "/follow", closed=True)
+                follower = await social.get_follower(session, ward.id, actor_id)
+                assert follower is not None
+                if state == "accepted":
+                    follower.state = FollowerState.ACCEPTED
+                if state == "removed":
+                    await social.remove_follower(session, ward.id, actor_id)
+        story = await publishing.publish_story(
+            session, urls, ward, StoryDraft(title=SECRET, markdown="What we learned. #incident")
+        )
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+        event = await publishing.publish_event(
+            session, urls, ward,
+            EventDraft(title=SECRET + " review", markdown="Bring cases.", start=start,
+                       timezone="Europe/Berlin", end=start + timedelta(hours=1)),
+        )  # fmt: skip
+    async with sessions() as session:
+        activity = (await session.scalars(select(ActivityRow.ap_id).limit(1))).one()
+    coord = await coordinator(client, settings, sessions, ward.id)
+    cookies = "; ".join(f"{k}={v}" for k, v in coord.cookies.items())
+    viewers = [
+        Viewer("outsider", sees=False),
+        Viewer("pending", sees=False, signer="pending"),
+        Viewer("rejected", sees=False, signer="rejected"),
+        Viewer("removed", sees=False, signer="removed"),
+        Viewer("server without a member", sees=False, signer="server without a member"),
+        Viewer("approved member", sees=True, signer="member"),
+        Viewer("server with a member", sees=True, signer="server with a member"),
+        Viewer("coordinator", sees=True, cookies=cookies),
+    ]
+
+    async def ask(viewer: Viewer, path: str, accept: str) -> tuple[int, str, dict[str, str]]:
+        headers = {"Accept": accept}
+        if viewer.cookies:
+            headers["Cookie"] = viewer.cookies
+        if viewer.signer is not None:
+            headers = sign_request(
+                "GET", urls.absolute(path), headers, None, signers[viewer.signer]
+            )
+        async with client.get(path, headers=headers, allow_redirects=False) as response:
+            client.session.cookie_jar.clear()
+            return response.status, await response.text(), dict(response.headers)
+
+    samples = {
+        "slug": "ward",
+        "oid": story.ap_id.rstrip("/").rsplit("/", 1)[1],
+        "aid": activity.rstrip("/").rsplit("/", 1)[1],
+        "tag": "incident",
+        "filename": "icon.png",
+        "event": event.ap_id.rstrip("/").rsplit("/", 1)[1],
+    }
+    return World(client, samples, viewers, ask)
+
+
+def _routes(app: web.Application) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.router.routes():
+        resource = route.resource
+        if resource is not None and route.method != "HEAD":
+            found.add((route.method, resource.canonical))
+    return found
+
+
+def _path(canonical: str, samples: dict[str, str]) -> str:
+    path = canonical
+    for name, value in samples.items():
+        path = path.replace("{" + name + "}", value)
+    if canonical == "/c/{slug}/o/{oid}/event.ics":
+        path = canonical.replace("{slug}", "ward").replace("{oid}", samples["event"])
+    if canonical == "/c/{slug}/o/{oid}/participants":
+        path = canonical.replace("{slug}", "ward").replace("{oid}", samples["event"])
+    if canonical == "/c/{slug}/thread":
+        path += "?post=https%3A%2F%2Fmember.example%2Fnotes%2F1"
+    return path
+
+
+def _community_routes(app: web.Application) -> list[str]:
+    return sorted(
+        c for m, c in _routes(app) if m == "GET" and c.startswith("/c/{slug}") and c not in OPEN
+    )
+
+
+async def test_every_route_has_a_row(world: World) -> None:
+    """A route that is neither a community's (gated), nor the console's (coordinators),
+    nor a server-wide one checked below, needs a row in this table."""
+    unknown = {
+        (m, c)
+        for m, c in _routes(world.client.app)
+        if not c.startswith(("/c/{slug}", "/console", "/adapters/")) and c not in SERVER_WIDE
+    }
+    assert not unknown, f"classify these routes for members-only communities: {unknown}"
+
+
+async def test_who_sees_each_community_route(world: World) -> None:
+    """Every GET route of the community, for every viewer and Accept: members, servers
+    hosting one and coordinators get it; the others the 404 of a missing thing."""
+    missing_status, missing_body, _ = await world.ask(
+        world.viewers[0], "/c/ward/o/no-such-item", AS2
+    )
+    assert missing_status == 404
+    failures = []
+    for canonical in _community_routes(world.client.app):
+        path = _path(canonical, world.samples)
+        for viewer in world.viewers:
+            for accept in ACCEPTS:
+                status, body, headers = await world.ask(viewer, path, accept)
+                what = f"{viewer.name} GET {path} ({accept.split(',')[0]})"
+                if canonical in NOT_OFFERED:
+                    if status != 404:
+                        failures.append(f"{what}: {status}, digests are not offered")
+                    continue
+                if canonical == "/c/{slug}" and not viewer.sees:
+                    # the actor document (or a page saying it is members-only): no content
+                    if status != 200 or SECRET in body:
+                        failures.append(f"{what}: {status}, content shown")
+                    continue
+                if viewer.sees:
+                    if status == 404 and canonical not in NO_SAMPLE:
+                        failures.append(f"{what}: 404 for one who may see it")
+                    if PUBLIC_IRI in body:
+                        failures.append(f"{what}: addressed to the Public")
+                    if status == 200 and "ETag" in headers:
+                        failures.append(f"{what}: a cacheable ETag")
+                elif status != 404 or SECRET in body:
+                    failures.append(f"{what}: {status}, not a 404")
+                elif accept == AS2 and body != missing_body:
+                    failures.append(f"{what}: its 404 differs from a missing thing's")
+    assert not failures, "\n".join(failures)
+
+
+async def test_the_actor_document_lists_no_content(world: World) -> None:
+    outsider = world.viewers[0]
+    status, body, _ = await world.ask(outsider, "/c/ward", AS2)
+    assert status == 200
+    assert SECRET not in body
+    assert "totalItems" not in body
+    status, body, _ = await world.ask(outsider, "/c/ward", BROWSER)
+    assert status == 200
+    assert "members-only" in body
+    assert SECRET not in body
+
+
+async def test_a_conditional_get_leaks_nothing(world: World) -> None:
+    """An outsider with the member's validators gets the 404, not a 304."""
+    member = next(v for v in world.viewers if v.name == "approved member")
+    path = "/c/ward/outbox"
+    _status, _body, headers = await world.ask(member, path, AS2)
+    assert "ETag" not in headers
+    async with world.client.get(
+        path, headers={"Accept": AS2, "If-None-Match": "*"}, allow_redirects=False
+    ) as response:
+        assert response.status == 404
+
+
+async def test_server_wide_surfaces_carry_no_content(world: World) -> None:
+    outsider = world.viewers[0]
+    for canonical in sorted(SERVER_WIDE - {"/static", "/inbox"}):
+        path = canonical
+        query = QUERIES.get(canonical)
+        if query:
+            path += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        for accept in ACCEPTS:
+            _status, body, _ = await world.ask(outsider, path, accept)
+            assert SECRET not in body, (canonical, accept)
