@@ -307,56 +307,84 @@ async def seed(database_url: str, posters: list[Actor], hosts: list[str]) -> lis
         await engine.dispose()
 
 
-def db_counts(path: Path) -> dict[str, int]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
-        one = lambda sql: int(db.execute(sql).fetchone()[0])  # noqa: E731
-        counts = {
-            f"inbox {state}": n
-            for state, n in db.execute("SELECT state, count(*) FROM inbox_items GROUP BY state")
-        }
-        counts["items"] = one("SELECT count(*) FROM objects")
-        counts["activities"] = one("SELECT count(*) FROM activities")
-        counts["deliveries"] = one("SELECT count(*) FROM deliveries")
-        counts["followers"] = one("SELECT count(*) FROM followers WHERE state = 'accepted'")
+COUNTS = {
+    "items": "SELECT count(*) FROM objects",
+    "activities": "SELECT count(*) FROM activities",
+    "deliveries": "SELECT count(*) FROM deliveries",
+    "followers": "SELECT count(*) FROM followers WHERE state = 'accepted'",
+}
+DONE = "SELECT count(*) FROM inbox_items WHERE state != 'pending'"
+
+
+async def one(database: str, sql: str) -> int:
+    """One number from the database: a SQLite file's path, or a PostgreSQL DSN."""
+    if database.startswith("postgresql"):
+        import asyncpg
+
+        connection = await asyncpg.connect(database)
+        try:
+            return int(await connection.fetchval(sql))
+        finally:
+            await connection.close()
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
+        return int(db.execute(sql).fetchone()[0])
+
+
+async def db_counts(database: str) -> dict[str, int]:
+    counts = {"inbox done": await one(database, DONE)}
+    for name, sql in COUNTS.items():
+        counts[name] = await one(database, sql)
     return counts
 
 
-async def until_drained(path: Path, began: float) -> float:
+async def until_drained(database: str, began: float) -> float:
     """Seconds from ``began`` until every inbox item is done or failed."""
     deadline = time.perf_counter() + DRAIN_TIMEOUT
-    query = "SELECT count(*) FROM inbox_items WHERE state != 'pending'"
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
-        while time.perf_counter() < deadline:
-            if int(db.execute(query).fetchone()[0]) >= TOTAL:
-                return time.perf_counter() - began
-            await asyncio.sleep(0.02)
+    while time.perf_counter() < deadline:
+        if await one(database, DONE) >= TOTAL:
+            return time.perf_counter() - began
+        await asyncio.sleep(0.02)
     raise RuntimeError(f"the inbox was not drained in {DRAIN_TIMEOUT:.0f} s")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time of process ``pid`` and its children (a fleet) so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def run_copub(
-    tmp: Path, port: int, requests: list[tuple[str, bytes, dict[str, str]]]
+    tmp: Path,
+    port: int,
+    requests: list[tuple[str, bytes, dict[str, str]]],
+    database_url: str,
+    workers: int = 1,
 ) -> tuple[Blast, float, float, dict[str, int]]:
+    """copub serve on ``database_url`` (SQLite: one process on core 0; PostgreSQL:
+    ``workers`` processes, not pinned), the requests sent, the inbox drained."""
     base = f"http://127.0.0.1:{port}"
-    database = tmp / "bench.sqlite3"
-    config = tmp / "config.toml"
+    sqlite_path = database_url.removeprefix("sqlite+aiosqlite:///")
+    database = sqlite_path if sqlite_path != database_url else database_url.replace("+asyncpg", "")
+    config = tmp / f"config-{workers}.toml"
     config.write_text(
         f'[server]\nbase_url = "{base}"\nport = {port}\n'
-        f'[database]\nurl = "sqlite+aiosqlite:///{database}"\n'
+        f'[database]\nurl = "{database_url}"\n'
         "[federation]\nallow_private_addresses = true\n"
         "[delivery]\nin_process_worker = false\n" + os.environ.get("BENCH_INBOX_EXTRA", "")
     )
+    pin = ["taskset", "-c", "0"] if workers == 1 else []
+    fleet = ["--workers", str(workers)] if workers > 1 else []
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, *PROFILE, "-m", "actors.cli", "serve"],
+        [*pin, sys.executable, *PROFILE, "-m", "actors.cli", "serve", *fleet],
         env={**os.environ, "COPUB_CONFIG": str(config)},
         cwd=tmp,
         stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "server.log", "wb"),  # noqa: SIM115 (the child owns it)
+        stderr=open(tmp / f"server-{workers}.log", "wb"),  # noqa: SIM115 (the child owns it)
     )
     try:
 
@@ -368,15 +396,13 @@ def run_copub(
             return accepted, drained, cpu_seconds(server.pid) - cpu
 
         accepted, drained, cpu = asyncio.run(measured())
-        return accepted, drained, cpu, db_counts(database)
+        return accepted, drained, cpu, asyncio.run(db_counts(database))
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(30)
 
 
-def report(floor: Blast, signed: Blast, copub: Blast, drained: float, cpu: float,
-           counts: dict[str, int], mix: Counter[str]) -> None:  # fmt: skip
-    applied = TOTAL / drained
+def report(floor: Blast, signed: Blast, mix: Counter[str]) -> None:
     kinds = ", ".join(f"{k} {n}" for k, n in mix.items())
     print(f"inbox mix: {TOTAL} signed activities from {ACTORS} actors with cold keys on {HOSTS} "
           f"hosts, concurrency {CONCURRENCY}: {kinds}")  # fmt: skip
@@ -386,17 +412,22 @@ def report(floor: Blast, signed: Blast, copub: Blast, drained: float, cpu: float
         print(
             f"inbox: {name:36s} {b.rate:7.0f} req/s, p50 {b.p50:5.1f} ms, p99 {b.p99:5.1f} ms{odd}"
         )
+
+
+def report_copub(name: str, floor: Blast, signed: Blast, copub: Blast, drained: float,
+                 cpu: float, counts: dict[str, int]) -> None:  # fmt: skip
+    applied = TOTAL / drained
     print(
-        f"inbox: copub accepted {copub.rate:7.0f} req/s, p50 {copub.p50:5.1f} ms, p99 "
+        f"inbox, {name}: copub accepted {copub.rate:7.0f} req/s, p50 {copub.p50:5.1f} ms, p99 "
         f"{copub.p99:5.1f} ms (target < 50); {copub.rate / signed.rate:.2f}x the signature "
         f"floor (target >= 0.5), {copub.rate / floor.rate:.2f}x the bare floor; statuses "
         + ", ".join(f"{s}: {n}" for s, n in sorted(copub.statuses.items()))
     )
     print(
-        f"inbox: copub applied {applied:7.0f} activities/s end to end (target >= 800): all "
-        f"{TOTAL} done {drained:.2f} s after the first request, {cpu:.1f} s of CPU in the copub "
-        f"process (accepting them too): {TOTAL / cpu:.0f} per CPU-second; the database then: "
-        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        f"inbox, {name}: copub applied {applied:7.0f} activities/s end to end (target >= 800): "
+        f"all {TOTAL} done {drained:.2f} s after the first request, {cpu:.1f} s of CPU in the "
+        f"copub processes (accepting them too): {TOTAL / cpu:.0f} per CPU-second; the "
+        "database then: " + ", ".join(f"{k} {v}" for k, v in counts.items())
     )
 
 
@@ -412,15 +443,45 @@ def main() -> None:
     with peer_process(tmp, HOSTS) as (_keyfile, family, peers):
         actors = make_actors(family, peers["hosts"], rng)
         posters = actors[: len(actors) * 3 // 4]
-        items = asyncio.run(
-            seed(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", posters, peers["hosts"])
-        )
+        sqlite_url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
+        items = asyncio.run(seed(sqlite_url, posters, peers["hosts"]))
         requests = build_mix(base, actors, items, rng)
-        mix = Counter(kind for kind, _, _ in requests)
         floor = run_floor("bare", requests)
         signed = run_floor("signed", requests)
-        accepted, drained, cpu, counts = run_copub(tmp, port, requests)
-    report(floor, signed, accepted, drained, cpu, counts, mix)
+        report(floor, signed, Counter(kind for kind, _, _ in requests))
+        report_copub(
+            "SQLite, 1 process", floor, signed, *run_copub(tmp, port, requests, sqlite_url)
+        )
+        if os.environ.get("BENCH_INBOX_PG", "1") != "0":
+            on_postgresql(tmp, port, requests, posters, peers["hosts"], floor, signed)
+
+
+def on_postgresql(
+    tmp: Path,
+    port: int,
+    requests: list[tuple[str, bytes, dict[str, str]]],
+    posters: list[Actor],
+    hosts: list[str],
+    floor: Blast,
+    signed: Blast,
+) -> None:
+    """The same run on a throwaway PostgreSQL cluster (tests/pg.py), two copub serve
+    processes (``--workers 2``, not pinned); skipped when PostgreSQL cannot be started."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.pg import PostgresUnavailable, start_cluster
+
+    try:
+        pg = start_cluster()
+    except PostgresUnavailable as exc:
+        print(f"inbox, PostgreSQL: skipped: {exc}")
+        return
+    try:
+        url = pg.url_for(pg.create_database("copub_inbox"))
+        asyncio.run(seed(url, posters, hosts))
+        result = run_copub(tmp, port, requests, url, workers=2)
+        report_copub("PostgreSQL, 2 processes", floor, signed, *result)
+    finally:
+        pg.stop()
 
 
 if __name__ == "__main__":
