@@ -5,7 +5,8 @@ never a Group (a linked community: its own followers are not this community's me
 shared inbox is used only when every follower of this community behind it is approved;
 otherwise each approved follower there gets its own inbox.
 
-Fetching: an actor that is an approved follower, or a server (a host) that hosts one.
+Fetching: an actor that is an approved follower, or a server (a host) that hosts one (a
+Group, a linked community, gives its server no access).
 Read on every request: a follower removed or gone loses access with their row.
 """
 
@@ -13,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import jobs
-from actors.store.models import FollowerRow, RemoteActorRow
+from actors.store.models import CommunityRow, FollowerRow, ObjectRow, RemoteActorRow
 from actors.store.states import FollowerState
 from federation.origins import host_of
 
@@ -67,13 +68,28 @@ async def may_fetch(session: AsyncSession, community_id: int, signer: str) -> bo
         FollowerRow.community_id == community_id,
         FollowerRow.state == FollowerState.ACCEPTED,
     )
-    found = await session.scalar(
-        select(FollowerRow.id).where(*approved, FollowerRow.actor_id == signer).limit(1)
+    rows = await session.execute(
+        select(FollowerRow.actor_id, RemoteActorRow.actor_type)
+        .outerjoin(RemoteActorRow, RemoteActorRow.ap_id == FollowerRow.actor_id)
+        .where(*approved)
     )
-    if found is not None:
-        return True
     host = host_of(signer)
-    if not host:
-        return False
-    actors = await session.scalars(select(FollowerRow.actor_id).where(*approved))
-    return any(host_of(actor) == host for actor in actors)
+    return any(
+        actor_type not in GROUP_TYPES and (actor == signer or (host and host_of(actor) == host))
+        for actor, actor_type in rows
+    )
+
+
+async def count_members_only_objects(session: AsyncSession) -> int:
+    """Local items of members-only communities (left out of NodeInfo's count)."""
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ObjectRow)
+        .join(CommunityRow, CommunityRow.id == ObjectRow.community_id)
+        .where(
+            CommunityRow.members_only.is_(True),
+            ObjectRow.local.is_(True),
+            ObjectRow.deleted_at.is_(None),
+        )
+    )
+    return int(total or 0)

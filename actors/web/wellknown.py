@@ -7,7 +7,7 @@ from xml.sax.saxutils import quoteattr
 
 from aiohttp import web
 
-from actors.store import links, queries, social
+from actors.store import links, members, queries, social
 from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from actors.web.negotiation import json_response
 from federation.errors import BadRequest, NotFound
@@ -98,6 +98,7 @@ async def nodeinfo(request: web.Request) -> web.Response:
     async with request.app[SESSIONS]() as session:
         communities = await queries.list_communities(session)
         local_posts = await social.count_local_objects(session)
+        local_posts -= await members.count_members_only_objects(session)  # theirs alone
         linked = await links.count_links(session)
     metadata = {
         "nodeName": urls.domain,
@@ -107,7 +108,8 @@ async def nodeinfo(request: web.Request) -> web.Response:
                 "handle": urls.handle(c.slug),
                 "name": c.name,
                 "closed": c.closed,
-                "links": linked.get(c.id, 0),  # sister communities it follows
+                # sister communities it follows (not told of a members-only community)
+                "links": 0 if c.members_only else linked.get(c.id, 0),
             }
             for c in communities
         ],

@@ -10,6 +10,7 @@ everybody else the same 404 as a thing that does not exist, and nothing of the c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from actors import founding, publishing, signing
 from actors.content import StoryDraft
 from actors.events import EventDraft
 from actors.settings import Settings
-from actors.store import social
+from actors.store import queries, social
 from actors.store.models import ActivityRow, RemoteActorRow, RemoteKeyRow
 from actors.store.states import FollowerState
 from actors.web.keys import SESSIONS, URLS
@@ -306,3 +307,26 @@ async def test_server_wide_surfaces_carry_no_content(world: World) -> None:
         for accept in ACCEPTS:
             _status, body, _ = await world.ask(outsider, path, accept)
             assert SECRET not in body, (canonical, accept)
+
+
+async def test_nodeinfo_counts_no_members_only_item(world: World) -> None:
+    status, body, _ = await world.ask(world.viewers[0], "/nodeinfo/2.1", AS2)
+    assert status == 200
+    assert json.loads(body)["usage"]["localPosts"] == 0
+
+
+async def test_a_removed_member_loses_access_at_once(world: World) -> None:
+    """Their key stays cached and their server keeps asking: the next GET is a 404."""
+    member = next(v for v in world.viewers if v.name == "approved member")
+    path = _path("/c/{slug}/o/{oid}", world.samples)
+    assert (await world.ask(member, path, AS2))[0] == 200
+    sessions: async_sessionmaker[AsyncSession] = world.client.app[SESSIONS]
+    async with sessions.begin() as session:
+        ward = await queries.get_community(session, "ward")
+        assert ward is not None
+        await social.remove_follower(session, ward.id, "https://member.example/users/alice")
+    status, body, _ = await world.ask(member, path, AS2)
+    assert status == 404
+    assert SECRET not in body
+    server = next(v for v in world.viewers if v.name == "server with a member")
+    assert (await world.ask(server, path, AS2))[0] == 404  # it hosts no member now
