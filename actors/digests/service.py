@@ -240,8 +240,8 @@ class DigestService:
         period: Period = containing(period_start, Frequency(frequency))
         async with self.sessions() as session:
             community = await queries.get_community_by_id(session, community_id)
-            if community is None:
-                return None
+            if community is None or community.members_only:
+                return None  # none, or members-only: its digests are not offered (no email)
             return await digest_queries.digest_of(
                 session, community, self.urls.community(community.slug), period
             )

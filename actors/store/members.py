@@ -80,6 +80,14 @@ async def may_fetch(session: AsyncSession, community_id: int, signer: str) -> bo
     )
 
 
+async def is_members_only(session: AsyncSession, community_id: int) -> bool:
+    """The community's visibility as stored now (no cache)."""
+    found = await session.scalar(
+        select(CommunityRow.members_only).where(CommunityRow.id == community_id)
+    )
+    return bool(found)
+
+
 async def count_members_only_objects(session: AsyncSession) -> int:
     """Local items of members-only communities (left out of NodeInfo's count)."""
     total = await session.scalar(

@@ -72,16 +72,22 @@ def members_gate(scheme: str) -> Middleware:
         route = route_of(request)
         if slug is None or route is None or not route.startswith(COMMUNITY_PREFIX):
             return await handler(request)  # the console checks its own (coordinators only)
+        if route in OPEN or (route == routes.COMMUNITY_OUTBOX and request.method == "POST"):
+            return await handler(request)  # the authoring API checks its own tokens
         if DIRECTORY not in request.app:
             return await handler(request)
         community = await request.app[DIRECTORY].get(slug)
-        if community is None or not community.members_only:
+        if community is None:
             return await handler(request)
+        if not community.members_only:
+            # the directory keeps a community for seconds: one just made members-only
+            # (by the CLI, another process) is read afresh; it never turns back
+            async with request.app[SESSIONS]() as session:
+                if not await members.is_members_only(session, community.id):
+                    return await handler(request)
         request[PRIVATE_ANSWER] = True  # never the public page cache's
         if route in NOT_OFFERED:
             raise web.HTTPNotFound()
-        if route in OPEN or (route == routes.COMMUNITY_OUTBOX and request.method == "POST"):
-            return await handler(request)  # the authoring API checks its own tokens
         allowed = await viewer_allowed(request, community, scheme)
         if route == routes.COMMUNITY and not allowed:
             if request.method in ("GET", "HEAD") and wants_html(request):

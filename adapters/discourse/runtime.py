@@ -29,6 +29,11 @@ class NoCommunity(errors.NotFound):
     """The configured community does not exist (yet) in the database."""
 
 
+class RestrictedCategory(errors.Forbidden):
+    """A read-restricted forum category configured for a community that is not
+    members-only: its topics would become public (issue 18)."""
+
+
 def make_client(forum: ForumConfig, settings: Settings, **options: float) -> DiscourseClient:
     policy = AddressPolicy.build(
         allow_private=settings.federation.allow_private_addresses,
@@ -78,9 +83,17 @@ class ForumRuntime:
 
     async def mirror(self) -> Mirror:
         """Applies forum state; resolves the category first (UnknownCategory: nothing is
-        applied, so nothing is published)."""
+        applied, so nothing is published; RestrictedCategory likewise: a read-restricted
+        category is mirrored into a members-only community only)."""
         category = await self.api.category()
-        return Mirror(self.forum, self.urls, await self.community(), category.id)
+        community = await self.community()
+        if category.read_restricted and not community.members_only:
+            raise RestrictedCategory(
+                f"category {category.name!r} is read-restricted on the forum: it is mirrored "
+                f"only into a members-only community (`copub community edit {self.slug} "
+                "--visibility members`), never into a public one"
+            )
+        return Mirror(self.forum, self.urls, community, category.id)
 
     async def fetch(self, topic_id: int) -> tuple[ForumTopic, list[ForumPost]] | None:
         """A topic with all its posts; None when it is gone or we may not see it any more."""

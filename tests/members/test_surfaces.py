@@ -25,11 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors import founding, publishing, signing
 from actors.content import StoryDraft
 from actors.events import EventDraft
+from actors.members import Visibility
 from actors.settings import Settings
 from actors.store import queries, social
 from actors.store.models import ActivityRow, RemoteActorRow, RemoteKeyRow
 from actors.store.states import FollowerState
 from actors.web.keys import SESSIONS, URLS
+from federation.clock import utcnow
 from federation.httpsig import sign_request
 from federation.keys import Signer
 from tests.conftest import ClientFactory
@@ -330,3 +332,31 @@ async def test_a_removed_member_loses_access_at_once(world: World) -> None:
     assert SECRET not in body
     server = next(v for v in world.viewers if v.name == "server with a member")
     assert (await world.ask(server, path, AS2))[0] == 404  # it hosts no member now
+
+
+async def test_a_community_made_members_only_is_gated_at_once(world: World) -> None:
+    """Its public pages were cached (the directory, the page cache, an ETag): the next
+    outsider's GET, conditional or not, is a 404 all the same."""
+    sessions: async_sessionmaker[AsyncSession] = world.client.app[SESSIONS]
+    urls = world.client.app[URLS]
+    async with sessions.begin() as session:
+        open_ = await founding.create_community(session, slug="open", name="Open")
+        await publishing.publish_story(
+            session, urls, open_, StoryDraft(title=SECRET, markdown="Before the switch.")
+        )
+    outsider = world.viewers[0]
+    status, body, headers = await world.ask(outsider, "/c/open/stories", BROWSER)
+    assert status == 200
+    assert SECRET in body
+    etag = headers.get("ETag", "*")
+    async with sessions.begin() as session:
+        await founding.update_community(
+            session, urls, open_, name="Open", summary="", closed=False, profile_fields=(),
+            now=utcnow(), visibility=Visibility.MEMBERS,
+        )  # fmt: skip
+    for extra in ({}, {"If-None-Match": etag}):
+        async with world.client.get(
+            "/c/open/stories", headers={"Accept": BROWSER, **extra}
+        ) as response:
+            assert response.status == 404
+            assert SECRET not in await response.text()
