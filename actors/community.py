@@ -121,7 +121,7 @@ def community_to_group(community: Community, urls: Urls) -> JSON:
         "published": as2_time(community.created_at),
         "manuallyApprovesFollowers": community.closed,
         "discoverable": True,
-        "indexable": True,
+        "indexable": not community.members_only,  # search may not index members' posts
         "postingRestrictedToMods": community.posting_policy == PostingPolicy.COORDINATORS,
         "attachment": [
             {"type": "PropertyValue", "name": name, "value": escape(value)}

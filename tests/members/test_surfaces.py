@@ -281,6 +281,7 @@ async def test_the_actor_document_lists_no_content(world: World) -> None:
     assert status == 200
     assert SECRET not in body
     assert "totalItems" not in body
+    assert json.loads(body)["indexable"] is False
     status, body, _ = await world.ask(outsider, "/c/ward", BROWSER)
     assert status == 200
     assert "members-only" in body

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from actors import founding
 from actors.community import Community
+from actors.members import Visibility, check_switch
 from actors.store import queries
 from actors.web.console.auth import audit, redirect, render, require_admin, state_of
 from actors.web.console.state import add_page
@@ -22,7 +23,8 @@ COMMUNITIES = SERVER + "/communities"
 COMMUNITY = COMMUNITIES + "/{slug}"
 FIELD_ROWS = 4  # profile field rows a form offers (more when a community has more)
 DONE = {"created": "Community created.", "saved": "Saved: its followers get the new profile.",
-        "unchanged": "Nothing changed."}  # fmt: skip
+        "unchanged": "Nothing changed.",
+        "members": f"Saved: {check_switch(Visibility.PUBLIC, Visibility.MEMBERS)}."}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Profile:
     summary: str = ""
     closed: bool = False
     fields: tuple[tuple[str, str], ...] = ()
+    members_only: bool = False  # visibility 'members' (actors/members.py); never undone
 
     @classmethod
     def of_form(cls, form: Mapping[str, Any]) -> Profile:
@@ -43,12 +46,13 @@ class Profile:
             summary=str(form.get("summary", "")),
             closed=form.get("closed") == "on",
             fields=_fields_of(form),
+            members_only=form.get("members_only") == "on",
         )
 
     @classmethod
     def of(cls, community: Community) -> Profile:
         return cls(community.slug, community.name, community.summary, community.closed,
-                   community.profile_fields)  # fmt: skip
+                   community.profile_fields, community.members_only)  # fmt: skip
 
 
 def _fields_of(form: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -113,6 +117,7 @@ async def create(request: web.Request) -> web.StreamResponse:
                 summary=values.summary,
                 closed=values.closed,
                 profile_fields=values.fields,
+                members_only=values.members_only,
             )
             await audit(request, "community.create", community=community, session=session)
     except founding.InvalidCommunity as exc:
@@ -172,6 +177,7 @@ async def update(request: web.Request) -> web.StreamResponse:
                 closed=values.closed,
                 profile_fields=values.fields,
                 now=state_of(request).clock.now(),
+                visibility=Visibility.MEMBERS if values.members_only else None,
             )
             if updated != community:
                 await audit(request, "community.edit", community=updated,
@@ -182,6 +188,8 @@ async def update(request: web.Request) -> web.StreamResponse:
             status=400,
         )  # fmt: skip
     done = "saved" if updated != community else "unchanged"
+    if updated.members_only and not community.members_only:
+        done = "members"  # what it means, said to the coordinator
     return redirect(COMMUNITY.format(slug=community.slug) + f"?done={done}")
 
 
@@ -192,6 +200,7 @@ def _changes(before: Community, after: Community) -> str:
         "summary": before.summary != after.summary,
         "fields": before.profile_fields != after.profile_fields,
         "closed" if after.closed else "opened": before.closed != after.closed,
+        "members-only": before.members_only != after.members_only,
     }
     return ", ".join(part for part, changed in parts.items() if changed)
 
