@@ -219,10 +219,31 @@ async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
     else:
         obj = await verified_item(ctx, sender, item, activity, wanted[0][0])
     if obj is not None:
+        # an item of a members-only community here never crosses into a public one (a
+        # remote item is taken only when public: check_item)
+        private = (
+            stored is not None and stored.local and await _of_members_only(ctx, stored.community_id)
+        )
         async with ctx.write() as session:
             for community, link in wanted:
+                if private and not community.members_only:
+                    log.info(  # a members-only item never crosses into a public community
+                        "%s from %s is not public: not taken into %s",
+                        object_id,
+                        sender,
+                        community.slug,
+                    )
+                    continue
                 await _record(ctx, session, community, link, obj, sender)
     return True
+
+
+async def _of_members_only(ctx: InboundContext, community_id: int | None) -> bool:
+    if community_id is None:
+        return False
+    async with ctx.read() as session:
+        origin = await queries.get_community_by_id(session, community_id)
+    return origin is not None and origin.members_only
 
 
 async def _record(
