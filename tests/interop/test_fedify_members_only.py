@@ -1,0 +1,52 @@
+"""A members-only community against Fedify (issue 18): the peer, once approved, receives
+its items addressed to the followers and fetches them with signed GETs; before approval
+and after removal it cannot, and an unsigned fetch never can."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from actors.store.models import ActivityRow, DeliveryRow
+from federation.vocab import PUBLIC
+from tests.flows.copub import Copub, sqlite_only, wait_until
+from tests.interop.checks import find
+from tests.interop.fedify import FedifyPeer
+
+pytestmark = sqlite_only
+
+
+async def test_a_members_only_story_reaches_and_answers_only_an_approved_member(
+    copub: Copub, peer: FedifyPeer
+) -> None:
+    await copub.cli("community", "create", "ward", "--name", "Ward 7", "--visibility", "members")
+    # The peer asks to join: pending, so nothing is published to it and it may fetch nothing
+    sent = await peer.follow(copub.urls.handle("ward"))
+    await wait_until(lambda: copub.has_follower(peer.actor), 20, "the follow request")
+    early = await copub.publish("ward", "Incident review", "What we learned.")
+    assert await copub.deliveries_to(peer.shared_inbox) == 0
+    assert await copub.deliveries_to(peer.inbox) == 0
+    assert "found nothing" in (await peer.lookup(early, signed=True, ok=False))["error"]
+    # Approved: the next story reaches it, addressed to the followers, never the Public
+    await copub.cli("followers", "approve", "ward", peer.actor)
+    await peer.wait_for(find("Accept", object_id_=sent["id"]), what="the Accept")
+    story = await copub.publish("ward", "Second review", "And again.")
+    [create] = await peer.wait_for(find("Create", object_id_=story), what="the Create")
+    document = create["document"]
+    assert PUBLIC not in document["to"] + document.get("cc", [])
+    assert copub.urls.community_followers("ward") in document["to"] + document.get("cc", [])
+    # It fetches the story signed (the earlier one too: it is a member now), never unsigned
+    fetched = await peer.lookup(story, signed=True)
+    assert fetched["id"] == story
+    assert (await peer.lookup(early, signed=True))["id"] == early
+    assert "found nothing" in (await peer.lookup(story, ok=False))["error"]
+    # Removed (blocked in the community): the next signed fetch finds nothing
+    await copub.cli("block", peer.actor, "--community", "ward")
+    assert "found nothing" in (await peer.lookup(story, signed=True, ok=False))["error"]
+    later = await copub.publish("ward", "Third review", "Not for it.")
+    query = (
+        select(func.count())
+        .select_from(DeliveryRow)
+        .join(ActivityRow, ActivityRow.id == DeliveryRow.activity_id)
+        .where(ActivityRow.object_ap_id == later)
+    )
+    assert await copub.count(query) == 0
