@@ -68,7 +68,8 @@ def check_switch(before: Visibility, after: Visibility) -> str:
         return (
             "from now on only approved followers see what the community publishes; what "
             "it published before stays wherever it was delivered, and its pages now "
-            "answer only to members"
+            "answer only to members; its current followers are its members (remove any who "
+            "should not be: copub block ACTOR --community SLUG, or the console's People)"
         )
     return ""
 
