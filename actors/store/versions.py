@@ -68,6 +68,7 @@ class ContentVersion:
     community_id: int
     version: int
     changed_at: datetime | None
+    members_only: bool = False  # its visibility now (actors/web/members_gate.py reads it)
 
 
 async def of_slug(session: AsyncSession, slug: str) -> ContentVersion | None:
@@ -75,11 +76,14 @@ async def of_slug(session: AsyncSession, slug: str) -> ContentVersion | None:
     row = (
         await session.execute(
             select(
-                CommunityRow.id, CommunityRow.content_version, CommunityRow.content_changed_at
+                CommunityRow.id,
+                CommunityRow.content_version,
+                CommunityRow.content_changed_at,
+                CommunityRow.members_only,
             ).where(CommunityRow.slug == slug)
         )
     ).first()
-    return None if row is None else ContentVersion(row[0], row[1], row[2])
+    return None if row is None else ContentVersion(row[0], row[1], row[2], bool(row[3]))
 
 
 class VersionReader:
@@ -90,7 +94,10 @@ class VersionReader:
     its own transaction (autocommit): it sees every commit made before it, by any process.
     On PostgreSQL through a session of ``sessions``."""
 
-    SQL = "SELECT id, content_version, content_changed_at FROM communities WHERE slug = ?"
+    SQL = (
+        "SELECT id, content_version, content_changed_at, members_only FROM communities "
+        "WHERE slug = ?"
+    )
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sqlite: Path | None) -> None:
         self._sessions = sessions
@@ -113,7 +120,7 @@ class VersionReader:
         if row is None:
             return None
         changed = datetime.fromisoformat(row[2]).replace(tzinfo=UTC) if row[2] else None
-        return ContentVersion(row[0], row[1], changed)
+        return ContentVersion(row[0], row[1], changed, bool(row[3]))
 
     def close(self) -> None:
         if self._connection is not None:
