@@ -361,3 +361,19 @@ async def test_a_community_made_members_only_is_gated_at_once(world: World) -> N
         ) as response:
             assert response.status == 404
             assert SECRET not in await response.text()
+
+
+async def test_posts_to_a_members_only_community_route_are_refused_alike(world: World) -> None:
+    """The forms under a community (a reply, a digest subscription) answer an outsider
+    404; only its inbox, the follow form and the authoring API (its own tokens) are open."""
+    open_posts = OPEN | {"/c/{slug}/outbox"}
+    checked = []
+    for method, canonical in sorted(_routes(world.client.app)):
+        if method != "POST" or not canonical.startswith("/c/{slug}") or canonical in open_posts:
+            continue
+        path = _path(canonical, world.samples).split("?", 1)[0]
+        async with world.client.post(path, data={"x": "y"}, allow_redirects=False) as response:
+            assert response.status == 404, (canonical, response.status)
+            assert SECRET not in await response.text()
+        checked.append(canonical)
+    assert "/c/{slug}/digest" in checked
