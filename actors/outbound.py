@@ -12,7 +12,7 @@ from typing import Any
 from actors.community import Community, community_to_group
 from actors.content import new_token
 from actors.members import members_addressed
-from actors.store import jobs, members, social
+from actors.store import fanout, jobs, members, social
 from actors.store.db import AsyncSession
 from actors.store.models import ActivityRow
 from actors.urls import Urls
@@ -20,10 +20,14 @@ from federation.clock import as2_time
 from federation.vocab import AS_CONTEXT, JSON, PUBLIC, actor_of, object_id_of
 
 
-def _urls_of(activity: JSON) -> Urls:
-    """Our Urls, from the id of an activity we built (``.../c/SLUG/a/TOKEN``)."""
-    ident = str(activity.get("id") or activity.get("actor") or "")
-    return Urls(ident.split("/c/", 1)[0])
+def _urls_of(activity: JSON, slug: str) -> Urls:
+    """Our Urls, from the id of an activity the community built (``BASE/c/SLUG/a/TOKEN``,
+    :func:`_base`)."""
+    ident = str(activity.get("id") or "")
+    base, found, _rest = ident.rpartition(f"/c/{slug}/")
+    if not found:
+        raise ValueError(f"{ident!r} is not an activity of {slug!r}")
+    return Urls(base)
 
 
 def _base(urls: Urls, community: Community, verb: str) -> JSON:
@@ -253,15 +257,29 @@ async def send_to_followers(
     exclude_actors: frozenset[str] = frozenset(),
     public: bool = True,
     urls: Urls | None = None,
-) -> ActivityRow:
+) -> ActivityRow | None:
     """``activity`` in the outbox (``public``) and queued for every follower's inbox. A
     members-only community's is addressed to its followers instead of the Public and goes
-    to its approved members' inboxes only (actors/members.py)."""
+    to its approved members' inboxes only (actors/members.py). Its row, or None when the
+    session defers its batch's fan-out to the commit (actors/store/fanout.py)."""
     if community.members_only:
-        activity = members_addressed(activity, urls or _urls_of(activity), community.slug)
+        activity = members_addressed(
+            activity, urls or _urls_of(activity, community.slug), community.slug
+        )
         found = await members.member_inboxes(session, community.id, exclude_actors=exclude_actors)
     else:
         found = await jobs.follower_inboxes(session, community.id, exclude_actors=exclude_actors)
+    inboxes = [i for i in found if i not in exclude_inboxes]
+    if fanout.deferring(session):
+        fanout.add(
+            session,
+            community_id=community.id,
+            ap_json=activity,
+            object_ap_id=object_id,
+            public=public,
+            inboxes=inboxes,
+        )
+        return None
     row = await social.insert_activity(
         session,
         community_id=community.id,
@@ -269,7 +287,6 @@ async def send_to_followers(
         object_ap_id=object_id,
         public=public,
     )
-    inboxes = [i for i in found if i not in exclude_inboxes]
     await jobs.enqueue_deliveries(session, row.id, community.id, inboxes)
     return row
 
@@ -280,7 +297,7 @@ async def record_in_outbox(
     """The activity in the community's outbox, delivered to nobody (history, not news: a
     backfill). Its insert waits for the commit, so a long import batches them."""
     if community.members_only:
-        activity = members_addressed(activity, _urls_of(activity), community.slug)
+        activity = members_addressed(activity, _urls_of(activity, community.slug), community.slug)
     return await social.insert_activity(
         session, community_id=community.id, ap_json=activity, object_ap_id=object_id, flush=False
     )
