@@ -86,11 +86,11 @@ def members_gate(scheme: str) -> Middleware:
         request[PRIVATE_ANSWER] = True  # never the public page cache's
         if route in NOT_OFFERED:
             raise web.HTTPNotFound()
+        if route == routes.COMMUNITY and not wants_html(request):
+            return await handler(request)  # the actor document, the same for all: no content
         allowed = await viewer_allowed(request, community, scheme)
         if route == routes.COMMUNITY and not allowed:
-            if request.method in ("GET", "HEAD") and wants_html(request):
-                return _members_only_page(request, community)
-            return await handler(request)  # the actor document: no content in it
+            return _members_only_page(request, community)  # its page, to a browser
         if not allowed:
             raise web.HTTPNotFound()
         response = await handler(request)
