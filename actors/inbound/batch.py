@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from actors.store import inbox_queue, memo
+from actors.store import fanout, inbox_queue, memo
 from actors.store.db import AsyncSession, async_sessionmaker, begin_deferred, requests_waiting
 
 # the longest a batch's transaction stays open, items after items, before it commits
@@ -53,6 +53,7 @@ class Batch:
             stack = AsyncExitStack()
             self._session = await stack.enter_async_context(begin_deferred(self._sessions))
             memo.enable(self._session, self._actors, self._objects)
+            fanout.defer(self._session)  # its relays written at the commit
             self._stack, self._opened = stack, time.monotonic()
         return self._session
 

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 UNDONE = (JobState.QUEUED, JobState.RETRYING, JobState.FAILED)  # what an operator looks at
 WAKE_INFO_KEY = "copub.delivery_wake"  # Session.info: called after a commit that enqueued
-_CHUNK = 500
+CHUNK = 500  # rows a delivery insert writes at most
 # the table, not the mapped class: a Core executemany, without the ORM's bulk insert per row
 DELIVERIES = cast(Table, DeliveryRow.__table__)
 
@@ -118,7 +118,26 @@ async def enqueue_deliveries(
     After the commit the in-process worker is woken (when the session carries its wake-up
     callback), else the process running the worker (``actors.store.wakeups``); on
     PostgreSQL every worker process is notified."""
-    now = utcnow()
+    rows = delivery_rows(activity_id, community_id, inboxes, utcnow())
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = upsert_insert(dialect)
+    for start in range(0, len(rows), CHUNK):
+        stmt = insert(DELIVERIES).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
+        await session.execute(stmt, rows[start : start + CHUNK])
+    wake = session.info.get(WAKE_INFO_KEY)
+    if callable(wake):
+        after_commit(session, wake)  # this process's worker
+    if dialect == "postgresql" or not callable(wake):
+        await wakeups.announce(session, wakeups.DELIVERIES)  # other processes' workers
+    return len(rows)
+
+
+def delivery_rows(
+    activity_id: int, community_id: int, inboxes: Iterable[str], now: datetime
+) -> list[dict[str, Any]]:
+    """The ``deliveries`` rows of one job per distinct valid inbox, queued ``now``."""
     rows = []
     for inbox in dict.fromkeys(inboxes):
         host = host_of(inbox)
@@ -138,19 +157,7 @@ async def enqueue_deliveries(
                 "updated_at": now,
             }
         )
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = upsert_insert(dialect)
-    for start in range(0, len(rows), _CHUNK):
-        stmt = insert(DELIVERIES).on_conflict_do_nothing(index_elements=["activity_id", "inbox"])
-        await session.execute(stmt, rows[start : start + _CHUNK])
-    wake = session.info.get(WAKE_INFO_KEY)
-    if callable(wake):
-        after_commit(session, wake)  # this process's worker
-    if dialect == "postgresql" or not callable(wake):
-        await wakeups.announce(session, wakeups.DELIVERIES)  # other processes' workers
-    return len(rows)
+    return rows
 
 
 # -- for operators --------------------------------------------------------------------------
