@@ -77,6 +77,7 @@ class Community:
     posts_per_hour: int = 0  # relayed posts an actor may make in an hour (0: no limit)
     modlog_names: bool = False  # the public moderation log names the coordinator
     members_only: bool = False  # visibility 'members': only approved followers see items
+    gated_items: bool = False  # was members-only: its items of then stay members' alone
     private_key_pem: str = field(default="", repr=False)
 
 

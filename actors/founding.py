@@ -116,7 +116,7 @@ async def update_community(
     same transaction (Mastodon, Lemmy and Fedify refresh their copy from it); nothing is
     sent when nothing changed. InvalidCommunity if a value is not acceptable;
     ``visibility`` (None: ``closed`` decides, members-only kept) as actors/members.py
-    allows (VisibilityRefused: members-only back to public)."""
+    allows (members-only back to public keeps the earlier items members-only)."""
     name, summary, profile_fields = check_profile(name, summary, profile_fields)
     if visibility is None:
         visibility = Visibility.MEMBERS if community.members_only else None

@@ -7,8 +7,11 @@ approved followers, the servers hosting them and its coordinators see it: the fe
 is actors/web/members_gate.py, the delivery actors/store/members.py).
 
 Switching a public community to ``members`` applies from then on (what was delivered
-before stays where it went); switching back is refused, because the pages would show the
-earlier members-only items to everyone.
+before stays where it went). Switching back to ``public`` or ``closed`` never publishes
+the earlier items: every item it has then is marked ``objects.members_only`` and stays
+for its approved followers and coordinators alone (the gate answers anyone else 404 for
+it; no list, feed, collection, count or digest shows it; the activities that carried it
+leave the outbox); what it publishes from then on is public.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from enum import StrEnum
 from typing import Any
 
 from actors.community import Community
-from actors.errors import Invalid
 from actors.urls import Urls
 from federation.vocab import JSON, PUBLIC
 
@@ -50,19 +52,15 @@ class Visibility(StrEnum):
 VISIBILITIES = tuple(v.value for v in Visibility)
 
 
-class VisibilityRefused(Invalid):
-    """A change of visibility copub does not make (members-only back to public)."""
-
-
 def check_switch(before: Visibility, after: Visibility) -> str:
-    """What the coordinator is told of a change from ``before`` to ``after``, or
-    VisibilityRefused when it would publish members-only items."""
+    """What the coordinator is told of a change from ``before`` to ``after``."""
     if before is after:
         return ""
     if before.members_only:
-        raise VisibilityRefused(
-            "a members-only community cannot become public or closed: its pages would "
-            "show what was published for its members only; start a new community instead"
+        return (
+            f"from now on what the community publishes is {after.value}; everything it "
+            "published while members-only stays members-only: only its approved followers "
+            "and coordinators see those items, and they are never re-announced"
         )
     if after.members_only:
         return (

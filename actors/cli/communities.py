@@ -10,7 +10,7 @@ import click
 from actors import founding
 from actors.cli.support import community_of, in_transaction, urls_of
 from actors.community import POSTING_POLICIES, community_to_group
-from actors.members import VISIBILITIES, Visibility, VisibilityRefused, check_switch
+from actors.members import VISIBILITIES, Visibility, check_switch
 from actors.moderation import settings as moderation
 from actors.store import queries
 from actors.store.db import AsyncSession
@@ -117,7 +117,8 @@ def community_edit(
 ) -> None:
     """Change a community's name, summary, profile fields, closed state or visibility (its
     followers get the new profile: an Update of the Group), and its moderation settings.
-    A members-only community stays members-only."""
+    A members-only community stays members-only unless ``--visibility`` says otherwise
+    (what it published until then stays members-only)."""
     urls = urls_of(ctx)
     pairs = tuple(_field(given) for given in fields)
     notices: list[str] = []
@@ -151,10 +152,7 @@ def community_edit(
         sent = community_to_group(updated, urls) != community_to_group(current, urls)
         return updated != current, sent
 
-    try:
-        changed, sent = in_transaction(ctx, work)
-    except VisibilityRefused as exc:
-        raise click.ClickException(f"{exc}; nothing changed") from exc
+    changed, sent = in_transaction(ctx, work)
     for notice in filter(None, notices):
         click.echo(notice)
     if sent:

@@ -154,6 +154,7 @@ async def recent_items(
             LinkItemRow.community_id == community_id,
             LinkItemRow.kind.in_(kinds),
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
         )
         .options(defer(ObjectRow.ap_json), defer(ObjectRow.source_markdown))
         .order_by(LinkItemRow.received_at.desc(), LinkItemRow.id.desc())

@@ -80,10 +80,26 @@ async def may_fetch(session: AsyncSession, community_id: int, signer: str) -> bo
     )
 
 
-async def is_members_only(session: AsyncSession, community_id: int) -> bool:
-    """The community's visibility as stored now (no cache)."""
+async def visibility_now(session: AsyncSession, community_id: int) -> tuple[bool, bool]:
+    """Whether the community is members-only and whether it keeps items for its members
+    (it went public), as stored now (no cache)."""
+    row = (
+        await session.execute(
+            select(CommunityRow.members_only, CommunityRow.gated_items).where(
+                CommunityRow.id == community_id
+            )
+        )
+    ).first()
+    return (bool(row[0]), bool(row[1])) if row else (False, False)
+
+
+async def kept_for_members(session: AsyncSession, community_id: int, ap_id: str) -> bool:
+    """Whether ``ap_id`` is an item the community kept for its members when it went
+    public (``objects.members_only``)."""
     found = await session.scalar(
-        select(CommunityRow.members_only).where(CommunityRow.id == community_id)
+        select(ObjectRow.members_only).where(
+            ObjectRow.ap_id == ap_id, ObjectRow.community_id == community_id
+        )
     )
     return bool(found)
 
@@ -95,7 +111,7 @@ async def count_members_only_objects(session: AsyncSession) -> int:
         .select_from(ObjectRow)
         .join(CommunityRow, CommunityRow.id == ObjectRow.community_id)
         .where(
-            CommunityRow.members_only.is_(True),
+            CommunityRow.members_only.is_(True) | ObjectRow.members_only.is_(True),
             ObjectRow.local.is_(True),
             ObjectRow.deleted_at.is_(None),
         )

@@ -59,6 +59,8 @@ class CommunityRow(Base):
     modlog_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     # visibility 'members' (actors/members.py): only approved followers see its items
     members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # it was members-only and went public: some items stay members-only (ObjectRow)
+    gated_items: Mapped[bool] = mapped_column(default=False, server_default=false())
     profile_fields: Mapped[list[Any]] = mapped_column(default=list)
     private_key_pem: Mapped[str] = mapped_column(Text)
     public_key_pem: Mapped[str] = mapped_column(Text)
@@ -211,6 +213,9 @@ class ObjectRow(Base):
     removed_at: Mapped[datetime | None] = mapped_column(default=None)
     # a coordinator locked its thread: replies are no longer relayed
     locked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # stored while its community was members-only, which has since gone public: still for
+    # its members and coordinators only (actors/members.py)
+    members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ActivityRow(Base):

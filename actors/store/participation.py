@@ -41,6 +41,7 @@ def _contributions(community_id: int, since: datetime) -> Subquery:
             ObjectRow.published >= since,
             ObjectRow.local.is_(False),
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
         )
         .group_by(ObjectRow.attributed_to)
     )
@@ -51,6 +52,7 @@ def _contributions(community_id: int, since: datetime) -> Subquery:
             ObjectRow.community_id == community_id,
             ObjectRow.kind == ItemKind.EVENT,
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
             ParticipantRow.state == ParticipantState.JOINED,
             ParticipantRow.created_at >= since,
         )

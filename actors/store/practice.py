@@ -21,6 +21,7 @@ def _live(community_id: int, kinds: Sequence[str]) -> list[ColumnElement[bool]]:
         ObjectRow.community_id == community_id,
         ObjectRow.kind.in_(kinds),
         ObjectRow.deleted_at.is_(None),
+        ObjectRow.members_only.is_(False),
     ]
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community, PostingPolicy
 from actors.errors import Conflict
 from actors.store import memo
-from actors.store.models import CommunityRow, ModeratorRow, ServerKeyRow
+from actors.store.models import ActivityRow, CommunityRow, ModeratorRow, ObjectRow, ServerKeyRow
 
 
 class AlreadyExists(Conflict):
@@ -31,6 +31,7 @@ def community_from_row(row: CommunityRow) -> Community:
         posts_per_hour=row.posts_per_hour,
         modlog_names=row.modlog_names,
         members_only=row.members_only,
+        gated_items=row.gated_items,
         public_key_pem=row.public_key_pem,
         private_key_pem=row.private_key_pem,
         created_at=row.created_at,
@@ -85,11 +86,28 @@ async def update_community(
     if row is None:
         raise LookupError(community_id)
     row.name, row.summary, row.closed = name, summary, closed
+    if members_only is False and row.members_only:
+        await _keep_for_members(session, community_id)
+        row.gated_items = True
     if members_only is not None:
         row.members_only = members_only
     row.profile_fields = [{"name": n, "value": v} for n, v in profile_fields]
     await session.flush()
     return community_from_row(row)
+
+
+async def _keep_for_members(session: AsyncSession, community_id: int) -> None:
+    """A members-only community goes public: every item it has now stays its members'
+    (those from before it was members-only too: they have been gated since), and the
+    activities that carried them leave its outbox and their URLs."""
+    await session.execute(
+        update(ObjectRow).where(ObjectRow.community_id == community_id).values(members_only=True)
+    )
+    await session.execute(
+        update(ActivityRow)
+        .where(ActivityRow.community_id == community_id, ActivityRow.public.is_(True))
+        .values(public=False)
+    )
 
 
 async def update_moderation_settings(

@@ -257,7 +257,11 @@ async def list_replies(
 ) -> list[ObjectRow]:
     rows = await session.scalars(
         select(ObjectRow)
-        .where(ObjectRow.in_reply_to == ap_id, ObjectRow.deleted_at.is_(None))
+        .where(
+            ObjectRow.in_reply_to == ap_id,
+            ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
+        )
         .order_by(ObjectRow.published, ObjectRow.id)
         .offset(offset)
         .limit(limit)
@@ -269,7 +273,11 @@ async def count_replies(session: AsyncSession, ap_id: str) -> int:
     total = await session.scalar(
         select(func.count())
         .select_from(ObjectRow)
-        .where(ObjectRow.in_reply_to == ap_id, ObjectRow.deleted_at.is_(None))
+        .where(
+            ObjectRow.in_reply_to == ap_id,
+            ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
+        )
     )
     return int(total or 0)
 

@@ -37,7 +37,7 @@ async def thread_posts(
     """The thread under ``root`` (the root first), oldest first, without deleted posts."""
     rows = await session.scalars(
         select(ObjectRow)
-        .where(_in_thread(root), ObjectRow.deleted_at.is_(None))
+        .where(_in_thread(root), ObjectRow.deleted_at.is_(None), ObjectRow.members_only.is_(False))
         .order_by(ObjectRow.ap_id != root, ObjectRow.published, ObjectRow.id)
         .offset(offset)
         .limit(limit)
@@ -49,7 +49,7 @@ async def count_thread(session: AsyncSession, root: str) -> int:
     total = await session.scalar(
         select(func.count())
         .select_from(ObjectRow)
-        .where(_in_thread(root), ObjectRow.deleted_at.is_(None))
+        .where(_in_thread(root), ObjectRow.deleted_at.is_(None), ObjectRow.members_only.is_(False))
     )
     return int(total or 0)
 
@@ -65,6 +65,7 @@ async def recent_roots(
         .where(
             ObjectRow.published >= since,
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
             ObjectRow.kind != "linked",  # a linked community's threads are its own
         )
         .group_by(ObjectRow.community_id, root)

@@ -61,6 +61,7 @@ async def own_stories(session: AsyncSession, community_id: int, *, limit: int) -
         .where(
             ObjectRow.community_id == community_id,
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
             ObjectRow.kind != "linked",
         )
         .order_by(ObjectRow.published.desc())
@@ -84,7 +85,11 @@ async def linked_stories(
         )
         .join(ValueStoryRow, ValueStoryRow.object_id == ObjectRow.id)
         .join(LinkItemRow, LinkItemRow.object_id == ObjectRow.id)
-        .where(LinkItemRow.community_id == community_id, ObjectRow.deleted_at.is_(None))
+        .where(
+            LinkItemRow.community_id == community_id,
+            ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
+        )
         .order_by(ObjectRow.published.desc())
         .limit(limit)
     )

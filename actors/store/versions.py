@@ -69,6 +69,7 @@ class ContentVersion:
     version: int
     changed_at: datetime | None
     members_only: bool = False  # its visibility now (actors/web/members_gate.py reads it)
+    gated_items: bool = False  # it keeps items for its members (the same)
 
 
 async def of_slug(session: AsyncSession, slug: str) -> ContentVersion | None:
@@ -80,10 +81,13 @@ async def of_slug(session: AsyncSession, slug: str) -> ContentVersion | None:
                 CommunityRow.content_version,
                 CommunityRow.content_changed_at,
                 CommunityRow.members_only,
+                CommunityRow.gated_items,
             ).where(CommunityRow.slug == slug)
         )
     ).first()
-    return None if row is None else ContentVersion(row[0], row[1], row[2], bool(row[3]))
+    if row is None:
+        return None
+    return ContentVersion(row[0], row[1], row[2], bool(row[3]), bool(row[4]))
 
 
 class VersionReader:
@@ -95,8 +99,8 @@ class VersionReader:
     On PostgreSQL through a session of ``sessions``."""
 
     SQL = (
-        "SELECT id, content_version, content_changed_at, members_only FROM communities "
-        "WHERE slug = ?"
+        "SELECT id, content_version, content_changed_at, members_only, gated_items "
+        "FROM communities WHERE slug = ?"
     )
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sqlite: Path | None) -> None:
@@ -120,7 +124,7 @@ class VersionReader:
         if row is None:
             return None
         changed = datetime.fromisoformat(row[2]).replace(tzinfo=UTC) if row[2] else None
-        return ContentVersion(row[0], row[1], changed, bool(row[3]))
+        return ContentVersion(row[0], row[1], changed, bool(row[3]), bool(row[4]))
 
     def close(self) -> None:
         if self._connection is not None:

@@ -26,6 +26,7 @@ async def practices(session: AsyncSession, community_id: int) -> list[ObjectRow]
             ObjectRow.community_id == community_id,
             ObjectRow.kind == ItemKind.PRACTICE,
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
         )
         .order_by(ObjectRow.published.desc(), ObjectRow.id.desc())
         .limit(MAX_PRACTICES)
@@ -71,6 +72,7 @@ async def contributions(
             ObjectRow.kind.in_((ItemKind.REPLY, ItemKind.POST)),
             ObjectRow.local.is_(False),
             ObjectRow.deleted_at.is_(None),
+            ObjectRow.members_only.is_(False),
             or_(ObjectRow.thread_root.in_(ap_ids), ObjectRow.in_reply_to.in_(ap_ids)),
         )
         .limit(MAX_REPLIES)

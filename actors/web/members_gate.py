@@ -39,7 +39,7 @@ from actors.web.console.state import CONSOLE
 from actors.web.keys import DIRECTORY, KEY_RESOLVER, SESSIONS, URLS
 from actors.web.negotiation import wants_html
 from actors.web.page_cache import PAGE_CACHE, PRIVATE_ANSWER
-from federation.errors import FederationError
+from federation.errors import FederationError, NotFound
 from federation.httpsig import require_signed_get
 from federation.httpsig.web import SIGNATURE_KEY
 
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 COMMUNITY_PREFIX = routes.COMMUNITY  # /c/{slug}: every route of a community starts so
 OPEN = frozenset({routes.COMMUNITY_INBOX, routes.COMMUNITY_REMOTE_FOLLOW})
+MISSING_OID = "~"  # never an item's id (actors/urls.py: letters and digits)
 NOT_OFFERED = frozenset(  # email digests: not offered for a members-only community
     {
         routes.COMMUNITY_DIGEST,
@@ -79,37 +80,73 @@ def members_gate(scheme: str) -> Middleware:
         community = await request.app[DIRECTORY].get(slug)
         if community is None:
             return await handler(request)
-        # the directory keeps a community for seconds: one just made members-only (by the
-        # CLI, another process) is read afresh; it never turns back
-        if not community.members_only and not await _members_only_now(request, community):
-            return await handler(request)
+        # the directory keeps a community for seconds: one that looks public is read
+        # afresh (just made members-only, or public again keeping items for its members)
+        if not community.members_only:
+            members_only, gated_items = await _visibility_now(request, community)
+            if not members_only:
+                if not (gated_items and await _a_gated_item(request, community)):
+                    return await handler(request)
+                if not await viewer_allowed(request, community, scheme):
+                    return await _as_missing(request, handler)
+                return await _for_members(request, handler, community, scheme)
         request[PRIVATE_ANSWER] = True  # never the public page cache's
         if route in NOT_OFFERED:
             raise web.HTTPNotFound()
         if route == routes.COMMUNITY and not wants_html(request):
             return await handler(request)  # the actor document, the same for all: no content
-        allowed = await viewer_allowed(request, community, scheme)
-        if route == routes.COMMUNITY and not allowed:
+        if route == routes.COMMUNITY and not await viewer_allowed(request, community, scheme):
             return _members_only_page(request, community)  # its page, to a browser
-        if not allowed:
-            raise web.HTTPNotFound()
-        response = await handler(request)
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers.popall("ETag", None)
-        response.headers.popall("Last-Modified", None)
-        return _readdressed(request, community, response)
+        return await _for_members(request, handler, community, scheme)
 
     return middleware
 
 
-async def _members_only_now(request: web.Request, community: Community) -> bool:
-    """Read afresh: through the page cache's version reader (one row by its slug, ~10 µs
-    on SQLite), else a session."""
+async def _for_members(
+    request: web.Request, handler: Handler, community: Community, scheme: str
+) -> web.StreamResponse:
+    """The handler's answer to a member or coordinator, the 404 of a missing thing to
+    anyone else."""
+    request[PRIVATE_ANSWER] = True
+    if not await viewer_allowed(request, community, scheme):
+        raise web.HTTPNotFound()
+    response = await handler(request)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.popall("ETag", None)
+    response.headers.popall("Last-Modified", None)
+    return _readdressed(request, community, response)
+
+
+async def _as_missing(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's own answer for an item that does not exist (a public community's
+    404s say what was missing: "no such event", "no such item"), never the item's."""
+    request[PRIVATE_ANSWER] = True
+    if "oid" not in request.match_info:
+        raise NotFound("no such item")  # a thread's ?post=, as the handler says it
+    request.match_info["oid"] = MISSING_OID
+    return await handler(request)
+
+
+async def _a_gated_item(request: web.Request, community: Community) -> bool:
+    """Whether the request names an item the community kept for its members when it
+    went public (``objects.members_only``): by ``{oid}``, or a thread's ``?post=``."""
+    oid = request.match_info.get("oid")
+    ap_id = request.app[URLS].object(community.slug, oid) if oid else request.query.get("post")
+    if not ap_id:
+        return False
+    async with request.app[SESSIONS]() as session:
+        return await members.kept_for_members(session, community.id, ap_id)
+
+
+async def _visibility_now(request: web.Request, community: Community) -> tuple[bool, bool]:
+    """Whether it is members-only and whether it keeps items for its members, read
+    afresh: through the page cache's version reader (one row by its slug, ~10 µs on
+    SQLite), else a session."""
     if PAGE_CACHE in request.app:
         found = await request.app[PAGE_CACHE].versions(request.app).of_slug(community.slug)
-        return found is not None and found.members_only
+        return (found.members_only, found.gated_items) if found else (False, False)
     async with request.app[SESSIONS]() as session:
-        return await members.is_members_only(session, community.id)
+        return await members.visibility_now(session, community.id)
 
 
 async def viewer_allowed(request: web.Request, community: Community, scheme: str) -> bool:

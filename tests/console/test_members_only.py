@@ -1,5 +1,6 @@
 """The console makes a community members-only (issue 18): the admin is told what it
-means, it is in the audit log, and it cannot be undone from the form."""
+means, it is in the audit log; unticking the box makes it public again and says that the
+earlier items stay members-only."""
 
 from __future__ import annotations
 
@@ -26,14 +27,17 @@ async def test_an_admin_makes_a_community_members_only(browser: Person, db: Sess
     assert edited.members_only
     assert edited.closed
     assert ("ada", "community.edit") in await audit_actions(db)
-    # the form shows it, and sending it without the box keeps it members-only
+    # the form shows it; sending it without the box makes it public again
     page = await browser.get(PATH)
-    assert 'name="members_only" type="checkbox" checked disabled' in page.text
+    assert 'name="members_only" type="checkbox" checked' in page.text
     page = await browser.post(PATH, form)
+    assert "everything it published while members-only stays members-only" in page.text
     async with db() as session:
         again = await queries.get_community(session, "nightshift")
     assert again is not None
-    assert again.members_only
+    assert not again.members_only
+    assert not again.closed
+    assert again.gated_items
 
 
 async def test_an_admin_creates_a_members_only_community(browser: Person, db: Sessions) -> None:

@@ -26,9 +26,13 @@ def test_visibility_from_the_shell(config_file: Path) -> None:
     out = copub("community", "edit", "open", "--visibility", "members")
     assert "from now on only approved followers see" in out
     assert "what it published before stays wherever it was delivered" in out
-    for back in ("public", "closed"):
-        out = copub("community", "edit", "ward", "--visibility", back, ok=False)
-        assert "cannot become public or closed" in out
-        assert "nothing changed" in out
     out = copub("community", "edit", "ward", "--open", "--name", "Ward 7")
-    assert "visible:   members" in copub("community", "show", "ward")
+    assert "visible:   members" in copub("community", "show", "ward")  # --open keeps it
+    out = copub("community", "edit", "ward", "--visibility", "closed")
+    assert "from now on what the community publishes is closed" in out
+    assert "everything it published while members-only stays members-only" in out
+    assert "visible:   closed" in copub("community", "show", "ward")
+    out = copub("community", "edit", "open", "--visibility", "public")
+    assert "stays members-only" in out
+    assert "visible:   public" in copub("community", "show", "open")
+    assert "closed:    no" in copub("community", "show", "open")

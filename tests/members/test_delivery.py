@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors import founding, publishing
 from actors.content import StoryDraft
-from actors.members import Visibility, VisibilityRefused, is_public
+from actors.members import Visibility, is_public
 from actors.store import social
-from actors.store.models import ActivityRow, DeliveryRow, RemoteActorRow
+from actors.store.models import ActivityRow, DeliveryRow, ObjectRow, RemoteActorRow
 from actors.store.states import FollowerState
 from actors.urls import Urls
 from federation.clock import utcnow
@@ -98,9 +98,11 @@ async def test_a_public_community_still_sends_to_the_public(
     assert all(is_public(a) for a in activities)
 
 
-async def test_switching_to_members_only_and_never_back(
+async def test_switching_to_members_only_and_back(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    """Back to public, the earlier items stay members-only (marked, their activities out
+    of the outbox, nothing re-announced); what comes after is public again."""
     async with sessions.begin() as session:
         ward = await founding.create_community(session, slug="ward", name="Ward")
         ward = await founding.update_community(
@@ -115,12 +117,37 @@ async def test_switching_to_members_only_and_never_back(
             now=utcnow(),
         )  # fmt: skip
         assert ward.members_only
-        for back in (Visibility.PUBLIC, Visibility.CLOSED):
-            try:
-                await founding.update_community(
-                    session, URLS, ward, name=ward.name, summary="", closed=False,
-                    profile_fields=(), now=utcnow(), visibility=back,
-                )  # fmt: skip
-            except VisibilityRefused:
-                continue
-            raise AssertionError(f"members-only became {back}")
+        await _follower(session, ward.id, "https://a.example/u/ann", shared="https://a.example/inbox",
+                        state=FollowerState.ACCEPTED)  # fmt: skip
+        earlier = await publishing.publish_story(
+            session, URLS, ward, StoryDraft(title="Earlier", markdown="For members.")
+        )
+    async with sessions() as session:
+        deliveries_before = await session.scalar(select(func.count()).select_from(DeliveryRow))
+    async with sessions.begin() as session:
+        ward = await founding.update_community(
+            session, URLS, ward, name=ward.name, summary="", closed=False,
+            profile_fields=(), now=utcnow(), visibility=Visibility.PUBLIC,
+        )  # fmt: skip
+        assert not ward.members_only
+        assert not ward.closed
+        assert ward.gated_items
+    async with sessions() as session:
+        kept = await session.get(ObjectRow, earlier.id)
+        assert kept is not None
+        assert kept.members_only
+        assert await social.list_outbox(session, ward.id, offset=0, limit=50) == []
+        sent = list(await session.scalars(select(ActivityRow.ap_json).order_by(ActivityRow.id)))
+        deliveries = await session.scalar(select(func.count()).select_from(DeliveryRow))
+    # only the Update of the Group went out: no earlier item re-announced
+    assert [a["type"] for a in sent][-1] == "Update"
+    assert deliveries == (deliveries_before or 0) + 1
+    async with sessions.begin() as session:
+        later = await publishing.publish_story(
+            session, URLS, ward, StoryDraft(title="Later", markdown="For all.")
+        )
+        assert not later.members_only
+    async with sessions() as session:
+        outbox = await social.list_outbox(session, ward.id, offset=0, limit=50)
+    assert [a.object_ap_id for a in outbox] == [later.ap_id]
+    assert is_public(outbox[0].ap_json)

@@ -30,7 +30,7 @@ from actors.settings import Settings
 from actors.store import queries, social
 from actors.store.models import ActivityRow, RemoteActorRow, RemoteKeyRow
 from actors.store.states import FollowerState
-from actors.web.keys import SESSIONS, URLS
+from actors.web.keys import DIRECTORY, SESSIONS, URLS
 from federation.clock import utcnow
 from federation.httpsig import sign_request
 from federation.keys import Signer
@@ -261,18 +261,36 @@ async def test_who_sees_each_community_route(world: World) -> None:
                     if status != 200 or SECRET in body:
                         failures.append(f"{what}: {status}, content shown")
                     continue
-                if viewer.sees:
-                    if status == 404 and canonical not in NO_SAMPLE:
-                        failures.append(f"{what}: 404 for one who may see it")
-                    if PUBLIC_IRI in body:
-                        failures.append(f"{what}: addressed to the Public")
-                    if status == 200 and "ETag" in headers:
-                        failures.append(f"{what}: a cacheable ETag")
-                elif status != 404 or SECRET in body:
-                    failures.append(f"{what}: {status}, not a 404")
-                elif accept == AS2 and body != missing_body:
-                    failures.append(f"{what}: its 404 differs from a missing thing's")
+                answer = (status, body, headers)
+                failures += _gated(what, viewer, answer, missing_body if accept == AS2 else None,
+                                   sample=canonical not in NO_SAMPLE)  # fmt: skip
     assert not failures, "\n".join(failures)
+
+
+def _gated(
+    what: str,
+    viewer: Viewer,
+    answer: tuple[int, str, dict[str, str]],
+    missing_body: str | None,
+    *,
+    sample: bool = True,
+) -> list[str]:
+    """What is wrong with a gated answer: one who may see it gets it (for them alone,
+    never addressed to the Public), anyone else the 404 of a missing thing."""
+    status, body, headers = answer
+    failures = []
+    if viewer.sees:
+        if status == 404 and sample:
+            failures.append(f"{what}: 404 for one who may see it")
+        if PUBLIC_IRI in body:
+            failures.append(f"{what}: addressed to the Public")
+        if status == 200 and "ETag" in headers:
+            failures.append(f"{what}: a cacheable ETag")
+    elif status != 404 or SECRET in body:
+        failures.append(f"{what}: {status}, not a 404")
+    elif missing_body is not None and body != missing_body:
+        failures.append(f"{what}: its 404 differs from a missing thing's")
+    return failures
 
 
 async def test_the_actor_document_lists_no_content(world: World) -> None:
@@ -377,3 +395,69 @@ async def test_posts_to_a_members_only_community_route_are_refused_alike(world: 
             assert SECRET not in await response.text()
         checked.append(canonical)
     assert "/c/{slug}/digest" in checked
+
+
+# the routes that name one item: after the switch to public, an earlier item's stay gated
+ITEM_ROUTES = {
+    "/c/{slug}/o/{oid}",
+    "/c/{slug}/o/{oid}/replies",
+    "/c/{slug}/o/{oid}/context",
+    "/c/{slug}/o/{oid}/participants",
+    "/c/{slug}/o/{oid}/event.ics",
+}
+
+
+@pytest.mark.parametrize("after", [Visibility.PUBLIC, Visibility.CLOSED])
+async def test_earlier_items_stay_members_only_after_the_switch(
+    world: World, after: Visibility
+) -> None:
+    """The community goes public (or closed): each earlier item answers as before (members,
+    their servers and coordinators get it, everyone else the 404 of a missing thing); no
+    other route (lists, feeds, tags, collections, counts) shows it to anyone; what it
+    publishes afterwards is public."""
+    sessions: async_sessionmaker[AsyncSession] = world.client.app[SESSIONS]
+    urls = world.client.app[URLS]
+    async with sessions.begin() as session:
+        ward = await queries.get_community(session, "ward")
+        assert ward is not None
+        ward = await founding.update_community(
+            session, urls, ward, name=ward.name, summary=ward.summary, closed=False,
+            profile_fields=(), now=utcnow(), visibility=after,
+        )  # fmt: skip
+        later = await publishing.publish_story(
+            session, urls, ward, StoryDraft(title="Open house", markdown="All welcome. #incident")
+        )
+    await world.client.app[DIRECTORY].at_version("ward", 2**62)  # its cached row, dropped
+    failures = []
+    for canonical in _community_routes(world.client.app):
+        path = _path(canonical, world.samples)
+        missing = canonical.replace("{slug}", "ward").replace("{oid}", "no-such-item")
+        _status, missing_body, _ = await world.ask(world.viewers[0], missing, AS2)
+        for viewer in world.viewers:
+            for accept in ACCEPTS:
+                status, body, headers = await world.ask(viewer, path, accept)
+                what = f"{viewer.name} GET {path} ({accept.split(',')[0]})"
+                if canonical in ITEM_ROUTES:
+                    answer = (status, body, headers)
+                    failures += _gated(
+                        what, viewer, answer, missing_body if accept == AS2 else None
+                    )
+                elif SECRET in body:
+                    failures.append(f"{what}: {status}, an earlier item shown")
+    assert not failures, "\n".join(failures)
+    outsider = world.viewers[0]
+    later_path = "/c/ward/o/" + later.ap_id.rstrip("/").rsplit("/", 1)[1]
+    status, body, _ = await world.ask(outsider, later_path, AS2)
+    assert status == 200
+    assert PUBLIC_IRI in body
+    for path in ("/c/ward/stories", "/c/ward/feed.atom", "/c/ward/feed.rss"):
+        status, body, _ = await world.ask(outsider, path, BROWSER)
+        assert status == 200, path
+        assert "Open house" in body, path
+        assert SECRET not in body, path
+    status, body, _ = await world.ask(outsider, "/c/ward/outbox?page=1", AS2)
+    assert status == 200
+    assert later.ap_id in body
+    assert SECRET not in body
+    status, body, _ = await world.ask(outsider, "/nodeinfo/2.1", AS2)
+    assert json.loads(body)["usage"]["localPosts"] == 1  # the later story alone

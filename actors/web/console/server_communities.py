@@ -24,7 +24,9 @@ COMMUNITY = COMMUNITIES + "/{slug}"
 FIELD_ROWS = 4  # profile field rows a form offers (more when a community has more)
 DONE = {"created": "Community created.", "saved": "Saved: its followers get the new profile.",
         "unchanged": "Nothing changed.",
-        "members": f"Saved: {check_switch(Visibility.PUBLIC, Visibility.MEMBERS)}."}  # fmt: skip
+        "members": f"Saved: {check_switch(Visibility.PUBLIC, Visibility.MEMBERS)}.",
+        "public": f"Saved: {check_switch(Visibility.MEMBERS, Visibility.PUBLIC)}.",
+        "closed": f"Saved: {check_switch(Visibility.MEMBERS, Visibility.CLOSED)}."}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Profile:
     summary: str = ""
     closed: bool = False
     fields: tuple[tuple[str, str], ...] = ()
-    members_only: bool = False  # visibility 'members' (actors/members.py); never undone
+    members_only: bool = False  # visibility 'members' (actors/members.py)
 
     @classmethod
     def of_form(cls, form: Mapping[str, Any]) -> Profile:
@@ -177,7 +179,7 @@ async def update(request: web.Request) -> web.StreamResponse:
                 closed=values.closed,
                 profile_fields=values.fields,
                 now=state_of(request).clock.now(),
-                visibility=Visibility.MEMBERS if values.members_only else None,
+                visibility=_visibility(values),
             )
             if updated != community:
                 await audit(request, "community.edit", community=updated,
@@ -188,9 +190,15 @@ async def update(request: web.Request) -> web.StreamResponse:
             status=400,
         )  # fmt: skip
     done = "saved" if updated != community else "unchanged"
-    if updated.members_only and not community.members_only:
-        done = "members"  # what it means, said to the coordinator
+    if updated.members_only != community.members_only:  # what it means, said to them
+        done = Visibility.of(updated).value
     return redirect(COMMUNITY.format(slug=community.slug) + f"?done={done}")
+
+
+def _visibility(values: Profile) -> Visibility:
+    if values.members_only:
+        return Visibility.MEMBERS
+    return Visibility.CLOSED if values.closed else Visibility.PUBLIC
 
 
 def _changes(before: Community, after: Community) -> str:
