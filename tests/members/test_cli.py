@@ -7,9 +7,6 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from actors.cli import main
-from tests.flows.copub import sqlite_only
-
-pytestmark = sqlite_only
 
 
 def test_visibility_from_the_shell(config_file: Path) -> None:

@@ -21,9 +21,6 @@ from actors.store.states import FollowerState
 from actors.urls import Urls
 from federation.clock import utcnow
 from tests import factories
-from tests.flows.copub import sqlite_only
-
-pytestmark = sqlite_only
 
 URLS = Urls(factories.BASE_URL)
 

@@ -36,9 +36,6 @@ from federation.httpsig import sign_request
 from federation.keys import Signer
 from tests.conftest import ClientFactory
 from tests.console.helpers import console_settings, coordinator
-from tests.flows.copub import sqlite_only
-
-pytestmark = sqlite_only
 
 SECRET = "Medication incident on ward 7"
 PUBLIC_IRI = "https://www.w3.org/ns/activitystreams#Public"
