@@ -78,6 +78,7 @@ class Community:
     modlog_names: bool = False  # the public moderation log names the coordinator
     members_only: bool = False  # visibility 'members': only approved followers see items
     gated_items: bool = False  # was members-only: its items of then stay members' alone
+    members_until: int | None = None  # their members: followers up to this row (then)
     private_key_pem: str = field(default="", repr=False)
 
 

@@ -6,6 +6,7 @@ transaction, so a crash never leaves an activity without its deliveries.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -261,12 +262,20 @@ async def send_to_followers(
     """``activity`` in the outbox (``public``) and queued for every follower's inbox. A
     members-only community's is addressed to its followers instead of the Public and goes
     to its approved members' inboxes only (actors/members.py). Its row, or None when the
-    session defers its batch's fan-out to the commit (actors/store/fanout.py)."""
+    session defers its batch's fan-out to the commit (actors/store/fanout.py). An activity
+    about an item a community kept for its members when it went public (or a reply in its
+    thread, kept too from then on) goes as a members-only one, never to the outbox."""
+    until = None  # the members of a kept item: followers up to this row
+    if community.gated_items and object_id and await members.kept_thread(session, object_id):
+        public, until = False, community.members_until
+        community = replace(community, members_only=True)
     if community.members_only:
         activity = members_addressed(
             activity, urls or _urls_of(activity, community.slug), community.slug
         )
-        found = await members.member_inboxes(session, community.id, exclude_actors=exclude_actors)
+        found = await members.member_inboxes(
+            session, community.id, exclude_actors=exclude_actors, until=until
+        )
     else:
         found = await jobs.follower_inboxes(session, community.id, exclude_actors=exclude_actors)
     inboxes = [i for i in found if i not in exclude_inboxes]

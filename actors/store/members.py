@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import jobs
@@ -26,9 +26,14 @@ GROUP_TYPES = frozenset({"Group"})
 
 
 async def member_inboxes(
-    session: AsyncSession, community_id: int, *, exclude_actors: Iterable[str] = ()
+    session: AsyncSession,
+    community_id: int,
+    *,
+    exclude_actors: Iterable[str] = (),
+    until: int | None = None,
 ) -> list[str]:
-    """Where a members-only community's activity goes (in the order followers came)."""
+    """Where a members-only community's activity goes (in the order followers came);
+    ``until``: only followers up to that row (the members of items it kept, actors/members.py)."""
     actors, domains = await jobs.blocked(session, community_id)
     actors |= set(exclude_actors)
     rows = (
@@ -41,7 +46,7 @@ async def member_inboxes(
                 RemoteActorRow.actor_type,
             )
             .outerjoin(RemoteActorRow, RemoteActorRow.ap_id == FollowerRow.actor_id)
-            .where(FollowerRow.community_id == community_id)
+            .where(FollowerRow.community_id == community_id, *_up_to(until))
             .order_by(FollowerRow.id)
         )
     ).all()
@@ -60,13 +65,20 @@ async def member_inboxes(
     return list(inboxes)
 
 
-async def may_fetch(session: AsyncSession, community_id: int, signer: str) -> bool:
+def _up_to(until: int | None) -> tuple[ColumnElement[bool], ...]:
+    return () if until is None else (FollowerRow.id <= until,)
+
+
+async def may_fetch(
+    session: AsyncSession, community_id: int, signer: str, *, until: int | None = None
+) -> bool:
     """Whether ``signer`` (the owner of a verified signature's key) sees the community's
-    items: an approved follower, or an actor of a server hosting one (its instance actor
-    fetching for them)."""
+    items: an approved follower (up to the row ``until``), or an actor of a server hosting
+    one (its instance actor fetching for them)."""
     approved = (
         FollowerRow.community_id == community_id,
         FollowerRow.state == FollowerState.ACCEPTED,
+        *_up_to(until),
     )
     rows = await session.execute(
         select(FollowerRow.actor_id, RemoteActorRow.actor_type)
@@ -93,15 +105,51 @@ async def visibility_now(session: AsyncSession, community_id: int) -> tuple[bool
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
-async def kept_for_members(session: AsyncSession, community_id: int, ap_id: str) -> bool:
+async def kept_for_members(
+    session: AsyncSession, community_id: int, ap_id: str
+) -> tuple[bool, int | None]:
     """Whether ``ap_id`` is an item the community kept for its members when it went
-    public (``objects.members_only``)."""
-    found = await session.scalar(
-        select(ObjectRow.members_only).where(
-            ObjectRow.ap_id == ap_id, ObjectRow.community_id == community_id
+    public (``objects.members_only``), and the last follower row of those members."""
+    row = (
+        await session.execute(
+            select(CommunityRow.members_until)
+            .select_from(ObjectRow)
+            .join(CommunityRow, CommunityRow.id == ObjectRow.community_id)
+            .where(
+                ObjectRow.ap_id == ap_id,
+                ObjectRow.community_id == community_id,
+                ObjectRow.members_only.is_(True),
+            )
         )
+    ).first()
+    return (True, row[0]) if row is not None else (False, None)
+
+
+async def kept_thread(session: AsyncSession, ap_id: str) -> bool:
+    """Whether ``ap_id`` is a kept item (``objects.members_only``) or replies to one (it
+    is marked kept then too: it leaves the lists and its pages are gated)."""
+    row = (
+        await session.execute(
+            select(ObjectRow.members_only, ObjectRow.in_reply_to, ObjectRow.thread_root).where(
+                ObjectRow.ap_id == ap_id
+            )
+        )
+    ).first()
+    if row is None:
+        return False
+    if row[0]:
+        return True
+    above = [a for a in (row[1], row[2]) if a]
+    if not above or not await session.scalar(
+        select(func.count())
+        .select_from(ObjectRow)
+        .where(ObjectRow.ap_id.in_(above), ObjectRow.members_only.is_(True))
+    ):
+        return False
+    await session.execute(
+        update(ObjectRow).where(ObjectRow.ap_id == ap_id).values(members_only=True)
     )
-    return bool(found)
+    return True
 
 
 async def count_members_only_objects(session: AsyncSession) -> int:

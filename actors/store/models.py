@@ -61,6 +61,8 @@ class CommunityRow(Base):
     members_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     # it was members-only and went public: some items stay members-only (ObjectRow)
     gated_items: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # then its last follower row: the members of those items are followers up to it
+    members_until: Mapped[int | None] = mapped_column(default=None)
     profile_fields: Mapped[list[Any]] = mapped_column(default=list)
     private_key_pem: Mapped[str] = mapped_column(Text)
     public_key_pem: Mapped[str] = mapped_column(Text)

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.community import Community, PostingPolicy
 from actors.errors import Conflict
 from actors.store import memo
-from actors.store.models import ActivityRow, CommunityRow, ModeratorRow, ObjectRow, ServerKeyRow
+from actors.store.models import (
+    ActivityRow,
+    CommunityRow,
+    FollowerRow,
+    ModeratorRow,
+    ObjectRow,
+    ServerKeyRow,
+)
 
 
 class AlreadyExists(Conflict):
@@ -32,6 +39,7 @@ def community_from_row(row: CommunityRow) -> Community:
         modlog_names=row.modlog_names,
         members_only=row.members_only,
         gated_items=row.gated_items,
+        members_until=row.members_until,
         public_key_pem=row.public_key_pem,
         private_key_pem=row.private_key_pem,
         created_at=row.created_at,
@@ -89,6 +97,9 @@ async def update_community(
     if members_only is False and row.members_only:
         await _keep_for_members(session, community_id)
         row.gated_items = True
+        row.members_until = await session.scalar(
+            select(func.max(FollowerRow.id)).where(FollowerRow.community_id == community_id)
+        )
     if members_only is not None:
         row.members_only = members_only
     row.profile_fields = [{"name": n, "value": v} for n, v in profile_fields]

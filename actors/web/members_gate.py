@@ -85,11 +85,12 @@ def members_gate(scheme: str) -> Middleware:
         if not community.members_only:
             members_only, gated_items = await _visibility_now(request, community)
             if not members_only:
-                if not (gated_items and await _a_gated_item(request, community)):
+                kept, until = await _a_gated_item(request, community, gated_items)
+                if not kept:
                     return await handler(request)
-                if not await viewer_allowed(request, community, scheme):
+                if not await viewer_allowed(request, community, scheme, until=until):
                     return await _as_missing(request, handler)
-                return await _for_members(request, handler, community, scheme)
+                return await _for_members(request, handler, community, scheme, until=until)
         request[PRIVATE_ANSWER] = True  # never the public page cache's
         if route in NOT_OFFERED:
             raise web.HTTPNotFound()
@@ -103,12 +104,17 @@ def members_gate(scheme: str) -> Middleware:
 
 
 async def _for_members(
-    request: web.Request, handler: Handler, community: Community, scheme: str
+    request: web.Request,
+    handler: Handler,
+    community: Community,
+    scheme: str,
+    *,
+    until: int | None = None,
 ) -> web.StreamResponse:
     """The handler's answer to a member or coordinator, the 404 of a missing thing to
     anyone else."""
     request[PRIVATE_ANSWER] = True
-    if not await viewer_allowed(request, community, scheme):
+    if not await viewer_allowed(request, community, scheme, until=until):
         raise web.HTTPNotFound()
     response = await handler(request)
     response.headers["Cache-Control"] = "private, no-store"
@@ -127,13 +133,16 @@ async def _as_missing(request: web.Request, handler: Handler) -> web.StreamRespo
     return await handler(request)
 
 
-async def _a_gated_item(request: web.Request, community: Community) -> bool:
+async def _a_gated_item(
+    request: web.Request, community: Community, gated_items: bool
+) -> tuple[bool, int | None]:
     """Whether the request names an item the community kept for its members when it
-    went public (``objects.members_only``): by ``{oid}``, or a thread's ``?post=``."""
+    went public (``objects.members_only``): by ``{oid}``, or a thread's ``?post=``; and
+    the last follower row of its members."""
     oid = request.match_info.get("oid")
     ap_id = request.app[URLS].object(community.slug, oid) if oid else request.query.get("post")
-    if not ap_id:
-        return False
+    if not gated_items or not ap_id:
+        return False, None
     async with request.app[SESSIONS]() as session:
         return await members.kept_for_members(session, community.id, ap_id)
 
@@ -149,12 +158,15 @@ async def _visibility_now(request: web.Request, community: Community) -> tuple[b
         return await members.visibility_now(session, community.id)
 
 
-async def viewer_allowed(request: web.Request, community: Community, scheme: str) -> bool:
-    """An approved follower (or their server) by a valid signature, or a coordinator."""
+async def viewer_allowed(
+    request: web.Request, community: Community, scheme: str, *, until: int | None = None
+) -> bool:
+    """An approved follower (up to the row ``until``) or their server by a valid
+    signature, or a coordinator."""
     signer = await _signer(request, scheme)
     if signer is not None:
         async with request.app[SESSIONS]() as session:
-            if await members.may_fetch(session, community.id, signer):
+            if await members.may_fetch(session, community.id, signer, until=until):
                 return True
     return await _coordinator(request, community)
 

@@ -12,7 +12,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors import founding, publishing
+from actors import founding, outbound, publishing
 from actors.content import StoryDraft
 from actors.members import Visibility, is_public
 from actors.store import social
@@ -148,3 +148,56 @@ async def test_switching_to_members_only_and_back(
         outbox = await social.list_outbox(session, ward.id, offset=0, limit=50)
     assert [a.object_ap_id for a in outbox] == [later.ap_id]
     assert is_public(outbox[0].ap_json)
+
+
+async def test_news_of_a_kept_item_goes_to_members_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """After the switch to public, an Update of an earlier item and the relay of a reply
+    to it go to approved members alone, addressed to them, never into the outbox; the
+    reply is kept too."""
+    async with sessions.begin() as session:
+        ward = await founding.create_community(session, slug="ward", name="Ward", members_only=True)
+        await _follower(session, ward.id, "https://a.example/u/ann", shared="https://a.example/inbox",
+                        state=FollowerState.ACCEPTED)  # fmt: skip
+        earlier = await publishing.publish_story(
+            session, URLS, ward, StoryDraft(title="Earlier", markdown="For members.")
+        )
+        ward = await founding.update_community(
+            session, URLS, ward, name=ward.name, summary="", closed=False,
+            profile_fields=(), now=utcnow(), visibility=Visibility.PUBLIC,
+        )  # fmt: skip
+        # a newcomer follows the public community: never told of the earlier item
+        await _follower(session, ward.id, "https://n.example/u/new", shared=None,
+                        state=FollowerState.ACCEPTED)  # fmt: skip
+    async with sessions() as session:
+        before = {d for d in await session.scalars(select(DeliveryRow.id))}
+    reply_id = "https://a.example/notes/1"
+    async with sessions.begin() as session:
+        update_ = outbound.build_update(URLS, ward, earlier.ap_json, utcnow())
+        await outbound.send_to_followers(session, ward, update_, object_id=earlier.ap_id)
+        session.add(
+            ObjectRow(ap_id=reply_id, community_id=ward.id, kind="reply", ap_type="Note",
+                      attributed_to="https://a.example/u/ann", in_reply_to=earlier.ap_id,
+                      thread_root=earlier.ap_id, ap_json={"id": reply_id, "type": "Note"})
+        )  # fmt: skip
+        announce = outbound.build_announce(URLS, ward, reply_id)
+        await outbound.send_to_followers(session, ward, announce, object_id=reply_id)
+    async with sessions() as session:
+        rows = list(await session.execute(select(DeliveryRow.id, DeliveryRow.inbox)))
+        sent = [
+            (await session.get(ActivityRow, r.activity_id))
+            for r in await session.scalars(select(DeliveryRow))
+            if r.id not in before
+        ]
+        assert await social.list_outbox(session, ward.id, offset=0, limit=50) == []
+        reply = await session.scalar(select(ObjectRow).where(ObjectRow.ap_id == reply_id))
+        assert reply is not None
+        assert reply.members_only
+    new = {inbox for id_, inbox in rows if id_ not in before}
+    assert new == {"https://a.example/inbox"}
+    assert len(sent) == 2
+    for activity in sent:
+        assert activity is not None
+        assert not activity.public
+        assert not is_public(activity.ap_json), json.dumps(activity.ap_json)

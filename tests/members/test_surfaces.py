@@ -458,3 +458,16 @@ async def test_earlier_items_stay_members_only_after_the_switch(
     assert SECRET not in body
     status, body, _ = await world.ask(outsider, "/nodeinfo/2.1", AS2)
     assert json.loads(body)["usage"]["localPosts"] == 1  # the later story alone
+    # one who follows once it is public is approved at once, and no member of those items
+    async with sessions.begin() as session:
+        newcomer_id = "https://newcomer.example/users/nel"
+        row, newcomer = await _remote(session, newcomer_id)
+        await social.record_follow(session, ward.id, row, newcomer_id + "/follow", closed=False)
+        follower = await social.get_follower(session, ward.id, newcomer_id)
+        assert follower is not None
+        follower.state = FollowerState.ACCEPTED
+    for path in (_path("/c/{slug}/o/{oid}", world.samples), later_path):
+        headers = sign_request("GET", urls.absolute(path), {"Accept": AS2}, None, newcomer)
+        async with world.client.get(path, headers=headers) as response:
+            assert response.status == (200 if path == later_path else 404), path
+            assert SECRET not in await response.text()
