@@ -207,7 +207,9 @@ async def test_page_costs_the_same_few_queries_whatever_the_size(
     small = await render()
     await add(40)
     large = await render()
-    assert len(small) == len(large) <= 10  # two of them the value matrix's
+    # two of them the value matrix's; on PostgreSQL one more, the members-only gate's fresh
+    # read of the community's visibility (SQLite's goes around the engine: versions.py)
+    assert len(small) == len(large) <= 11
 
 
 async def test_circles_are_counted_at_most_once_a_refresh(
