@@ -95,6 +95,10 @@ class Batch:
             return []
         self._stack = self._session = None
         self.finished = []
+        # Only the first transaction reads what the whole batch names together: one opened
+        # after an early commit (requests waiting, a fetch) reads what it needs, else every
+        # commit under load would read the batch's names again (quadratic in its size).
+        self._actors = self._objects = frozenset()
         try:
             if finished:
                 await inbox_queue.mark_done(session, finished)
