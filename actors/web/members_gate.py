@@ -152,7 +152,7 @@ async def _visibility_now(request: web.Request, community: Community) -> tuple[b
     afresh: through the page cache's version reader (one row by its slug, ~10 µs on
     SQLite), else a session."""
     if PAGE_CACHE in request.app:
-        found = await request.app[PAGE_CACHE].versions(request.app).of_slug(community.slug)
+        found = await request.app[PAGE_CACHE].version_for(request, community.slug)
         return (found.members_only, found.gated_items) if found else (False, False)
     async with request.app[SESSIONS]() as session:
         return await members.visibility_now(session, community.id)

@@ -161,6 +161,12 @@ def site_tag(templates: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+# (slug, what was found): the read of this request
+_VERSION_READ: web.RequestKey[tuple[str, ContentVersion | None]] = web.RequestKey(
+    "copub.version_read", tuple
+)
+
+
 @dataclass
 class PageCache:
     settings: PagesSettings
@@ -179,6 +185,17 @@ class PageCache:
         if self.reader is None:
             self.reader = VersionReader(app[SESSIONS], sqlite_file(app[SETTINGS].database.url))
         return self.reader
+
+    async def version_for(self, request: web.Request, slug: str) -> ContentVersion | None:
+        """The community's content version, read once a request: the members-only gate and
+        this cache's middleware both ask (on PostgreSQL each read is a session)."""
+        if _VERSION_READ in request:
+            read_for, found = request[_VERSION_READ]
+            if read_for == slug:
+                return found
+        found = await self.versions(request.app).of_slug(slug)
+        request[_VERSION_READ] = (slug, found)
+        return found
 
 
 PAGE_CACHE: web.AppKey[PageCache] = web.AppKey("page_cache", PageCache)
@@ -266,7 +283,7 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     if (html or page.timed) and pages.settings.html_seconds <= 0:
         return await handler(request)  # validated by time, and no time set: never cached
     slug = request.match_info["slug"]
-    found = await pages.versions(request.app).of_slug(slug)
+    found = await pages.version_for(request, slug)
     if found is None:
         return await handler(request)  # no such community: the handler's 404
     validator = _validator(pages, page, html, found, viewer)
