@@ -47,16 +47,14 @@ def _claim(row: ValueStoryRow) -> ValueClaim:
     return ValueClaim(row.cycle, row.changed, row.for_whom, about)
 
 
+# what a value story shows of its item, in the order ValueStory takes them
+_STORY_COLUMNS = (ObjectRow.ap_id, ObjectRow.title, ObjectRow.content_html, ObjectRow.published)
+
+
 async def own_stories(session: AsyncSession, community_id: int, *, limit: int) -> list[ValueStory]:
     """The community's value-creation stories (its own and its members'), newest first."""
     rows = await session.execute(
-        select(
-            ObjectRow.ap_id,
-            ObjectRow.title,
-            ObjectRow.content_html,
-            ObjectRow.published,
-            ValueStoryRow,
-        )
+        select(*_STORY_COLUMNS, ValueStoryRow)
         .join(ValueStoryRow, ValueStoryRow.object_id == ObjectRow.id)
         .where(
             ObjectRow.community_id == community_id,
@@ -75,14 +73,7 @@ async def linked_stories(
 ) -> list[ValueStory]:
     """Value-creation stories that came over this community's links, newest first."""
     rows = await session.execute(
-        select(
-            ObjectRow.ap_id,
-            ObjectRow.title,
-            ObjectRow.content_html,
-            ObjectRow.published,
-            LinkItemRow.origin_group,
-            ValueStoryRow,
-        )
+        select(*_STORY_COLUMNS, LinkItemRow.origin_group, ValueStoryRow)
         .join(ValueStoryRow, ValueStoryRow.object_id == ObjectRow.id)
         .join(LinkItemRow, LinkItemRow.object_id == ObjectRow.id)
         .where(
