@@ -220,6 +220,39 @@ def layout(document: JSON, labels: dict[str, str]) -> Picture:
         by_host.setdefault(host_of(actor) or "", []).append(actor)
     org_hop = {host: min(hops[a] for a in actors) for host, actors in by_host.items()}
     radii = {host: _inner_radius(len(actors)) + 34 for host, actors in by_host.items()}
+    centres = _org_centres(document, by_host, org_hop, radii)
+    where = _community_places(by_host, centres)
+    nodes = [
+        Node(actor, "community", _label(actor, labels), safe_url(actor) or "",
+             *where[actor], hop=hops[actor], detail=host_of(actor) or "")
+        for actor in shown
+    ]  # fmt: skip
+    edges = [Edge(*where[a], *where[b], kind) for a, b, kind in _edges(document, shown_set)]
+    people = [b for b in document["brokers"] if len(shown_set & set(b["communities"])) >= 2]
+    _place_people(people[:MAX_PEOPLE], where, labels, nodes, edges)
+    orgs = [
+        Org(host, clean_label(host, 40), *centres[host], radii[host], org_hop[host])
+        for host in by_host
+    ]
+    width, height, view_box = _bounds(orgs, nodes)
+    picture = Picture(
+        width, height, view_box, orgs, edges, nodes,
+        communities=len(shown), people=min(len(people), MAX_PEOPLE),
+        more_communities=len(ordered) - len(shown),
+        more_people=max(len(document["brokers"]) - MAX_PEOPLE, 0),
+        more_orgs=len(all_hosts) - len(by_host),
+    )  # fmt: skip
+    return _described(picture)
+
+
+def _org_centres(
+    document: JSON,
+    by_host: dict[str, list[str]],
+    org_hop: dict[str, int],
+    radii: dict[str, float],
+) -> dict[str, tuple[float, float]]:
+    """Where each organization (host) stands: this one in the middle, those one hop away on
+    a first ring, the others on a second, each turned towards the hosts it came through."""
     me_host = host_of(document["community"]["id"]) or ""
     centres: dict[str, tuple[float, float]] = {me_host: (0.0, 0.0)}
     first = [h for h in by_host if h != me_host and org_hop[h] <= 1]
@@ -235,6 +268,13 @@ def layout(document: JSON, labels: dict[str, str]) -> Picture:
             wanted[host] = math.atan2(sum(y for _, y in points), sum(x for x, _ in points))
     ring, _ = _place_ring(second, radii, edge, wanted)
     centres.update(ring)
+    return centres
+
+
+def _community_places(
+    by_host: dict[str, list[str]], centres: dict[str, tuple[float, float]]
+) -> dict[str, tuple[float, float]]:
+    """Each community on a small ring around its organization's centre."""
     where: dict[str, tuple[float, float]] = {}
     for host, actors in by_host.items():
         cx, cy = centres[host]
@@ -242,15 +282,21 @@ def layout(document: JSON, labels: dict[str, str]) -> Picture:
             actors, _ring(len(actors), _inner_radius(len(actors))), strict=True
         ):
             where[actor] = (cx + dx, cy + dy)
-    nodes = [
-        Node(actor, "community", _label(actor, labels), safe_url(actor) or "",
-             *where[actor], hop=hops[actor], detail=host_of(actor) or "")
-        for actor in shown
-    ]  # fmt: skip
-    edges = [Edge(*where[a], *where[b], kind) for a, b, kind in _edges(document, shown_set)]
-    people = [b for b in document["brokers"] if len(shown_set & set(b["communities"])) >= 2]
+    return where
+
+
+def _place_people(
+    people: list[JSON],
+    where: dict[str, tuple[float, float]],
+    labels: dict[str, str],
+    nodes: list[Node],
+    edges: list[Edge],
+) -> None:
+    """Each person between the communities they belong to (added to ``nodes``, with a
+    ``member`` edge to each of them)."""
+    shown_set = set(where)
     taken = list(where.values())
-    for person in people[:MAX_PEOPLE]:
+    for person in people:
         places = sorted(shown_set & set(person["communities"]))
         x = sum(where[c][0] for c in places) / len(places)
         y = sum(where[c][1] for c in places) / len(places)
@@ -262,19 +308,6 @@ def layout(document: JSON, labels: dict[str, str]) -> Picture:
                  detail=", ".join(_label(c, labels) for c in places))
         )  # fmt: skip
         edges.extend(Edge(x, y, *where[c], "member") for c in places)
-    orgs = [
-        Org(host, clean_label(host, 40), *centres[host], radii[host], org_hop[host])
-        for host in by_host
-    ]
-    width, height, view_box = _bounds(orgs, nodes)
-    picture = Picture(
-        width, height, view_box, orgs, edges, nodes,
-        communities=len(shown), people=min(len(people), MAX_PEOPLE),
-        more_communities=len(ordered) - len(shown),
-        more_people=max(len(document["brokers"]) - MAX_PEOPLE, 0),
-        more_orgs=len(all_hosts) - len(by_host),
-    )  # fmt: skip
-    return _described(picture)
 
 
 def _bounds(orgs: list[Org], nodes: list[Node]) -> tuple[int, int, str]:
