@@ -10,6 +10,7 @@ from aiohttp import web
 
 from actors.content import ItemKind, tags_of
 from actors.store import pages_queries, participation, queries, threads
+from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.urls import Urls
 from actors.web.keys import SESSIONS, URLS
@@ -58,31 +59,8 @@ async def render_item(
             "reply_error": reply_error,
             "account": account,
         }
-        template = "object.html"
-        if row.kind == ItemKind.PRACTICE:
-            template = "practice.html"
-            context["tags"] = [
-                (tag, urls.community_tag(community.slug, tag)) for tag in tags_of(row.ap_json)
-            ]
-            revisions = await pages_queries.revisions(session, row.id)
-            people |= {r.editor for r in revisions}
-            context["revisions"] = revisions
-        elif row.kind == ItemKind.EVENT:
-            details = await pages_queries.event_details(session, row.id)
-            if details is not None:
-                template = "event.html"
-                joined, total = await pages_queries.participants(
-                    session, row.id, limit=PARTICIPANTS_SHOWN
-                )
-                people |= set(joined)
-                context["event"] = event_view(
-                    pages_queries.event_facts(row, details),
-                    datetime.now(UTC),
-                    count=OCCURRENCES_SHOWN,
-                )
-                context["participants"] = joined
-                context["participants_total"] = total
-                context["ics_url"] = urls.event_calendar(community.slug, oid_of(row))
+        template, named = await _kind_context(session, urls, community.slug, row, context)
+        people |= named
         known = await participation.known_actors(session, sorted(people))
     context["author"] = person(row.attributed_to, known)
     tree = conversation(posts, row.ap_id, known)
@@ -97,3 +75,31 @@ async def render_item(
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
     response.headers["Vary"] = "Accept"  # the same URL serves the object's JSON
     return response
+
+
+async def _kind_context(
+    session: AsyncSession, urls: Urls, slug: str, row: ObjectRow, context: dict[str, Any]
+) -> tuple[str, set[str]]:
+    """The template of ``row``'s page and the people its kind names besides the thread's:
+    a practice's tags and revisions, an event's dates and who joins it (put in ``context``)."""
+    if row.kind == ItemKind.PRACTICE:
+        context["tags"] = [(tag, urls.community_tag(slug, tag)) for tag in tags_of(row.ap_json)]
+        revisions = await pages_queries.revisions(session, row.id)
+        context["revisions"] = revisions
+        return "practice.html", {r.editor for r in revisions}
+    if row.kind == ItemKind.EVENT:
+        details = await pages_queries.event_details(session, row.id)
+        if details is not None:
+            joined, total = await pages_queries.participants(
+                session, row.id, limit=PARTICIPANTS_SHOWN
+            )
+            context["event"] = event_view(
+                pages_queries.event_facts(row, details),
+                datetime.now(UTC),
+                count=OCCURRENCES_SHOWN,
+            )
+            context["participants"] = joined
+            context["participants_total"] = total
+            context["ics_url"] = urls.event_calendar(slug, oid_of(row))
+            return "event.html", set(joined)
+    return "object.html", set()
