@@ -211,20 +211,8 @@ def _needs_signed_get(request: web.Request) -> bool:
 def create_app(
     settings: Settings, *, subscribe_lookup: SubscribeLookup | None = None
 ) -> web.Application:
-    middlewares: list[Middleware] = [error_middleware, console.console_middleware]
-    if settings.server.secure_mode:
-        middlewares.append(
-            secure_mode_middleware(
-                lambda request: request.app[KEY_RESOLVER],
-                _needs_signed_get,
-                scheme=urlsplit(settings.server.base_url).scheme,
-            )
-        )
-    # members-only communities: who may fetch, before the page cache could answer
-    middlewares.append(members_gate(urlsplit(settings.server.base_url).scheme))
-    middlewares.append(page_cache.page_cache_middleware)  # after secure mode's signature check
     app = web.Application(
-        middlewares=middlewares,
+        middlewares=_middlewares(settings),
         client_max_size=settings.federation.max_body_bytes,
     )
     app.on_response_prepare.append(security_headers(settings.server.base_url))
@@ -251,6 +239,29 @@ def create_app(
     app.cleanup_ctx.append(thread_refresh_ctx)  # likewise (actors/threads/refresh.py)
     app.cleanup_ctx.append(_release_memory)
     metrics.setup(app, settings)  # [metrics]: counts, timing, /metrics on its own listener
+    _add_routes(app, settings)
+    _load_adapters(app, settings)
+    return app
+
+
+def _middlewares(settings: Settings) -> list[Middleware]:
+    """Every request's path through the app, in order."""
+    middlewares: list[Middleware] = [error_middleware, console.console_middleware]
+    scheme = urlsplit(settings.server.base_url).scheme
+    if settings.server.secure_mode:
+        middlewares.append(
+            secure_mode_middleware(
+                lambda request: request.app[KEY_RESOLVER], _needs_signed_get, scheme=scheme
+            )
+        )
+    # members-only communities: who may fetch, before the page cache could answer
+    middlewares.append(members_gate(scheme))
+    middlewares.append(page_cache.page_cache_middleware)  # after secure mode's signature check
+    return middlewares
+
+
+def _add_routes(app: web.Application, settings: Settings) -> None:
+    """Every page and endpoint, by the module that serves it."""
     health.setup_routes(app)  # /healthz, /readyz
     wellknown.setup_routes(app)
     activitypub.setup_routes(app)
@@ -267,5 +278,3 @@ def create_app(
     modlog.setup_routes(app)  # /c/{slug}/modlog: the public moderation log
     console.setup(app, settings)  # /console: accounts, sign-in, the coordinators' pages
     app.router.add_static("/static", HERE / "static", append_version=False)
-    _load_adapters(app, settings)
-    return app
