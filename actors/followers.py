@@ -1,8 +1,9 @@
 """Who receives a community's activities, as its coordinators decide: approve or reject a
 pending follow request (``Accept``/``Reject`` of the very Follow, to the follower's
-inbox), block an actor or a domain (the followers it covers are removed) and lift a block.
+inbox), remove an approved follower (``Reject`` of their accepted Follow), block an actor
+or a domain (the followers it covers are removed) and lift a block.
 
-One path for ``copub followers approve|reject``, ``copub block`` and the console."""
+One path for ``copub followers approve|reject|remove``, ``copub block`` and the console."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from actors.store import social
 from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
 from actors.urls import Urls
+from federation.vocab import JSON
 
 ACTOR = "actor"
 DOMAIN = "domain"
@@ -28,6 +30,10 @@ _DOMAIN_RE = re.compile(rf"(?=[^:]{{1,253}}(:|$)){_LABEL}(?:\.{_LABEL})*(?::[0-9
 
 class NoPendingRequest(NotFound):
     """No follow request of this actor waits for an answer."""
+
+
+class NotAFollower(NotFound):
+    """The actor is no approved follower of the community."""
 
 
 class InvalidBlock(Invalid):
@@ -42,12 +48,7 @@ async def decide(
     row = await social.get_follower(session, community.id, actor)
     if row is None or row.state != FollowerState.PENDING:
         raise NoPendingRequest(f"no pending follow request from {actor}")
-    follow = {
-        "id": row.follow_activity_id,
-        "type": "Follow",
-        "actor": actor,
-        "object": urls.community(community.slug),
-    }
+    follow = _their_follow(urls, community, actor, row.follow_activity_id)
     if approve:
         row.state = FollowerState.ACCEPTED
         reply = outbound.build_accept(urls, community, follow)
@@ -55,6 +56,31 @@ async def decide(
         await session.delete(row)
         reply = outbound.build_reject(urls, community, follow)
     await outbound.send_to_inbox(session, community, reply, row.inbox)
+
+
+def _their_follow(urls: Urls, community: Community, actor: str, follow_id: str) -> JSON:
+    return {
+        "id": follow_id,
+        "type": "Follow",
+        "actor": actor,
+        "object": urls.community(community.slug),
+    }
+
+
+async def remove(session: AsyncSession, urls: Urls, community: Community, actor: str) -> None:
+    """Remove ``actor``, an approved follower: the row goes (deliveries stop, and in a
+    members-only community the fetch gate answers them and their server 404 from the next
+    request) and they get a ``Reject`` of the Follow that was accepted, what Mastodon
+    sends for "remove from followers" (its server then drops the follow and takes the
+    community's posts out of their home feed; Lemmy drops the follow)."""
+    row = await social.get_follower(session, community.id, actor)
+    if row is None or row.state != FollowerState.ACCEPTED:
+        raise NotAFollower(f"{actor} is no approved follower of {community.slug}")
+    reject = outbound.build_reject(
+        urls, community, _their_follow(urls, community, actor, row.follow_activity_id)
+    )
+    await session.delete(row)
+    await outbound.send_to_inbox(session, community, reject, row.inbox)
 
 
 @dataclass(frozen=True)

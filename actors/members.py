@@ -67,7 +67,7 @@ def check_switch(before: Visibility, after: Visibility) -> str:
             "from now on only approved followers see what the community publishes; what "
             "it published before stays wherever it was delivered, and its pages now "
             "answer only to members; its current followers are its members (remove any who "
-            "should not be: copub block ACTOR --community SLUG, or the console's People)"
+            "should not be: copub followers remove SLUG ACTOR, or the console's People)"
         )
     return ""
 

@@ -13,7 +13,7 @@ from actors.store.states import FollowerState
 
 @click.group("followers")
 def followers() -> None:
-    """List followers; approve or reject requests to a closed community."""
+    """List followers; approve or reject requests to a closed community; remove one."""
 
 
 @followers.command("list")
@@ -76,6 +76,24 @@ def followers_approve(ctx: click.Context, slug: str, actor: str) -> None:
 def followers_reject(ctx: click.Context, slug: str, actor: str) -> None:
     """Refuse a pending follow request (sends Reject)."""
     decide(ctx, slug, actor, False)
+
+
+@followers.command("remove")
+@click.argument("slug")
+@click.argument("actor")
+@click.pass_context
+def followers_remove(ctx: click.Context, slug: str, actor: str) -> None:
+    """Remove an approved follower (sends Reject of their Follow; in a members-only
+    community they and their server lose access at once). They may ask to follow again;
+    to keep them out, block them."""
+    urls = urls_of(ctx)
+
+    async def work(session: AsyncSession) -> None:
+        community = await community_of(session, slug)
+        await deciding.remove(session, urls, community, actor)
+
+    in_transaction(ctx, work)
+    click.echo(f"removed {actor} (sent Reject of their Follow)")
 
 
 @click.command("block")

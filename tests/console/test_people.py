@@ -135,6 +135,35 @@ async def test_approve_and_reject_queue_what_the_cli_queues(
     ]
 
 
+async def test_removing_a_follower_queues_what_the_cli_queues(
+    console: TestClient[Any, Any], settings: Settings, db: Sessions, config_file: Path
+) -> None:
+    """``copub followers remove`` and the People page's Remove: the follower is gone and
+    gets a Reject of their accepted Follow; a pending request or a stranger is refused."""
+    nightshift = await factories.create_community(db, "nightshift", closed=True)
+    ana, ben, cai = await follows(db, nightshift, "ana", "ben", "cai")
+    for actor in (ana, ben):
+        await run_cli(config_file, "followers", "approve", "nightshift", actor)
+    alice = await coordinator(console, settings, db, nightshift.id)
+    page = await alice.post(PEOPLE + "/followers/remove", {"actor": ana})
+    assert page.status == 200
+    assert "Removed" in page.text
+    out = await run_cli(config_file, "followers", "remove", "nightshift", ben)
+    assert f"removed {ben}" in out
+    assert [await state_of(db, nightshift, a) for a in (ana, ben)] == [None, None]
+    [_accept, (reject, inboxes)] = await replies_to(db, ana)
+    assert reject["type"] == "Reject"
+    assert inboxes == [f"{ana}/inbox"]
+    assert reject["object"]["id"] == f"{ana}/follows/nightshift"
+    assert swap(await replies_to(db, ana), ana, ben) == await replies_to(db, ben)
+    out = await run_cli(config_file, "followers", "remove", "nightshift", cai, ok=False)
+    assert "no approved follower" in out
+    assert await state_of(db, nightshift, cai) == "pending"
+    assert "follower.remove" in [
+        action for who, action in await audit_actions(db) if who == "alice"
+    ]
+
+
 async def test_a_request_answered_already_is_refused_and_nothing_is_sent(
     console: TestClient[Any, Any], settings: Settings, db: Sessions, config_file: Path
 ) -> None:

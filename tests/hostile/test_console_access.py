@@ -134,6 +134,7 @@ async def test_a_coordinator_cannot_reach_another_communitys_people_network_or_t
     before = await audit_count(db)
     posts = {
         "/people/requests": {"actor": "https://x.example/u/a", "decision": "approve"},
+        "/people/followers/remove": {"actor": "https://x.example/u/a"},
         "/people/blocks": {"target": "x.example", "reason": "planted"},
         "/people/blocks/undo": {"kind": "domain", "value": "x.example"},
         "/people/coordinators/invite": {},

@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actors import founding, publishing, signing
+from actors import followers, founding, publishing, signing
 from actors.content import StoryDraft
 from actors.events import EventDraft
 from actors.members import Visibility
@@ -145,10 +145,10 @@ async def world(make_client: ClientFactory, settings: Settings) -> World:
                 await social.record_follow(session, ward.id, row, actor_id + "/follow", closed=True)
                 follower = await social.get_follower(session, ward.id, actor_id)
                 assert follower is not None
-                if state == "accepted":
+                if state in ("accepted", "removed"):
                     follower.state = FollowerState.ACCEPTED
-                if state == "removed":
-                    await social.remove_follower(session, ward.id, actor_id)
+                if state == "removed":  # by a coordinator: Reject of their Follow
+                    await followers.remove(session, urls, ward, actor_id)
         story = await publishing.publish_story(
             session, urls, ward, StoryDraft(title=SECRET, markdown="What we learned. #incident")
         )
@@ -159,7 +159,11 @@ async def world(make_client: ClientFactory, settings: Settings) -> World:
                        timezone="Europe/Berlin", end=start + timedelta(hours=1)),
         )  # fmt: skip
     async with sessions() as session:
-        activity = (await session.scalars(select(ActivityRow.ap_id).limit(1))).one()
+        activity = (
+            await session.scalars(
+                select(ActivityRow.ap_id).where(ActivityRow.object_ap_id == story.ap_id).limit(1)
+            )
+        ).one()
     coord = await coordinator(client, settings, sessions, ward.id)
     cookies = "; ".join(f"{k}={v}" for k, v in coord.cookies.items())
     viewers = [

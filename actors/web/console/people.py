@@ -1,9 +1,10 @@
 """The People page of a community: pending follow requests (approve or reject), its
-followers (paged), its blocks (an actor or a domain, with a reason; lifted again), its
-coordinators (see people_team.py) and its events' participants (participants.py).
+followers (paged; each can be removed), its blocks (an actor or a domain, with a reason;
+lifted again), its coordinators (see people_team.py) and its events' participants
+(participants.py).
 
-Each action goes through ``actors.followers``, the path ``copub followers approve|reject``
-and ``copub block`` take."""
+Each action goes through ``actors.followers``, the path ``copub followers
+approve|reject|remove`` and ``copub block`` take."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ DONE = {
     "blocked": "Blocked.",
     "unblocked": "Block lifted.",
     "removed": "The coordinator was removed.",
+    "follower_removed": "Removed: the follower gets a Reject of their Follow and, in a "
+    "members-only community, loses access at once.",
 }
 
 
@@ -159,6 +162,22 @@ async def decide(request: web.Request) -> web.StreamResponse:
     return redirect(people_path(community.slug, done="approved" if approve else "rejected"))
 
 
+async def remove_follower(request: web.Request) -> web.StreamResponse:
+    """Remove an approved follower (``copub followers remove``): they get a Reject."""
+    _who, community = await require_community(request, request.match_info["slug"])
+    actor = str((await request.post()).get("actor", ""))
+    try:
+        async with request.app[SESSIONS].begin() as session:
+            await followers.remove(session, request.app[URLS], community, actor)
+            await audit(request, "follower.remove", community=community, detail=actor,
+                        session=session)  # fmt: skip
+    except followers.NotAFollower:
+        raise web.HTTPConflict(
+            reason="This actor is no longer a follower (removed already, or unfollowed)."
+        ) from None
+    return redirect(people_path(community.slug, done="follower_removed"))
+
+
 async def add_block(request: web.Request) -> web.StreamResponse:
     """Block an actor or a domain in this community (``copub block --community``)."""
     _who, community = await require_community(request, request.match_info["slug"])
@@ -210,6 +229,7 @@ async def undo_block(request: web.Request) -> web.StreamResponse:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get(PEOPLE, people_get)
     app.router.add_post(PEOPLE + "/requests", decide)
+    app.router.add_post(PEOPLE + "/followers/remove", remove_follower)
     app.router.add_post(PEOPLE + "/blocks", add_block)
     app.router.add_post(PEOPLE + "/blocks/undo", undo_block)
     add_page(app, "People", PEOPLE, "community")
