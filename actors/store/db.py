@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine as AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker as async_sessionmaker
@@ -84,6 +85,18 @@ def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
     """Call ``callback`` once, after ``session``'s transaction commits (never on rollback):
     how a writer wakes a worker for the rows it wrote."""
     event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)
+
+
+async def add_if_new(session: AsyncSession, row: object) -> bool:
+    """Add ``row`` in a savepoint: False, and nothing added, when a unique constraint says it
+    is stored already (the same activity delivered twice, a block or filter given again)."""
+    session.add(row)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

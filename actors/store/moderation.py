@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import memo
+from actors.store.db import add_if_new
 from actors.store.models import ActivityRow, ObjectRow
 from actors.store.models_moderation import (
     FilterKind,
@@ -152,13 +152,7 @@ async def get_hold_by_id(
 
 async def add_hold(session: AsyncSession, row: HeldPostRow) -> bool:
     """Store a held post; False if the community holds it already (sent twice)."""
-    session.add(row)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return await add_if_new(session, row)
 
 
 async def list_holds(
@@ -238,13 +232,7 @@ async def list_filters(session: AsyncSession, community_id: int | None) -> list[
 async def add_filter(
     session: AsyncSession, community_id: int | None, kind: FilterKind, value: str
 ) -> bool:
-    session.add(FilterRow(community_id=community_id, kind=kind, value=value))
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return await add_if_new(session, FilterRow(community_id=community_id, kind=kind, value=value))
 
 
 async def remove_filter(

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from actors.store.db import add_if_new
 from actors.store.models_moderation import ReportDirection, ReportRow, ReportState
 
 
@@ -23,13 +23,7 @@ def _queue(community_id: int | None) -> ColumnElement[bool]:
 async def add_report(session: AsyncSession, row: ReportRow) -> bool:
     """Store a report; False when one with its activity id is kept already (the same Flag
     delivered twice, to two inboxes, or retried)."""
-    session.add(row)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return await add_if_new(session, row)
 
 
 async def get_report(session: AsyncSession, report_id: int) -> ReportRow | None:

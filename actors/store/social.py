@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import memo
-from actors.store.db import upsert_insert
+from actors.store.db import add_if_new, upsert_insert
 from actors.store.models import (
     ActivityRow,
     BlockRow,
@@ -192,13 +191,8 @@ async def is_blocked(session: AsyncSession, community_id: int | None, actor_id: 
 async def add_block(
     session: AsyncSession, community_id: int | None, kind: str, value: str, reason: str = ""
 ) -> bool:
-    session.add(BlockRow(community_id=community_id, kind=kind, value=value, reason=reason))
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    row = BlockRow(community_id=community_id, kind=kind, value=value, reason=reason)
+    return await add_if_new(session, row)
 
 
 async def remove_block(
