@@ -20,7 +20,7 @@ from actors.inbound.batch import Batch
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
 from actors.store import inbox_queue, peer_health, queries, wakeups
 from actors.store.db import AsyncSession, async_sessionmaker
-from actors.store.holders import Holder
+from actors.store.holders import Holder, holding
 from actors.store.inbox_queue import ClaimedItem
 from actors.store.models import RemoteActorRow
 from actors.threads.limits import DEFAULT_THREAD_SETTINGS, ThreadSettings
@@ -305,39 +305,22 @@ class InboxProcessor:
         processing them left leased (actors.store.holders), so they do not wait out the
         lease. On PostgreSQL, also every ``reclaim_seconds`` while it runs: another web
         process of a fleet killed and not started again leaves its items to the others."""
-        watcher: asyncio.Task[None] | None = None
+        bind = self.sessions.kw["bind"]
         try:
-            try:
-                self.holder = await Holder.register(self.sessions.kw["bind"])
-                async with self.sessions.begin() as session:
-                    await inbox_queue.reclaim(session, self.holder)
-            except Exception:
-                log.exception("could not take back the leases of dead processes; they expire")
-            if self.holder is not None and self.holder.postgresql:
-                watcher = asyncio.create_task(self._reclaiming(self.holder))
             # items queued by other processes (a held post approved) wake the loop at once
-            async with wakeups.listening(self.sessions.kw["bind"], wakeups.INBOX, self.notify):
+            async with (
+                holding(
+                    bind, self._reclaim, every=self.reclaim_seconds, wake=self.notify
+                ) as self.holder,
+                wakeups.listening(bind, wakeups.INBOX, self.notify),
+            ):
                 await self._loop(poll_interval)
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-            holder, self.holder = self.holder, None
-            if holder is not None:
-                await holder.close()
+            self.holder = None
 
-    async def _reclaiming(self, holder: Holder) -> None:
-        while True:
-            await asyncio.sleep(self.reclaim_seconds)
-            try:
-                async with self.sessions.begin() as session:
-                    taken = await inbox_queue.reclaim(session, holder)
-            except Exception:
-                log.warning("could not look for leases of dead processes", exc_info=True)
-                continue
-            if taken:
-                self.notify()
+    async def _reclaim(self, holder: Holder) -> int:
+        async with self.sessions.begin() as session:
+            return await inbox_queue.reclaim(session, holder)
 
     async def _loop(self, poll_interval: float) -> None:
         while not self._stopping:

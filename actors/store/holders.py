@@ -19,10 +19,12 @@ processors and delivery workers look for them every few seconds:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
 import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import (
     Boolean,
@@ -85,6 +87,58 @@ class Holder:
             await self._connection.commit()
         await self._connection.close()
         self._connection = None
+
+
+@contextlib.asynccontextmanager
+async def holding(
+    engine: AsyncEngine,
+    reclaim: Callable[[Holder], Awaitable[int]],
+    *,
+    every: float,
+    wake: Callable[[], None],
+) -> AsyncIterator[Holder | None]:
+    """This process, holding its leases while the block runs as the :class:`Holder` given to
+    it (None when it could not register: its leases then run out as before). First take back
+    what dead processes left leased (``reclaim``); on PostgreSQL again every ``every``
+    seconds, calling ``wake`` when it took any. The holder is closed at the end."""
+    holder: Holder | None = None
+    watcher: asyncio.Task[None] | None = None
+    try:
+        try:
+            holder = await Holder.register(engine)
+            await reclaim(holder)
+        except Exception:
+            log.exception("could not take back the leases of dead processes; they expire")
+        if holder is not None and holder.postgresql:
+            watcher = asyncio.create_task(_reclaiming(holder, reclaim, every, wake))
+        yield holder
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        if holder is not None:
+            await holder.close()
+
+
+async def _reclaiming(
+    holder: Holder,
+    reclaim: Callable[[Holder], Awaitable[int]],
+    every: float,
+    wake: Callable[[], None],
+) -> None:
+    """(PostgreSQL) Every ``every`` seconds, take back what processes that died since left
+    leased, and ``wake`` the loop to do it: a process of a fleet killed and not started again
+    leaves its work to the others within seconds, not when its leases run out."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            taken = await reclaim(holder)
+        except Exception:
+            log.warning("could not look for leases of dead processes", exc_info=True)
+            continue
+        if taken:
+            wake()
 
 
 def _new_id() -> int:

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Table, Update, bindparam, delete, func, or
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actors.store import wakeups
-from actors.store.holders import Holder, holder_is_dead, reclaimed
+from actors.store.holders import Holder, holder_is_dead, holding, reclaimed
 from actors.store.models import (
     ActivityRow,
     CommunityRow,
@@ -257,37 +257,13 @@ class SqlJobQueue:
         if not self._holders:
             yield
             return
-        watcher: asyncio.Task[None] | None = None
         try:
-            try:
-                self.holder = await Holder.register(self.engine)
-                await self.reclaim(self.holder)
-            except Exception:
-                log.exception("could not take back the leases of dead processes; they expire")
-            if self.holder is not None and self.holder.postgresql:
-                watcher = asyncio.create_task(self._reclaiming(self.holder, wake))
-            yield
+            async with holding(
+                self.engine, self.reclaim, every=self.reclaim_seconds, wake=wake
+            ) as self.holder:
+                yield
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-            holder, self.holder = self.holder, None
-            if holder is not None:
-                await holder.close()
-
-    async def _reclaiming(self, holder: Holder, wake: Callable[[], None]) -> None:
-        """(PostgreSQL) Every ``reclaim_seconds``, take back what processes that died since
-        left leased, and wake the worker to send it: a worker of a fleet killed and not
-        started again leaves its jobs to the others within seconds, not when its leases
-        run out (``[delivery] lease_seconds``, minutes)."""
-        while True:
-            await asyncio.sleep(self.reclaim_seconds)
-            try:
-                if await self.reclaim(holder):
-                    wake()
-            except Exception:
-                log.warning("could not look for leases of dead processes", exc_info=True)
+            self.holder = None
 
     async def reclaim(self, holder: Holder) -> int:
         """Release the deliveries leased by processes that are gone; returns how many. On
