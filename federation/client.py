@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -30,7 +29,7 @@ from federation.httpsig.knock import (
 )
 from federation.keys import Signer
 from federation.origins import host_of, origin_text, same_origin
-from federation.pool import DEFAULT_IDLE_HOSTS, KeepAliveConnector
+from federation.pool import DEFAULT_IDLE_HOSTS, ClientLifecycle, KeepAliveConnector
 from federation.ssrf import AddressPolicy, GuardedResolver
 from federation.vocab import AS2_MEDIA_TYPE, AS_CONTEXT, JSON, LD_MEDIA_TYPE
 from federation.wire import parse_json
@@ -76,7 +75,7 @@ class _Answer:
     body: bytes
 
 
-class FederationClient:
+class FederationClient(ClientLifecycle):
     """Signed GETs and POSTs to other servers, with every safety limit in one place.
 
     Timeouts (the whole exchange, redirects included), a body cap, at most
@@ -164,18 +163,6 @@ class FederationClient:
         if self._signing is not None:
             self._signing.shutdown(wait=False)
             self._signing = None
-
-    async def __aenter__(self) -> FederationClient:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def fetch_object(self, url: str, signer: Signer | None = None) -> JSON:
         """GET an ActivityStreams document: AS2 content type, id on the final URL's origin."""

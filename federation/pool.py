@@ -8,11 +8,14 @@ files the connections after the first thousand or so failed (EMFILE), and the jo
 for their retries. :class:`KeepAliveConnector` keeps the idle connections of the
 ``idle_hosts`` hosts used most recently and closes those of the others as soon as one more
 host would be kept (Mastodon bounds its pool of kept connections in the same way).
+:class:`ClientLifecycle` gives a client that ``start``s and ``close``s its session
+``async with``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import aiohttp
 from aiohttp.client_proto import ResponseHandler
@@ -45,3 +48,26 @@ class KeepAliveConnector(aiohttp.TCPConnector):
         while len(idle) > self.idle_hosts:
             for old, _since in idle.pop(next(iter(idle))):
                 old.close()
+
+
+class ClientLifecycle:
+    """``async with client:`` starts it and closes it, whatever happens in the block;
+    a client says how in ``start`` and ``close``."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -26,6 +25,7 @@ from yarl import URL
 from actors.errors import Upstream
 from federation.delivery.retry import RetryPolicy
 from federation.errors import FederationError
+from federation.pool import ClientLifecycle
 from federation.ssrf import AddressPolicy, GuardedResolver
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class ClientStats:
     retried: int = 0
 
 
-class DiscourseClient:
+class DiscourseClient(ClientLifecycle):
     def __init__(
         self,
         base_url: str,
@@ -152,18 +152,6 @@ class DiscourseClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    async def __aenter__(self) -> DiscourseClient:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def url(self, path: str) -> str:
         return self.base_url + path
