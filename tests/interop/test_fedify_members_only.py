@@ -50,3 +50,38 @@ async def test_a_members_only_story_reaches_and_answers_only_an_approved_member(
         .where(ActivityRow.object_ap_id == later)
     )
     assert await copub.count(query) == 0
+
+
+async def test_a_removed_member_is_told_with_a_reject_and_fetches_nothing(
+    copub: Copub, peer: FedifyPeer
+) -> None:
+    """``copub followers remove``: the peer gets a Reject of the Follow that was accepted
+    (Mastodon's "remove from followers"), its next signed fetch finds nothing, nothing more
+    is queued for it, and asking again waits for a coordinator."""
+    await copub.cli("community", "create", "ward", "--name", "Ward 7", "--visibility", "members")
+    sent = await peer.follow(copub.urls.handle("ward"))
+    await wait_until(lambda: copub.has_follower(peer.actor), 20, "the follow request")
+    await copub.cli("followers", "approve", "ward", peer.actor)
+    await peer.wait_for(find("Accept", object_id_=sent["id"]), what="the Accept")
+    story = await copub.publish("ward", "Incident review", "What we learned.")
+    await peer.wait_for(find("Create", object_id_=story), what="the Create")
+    assert (await peer.lookup(story, signed=True))["id"] == story
+
+    out = await copub.cli("followers", "remove", "ward", peer.actor)
+    assert "removed" in out
+    [reject] = await peer.wait_for(find("Reject", object_id_=sent["id"]), what="the Reject")
+    assert reject["actor"] == copub.urls.community("ward")
+    assert reject["document"]["object"]["actor"] == peer.actor
+    assert "found nothing" in (await peer.lookup(story, signed=True, ok=False))["error"]
+    later = await copub.publish("ward", "Second review", "Not for it.")
+    query = (
+        select(func.count())
+        .select_from(DeliveryRow)
+        .join(ActivityRow, ActivityRow.id == DeliveryRow.activity_id)
+        .where(ActivityRow.object_ap_id == later)
+    )
+    assert await copub.count(query) == 0
+    # it may ask again: a request, pending until a coordinator answers
+    await peer.follow(copub.urls.handle("ward"))
+    await wait_until(lambda: copub.has_follower(peer.actor), 20, "the second request")
+    assert "found nothing" in (await peer.lookup(story, signed=True, ok=False))["error"]
