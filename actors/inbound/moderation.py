@@ -207,9 +207,25 @@ async def _held_by(session: AsyncSession, row: ObjectRow) -> list[tuple[Communit
     return found
 
 
-def _others(group: str, item: LinkItemRow) -> frozenset[str]:
-    """Who hears of it from elsewhere: the Group itself, the link it came over."""
-    return frozenset({group, item.via_actor, item.origin_group})
+async def _pass_on(
+    ctx: InboundContext,
+    session: AsyncSession,
+    community: Community,
+    item: LinkItemRow,
+    row: ObjectRow,
+    activity: JSON,
+    group: str,
+) -> None:
+    """``community`` announces ``activity`` (about ``row``, a linked item it announced) to
+    its followers, but for those who hear of it from elsewhere: the Group itself, the link
+    it came over."""
+    await outbound.send_to_followers(
+        session,
+        community,
+        outbound.announced(ctx.urls, community, activity),
+        object_id=row.ap_id,
+        exclude_actors=frozenset({group, item.via_actor, item.origin_group}),
+    )
 
 
 async def _remove_copy(
@@ -228,14 +244,7 @@ async def _remove_copy(
         await modlog.record(session, community, ModAction.REMOVED, row.ap_id, by, reason)
         if item.announced:
             removal = outbound.build_remove_item(ctx.urls, community, row.ap_id, reason)
-            announce = outbound.announced(ctx.urls, community, removal)
-            await outbound.send_to_followers(
-                session,
-                community,
-                announce,
-                object_id=row.ap_id,
-                exclude_actors=_others(group, item),
-            )
+            await _pass_on(ctx, session, community, item, row, removal, group)
     log.info("%s removed %s (by %s)", group, row.ap_id, by.name)
 
 
@@ -252,14 +261,7 @@ async def _restore_copy(
         )
         if item.announced and removal is not None:
             undo = outbound.build_moderation_undo(ctx.urls, community, removal)
-            announce = outbound.announced(ctx.urls, community, undo)
-            await outbound.send_to_followers(
-                session,
-                community,
-                announce,
-                object_id=row.ap_id,
-                exclude_actors=_others(group, item),
-            )
+            await _pass_on(ctx, session, community, item, row, undo, group)
     log.info("%s restored %s (by %s)", group, row.ap_id, by.name)
 
 
