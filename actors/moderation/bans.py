@@ -22,7 +22,7 @@ from actors.followers import ACTOR, Target, block, unblock
 from actors.hooks import ObjectObserver
 from actors.moderation import modlog
 from actors.moderation.modlog import Moderator
-from actors.moderation.removals import remove_row
+from actors.moderation.removals import remove_post
 from actors.moderators import actor_url
 from actors.store import mod_actions, queries, social
 from actors.store.db import AsyncSession
@@ -102,7 +102,7 @@ async def ban(
     if remove_posts:
         for row in await mod_actions.visible_posts_by(session, community.id, actor):
             why = reason or "posts of a banned actor"
-            if await remove_row(
+            if await remove_post(
                 session, urls, community, row, by=by, reason=why, observers=observers
             ):
                 removed.append(row.ap_id)

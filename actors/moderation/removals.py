@@ -66,17 +66,20 @@ async def find_post(
 # -- remove and restore --------------------------------------------------------------------
 
 
-async def remove_row(
+async def remove_post(
     session: AsyncSession,
     urls: Urls,
     community: Community,
-    row: ObjectRow,
+    post: str | ObjectRow,
     *,
     by: Moderator,
     reason: str = "",
     observers: Sequence[ObjectObserver] = (),
 ) -> bool:
-    """Remove a post found already (``find_post``; a ban's posts); False if not shown."""
+    """Remove ``post`` (its URL, or its row found already: a ban's posts) from the
+    community; False if it was not shown (removed or withdrawn already: nothing changes,
+    nothing is sent)."""
+    row = await find_post(session, community, post) if isinstance(post, str) else post
     reason = modlog.clean_reason(reason)
     send = Send(urls, community)
     if not await remove_item(session, row, send=send, reason=reason, observers=observers):
@@ -84,24 +87,6 @@ async def remove_row(
     await modlog.record(session, community, ModAction.REMOVED, row.ap_id, by, reason)
     log.info("removed %s", row.ap_id, extra={"community": community.slug})
     return True
-
-
-async def remove_post(
-    session: AsyncSession,
-    urls: Urls,
-    community: Community,
-    url: str,
-    *,
-    by: Moderator,
-    reason: str = "",
-    observers: Sequence[ObjectObserver] = (),
-) -> bool:
-    """Remove the post ``url`` from the community; False if it was not shown (removed or
-    withdrawn already: nothing changes, nothing is sent)."""
-    row = await find_post(session, community, url)
-    return await remove_row(
-        session, urls, community, row, by=by, reason=reason, observers=observers
-    )
 
 
 async def restore_post(
