@@ -17,22 +17,15 @@ from actors.errors import CopubError
 from actors.moderation import reports
 from actors.store import participation
 from actors.store.db import AsyncSession
+from actors.web.console import moderation as board
 from actors.web.console.account import when
 from actors.web.console.auth import Signed, audit, redirect, require_community
-from actors.web.console.moderation import (
-    MODERATION,
-    Section,
-    add_section,
-    moderation_page,
-    moderation_path,
-    moderator,
-)
 from actors.web.keys import REMOTE, SESSIONS, URLS
 from actors.web.present import Person, person
 from federation.client import RemoteStatusError
 from federation.errors import FederationError, UnsafeAddress
 
-REPORTS = MODERATION + "/reports"
+REPORTS = board.MODERATION + "/reports"
 REPORTS_SHOWN = 50  # open reports listed, the oldest first
 URL_MAX = 2048
 
@@ -81,12 +74,12 @@ async def resolve(request: web.Request) -> web.StreamResponse:
     number = report_id(request)
     try:
         async with request.app[SESSIONS].begin() as session:
-            await reports.resolve(session, number, moderator(who), queue=community.id)
+            await reports.resolve(session, number, board.moderator(who), queue=community.id)
             await audit(request, "report.resolve", community=community, detail=f"#{number}",
                         session=session)  # fmt: skip
     except reports.NoSuchReport:
         raise web.HTTPNotFound(reason=GONE) from None
-    return redirect(moderation_path(community.slug, done="resolved", anchor="reports"))
+    return redirect(board.moderation_path(community.slug, done="resolved", anchor="reports"))
 
 
 def _sentence(text: str) -> str:
@@ -130,20 +123,24 @@ async def send(request: web.Request) -> web.StreamResponse:
         except FederationError as exc:
             raise reports.InvalidReport(unreachable(url, exc), field="url") from exc
         async with request.app[SESSIONS].begin() as session:
+            by = board.moderator(who)
             sent = await reports.send_report(
-                session, request.app[URLS], community, url, reason, moderator(who), target=target
+                session, request.app[URLS], community, url, reason, by, target=target
             )
             await audit(request, "report.send", community=community,
                         detail=f"#{sent.id} {' '.join(sent.objects)}", session=session)  # fmt: skip
     except CopubError as exc:
         name = "report-reason" if exc.field == "reason" else "report-url"
-        return await moderation_page(request, who, community, errors={name: _sentence(exc.message)},
-                                     values=values, status=400)  # fmt: skip
-    return redirect(moderation_path(community.slug, done="reported", anchor="reports"))
+        errors = {name: _sentence(exc.message)}
+        return await board.moderation_page(request, who, community, errors=errors,
+                                           values=values, status=400)  # fmt: skip
+    return redirect(board.moderation_path(community.slug, done="reported", anchor="reports"))
 
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_post(REPORTS, send)
     app.router.add_post(REPORTS + r"/{id:\d{1,9}}/resolve", resolve)
-    add_section(app, Section("reports", "Reports", "console/_moderation_reports.html",
-                             load_reports, 20))  # fmt: skip
+    section = board.Section(
+        "reports", "Reports", "console/_moderation_reports.html", load_reports, 20
+    )
+    board.add_section(app, section)
