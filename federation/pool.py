@@ -32,11 +32,6 @@ class KeepAliveConnector(aiohttp.TCPConnector):
         super().__init__(**options)
         self.idle_hosts = max(0, idle_hosts)
 
-    @property
-    def kept_hosts(self) -> int:
-        """How many hosts have idle connections kept now."""
-        return len(self._conns)
-
     def _release(
         self, key: ConnectionKey, protocol: ResponseHandler, *, should_close: bool = False
     ) -> None:

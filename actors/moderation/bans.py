@@ -125,8 +125,3 @@ async def unban(
     await modlog.record(session, community, ModAction.UNBANNED, actor, by)
     log.info("unbanned %s", actor, extra={"community": community.slug})
     return True
-
-
-async def is_banned(session: AsyncSession, community: Community, actor: str) -> bool:
-    """Whether ``actor`` is banned from the community (or blocked on the server)."""
-    return await social.is_blocked(session, community.id, actor)

@@ -10,7 +10,6 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.store.models import CommunityRow
 from actors.store.models_accounts import AccountCommunityRow, AccountRow, InviteRow
 from actors.store.queries import AlreadyExists
 
@@ -35,10 +34,6 @@ async def get_account(session: AsyncSession, account_id: int) -> AccountRow | No
 
 async def account_named(session: AsyncSession, username: str) -> AccountRow | None:
     return await session.scalar(select(AccountRow).where(AccountRow.username == username))
-
-
-async def account_of_user_handle(session: AsyncSession, handle: str) -> AccountRow | None:
-    return await session.scalar(select(AccountRow).where(AccountRow.webauthn_user_id == handle))
 
 
 async def usable_admin_exists(session: AsyncSession) -> bool:
@@ -137,13 +132,6 @@ async def coordinators_of(session: AsyncSession, community_id: int) -> list[Acco
         .order_by(AccountRow.username)
     )
     return list(rows)
-
-
-async def slugs_of(session: AsyncSession, community_ids_: list[int]) -> dict[int, str]:
-    rows = await session.execute(
-        select(CommunityRow.id, CommunityRow.slug).where(CommunityRow.id.in_(community_ids_))
-    )
-    return {id_: slug for id_, slug in rows.tuples()}
 
 
 # -- one-time links -------------------------------------------------------------------

@@ -320,21 +320,6 @@ async def send_counts(session: AsyncSession, community_id: int) -> dict[JobState
     return counts
 
 
-async def sent_count(session: AsyncSession, community_id: int, period_start: datetime) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).where(
-                and_(
-                    DigestSendRow.community_id == community_id,
-                    DigestSendRow.period_start == period_start,
-                    DigestSendRow.sent_at.is_not(None),
-                )
-            )
-        )
-        or 0
-    )
-
-
 async def forget_old_sends(session: AsyncSession, before: datetime) -> int:
     """Delete the records of finished digests whose period ended before ``before`` (long
     past the last one that could be queued again)."""

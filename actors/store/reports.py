@@ -30,10 +30,6 @@ async def get_report(session: AsyncSession, report_id: int) -> ReportRow | None:
     return await session.get(ReportRow, report_id)
 
 
-async def get_by_activity(session: AsyncSession, activity_id: str) -> ReportRow | None:
-    return await session.scalar(select(ReportRow).where(ReportRow.activity_id == activity_id))
-
-
 async def list_reports(
     session: AsyncSession,
     community_id: int | None,
