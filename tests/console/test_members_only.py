@@ -1,4 +1,4 @@
-"""The console makes a community members-only (issue 18): the admin is told what it
+"""The console makes a community members-only: the admin is told what it
 means, it is in the audit log; unticking the box makes it public again and says that the
 earlier items stay members-only."""
 

@@ -1,4 +1,4 @@
-"""Email digests are not offered for a members-only community (issue 18): an address
+"""Email digests are not offered for a members-only community: an address
 subscribed while it was public gets nothing once it is members-only, and its digest pages
 and feed answer 404 (tests/members/test_surfaces.py walks them for every viewer)."""
 

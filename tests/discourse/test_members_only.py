@@ -1,5 +1,5 @@
-"""A read-restricted forum category is mirrored only into a members-only community
-(issue 18): into a public or closed one it would publish what the forum keeps private."""
+"""A read-restricted forum category is mirrored only into a members-only community:
+into a public or closed one it would publish what the forum keeps private."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Signatures are made off the event loop: a fan-out signs dozens of requests at once, and
-on the loop every request arriving meanwhile would wait for all of them (issue 11's
-hostile-mix row: 25 ms stalls every two seconds while relays went out)."""
+on the loop every request arriving meanwhile would wait for all of them (under the
+hostile mix: 25 ms stalls every two seconds while relays went out)."""
 
 from __future__ import annotations
 

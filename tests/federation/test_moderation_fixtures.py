@@ -1,4 +1,4 @@
-"""The recorded moderation payloads (issue 14): each parses, names itself, and has a source.
+"""The recorded moderation payloads: each parses, names itself, and has a source.
 
 ``tests/fixtures/activities/moderation/SOURCES.md`` must name every fixture (a new file without
 a recorded source fails here), and every file it names must exist.

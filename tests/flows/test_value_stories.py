@@ -1,4 +1,4 @@
-"""A value-creation story travels between two copub servers (issue 17, item 2).
+"""A value-creation story travels between two copub servers.
 
 The clinic (one copub) publishes a practice, records an indicator and tells a story of
 applied value about the practice; the hospital (another copub) links the clinic. The

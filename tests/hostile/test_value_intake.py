@@ -1,4 +1,4 @@
-"""A linked Group that sends hostile value-creation terms (issue 17, item 2): a cycle
+"""A linked Group that sends hostile value-creation terms: a cycle
 outside the fixed set, javascript: and data: links, a list of 20,000 links, texts of
 100,000 characters with control characters, and a ``valueCreation`` collection of 5,000
 entries with stories of other servers and broken indicators. What is kept is bounded and

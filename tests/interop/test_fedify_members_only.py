@@ -1,4 +1,4 @@
-"""A members-only community against Fedify (issue 18): the peer, once approved, receives
+"""A members-only community against Fedify: the peer, once approved, receives
 its items addressed to the followers and fetches them with signed GETs; before approval
 and after removal it cannot, and an unsigned fetch never can."""
 

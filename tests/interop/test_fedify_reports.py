@@ -1,4 +1,4 @@
-"""Reports between copub and Fedify (issue 14): a Flag from the peer lands in the
+"""Reports between copub and Fedify: a Flag from the peer lands in the
 community's queue; a Flag copub sends (by its moderation actor) is verified by the peer,
 with the account and the post it reports and the reason."""
 

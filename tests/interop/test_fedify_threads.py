@@ -1,4 +1,4 @@
-"""Whole conversations with Fedify (issue 17, item 1): a thread whose posts live on a
+"""Whole conversations with Fedify: a thread whose posts live on a
 Fedify server, with the FEP-7888 ``context`` collection Fedify serves for it.
 
 - A reply to a reply whose parent copub lacks brings in the chain (and the rest of the

@@ -1,4 +1,4 @@
-"""``copub community create|edit --visibility``: members-only from the shell (issue 18)."""
+"""``copub community create|edit --visibility``: members-only from the shell."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Removing a member of a members-only community (issue 18, item 5).
+"""Removing a member of a members-only community.
 
 A coordinator removes an approved follower (the console's People page, or ``copub
 followers remove``): the follower row goes, a ``Reject`` of their accepted Follow goes to

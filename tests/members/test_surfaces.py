@@ -1,4 +1,4 @@
-"""Members-only communities (issue 18): every surface, for every kind of viewer.
+"""Members-only communities: every surface, for every kind of viewer.
 
 The table: each route of the application (enumerated from its router, so a new route
 without a row fails ``test_every_route_has_a_row``) is a community route, gated by

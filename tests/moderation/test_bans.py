@@ -1,4 +1,4 @@
-"""A coordinator bans an actor from the community and lifts the ban (issue 14, item 5):
+"""A coordinator bans an actor from the community and lifts the ban:
 Lemmy's ``Block`` with the community as target, announced to the followers and sent to
 the banned actor; their later posts are not relayed; their earlier ones can be removed in
 the same step."""

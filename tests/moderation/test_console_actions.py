@@ -1,5 +1,5 @@
-"""Reports, removals, locks and bans on the console's Moderation page (issue 14: "each
-action is a console page and a CLI command"), on the real app, with posts and Flags coming
+"""Reports, removals, locks and bans on the console's Moderation page (each
+action a console page as well as a CLI command), on the real app, with posts and Flags coming
 in through the inbox as a peer signs them: a coordinator removes a post (the followers'
 inboxes get the community's announced Delete), restores it, locks and unlocks its thread,
 bans its author with their posts removed and lifts the ban; resolves a report that came

@@ -1,5 +1,5 @@
 """A community here links a Group elsewhere; what that Group's moderators decide about its
-items reaches our copies (issue 14, items 4-6, inbound):
+items (removals, locks, moderators) reaches our copies:
 
 - from a Lemmy community (recorded shapes, tests/fixtures/activities/moderation/, served by
   a fake origin): a removal by one of its moderators is applied and passed on to our

@@ -44,7 +44,7 @@ async def held_posts(site: Site) -> None:
 
 async def reports_removals_and_bans(site: Site) -> None:
     """A report in the community's queue and one in the server's, a removed post and a
-    ban, each with a long word (the sections' lists, issue 14)."""
+    ban, each with a long word (the sections' lists)."""
     long_url = f"{SAM}/statuses/7/{LONG}"
     async with site.copub.sessions.begin() as session:
         for n, community in enumerate([site.community, None]):

@@ -1,5 +1,5 @@
-"""Adding or removing a coordinator is told to the followers as Lemmy tells it (issue 14,
-item 6): ``Add``/``Remove`` of the person to the community's ``moderators`` collection,
+"""Adding or removing a coordinator is told to the followers as Lemmy tells it:
+``Add``/``Remove`` of the person to the community's ``moderators`` collection,
 announced by the community, once; the moderation log has a line for each."""
 
 from __future__ import annotations

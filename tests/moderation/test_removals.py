@@ -1,5 +1,5 @@
-"""A coordinator removes a member's post and restores it, locks a thread and unlocks it
-(issue 14, item 4): the followers hear of each once, in Lemmy's shapes, announced by the
+"""A coordinator removes a member's post and restores it, locks a thread and unlocks it:
+the followers hear of each once, in Lemmy's shapes, announced by the
 community; the page hides what is removed; the moderation log has a line for each."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reports (issue 14, items 2 and 3).
+"""Reports: Flags received into a queue, and sent.
 
 In: a ``Flag`` as Mastodon, GoToSocial, Misskey, Lemmy and Mbin send it
 (tests/fixtures/activities/moderation/), signed by a peer and posted to the real inbox,

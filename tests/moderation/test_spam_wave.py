@@ -1,6 +1,6 @@
 """A spam wave does not reach the followers: it waits in the hold queue, one line in the
 moderation log per post, and a coordinator rejects it all in one action, ``copub held
-reject-all`` (issue 14). ``bench/bench_moderation.py`` measures the full-size wave against
+reject-all``. ``bench/bench_moderation.py`` measures the full-size wave against
 ``copub serve``."""
 
 from __future__ import annotations

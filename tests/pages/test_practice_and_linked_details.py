@@ -1,4 +1,4 @@
-"""Issue 17's "Also": a practice page shows its tags (each linking to its tag page) and its
+"""A practice page shows its tags (each linking to its tag page) and its
 status once; linked events show when they take place, not when they were published."""
 
 from __future__ import annotations
