@@ -20,7 +20,8 @@ from actors.errors import Conflict
 from actors.remote import federation_client
 from actors.settings import Settings
 from actors.store.db import AsyncSession, async_sessionmaker, sqlite_file
-from actors.store.jobs import WAKE_INFO_KEY, SqlJobQueue
+from actors.store.jobqueue import SqlJobQueue
+from actors.store.jobs import WAKE_INFO_KEY
 from actors.store.peer_health import SqlPeerHealth
 from actors.urls import Urls
 from federation.client import FederationClient

@@ -20,9 +20,9 @@ from yarl import URL
 
 from federation.errors import FederationError, FetchError
 from federation.httpsig import parse_http_date, sign_request
-from federation.httpsig.common import Scheme
 from federation.httpsig.knock import (
     REFUSED_SIGNATURE,
+    Scheme,
     SchemeMemory,
     other_scheme,
     passed_signature_check,

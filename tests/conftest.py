@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actors import signing
 from actors.settings import Settings
-from actors.store.db import create_engine, is_sqlite, load_plugin_models, migrate, sessionmaker
+from actors.store.db import create_engine, is_sqlite, load_models, migrate, sessionmaker
 from actors.web.app import create_app
 from actors.web.pages import SubscribeLookup
 from federation.keys import generate_rsa_keypair
@@ -42,8 +42,9 @@ from tests.pg import (
     start_cluster,
 )
 
-# Adapters' models (their tables are created by the migrations): Base.metadata must know them
-load_plugin_models()
+# Every model, adapters' too (their tables are created by the migrations): Base.metadata
+# must know them
+load_models()
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
 SERVER_ERRORS = web.AppKey("test_server_errors", list[str])

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from actors.cli.root import main
 
-__all__ = ["loading", "main", "run"]
+__all__ = ["PROCESS", "loading", "main", "run"]
+
+PROCESS = {"alone": False}  # True in the copub executable: the process is the command's
 
 
 @contextmanager
@@ -29,12 +31,19 @@ def loading() -> Iterator[None]:
     """While the command line and a command's module load: the garbage collector paused.
     Imports make long-lived objects (modules, classes, SQLAlchemy's mappers); the
     collections they set off walk them all and free nothing: about a tenth of the time
-    ``copub publish`` takes to start."""
+    ``copub publish`` takes to start. In the ``copub`` process (:func:`run`) what loaded is
+    then frozen (``gc.freeze``): left out of the collections the command's own work sets
+    off (else the first ones after the pause walk all of it, ~50 ms of ``copub publish``'s
+    CPU); it is still freed by reference counting, and a server freezes its whole startup
+    heap anyway (``actors.heap``). Elsewhere (tests calling ``main``) nothing is frozen:
+    the garbage of whatever ran before would stay."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if PROCESS["alone"]:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -46,6 +55,7 @@ def run() -> NoReturn:
     every module and object one by one, about 100 ms of CPU that the system's reclaiming
     of the whole process makes needless (and that a server on the same machine, woken by
     the command's commit, would rather have)."""
+    PROCESS["alone"] = True
     with loading():
         from actors.cli.root import DAEMONS, RAN, main
     try:

@@ -10,16 +10,12 @@ from typing import Any, TypeVar
 
 import click
 
-try:
-    import uvloop
-except ImportError:  # pragma: no cover
-    uvloop = None  # type: ignore[assignment]
 from actors.community import Community
 from actors.errors import CopubError
 from actors.settings import Settings
 from actors.store import queries
 from actors.store.db import AsyncSession, create_engine, migrate, sessionmaker
-from actors.store.schema import require_current
+from actors.store.schema import require_current_in
 from actors.urls import Urls
 from federation.errors import FederationError
 
@@ -27,8 +23,12 @@ T = TypeVar("T")
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's event loop (about twice aiohttp's throughput) where installed, else asyncio's."""
-    if uvloop is None:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+    """uvloop's event loop (about twice aiohttp's throughput) where installed, else asyncio's.
+    Imported here, when a server or worker starts: a command run by ``asyncio.run`` never
+    loads it."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
 
@@ -88,8 +88,11 @@ def run_db(
     async def main() -> T:
         engine = create_engine(settings.database.url)
         try:
-            await (migrate(engine) if migrating else require_current(engine))
+            if migrating:
+                await migrate(engine)
             async with sessionmaker(engine).begin() as session:
+                if not migrating:
+                    await require_current_in(session)  # in the work's transaction
                 return await work(session)
         finally:
             await engine.dispose()

@@ -15,8 +15,7 @@ from actors.accounts.config import ConsoleSettings
 from actors.digests.config import EmailSettings
 from actors.retention import RetentionSettings
 from actors.threads.limits import ThreadSettings
-from federation.httpsig.common import Scheme
-from federation.httpsig.knock import as_scheme
+from federation.httpsig.knock import Scheme, as_scheme
 from federation.intake import Limits
 
 

@@ -7,6 +7,7 @@ imports SQLAlchemy (an import-linter contract keeps it so)."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
@@ -37,9 +38,27 @@ PLUGIN_MODELS = "copub.models"
 T = TypeVar("T")
 
 
-def load_plugin_models() -> None:
-    """Import the model modules plugins declare (``[project.entry-points."copub.models"]``),
-    by name, so ``Base.metadata`` knows their tables (created by our migration chain)."""
+# Every model module of actors.store (tests/actors/test_cli_start.py checks the list)
+MODEL_MODULES = (
+    "models",
+    "models_accounts",
+    "models_digests",
+    "models_links",
+    "models_moderation",
+    "models_peers",
+    "models_practice",
+    "models_values",
+    "models_whoknows",
+)
+
+
+def load_models() -> None:
+    """Import every model module, ours and those plugins declare
+    (``[project.entry-points."copub.models"]``, by name), so ``Base.metadata`` knows every
+    table our migration chain creates: for the migrations and the tests that compare the
+    two. Everything else imports the models it uses (see ``actors.store``)."""
+    for name in MODEL_MODULES:
+        importlib.import_module(f"actors.store.{name}")
     for ep in entry_points(group=PLUGIN_MODELS):
         ep.load()
 

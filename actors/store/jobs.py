@@ -3,7 +3,8 @@
 
 Producers call :func:`follower_inboxes` and :func:`enqueue_deliveries` inside the
 transaction that stores the activity, so an activity never exists without its jobs. The
-worker's side is :class:`SqlJobQueue` (in ``jobqueue.py``, re-exported here).
+worker's side is :class:`SqlJobQueue` in ``jobqueue.py`` (not imported here: a producer,
+such as ``copub publish``, has no use for the worker's keys and their cryptography).
 """
 
 from __future__ import annotations
@@ -19,19 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import memo, wakeups
 from actors.store.db import after_commit, upsert_insert
-from actors.store.jobqueue import NOTIFY_CHANNEL, SqlJobQueue
 from actors.store.models import ActivityRow, Base, BlockRow, DeliveryRow, FollowerRow
 from actors.store.states import FINISHED_JOBS, PENDING_JOBS, FollowerState, JobState
 from federation.clock import utcnow
 from federation.origins import host_of
 
 __all__ = [
-    "NOTIFY_CHANNEL",
     "UNDONE",
     "WAKE_INFO_KEY",
     "DeliveryView",
     "Retried",
-    "SqlJobQueue",
     "delivery_stats",
     "enqueue_deliveries",
     "follower_inboxes",

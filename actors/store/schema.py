@@ -71,9 +71,23 @@ def _problem(current: frozenset[str] | None) -> str | None:
     )
 
 
+# Whether alembic_version exists, asked of the catalogue in one statement (SQLAlchemy's
+# inspector costs a PRAGMA and its own objects per process: a command pays it at each start)
+_HAS_TABLE = {
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+    "AND name = 'alembic_version'",
+    "postgresql": "SELECT to_regclass('alembic_version') IS NOT NULL",
+}
+
+
 async def _current(conn: AsyncConnection) -> frozenset[str] | None:
     """The database's revisions; None when it was never migrated."""
-    if not await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
+    query = _HAS_TABLE.get(conn.dialect.name)
+    if query is None:  # pragma: no cover - copub runs on SQLite and PostgreSQL only
+        exists = await conn.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+    else:
+        exists = bool((await conn.execute(text(query))).scalar())
+    if not exists:
         return None
     rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
     return frozenset(str(row[0]) for row in rows)
@@ -91,5 +105,13 @@ async def require_current(engine: AsyncEngine) -> None:
     command other than ``copub migrate`` and ``copub serve`` does instead of migrating."""
     async with engine.connect() as conn:
         problem = _problem(await _current(conn))
+    if problem is not None:
+        raise SchemaNotCurrent(problem)
+
+
+async def require_current_in(session: AsyncSession) -> None:
+    """:func:`require_current` as the first statements of ``session``'s transaction, the
+    one the command then works in (no connection of its own)."""
+    problem = await schema_problem(session)
     if problem is not None:
         raise SchemaNotCurrent(problem)

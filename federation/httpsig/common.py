@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import Literal, NamedTuple, cast
+from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -18,10 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from federation.errors import SignatureError
+from federation.httpsig.knock import Scheme
 from federation.keys import PrivateKey, PublicKey, load_public_key
 from federation.origins import authority
-
-Scheme = Literal["cavage", "rfc9421"]
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -23,9 +23,11 @@ costs one extra request the next time).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Final
+from typing import Final, Literal
 
-from federation.httpsig.common import Scheme
+# Defined here, with no cryptography around it: settings name a scheme, and a command that
+# signs nothing (copub publish) loads only this module of federation.httpsig
+Scheme = Literal["cavage", "rfc9421"]
 
 SCHEMES: Final[tuple[Scheme, ...]] = ("cavage", "rfc9421")
 REFUSED_SIGNATURE: Final = 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from federation.httpsig.cavage import sign_cavage
-from federation.httpsig.common import Scheme
+from federation.httpsig.knock import Scheme
 from federation.httpsig.messages import outgoing
 from federation.httpsig.rfc9421 import sign_rfc9421
 from federation.keys import Signer

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from actors.store.db import load_plugin_models
+from actors.store.db import load_models
 from actors.store.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - copub always passes its own connection
     raise RuntimeError("run migrations through `copub migrate`")
 
-load_plugin_models()  # adapters' models (by name): autogenerate compares their tables too
+load_models()  # every model module, adapters' too: autogenerate compares their tables
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
