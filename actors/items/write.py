@@ -17,7 +17,7 @@ from actors.content import ItemKind
 from actors.events import detail_row
 from actors.hooks import ObjectObserver
 from actors.items.model import Item, Revision, Send
-from actors.store import mod_actions, practice, social
+from actors.store import practice, social
 from actors.store import values as value_store
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
@@ -152,6 +152,8 @@ async def restore_item(
     outbox; the observers are told of it as newly stored; send ``Undo`` of the removal,
     announced. False, and nothing done, when it is not a removed item (one its author
     withdrew stays withdrawn)."""
+    from actors.store import mod_actions  # moderation's tables: not mapped by every writer
+
     if row.removed_at is None:
         return False
     row.removed_at = row.deleted_at = None

@@ -34,6 +34,7 @@ NOT_FOR_PUBLISHING = (
     "actors.store.jobqueue",
     "actors.store.models_accounts",
     "actors.store.models_digests",
+    "actors.store.models_moderation",
     "actors.store.models_peers",
     "actors.store.models_whoknows",
     "federation.client",
