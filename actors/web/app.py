@@ -21,7 +21,14 @@ from actors.inbound import build_router
 from actors.inbound.processor import InboxProcessor
 from actors.remote import Remote, SqlKeyCache, federation_client
 from actors.settings import Settings
-from actors.store.db import create_engine, in_background, is_sqlite, migrate, sessionmaker
+from actors.store.db import (
+    create_engine,
+    in_background,
+    is_sqlite,
+    migrate,
+    sessionmaker,
+    sqlite_file,
+)
 from actors.store.inbox_queue import InboxWriter
 from actors.urls import Urls
 from actors.web import (
@@ -86,11 +93,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await migrate(engine)
     app[ENGINE] = engine
     app[SESSIONS] = sessionmaker(engine)
-    app[DIRECTORY] = CommunityDirectory(app[SESSIONS])
+    app[DIRECTORY] = CommunityDirectory(app[SESSIONS], sqlite=sqlite_file(settings.database.url))
     signer = await signing.server_signer(app[SESSIONS], app[URLS])
     app[SERVER_SIGNER] = signer
     app[SERVER_PUBLIC_KEY_PEM] = public_pem_of(signer.private_key)
     yield
+    app[DIRECTORY].close()
     await engine.dispose()
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from actors.community import Community
-from actors.store import queries
 from actors.store.db import AsyncSession, async_sessionmaker
+from actors.store.loop_reads import CommunityReader
 from federation.errors import NotFound
 
 
@@ -25,8 +26,15 @@ class _Entry:
 
 
 class CommunityDirectory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float = 10.0) -> None:
-        self._sessions = sessions
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ttl: float = 10.0,
+        *,
+        sqlite: Path | None = None,
+    ) -> None:
+        """``sqlite``: the database's file, read on the event loop (actors/store/loop_reads.py)."""
+        self._reader = CommunityReader(sessions, sqlite)
         self._ttl = ttl
         self._entries: dict[str, _Entry] = {}
 
@@ -46,8 +54,7 @@ class CommunityDirectory:
         now = time.monotonic()
         if entry is not None and entry.expires > now:
             return entry
-        async with self._sessions() as session:
-            community = await queries.get_community(session, slug)
+        community = await self._reader.community(slug)
         if community is None:
             self._entries.pop(slug, None)
             return None
@@ -65,6 +72,13 @@ class CommunityDirectory:
         entry = await self._entry(slug)
         if entry is not None:
             entry.version = version
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def forget(self, slug: str) -> None:
+        """Drop ``slug``'s entry (found older than the database): the next read loads it."""
+        self._entries.pop(slug, None)
 
     def cached_body(self, slug: str, kind: str) -> bytes | None:
         entry = self._entries.get(slug)

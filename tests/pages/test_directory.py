@@ -1,0 +1,74 @@
+"""The community directory of the hot read paths: on a SQLite file it reads communities
+on the event loop (actors/store/loop_reads.py), never through a session, and sees every
+commit made before the read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actors.store import queries
+from actors.store.db import sqlite_file
+from actors.web.directory import CommunityDirectory
+from tests import factories
+from tests.pages.builders import Sessions
+
+
+class NoSessions:
+    """A sessionmaker that must not be used."""
+
+    def __call__(self) -> object:
+        raise AssertionError("read through a session")
+
+
+async def rename(sessions: Sessions, slug: str, name: str) -> None:
+    async with sessions.begin() as session:
+        community = await queries.get_community(session, slug)
+        assert community is not None
+        await queries.update_community(
+            session, community.id, name=name, summary=community.summary,
+            closed=community.closed, profile_fields=community.profile_fields,
+        )  # fmt: skip
+
+
+async def test_sqlite_reads_need_no_session(sessions: Sessions, database_url: str) -> None:
+    path = sqlite_file(database_url)
+    if path is None:
+        pytest.skip("PostgreSQL: a session reads")
+    await factories.create_community(sessions, "nightshift", name="Night shift")
+    directory = CommunityDirectory(NoSessions(), sqlite=path)  # type: ignore[arg-type]
+    try:
+        found = await directory.get("nightshift")
+        assert found is not None
+        assert found.name == "Night shift"
+        assert found.created_at.tzinfo is not None  # the same types as through a session
+        assert await directory.get("dayshift") is None
+        await rename(sessions, "nightshift", "Nights")
+        await directory.at_version("nightshift", 10**9)  # a newer version: read again
+        renamed = await directory.get("nightshift")
+        assert renamed is not None
+        assert renamed.name == "Nights"
+        assert renamed == await _through_a_session(sessions, "nightshift")
+    finally:
+        directory.close()
+
+
+async def _through_a_session(sessions: Sessions, slug: str) -> object:
+    async with sessions() as session:
+        return await queries.get_community(session, slug)
+
+
+async def test_an_unreadable_file_falls_back_to_a_session(
+    sessions: Sessions, tmp_path: Path
+) -> None:
+    await factories.create_community(sessions, "nightshift", name="Night shift")
+    garbage = tmp_path / "not-a-database"
+    garbage.write_bytes(b"garbage" * 100)
+    directory = CommunityDirectory(sessions, sqlite=garbage)
+    try:
+        found = await directory.get("nightshift")
+    finally:
+        directory.close()
+    assert found is not None
+    assert found.name == "Night shift"
