@@ -60,6 +60,7 @@ from bench_http import free_port, wait_ready
 SECONDS = float(os.environ.get("BENCH_HOSTILE_SECONDS", "600"))
 WARMUP = float(os.environ.get("BENCH_HOSTILE_WARMUP", "60"))
 RATE = float(os.environ.get("BENCH_HOSTILE_RATE", "1"))
+PROBE = os.environ.get("BENCH_HOSTILE_PROBE", "")
 ONLY = [kind for kind in os.environ.get("BENCH_HOSTILE_ONLY", "").split(",") if kind]
 FULL_SECONDS = 600
 SLUG = "bench"
@@ -527,8 +528,11 @@ def start_server(tmp: Path, port: int) -> subprocess.Popen[bytes]:
         f'[[communities]]\nslug = "{SLUG}"\nname = "Bench"\n'
         + os.environ.get("BENCH_HOSTILE_EXTRA", "")
     )
+    command = [sys.executable, "-m", "actors.cli", "serve"]
+    if PROBE:  # bench/loop_probe.py: the server's event-loop stalls and their stacks
+        command[1:3] = [str(HERE.parent / "loop_probe.py"), f"{PROBE}/{tmp.name}.json", "--"]
     return subprocess.Popen(
-        [sys.executable, "-m", "actors.cli", "serve"],
+        command,
         env={**os.environ, "COPUB_CONFIG": str(config)},
         cwd=tmp,
         stdout=subprocess.DEVNULL,
