@@ -53,7 +53,8 @@ class Probe:
         self.gc_ms = 0.0
         self.gc_began = 0.0
         self.gc_slow: list[tuple[float, int, float]] = []
-        self.gets: list[tuple[float, float, float, int]] = []
+        self.gets: list[tuple[float, float, float, int, int]] = []
+        self.posts: list[tuple[float, float, float, int, int]] = []  # the inbox's, all of them
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         def tick() -> None:
@@ -142,7 +143,8 @@ class Probe:
             name = names.get(int(task.name), task.name)
             threads[name] = threads.get(name, 0.0) + (int(fields[11]) + int(fields[12])) * 10.0
         report = {"threads_cpu_ms": threads, "gc_slow": self.gc_slow, "gc_ms": self.gc_ms,
-                  "gets": self.gets, "stalls": self.stalls, "by_stack": ranked}  # fmt: skip
+                  "gets": self.gets, "posts": self.posts, "stalls": self.stalls,
+                  "by_stack": ranked}  # fmt: skip
         Path(self.out).write_text(json.dumps(report, indent=1))
 
 
@@ -163,7 +165,7 @@ def main() -> None:
     async def timed_execute(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
         try:
-            return await execute(self, fn, *args, **kwargs)
+            return await execute(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         finally:
             tally = spent.get()
             if tally is not None:
@@ -174,17 +176,27 @@ def main() -> None:
 
     @web.middleware
     async def timing(request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.method != "GET" or request.path.count("/") != 2:
+        timed = probe.gets if request.method == "GET" else probe.posts
+        if request.path.count("/") != (2 if request.method == "GET" else 3):
             return await handler(request)  # type: ignore[no-any-return]
         tally = [0.0, 0.0]
         spent.set(tally)
         began = time.perf_counter()
+        status = 500
         try:
-            return await handler(request)  # type: ignore[no-any-return]
+            response: web.StreamResponse = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        except Exception as exc:
+            status = getattr(exc, "http_status", 500)
+            raise
         finally:
             took = (time.perf_counter() - began) * 1000
-            probe.gets.append((round(time.time() - probe.started, 3), round(took, 2),
-                               round(tally[0] * 1000, 2), int(tally[1])))  # fmt: skip
+            timed.append((round(time.time() - probe.started, 3), round(took, 2),
+                          round(tally[0] * 1000, 2), int(tally[1]), status))  # fmt: skip
 
     def probed_run_app(app: web.Application, **kwargs: Any) -> None:
         async def on_startup(_app: web.Application) -> None:
