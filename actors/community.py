@@ -36,6 +36,7 @@ GROUP_CONTEXT: list[Any] = [
         "stories": {"@id": "copub:stories", "@type": "@id"},
         "practices": {"@id": "copub:practices", "@type": "@id"},
         "valueCreation": {"@id": "copub:valueCreation", "@type": "@id"},
+        "membersOnly": "copub:membersOnly",  # what it publishes is for its followers only
         "mz": "https://joinmobilizon.org/ns#",
         "events": {"@id": "mz:events", "@type": "@id"},
     },
@@ -124,6 +125,9 @@ def community_to_group(community: Community, urls: Urls) -> JSON:
         "manuallyApprovesFollowers": community.closed,
         "discoverable": True,
         "indexable": not community.members_only,  # search may not index members' posts
+        # copub's own mark: "manuallyApprovesFollowers" alone is also a closed community's
+        # (approved followers, public items); a linked members-only community reads this one
+        **({"membersOnly": True} if community.members_only else {}),
         "postingRestrictedToMods": community.posting_policy == PostingPolicy.COORDINATORS,
         "attachment": [
             {"type": "PropertyValue", "name": name, "value": escape(value)}

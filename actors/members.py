@@ -4,7 +4,9 @@ A community's visibility is ``public`` (anyone follows, items public), ``closed`
 coordinators approve followers; items public) or ``members`` (approval, and everything it
 publishes or relays is addressed to its followers collection, never ``as:Public``; only
 approved followers, the servers hosting them and its coordinators see it: the fetch gate
-is actors/web/members_gate.py, the delivery actors/store/members.py).
+is actors/web/members_gate.py, the delivery actors/store/members.py). Its Group document
+carries ``membersOnly``; it links only with Groups that carry it too (delivery, and what
+the receiving side takes: actors/inbound/linked.py).
 
 Switching a public community to ``members`` applies from then on (what was delivered
 before stays where it went). Switching back to ``public`` or ``closed`` never publishes
@@ -70,6 +72,16 @@ def check_switch(before: Visibility, after: Visibility) -> str:
             "should not be: copub followers remove SLUG ACTOR, or the console's People)"
         )
     return ""
+
+
+MEMBERS_ONLY_TERMS = ("membersOnly", "copub:membersOnly")  # actors/community.py GROUP_CONTEXT
+
+
+def marks_members_only(group: JSON) -> bool:
+    """Whether a Group's actor document says it is a members-only community (copub's
+    ``membersOnly``). ``manuallyApprovesFollowers`` does not: a closed community approves
+    its followers too, and what it publishes is public (Lemmy takes either for private)."""
+    return any(group.get(term) is True for term in MEMBERS_ONLY_TERMS)
 
 
 def _readdressed(value: Any, followers: str) -> Any:

@@ -10,6 +10,7 @@ from actors.inbound.follow import on_follow, on_undo_follow
 from actors.inbound.links import (
     on_accept,
     on_announce,
+    on_group_update,
     on_linked_change,
     on_linked_create,
     on_reject,
@@ -50,6 +51,8 @@ def build_router(
             await on_create(ctx, activity, rules)
 
     async def update(ctx: InboundContext, activity: JSON) -> None:
+        if await on_group_update(ctx, activity):  # a Group's own actor document
+            return
         if not await on_linked_change(ctx, str(actor_of(activity)), activity):
             await on_update(ctx, activity, rules)
 

@@ -9,6 +9,11 @@ must answer with exactly that object. It is stored once by object id, recorded o
 community (``link_items``) and, where the link's policy says ``announce``, announced once to
 the community's followers, never to the community it came from nor its origin. An item
 already recorded is neither stored nor announced again, so cycles of links end there.
+
+An item that is not public is taken only from a Group whose actor document marks it
+members-only (actors.members.marks_members_only), and only into communities here that
+are members-only themselves: it stays behind their fetch gate (actors/web/members_gate.py)
+and goes on only to their members (actors/store/members.py).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from actors.content import ITEM_TYPES
 from actors.html import plain_text, sanitize
 from actors.inbound.context import InboundContext
 from actors.items import Item, ItemKind, Owner, store_item
+from actors.members import marks_members_only
 from actors.store import links as store
 from actors.store import queries, social
 from actors.store.db import AsyncSession
@@ -97,7 +103,7 @@ async def origin_group(session: AsyncSession, obj: JSON, sender: str) -> str:
     return sender
 
 
-def _public(obj: JSON, wrapper: JSON) -> bool:
+def public_item(obj: JSON, wrapper: JSON) -> bool:
     """Public by its own addressing; an object that carries none (the Discourse plugin's)
     is as public as the activity that brought it."""
     if "to" in obj or "cc" in obj:
@@ -105,8 +111,11 @@ def _public(obj: JSON, wrapper: JSON) -> bool:
     return is_public(wrapper)
 
 
-def check_item(object_id: str, obj: JSON, wrapper: JSON) -> str | None:
-    """Why ``obj`` cannot be taken as the linked item ``object_id``, or None."""
+def check_item(
+    object_id: str, obj: JSON, wrapper: JSON, *, members_only: bool = False
+) -> str | None:
+    """Why ``obj`` cannot be taken as the linked item ``object_id``, or None;
+    ``members_only``: it comes from a members-only Group (it need not be public)."""
     if get_id(obj) != object_id:
         return f"its origin answered with another object ({get_id(obj)})"
     if safe_url(object_id) is None:
@@ -118,7 +127,7 @@ def check_item(object_id: str, obj: JSON, wrapper: JSON) -> str | None:
         return problem
     if not any(same_origin(object_id, author) for author in authors(obj)):
         return "its author is not on its server"
-    if not _public(obj, wrapper):
+    if not members_only and not public_item(obj, wrapper):
         return "it is not public"
     return None
 
@@ -129,8 +138,11 @@ async def verified_item(
     item: JSON | str,
     wrapper: JSON,
     community: Community | None,
+    *,
+    members_only: bool = False,
 ) -> JSON | None:
-    """The item as its origin has it, or None (logged) when the origin does not confirm it."""
+    """The item as its origin has it, or None (logged) when the origin does not confirm it;
+    ``members_only``: the sender is a members-only Group (the item need not be public)."""
     object_id = str(get_id(item))
     if isinstance(item, dict) and same_origin(object_id, sender):
         obj = item  # signed by its own server: the origin has spoken
@@ -140,7 +152,7 @@ async def verified_item(
         except FederationError as exc:
             log.info("%s from %s refused: its origin: %s", object_id, sender, exc.reason)
             return None
-    reason = check_item(object_id, obj, wrapper)
+    reason = check_item(object_id, obj, wrapper, members_only=members_only)
     if reason is not None:
         log.info("%s from %s refused: %s", object_id, sender, reason)
         return None
@@ -212,22 +224,25 @@ async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
             community = await queries.get_community_by_id(session, link.community_id)
             if community is not None and await _needs(session, community.id, stored):
                 wanted.append((community, link))
+        from_members_only = bool(wanted) and await members_only_group(session, sender)
     if not wanted:
         return True  # already here: neither stored nor announced again
     if ctx.urls.is_local(object_id):  # another community of this server: as stored
         obj = stored.ap_json if stored is not None and stored.deleted_at is None else None
     else:
-        obj = await verified_item(ctx, sender, item, activity, wanted[0][0])
+        obj = await verified_item(
+            ctx, sender, item, activity, wanted[0][0], members_only=from_members_only
+        )
     if obj is not None:
-        # an item of a members-only community here never crosses into a public one (a
-        # remote item is taken only when public: check_item)
-        private = (
+        # an item of a members-only community here, or one a members-only Group sent that
+        # is not public, never crosses into a public community
+        private = not public_item(obj, activity) or (
             stored is not None and stored.local and await _of_members_only(ctx, stored.community_id)
         )
         async with ctx.write() as session:
             for community, link in wanted:
                 if private and not community.members_only:
-                    log.info(  # a members-only item never crosses into a public community
+                    log.info(
                         "%s from %s is not public: not taken into %s",
                         object_id,
                         sender,
@@ -236,6 +251,13 @@ async def receive_item(ctx: InboundContext, activity: JSON) -> bool:
                     continue
                 await _record(ctx, session, community, link, obj, sender)
     return True
+
+
+async def members_only_group(session: AsyncSession, actor_id: str) -> bool:
+    """Whether ``actor_id`` is a Group we know whose actor document marks it members-only."""
+    found = await store.remote_actors(session, [actor_id])
+    row = found.get(actor_id)
+    return row is not None and isinstance(row.ap_json, dict) and marks_members_only(row.ap_json)
 
 
 async def _of_members_only(ctx: InboundContext, community_id: int | None) -> bool:

@@ -11,8 +11,9 @@ from actors import outbound
 from actors.inbound import linked
 from actors.inbound.context import InboundContext
 from actors.items import ItemKind, revise_item, withdraw_item
+from actors.remote import actor_row
 from actors.store import links as store
-from actors.store import queries, social
+from actors.store import members, queries, social
 from actors.store.db import AsyncSession
 from actors.store.models import ObjectRow
 from actors.store.models_links import LinkRow
@@ -73,6 +74,28 @@ async def on_reject(ctx: InboundContext, activity: JSON) -> None:
     await _answer(ctx, activity, LinkState.REJECTED)
 
 
+async def on_group_update(ctx: InboundContext, activity: JSON) -> bool:
+    """An ``Update`` of a Group's own actor document (what copub, Lemmy and Mastodon send
+    when a profile changes), for a Group we know: our copy is refreshed at once, so a
+    members-only community learns that a linked one is no longer members-only (or has
+    become so) before it sends anything more (actors/store/members.py). False when the
+    activity is not one."""
+    sender = str(actor_of(activity))
+    obj = activity.get("object")
+    if not isinstance(obj, dict) or get_id(obj) != sender or not has_type(obj, "Group"):
+        return False
+    try:
+        fresh = actor_row(obj, ctx.limits)  # the inbox checked the signer is the sender
+    except FederationError as exc:
+        log.info("Update of the Group %s ignored: %s", sender, exc.reason)
+        return True
+    async with ctx.write() as session:
+        if sender in await store.remote_actors(session, [sender]):
+            await social.upsert_remote_actor(session, fresh)
+            log.info("the Group %s updated its actor document", sender)
+    return True
+
+
 async def on_announce(ctx: InboundContext, activity: JSON) -> None:
     """A linked community shares an item (or an edit or deletion of one)."""
     sender = str(actor_of(activity))
@@ -109,18 +132,28 @@ async def on_linked_change(
         return True
     inner = change.get("object")
     item = inner if isinstance(inner, dict) else object_id
-    obj = await linked.verified_item(ctx, sender, item, wrapper or change, None)
+    async with ctx.read() as session:
+        from_members_only = await linked.members_only_group(session, sender)
+    obj = await linked.verified_item(
+        ctx, sender, item, wrapper or change, None, members_only=from_members_only
+    )
     if obj is not None:
-        await _revise(ctx, sender, change, obj)
+        await _revise(ctx, sender, change, obj, wrapper or change)
     return True
 
 
-async def _revise(ctx: InboundContext, sender: str, change: JSON, obj: JSON) -> None:
+async def _revise(ctx: InboundContext, sender: str, change: JSON, obj: JSON, wrapper: JSON) -> None:
     """Take the origin's copy ``obj`` when it is a new version of the stored one, and pass
-    the Update on; an unchanged (or older) copy changes nothing and goes no further."""
+    the Update on; an unchanged (or older) copy changes nothing and goes no further, nor
+    does a version that is not public of an item a public community here holds."""
     async with ctx.write() as session:
         stored = await social.get_object(session, obj["id"])
         if stored is None or stored.deleted_at is not None:
+            return
+        if not linked.public_item(obj, wrapper) and not await members.held_by_members_only(
+            session, stored.id, stored.community_id
+        ):
+            log.info("linked item %s: a version that is not public, held in public", obj["id"])
             return
         if not linked.supersedes(obj, stored.ap_json):
             log.info("linked item %s: no new version at its origin", obj["id"])

@@ -1,12 +1,13 @@
 """Who a members-only community delivers to and who may fetch from it (actors/members.py).
 
-Delivery: approved (``accepted``) followers only, blocked actors and domains left out, and
-never a Group (a linked community: its own followers are not this community's members). A
-shared inbox is used only when every follower of this community behind it is approved;
-otherwise each approved follower there gets its own inbox.
+Delivery: approved (``accepted``) followers only, blocked actors and domains left out. A
+Group (a linked community: its own followers are not this community's members) only when
+it is itself members-only (its actor document says so: actors.members.marks_members_only)
+and approved. A shared inbox is used only when every follower of this community behind it
+is an approved member; otherwise each approved member there gets its own inbox.
 
-Fetching: an actor that is an approved follower, or a server (a host) that hosts one (a
-Group, a linked community, gives its server no access).
+Fetching: an actor that is an approved member, or a server (a host) that hosts one (a
+Group counts only when it is members-only too).
 Read on every request: a follower removed or gone loses access with their row.
 """
 
@@ -17,8 +18,10 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.members import marks_members_only
 from actors.store import jobs
 from actors.store.models import CommunityRow, FollowerRow, ObjectRow, RemoteActorRow
+from actors.store.models_links import LinkItemRow
 from actors.store.states import FollowerState
 from federation.origins import host_of
 
@@ -50,19 +53,46 @@ async def member_inboxes(
             .order_by(FollowerRow.id)
         )
     ).all()
+    linked = await _members_only_groups(
+        session, [actor for actor, _, _, state, kind in rows if _approved_group(state, kind)]
+    )
+
+    def member(actor_id: str, state: FollowerState, actor_type: str | None) -> bool:
+        if state != FollowerState.ACCEPTED:
+            return False
+        return actor_type not in GROUP_TYPES or actor_id in linked
+
     mixed = {  # shared inboxes behind which someone is not an approved member
         shared
         for actor_id, _inbox, shared, state, actor_type in rows
-        if shared and (state != FollowerState.ACCEPTED or actor_type in GROUP_TYPES)
+        if shared and not member(actor_id, state, actor_type)
     }
     inboxes: dict[str, None] = {}
     for actor_id, inbox, shared, state, actor_type in rows:
-        if state != FollowerState.ACCEPTED or actor_type in GROUP_TYPES:
+        if not member(actor_id, state, actor_type):
             continue
         if actor_id in actors or host_of(actor_id) in domains or host_of(inbox) in domains:
             continue
         inboxes[shared if shared and shared not in mixed else inbox] = None
     return list(inboxes)
+
+
+def _approved_group(state: FollowerState, actor_type: str | None) -> bool:
+    return state == FollowerState.ACCEPTED and actor_type in GROUP_TYPES
+
+
+async def _members_only_groups(session: AsyncSession, group_ids: list[str]) -> set[str]:
+    """Those of ``group_ids`` (Groups we know) whose actor document marks them
+    members-only; their documents are read only when there are any."""
+    if not group_ids:
+        return set()
+    rows = await session.execute(
+        select(RemoteActorRow.ap_id, RemoteActorRow.ap_json).where(
+            RemoteActorRow.ap_id.in_(group_ids)
+        )
+    )
+    return {ap_id for ap_id, document in rows if isinstance(document, dict)
+            and marks_members_only(document)}  # fmt: skip
 
 
 def _up_to(until: int | None) -> tuple[ColumnElement[bool], ...]:
@@ -73,8 +103,9 @@ async def may_fetch(
     session: AsyncSession, community_id: int, signer: str, *, until: int | None = None
 ) -> bool:
     """Whether ``signer`` (the owner of a verified signature's key) sees the community's
-    items: an approved follower (up to the row ``until``), or an actor of a server hosting
-    one (its instance actor fetching for them)."""
+    items: an approved member (up to the row ``until``), or an actor of a server hosting
+    one (its instance actor fetching for them); a linked Group is a member when it is
+    members-only itself."""
     approved = (
         FollowerRow.community_id == community_id,
         FollowerRow.state == FollowerState.ACCEPTED,
@@ -86,10 +117,35 @@ async def may_fetch(
         .where(*approved)
     )
     host = host_of(signer)
-    return any(
-        actor_type not in GROUP_TYPES and (actor == signer or (host and host_of(actor) == host))
+    matching = [
+        (actor, actor_type)
         for actor, actor_type in rows
+        if actor == signer or (host and host_of(actor) == host)
+    ]
+    if any(actor_type not in GROUP_TYPES for _actor, actor_type in matching):
+        return True
+    groups = [actor for actor, _actor_type in matching]
+    return bool(await _members_only_groups(session, groups))
+
+
+async def held_by_members_only(
+    session: AsyncSession, object_row_id: int, community_id: int | None
+) -> bool:
+    """Whether every community here that holds an item (``community_id``, the one it is
+    stored for, and each that recorded it over a link) is members-only."""
+    held = set(
+        await session.scalars(
+            select(LinkItemRow.community_id).where(LinkItemRow.object_id == object_row_id)
+        )
     )
+    if community_id is not None:
+        held.add(community_id)
+    if not held:
+        return True
+    flags = await session.scalars(
+        select(CommunityRow.members_only).where(CommunityRow.id.in_(held))
+    )
+    return all(flags)
 
 
 async def visibility_now(session: AsyncSession, community_id: int) -> tuple[bool, bool]:

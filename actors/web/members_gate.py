@@ -84,13 +84,10 @@ def members_gate(scheme: str) -> Middleware:
         # afresh (just made members-only, or public again keeping items for its members)
         if not community.members_only:
             members_only, gated_items = await _visibility_now(request, community)
-            if not members_only:
-                kept, until = await _a_gated_item(request, community, gated_items)
-                if not kept:
-                    return await handler(request)
-                if not await viewer_allowed(request, community, scheme, until=until):
-                    return await _as_missing(request, handler)
-                return await _for_members(request, handler, community, scheme, until=until)
+            if members_only:  # made so since the directory read it: its actor document too
+                request.app[DIRECTORY].forget(slug)
+            else:
+                return await _maybe_kept(request, handler, community, scheme, gated_items)
         request[PRIVATE_ANSWER] = True  # never the public page cache's
         if route in NOT_OFFERED:
             raise web.HTTPNotFound()
@@ -101,6 +98,23 @@ def members_gate(scheme: str) -> Middleware:
         return await _for_members(request, handler, community, scheme)
 
     return middleware
+
+
+async def _maybe_kept(
+    request: web.Request,
+    handler: Handler,
+    community: Community,
+    scheme: str,
+    gated_items: bool,
+) -> web.StreamResponse:
+    """A public community's answer, or, for an item it kept for its members when it went
+    public, the members' answer (the 404 of a missing item to anyone else)."""
+    kept, until = await _a_gated_item(request, community, gated_items)
+    if not kept:
+        return await handler(request)
+    if not await viewer_allowed(request, community, scheme, until=until):
+        return await _as_missing(request, handler)
+    return await _for_members(request, handler, community, scheme, until=until)
 
 
 async def _for_members(

@@ -2,7 +2,8 @@
 
 Everything a members-only community publishes is addressed to its followers collection,
 never the Public, and queued for approved followers only: a shared inbox only when every
-follower of the community behind it is approved, never a Group (a linked community).
+follower of the community behind it is approved; a Group (a linked community) only when it
+is approved and members-only itself.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actors import founding, outbound, publishing
 from actors.content import StoryDraft
 from actors.members import Visibility, is_public
-from actors.store import social
+from actors.store import members, social
 from actors.store.models import ActivityRow, DeliveryRow, ObjectRow, RemoteActorRow
 from actors.store.states import FollowerState
 from actors.urls import Urls
@@ -33,9 +34,14 @@ async def _follower(
     shared: str | None,
     state: FollowerState,
     kind: str = "Person",
+    document: dict[str, object] | None = None,
 ) -> None:
     row = RemoteActorRow(
-        ap_id=actor_id, inbox=actor_id + "/inbox", shared_inbox=shared, actor_type=kind
+        ap_id=actor_id,
+        inbox=actor_id + "/inbox",
+        shared_inbox=shared,
+        actor_type=kind,
+        ap_json=document or {},
     )
     session.add(row)
     await session.flush()
@@ -79,6 +85,48 @@ async def test_members_only_items_go_to_approved_members_only(
     for activity in activities:
         assert not is_public(activity), json.dumps(activity)
         assert URLS.community_followers("ward") in activity["to"] + activity.get("cc", [])
+
+
+async def test_a_linked_group_is_a_member_only_when_members_only_and_approved(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Its Group document marks a members-only community (``membersOnly``); one that only
+    approves its followers (``manuallyApprovesFollowers``: closed, items public) is not one,
+    nor a members-only Group still pending; neither makes its server a member's."""
+    marked = {"type": "Group", "manuallyApprovesFollowers": True, "membersOnly": True}
+    closed = {"type": "Group", "manuallyApprovesFollowers": True}
+    accepted, pending = FollowerState.ACCEPTED, FollowerState.PENDING
+    async with sessions.begin() as session:
+        ward = await founding.create_community(session, slug="ward", name="Ward", members_only=True)
+        for actor, shared, state, document in (
+            ("https://m.example/c/sister", "https://m.example/inbox", accepted, marked),
+            ("https://c.example/c/closed", "https://c.example/inbox", accepted, closed),
+            ("https://p.example/c/waiting", "https://p.example/inbox", pending, marked),
+            ("https://o.example/c/open", "https://o.example/inbox", accepted, {"type": "Group"}),
+        ):
+            await _follower(session, ward.id, actor, shared=shared, state=state, kind="Group",
+                            document=document)  # fmt: skip
+        # a member behind the closed community's shared inbox: their own inbox
+        await _follower(session, ward.id, "https://c.example/u/cat", shared="https://c.example/inbox",
+                        state=accepted)  # fmt: skip
+    async with sessions.begin() as session:
+        await publishing.publish_story(
+            session, URLS, ward, StoryDraft(title="Incident", markdown="What we learned.")
+        )
+    activities, inboxes = await _sent(sessions)
+    assert inboxes == {"https://m.example/inbox", "https://c.example/u/cat/inbox"}
+    assert not any(is_public(a) for a in activities)
+    async with sessions() as session:
+        for signer, allowed in (
+            ("https://m.example/c/sister", True),
+            ("https://m.example/actor", True),  # the sister community's server
+            ("https://c.example/c/closed", True),  # its server hosts cat, a member
+            ("https://o.example/c/open", False),
+            ("https://o.example/actor", False),
+            ("https://p.example/c/waiting", False),
+            ("https://p.example/actor", False),
+        ):
+            assert await members.may_fetch(session, ward.id, signer) is allowed, signer
 
 
 async def test_a_public_community_still_sends_to_the_public(

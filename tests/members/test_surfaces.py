@@ -300,7 +300,11 @@ async def test_the_actor_document_lists_no_content(world: World) -> None:
     assert status == 200
     assert SECRET not in body
     assert "totalItems" not in body
-    assert json.loads(body)["indexable"] is False
+    document = json.loads(body)
+    assert document["indexable"] is False
+    # copub's own mark, for a linked community (manuallyApprovesFollowers is a closed one's too)
+    assert document["membersOnly"] is True
+    assert document["@context"][-1]["membersOnly"] == "copub:membersOnly"
     status, body, _ = await world.ask(outsider, "/c/ward", BROWSER)
     assert status == 200
     assert "members-only" in body
@@ -380,6 +384,10 @@ async def test_a_community_made_members_only_is_gated_at_once(world: World) -> N
         ) as response:
             assert response.status == 404
             assert SECRET not in await response.text()
+    # and its actor document says so at once (a linked community caches it for a day)
+    status, body, _ = await world.ask(outsider, "/c/open", AS2)
+    assert status == 200
+    assert json.loads(body).get("membersOnly") is True
 
 
 async def test_posts_to_a_members_only_community_route_are_refused_alike(world: World) -> None:
