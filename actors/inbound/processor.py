@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from actors.community import Community
 from actors.hooks import ObjectObserver
+from actors.inbound.arrivals import DEFER_SECONDS, Arrivals
 from actors.inbound.batch import Batch
 from actors.inbound.context import ActorLookup, InboundContext, ObjectFetch
 from actors.store import inbox_queue, peer_health, queries, wakeups
@@ -101,6 +102,7 @@ class InboxProcessor:
         observe_lag: Callable[[float], None] | None = None,
         threads: ThreadSettings = DEFAULT_THREAD_SETTINGS,
         reclaim_seconds: float = 10.0,
+        defer_seconds: float = DEFER_SECONDS,
     ) -> None:
         self.urls = urls
         self.sessions = sessions
@@ -119,8 +121,16 @@ class InboxProcessor:
         self.holder: Holder | None = None  # while run() runs: this process, holding leases
         self.reclaim_seconds = reclaim_seconds  # PostgreSQL: how often dead ones' are taken
         self._stopping = False
+        # the loop waits while the inbox's POSTs keep coming (actors.inbound.arrivals)
+        self.arrivals = Arrivals(defer_seconds=defer_seconds)
 
     def notify(self) -> None:
+        self.wakeup.set()
+
+    def arrived(self) -> None:
+        """An inbox POST stored its item: wake the loop, which waits for the POSTs to pause
+        (for at most ``defer_seconds``) before it claims."""
+        self.arrivals.arrived()
         self.wakeup.set()
 
     def stop(self) -> None:
@@ -322,10 +332,21 @@ class InboxProcessor:
         async with self.sessions.begin() as session:
             return await inbox_queue.reclaim(session, holder)
 
+    async def _while_posts_come(self) -> None:
+        """Accept first: wait while the inbox's POSTs keep coming, for at most
+        ``defer_seconds`` after the first not claimed (actors.inbound.arrivals)."""
+        wait = self.arrivals.wait()
+        while wait > 0 and not self._stopping:
+            await asyncio.sleep(wait)
+            wait = self.arrivals.wait()
+
     async def _loop(self, poll_interval: float) -> None:
         while not self._stopping:
+            await self._while_posts_come()
+            since = self.arrivals.claiming()
             try:
                 claimed = await self.run_once()
+                self.arrivals.claimed(since, drained=claimed < self.batch)
             except Exception:
                 log.exception("inbox processing loop error")
                 claimed = 0

@@ -56,7 +56,7 @@ async def _check_and_store(request: web.Request, slug: str | None) -> web.Respon
         scheme=urlsplit(request.app[URLS].base_url).scheme,
         recipient=slug,
     )
-    request.app[INBOX_PROCESSOR].notify()
+    request.app[INBOX_PROCESSOR].arrived()
     return response
 
 
