@@ -13,7 +13,8 @@ from actors.community import Community
 from actors.settings import Settings
 from actors.store import social
 from actors.store.db import AsyncSession, async_sessionmaker, in_background
-from actors.store.models import RemoteActorRow, RemoteKeyRow
+from actors.store.loop_reads import LoopReads
+from actors.store.models import RemoteActorRow
 from actors.urls import Urls
 from federation.client import FederationClient
 from federation.errors import FetchError
@@ -83,8 +84,10 @@ class SqlKeyCache:
         *,
         max_entries: int = 2_000,
         shared: bool | None = None,
+        reads: LoopReads | None = None,
     ) -> None:
         self._sessions = sessions
+        self._reads = reads or LoopReads(sessions, None)  # on SQLite: on the loop
         if shared is None:
             bind = sessions.kw.get("bind")
             shared = bind is not None and bind.dialect.name != "sqlite"
@@ -119,8 +122,7 @@ class SqlKeyCache:
         return stored
 
     async def _stored(self, key_id: str) -> CachedKey | None:
-        async with self._sessions() as session:
-            row = await session.get(RemoteKeyRow, key_id)
+        row = await self._reads.remote_key(key_id)
         if row is None:
             return None
         info = PublicKeyInfo(row.key_id, row.owner, row.public_key_pem)

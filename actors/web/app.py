@@ -30,6 +30,7 @@ from actors.store.db import (
     sqlite_file,
 )
 from actors.store.inbox_queue import InboxWriter
+from actors.store.loop_reads import LoopReads
 from actors.urls import Urls
 from actors.web import (
     activitypub,
@@ -65,6 +66,7 @@ from actors.web.keys import (
     INBOX_PROCESSOR,
     INBOX_WRITER,
     KEY_RESOLVER,
+    LOOP_READS,
     OBJECT_OBSERVERS,
     REMOTE,
     SERVER_PUBLIC_KEY_PEM,
@@ -93,12 +95,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await migrate(engine)
     app[ENGINE] = engine
     app[SESSIONS] = sessionmaker(engine)
-    app[DIRECTORY] = CommunityDirectory(app[SESSIONS], sqlite=sqlite_file(settings.database.url))
+    app[LOOP_READS] = LoopReads(app[SESSIONS], sqlite_file(settings.database.url))
+    app[DIRECTORY] = CommunityDirectory(app[SESSIONS], reads=app[LOOP_READS])
     signer = await signing.server_signer(app[SESSIONS], app[URLS])
     app[SERVER_SIGNER] = signer
     app[SERVER_PUBLIC_KEY_PEM] = public_pem_of(signer.private_key)
     yield
-    app[DIRECTORY].close()
+    app[LOOP_READS].close()
     await engine.dispose()
 
 
@@ -127,7 +130,7 @@ async def _federation(app: web.Application) -> AsyncIterator[None]:
     app[CLIENT] = client
     app[REMOTE] = remote
     counts = app.get(metrics.METRICS)
-    keys = SqlKeyCache(app[SESSIONS], max_entries=fed.key_cache_entries)
+    keys = SqlKeyCache(app[SESSIONS], max_entries=fed.key_cache_entries, reads=app[LOOP_READS])
     app[KEY_RESOLVER] = CachingKeyResolver(
         keys,
         remote.fetch_key_document,

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from actors.community import Community
 from actors.store.db import AsyncSession, async_sessionmaker
-from actors.store.loop_reads import CommunityReader
+from actors.store.loop_reads import LoopReads
 from federation.errors import NotFound
 
 
@@ -31,10 +30,10 @@ class CommunityDirectory:
         sessions: async_sessionmaker[AsyncSession],
         ttl: float = 10.0,
         *,
-        sqlite: Path | None = None,
+        reads: LoopReads | None = None,
     ) -> None:
-        """``sqlite``: the database's file, read on the event loop (actors/store/loop_reads.py)."""
-        self._reader = CommunityReader(sessions, sqlite)
+        """``reads``: on SQLite, reads on the event loop (actors/store/loop_reads.py)."""
+        self._reads = reads or LoopReads(sessions, None)
         self._ttl = ttl
         self._entries: dict[str, _Entry] = {}
 
@@ -54,7 +53,7 @@ class CommunityDirectory:
         now = time.monotonic()
         if entry is not None and entry.expires > now:
             return entry
-        community = await self._reader.community(slug)
+        community = await self._reads.community(slug)
         if community is None:
             self._entries.pop(slug, None)
             return None
@@ -72,9 +71,6 @@ class CommunityDirectory:
         entry = await self._entry(slug)
         if entry is not None:
             entry.version = version
-
-    def close(self) -> None:
-        self._reader.close()
 
     def forget(self, slug: str) -> None:
         """Drop ``slug``'s entry (found older than the database): the next read loads it."""

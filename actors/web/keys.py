@@ -10,6 +10,7 @@ from actors.remote import Remote
 from actors.settings import Settings
 from actors.store.db import AsyncEngine, AsyncSession, async_sessionmaker
 from actors.store.inbox_queue import InboxWriter
+from actors.store.loop_reads import LoopReads
 from actors.urls import Urls
 from actors.web.cache import TimedCache
 from actors.web.directory import CommunityDirectory
@@ -25,6 +26,7 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 SERVER_SIGNER = web.AppKey("server_signer", Signer)
 SERVER_PUBLIC_KEY_PEM = web.AppKey("server_public_key_pem", str)
 DIRECTORY = web.AppKey("directory", CommunityDirectory)
+LOOP_READS = web.AppKey("loop_reads", LoopReads)  # SQLite: one-row reads on the loop
 CLIENT = web.AppKey("client", FederationClient)
 REMOTE = web.AppKey("remote", Remote)
 KEY_RESOLVER = web.AppKey("key_resolver", CachingKeyResolver)

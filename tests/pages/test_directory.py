@@ -1,6 +1,6 @@
-"""The community directory of the hot read paths: on a SQLite file it reads communities
-on the event loop (actors/store/loop_reads.py), never through a session, and sees every
-commit made before the read."""
+"""The hot read paths' one-row reads (actors/store/loop_reads.py): on a SQLite file the
+community directory and the key cache read on the event loop, never through a session,
+and see every commit made before the read; a file they cannot read: a session."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from actors.remote import SqlKeyCache
 from actors.store import queries
 from actors.store.db import sqlite_file
+from actors.store.loop_reads import LoopReads
 from actors.web.directory import CommunityDirectory
+from federation.httpsig import CachedKey, PublicKeyInfo
 from tests import factories
 from tests.pages.builders import Sessions
 
@@ -37,7 +40,8 @@ async def test_sqlite_reads_need_no_session(sessions: Sessions, database_url: st
     if path is None:
         pytest.skip("PostgreSQL: a session reads")
     await factories.create_community(sessions, "nightshift", name="Night shift")
-    directory = CommunityDirectory(NoSessions(), sqlite=path)  # type: ignore[arg-type]
+    reads = LoopReads(NoSessions(), path)  # type: ignore[arg-type]
+    directory = CommunityDirectory(NoSessions(), reads=reads)  # type: ignore[arg-type]
     try:
         found = await directory.get("nightshift")
         assert found is not None
@@ -51,7 +55,7 @@ async def test_sqlite_reads_need_no_session(sessions: Sessions, database_url: st
         assert renamed.name == "Nights"
         assert renamed == await _through_a_session(sessions, "nightshift")
     finally:
-        directory.close()
+        reads.close()
 
 
 async def _through_a_session(sessions: Sessions, slug: str) -> object:
@@ -65,10 +69,31 @@ async def test_an_unreadable_file_falls_back_to_a_session(
     await factories.create_community(sessions, "nightshift", name="Night shift")
     garbage = tmp_path / "not-a-database"
     garbage.write_bytes(b"garbage" * 100)
-    directory = CommunityDirectory(sessions, sqlite=garbage)
+    reads = LoopReads(sessions, garbage)
     try:
-        found = await directory.get("nightshift")
+        found = await CommunityDirectory(sessions, reads=reads).get("nightshift")
     finally:
-        directory.close()
+        reads.close()
     assert found is not None
     assert found.name == "Night shift"
+
+
+async def test_the_key_cache_reads_a_stored_key_on_the_loop(
+    sessions: Sessions, database_url: str
+) -> None:
+    path = sqlite_file(database_url)
+    if path is None:
+        pytest.skip("PostgreSQL: a session reads")
+    key_id = "https://remote.example/users/ana#main-key"
+    saved = CachedKey(PublicKeyInfo(key_id, key_id[:-9], "PEM"), 1_700_000_000.0)
+    writer = SqlKeyCache(sessions)
+    await writer.put(key_id, saved)
+    await writer.flush()
+    reads = LoopReads(NoSessions(), path)  # type: ignore[arg-type]
+    try:
+        cache = SqlKeyCache(NoSessions(), reads=reads, shared=False)  # type: ignore[arg-type]
+        found = await cache.get(key_id)
+        assert await cache.get(key_id + "2") is None
+    finally:
+        reads.close()
+    assert found == saved
