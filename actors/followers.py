@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from actors import outbound
 from actors.community import Community
 from actors.errors import Invalid, NotFound
+from actors.members import marks_members_only
 from actors.store import social
 from actors.store.db import AsyncSession
 from actors.store.states import FollowerState
@@ -40,11 +41,19 @@ class InvalidBlock(Invalid):
     """Neither an actor's URL nor a domain; the message says what to give."""
 
 
+LINK_GETS_NOTHING = (
+    "is a community that is not members-only: approved, it follows this members-only "
+    "community but is sent nothing, and its server may fetch nothing"
+)
+
+
 async def decide(
     session: AsyncSession, urls: Urls, community: Community, actor: str, *, approve: bool
-) -> None:
+) -> str:
     """Approve (the follower is ``accepted`` and gets ``Accept``) or reject (the request
-    is gone, the actor gets ``Reject``) ``actor``'s pending follow request."""
+    is gone, the actor gets ``Reject``) ``actor``'s pending follow request. What the
+    coordinator should know of an approval: "" or why it gives the follower nothing (a
+    Group that is not members-only following a members-only community)."""
     row = await social.get_follower(session, community.id, actor)
     if row is None or row.state != FollowerState.PENDING:
         raise NoPendingRequest(f"no pending follow request from {actor}")
@@ -56,6 +65,14 @@ async def decide(
         await session.delete(row)
         reply = outbound.build_reject(urls, community, follow)
     await outbound.send_to_inbox(session, community, reply, row.inbox)
+    if not (approve and community.members_only):
+        return ""
+    known = await social.get_remote_actor(session, actor)
+    if known is None or known.actor_type != "Group":
+        return ""
+    if isinstance(known.ap_json, dict) and marks_members_only(known.ap_json):
+        return ""
+    return f"{actor} {LINK_GETS_NOTHING}"
 
 
 def _their_follow(urls: Urls, community: Community, actor: str, follow_id: str) -> JSON:

@@ -52,12 +52,14 @@ def followers_pending(ctx: click.Context, slug: str) -> None:
 def decide(ctx: click.Context, slug: str, actor: str, approve: bool) -> None:
     urls = urls_of(ctx)
 
-    async def work(session: AsyncSession) -> None:
+    async def work(session: AsyncSession) -> str:
         community = await community_of(session, slug)
-        await deciding.decide(session, urls, community, actor, approve=approve)
+        return await deciding.decide(session, urls, community, actor, approve=approve)
 
-    in_transaction(ctx, work)
+    note = in_transaction(ctx, work)
     click.echo(f"{'approved' if approve else 'rejected'} {actor}")
+    if note:
+        click.echo(f"note: {note}")
 
 
 @followers.command("approve")

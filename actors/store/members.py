@@ -161,24 +161,28 @@ async def visibility_now(session: AsyncSession, community_id: int) -> tuple[bool
     return (bool(row[0]), bool(row[1])) if row else (False, False)
 
 
-async def kept_for_members(
+async def kept_or_missing(
     session: AsyncSession, community_id: int, ap_id: str
 ) -> tuple[bool, int | None]:
     """Whether ``ap_id`` is an item the community kept for its members when it went
-    public (``objects.members_only``), and the last follower row of those members."""
+    public (``objects.members_only``) or no item of the community at all (the gate answers
+    both alike, so the time of a 404 does not tell them apart), and the last follower row
+    of its members."""
     row = (
         await session.execute(
-            select(CommunityRow.members_until)
-            .select_from(ObjectRow)
-            .join(CommunityRow, CommunityRow.id == ObjectRow.community_id)
-            .where(
-                ObjectRow.ap_id == ap_id,
-                ObjectRow.community_id == community_id,
-                ObjectRow.members_only.is_(True),
+            select(ObjectRow.members_only, CommunityRow.members_until)
+            .select_from(CommunityRow)
+            .outerjoin(
+                ObjectRow,
+                (ObjectRow.community_id == CommunityRow.id) & (ObjectRow.ap_id == ap_id),
             )
+            .where(CommunityRow.id == community_id)
         )
     ).first()
-    return (True, row[0]) if row is not None else (False, None)
+    if row is None:
+        return False, None
+    kept, until = row
+    return (kept is None or bool(kept)), until
 
 
 async def kept_thread(session: AsyncSession, ap_id: str) -> bool:

@@ -108,7 +108,8 @@ async def _maybe_kept(
     gated_items: bool,
 ) -> web.StreamResponse:
     """A public community's answer, or, for an item it kept for its members when it went
-    public, the members' answer (the 404 of a missing item to anyone else)."""
+    public, the members' answer (the 404 of a missing item to anyone else); an item it
+    does not have takes the same path, so that its 404 takes the same time."""
     kept, until = await _a_gated_item(request, community, gated_items)
     if not kept:
         return await handler(request)
@@ -151,14 +152,14 @@ async def _a_gated_item(
     request: web.Request, community: Community, gated_items: bool
 ) -> tuple[bool, int | None]:
     """Whether the request names an item the community kept for its members when it
-    went public (``objects.members_only``): by ``{oid}``, or a thread's ``?post=``; and
-    the last follower row of its members."""
+    went public (``objects.members_only``), by ``{oid}`` or a thread's ``?post=``, or an
+    item it does not have; and the last follower row of its members."""
     oid = request.match_info.get("oid")
     ap_id = request.app[URLS].object(community.slug, oid) if oid else request.query.get("post")
     if not gated_items or not ap_id:
         return False, None
     async with request.app[SESSIONS]() as session:
-        return await members.kept_for_members(session, community.id, ap_id)
+        return await members.kept_or_missing(session, community.id, ap_id)
 
 
 async def _visibility_now(request: web.Request, community: Community) -> tuple[bool, bool]:

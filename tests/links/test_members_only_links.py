@@ -25,8 +25,9 @@ async def _members_only(org: Org) -> None:
     assert "only approved followers see" in out
 
 
-async def _linked_with_approval(org: Org, other: Org) -> None:
-    """``org`` links ``other`` (policy announce); ``other``'s coordinator approves it."""
+async def _linked_with_approval(org: Org, other: Org) -> str:
+    """``org`` links ``other`` (policy announce); ``other``'s coordinator approves it (what
+    the approval said is returned)."""
     out = await org.copub.cli("link", org.slug, other.handle, "--policy", "announce")
     assert "pending until it accepts" in out, out
 
@@ -34,8 +35,9 @@ async def _linked_with_approval(org: Org, other: Org) -> None:
         return await other.copub.has_follower(org.actor)
 
     await wait_until(asked, 20, f"{org.slug} asks {other.slug}")
-    await other.copub.cli("followers", "approve", other.slug, org.actor)
+    said = await other.copub.cli("followers", "approve", other.slug, org.actor)
     await org.wait_link(other, "accepted")
+    return said
 
 
 async def _unsigned(org: Org, url: str, accept: str = AS2) -> tuple[int, Any]:
@@ -49,9 +51,11 @@ async def test_two_members_only_communities_exchange_items_and_leak_none(
     fa, fb, fc = followers  # each a follower before the switch: a member of A and of B
     await _members_only(a)
     await _members_only(b)
-    await _linked_with_approval(b, a)
-    await _linked_with_approval(a, b)
-    await _linked_with_approval(c, a)  # C is public: its link is approved, and gets nothing
+    assert "note:" not in await _linked_with_approval(b, a)
+    assert "note:" not in await _linked_with_approval(a, b)
+    # C is public: its link is approved, and the coordinator is told it gets nothing
+    said = await _linked_with_approval(c, a)
+    assert "is a community that is not members-only" in said
 
     story = await a.copub.publish(a.slug, "Sharps incident", "What we changed.")
     await people.wait_for(carrying(story, fb.inbox_path))  # through B, to B's member

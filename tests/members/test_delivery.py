@@ -196,6 +196,13 @@ async def test_switching_to_members_only_and_back(
         outbox = await social.list_outbox(session, ward.id, offset=0, limit=50)
     assert [a.object_ap_id for a in outbox] == [later.ap_id]
     assert is_public(outbox[0].ap_json)
+    # the gate answers a kept item and a missing one alike (the same path, the same time)
+    async with sessions() as session:
+        until = ward.members_until
+        assert await members.kept_or_missing(session, ward.id, earlier.ap_id) == (True, until)
+        missing = URLS.object("ward", "no-such-item")
+        assert await members.kept_or_missing(session, ward.id, missing) == (True, until)
+        assert await members.kept_or_missing(session, ward.id, later.ap_id) == (False, until)
 
 
 async def test_news_of_a_kept_item_goes_to_members_only(

@@ -33,6 +33,8 @@ PENDING_SHOWN = 200  # follow requests listed (the oldest first)
 EVENTS_SHOWN = 20
 DONE = {
     "approved": "Approved: the follower gets an Accept.",
+    "approved_group": "Approved: the community gets an Accept. It is not members-only: it is "
+    "sent nothing, and its server may fetch nothing.",
     "rejected": "Rejected: the actor gets a Reject.",
     "blocked": "Blocked.",
     "unblocked": "Block lifted.",
@@ -152,14 +154,17 @@ async def decide(request: web.Request) -> web.StreamResponse:
     approve = decision == "approve"
     try:
         async with request.app[SESSIONS].begin() as session:
-            await followers.decide(session, request.app[URLS], community, actor, approve=approve)
+            note = await followers.decide(
+                session, request.app[URLS], community, actor, approve=approve
+            )
             await audit(request, f"follower.{decision}", community=community, detail=actor,
                         session=session)  # fmt: skip
     except followers.NoPendingRequest:
         raise web.HTTPConflict(
             reason="This follow request is no longer pending (answered already, or withdrawn)."
         ) from None
-    return redirect(people_path(community.slug, done="approved" if approve else "rejected"))
+    done = ("approved_group" if note else "approved") if approve else "rejected"
+    return redirect(people_path(community.slug, done=done))
 
 
 async def remove_follower(request: web.Request) -> web.StreamResponse:
