@@ -14,6 +14,7 @@ BENCHES = [
     "bench_fanout.py",
     "bench_discourse.py",
     "bench_pages.py",
+    "bench_members.py",  # members-only 404s: an existing item's and a missing one's times
     "bench_console.py",
     "bench_links.py",
     "bench_moderation.py",  # a spam wave: BENCH_WAVE_SECONDS (60) of Creates, two runs
