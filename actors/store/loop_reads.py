@@ -20,9 +20,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -44,15 +44,14 @@ class LoopReads:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sqlite: Path | None) -> None:
         self._sessions = sessions
-        self._engine = (
-            None
-            if sqlite is None
-            else create_engine(
+        self._engine = None
+        if sqlite is not None:
+            self._engine = create_engine(
                 f"sqlite:///{sqlite}",
                 poolclass=StaticPool,  # one connection, used on the loop's thread only
                 connect_args={"timeout": 0.5, "check_same_thread": False},
             )
-        )
+            event.listen(self._engine, "connect", _small_cache)
 
     async def community(self, slug: str) -> Community | None:
         def read(session: Session) -> Community | None:
@@ -91,3 +90,9 @@ class LoopReads:
 
 
 _FAILED = object()
+
+
+def _small_cache(connection: Any, _record: object) -> None:
+    """A page cache of 256 KiB, not SQLite's 2 MiB: reads of single rows by their key
+    touch a few pages each, which the OS keeps cached anyway."""
+    connection.execute("PRAGMA cache_size=-256")

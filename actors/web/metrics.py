@@ -19,13 +19,14 @@ port too (``SO_REUSEPORT``), and whichever answers a scrape answers for all of t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Final
 
 from aiohttp import web
@@ -70,6 +71,8 @@ KEY_LOOKUPS: Final = ("hit", "miss", "expired", "shared", "refresh")  # federati
 METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED: Final = "unmatched"  # the route label of every request no route matched
 HTTP_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LOOP_LAG_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+LOOP_LAG_INTERVAL: Final = 0.5  # seconds between the loop-lag timer's samples
 LAG_BUCKETS: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
 
@@ -202,6 +205,13 @@ class Metrics:
             "Time to answer a request, by method, route template and status class.",
             ["method", "route", "status"],
             buckets=HTTP_BUCKETS,
+            registry=reg,
+        )
+        self.loop_lag = Histogram(
+            "copub_event_loop_lag_seconds",
+            "How much later than due the event loop ran a timer (every request waiting "
+            "meanwhile waited as long), sampled every half second.",
+            buckets=LOOP_LAG_BUCKETS,
             registry=reg,
         )
         for counter, labels in (
@@ -344,6 +354,27 @@ async def _listener(app: web.Application) -> AsyncIterator[None]:
         await runner.cleanup()
 
 
+async def watch_loop_lag(
+    observe: Callable[[float], None], interval: float = LOOP_LAG_INTERVAL
+) -> None:
+    """Sleep ``interval`` again and again, and ``observe`` how much later than asked each
+    wake-up came: the time the loop spent on other work first (a CPU-bound callback, a
+    blocking call, the garbage collector, the process waiting for a CPU). Until cancelled."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + interval
+        await asyncio.sleep(interval)
+        observe(max(0.0, loop.time() - due))
+
+
+async def _loop_lag(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(watch_loop_lag(app[METRICS].loop_lag.observe), name="loop-lag")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 METRICS_SETTINGS = web.AppKey("metrics_address", tuple[str, int])
 
 
@@ -357,6 +388,7 @@ def setup(app: web.Application, settings: Settings) -> Metrics | None:
     app[METRICS_SETTINGS] = settings.metrics.address
     app.middlewares.insert(0, http_middleware(metrics))
     app.cleanup_ctx.append(_listener)
+    app.cleanup_ctx.append(_loop_lag)
     return metrics
 
 
