@@ -81,13 +81,19 @@ def write(session: Session) -> None:
     if not pending:
         return
     session.info[_PENDING] = []
-    statement = insert(ACTIVITIES).returning(ACTIVITIES.c.id, sort_by_parameter_order=True)
-    ids = session.execute(statement, [p.activity for p in pending]).scalars().all()
+    # Each id is matched by its ap_id (unique), not by the rows' order: RETURNING in the
+    # order of the parameters is one statement per row on SQLite (SQLAlchemy's
+    # insertmanyvalues cannot order it there), each a round trip to aiosqlite's thread.
+    statement = insert(ACTIVITIES).returning(ACTIVITIES.c.id, ACTIVITIES.c.ap_id)
+    written = session.execute(statement, [p.activity for p in pending])
+    ids = {ap_id: activity_id for activity_id, ap_id in written}
     now = utcnow()
     rows = [
         row
-        for activity_id, p in zip(ids, pending, strict=True)
-        for row in jobs.delivery_rows(activity_id, p.activity["community_id"], p.inboxes, now)
+        for p in pending
+        for row in jobs.delivery_rows(
+            ids[p.activity["ap_id"]], p.activity["community_id"], p.inboxes, now
+        )
     ]
     if not rows:
         return

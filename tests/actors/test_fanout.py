@@ -78,6 +78,29 @@ async def test_deferred_fan_out_writes_what_writing_at_once_writes(sessions: Ses
     }
 
 
+async def test_each_deferred_activity_gets_the_deliveries_of_its_own_followers(
+    sessions: Sessions,
+) -> None:
+    # Given two communities followed from different servers
+    busy = await _followed(sessions)
+    quiet = await factories.create_community(sessions, "quiet")
+    await add_follower(sessions, quiet, "https://third.example/u/d", "https://third.example/u/d/in")
+    # When a batch relays for both, in turns, and commits
+    relays = [(c, _announce(c, n)) for n, c in enumerate((quiet, busy, quiet, busy), start=5)]
+    async with sessions.begin() as session:
+        fanout.defer(session)
+        for community, activity in relays:
+            await outbound.send_to_followers(session, community, activity, object_id="x")
+    # Then each activity is delivered to its own community's followers
+    by_community = {
+        quiet.id: ["https://third.example/u/d/in"],
+        busy.id: ["https://other.example/u/c/inbox", f"{PEER}/inbox"],
+    }
+    assert await _written(sessions) == {
+        activity["id"]: (True, by_community[community.id]) for community, activity in relays
+    }
+
+
 async def test_a_rollback_drops_the_deferred_fan_out(sessions: Sessions) -> None:
     community = await _followed(sessions)
     activity = _announce(community, 4)
