@@ -49,7 +49,9 @@ class LoopReads:
             self._engine = create_engine(
                 f"sqlite:///{sqlite}",
                 poolclass=StaticPool,  # one connection, used on the loop's thread only
-                connect_args={"timeout": 0.5, "check_same_thread": False},
+                # A WAL reader is rarely kept waiting; when it is, the loop must not wait
+                # with it: after 20 ms the read goes through a session instead.
+                connect_args={"timeout": 0.02, "check_same_thread": False},
             )
             event.listen(self._engine, "connect", _small_cache)
 
