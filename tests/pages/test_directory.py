@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from actors.remote import SqlKeyCache
 from actors.store import queries
 from actors.store.db import sqlite_file
@@ -15,6 +13,7 @@ from actors.store.loop_reads import LoopReads
 from actors.web.directory import CommunityDirectory
 from federation.httpsig import CachedKey, PublicKeyInfo
 from tests import factories
+from tests.flows.copub import sqlite_only
 from tests.pages.builders import Sessions
 
 
@@ -35,10 +34,10 @@ async def rename(sessions: Sessions, slug: str, name: str) -> None:
         )  # fmt: skip
 
 
+@sqlite_only  # on PostgreSQL a session reads
 async def test_sqlite_reads_need_no_session(sessions: Sessions, database_url: str) -> None:
     path = sqlite_file(database_url)
-    if path is None:
-        pytest.skip("PostgreSQL: a session reads")
+    assert path is not None
     await factories.create_community(sessions, "nightshift", name="Night shift")
     reads = LoopReads(NoSessions(), path)  # type: ignore[arg-type]
     directory = CommunityDirectory(NoSessions(), reads=reads)  # type: ignore[arg-type]
@@ -78,12 +77,12 @@ async def test_an_unreadable_file_falls_back_to_a_session(
     assert found.name == "Night shift"
 
 
+@sqlite_only  # on PostgreSQL a session reads
 async def test_the_key_cache_reads_a_stored_key_on_the_loop(
     sessions: Sessions, database_url: str
 ) -> None:
     path = sqlite_file(database_url)
-    if path is None:
-        pytest.skip("PostgreSQL: a session reads")
+    assert path is not None
     key_id = "https://remote.example/users/ana#main-key"
     saved = CachedKey(PublicKeyInfo(key_id, key_id[:-9], "PEM"), 1_700_000_000.0)
     writer = SqlKeyCache(sessions)
