@@ -241,6 +241,7 @@ class _Validator:
     etag: str
     variant: str
     headers: dict[str, str]
+    modified: datetime | None  # the Last-Modified header's time, if one is named
 
 
 def _validator(
@@ -261,9 +262,11 @@ def _validator(
     headers["ETag"] = etag
     modified = modified.replace(microsecond=0)
     # a change later in this same second would carry the same date: name none until it ends
+    named: datetime | None = None
     if (datetime.now(UTC) - modified).total_seconds() >= 1:
         headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-    return _Validator(etag, variant, headers)
+        named = modified
+    return _Validator(etag, variant, headers, named)
 
 
 @web.middleware
@@ -287,9 +290,7 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     if found is None:
         return await handler(request)  # no such community: the handler's 404
     validator = _validator(pages, page, html, found, viewer)
-    modified = validator.headers.get("Last-Modified")
-    last = parsedate_to_datetime(modified) if modified else None
-    if _not_modified(request, validator.etag, last):
+    if _not_modified(request, validator.etag, validator.modified):
         return web.Response(status=304, headers=validator.headers)
     key = (request.path_qs, validator.variant)
     kept = pages.cache.get(key, validator.etag)
