@@ -101,9 +101,7 @@ def serve(
 def _serve(settings: Settings, host: str, port: int, channel: MemberChannel | None = None) -> None:
     """Serve in this process (``channel``: as a member of a fleet, on a shared port)."""
     app = create_app(settings)
-    keeper = heap.HeapKeeper()
-    app.on_startup.append(keeper.start)  # last: what startup built stays (heap.py)
-    app.on_cleanup.append(keeper.stop)
+    app.on_startup.append(heap.freeze_on_startup)  # last: what startup built stays (heap.py)
     loop = new_event_loop()
     if channel is not None:
         channel.install(loop)

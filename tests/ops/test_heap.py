@@ -65,39 +65,3 @@ async def test_the_startup_handler_runs_after_the_apps_contexts(
     # Then what the context built is frozen with the rest
     assert built
     assert not any(obj is built[0] for obj in gc.get_objects())
-
-
-async def test_keeper_freezes_what_full_collections_leave_and_a_thaw_frees_their_cycles(
-    thawed: None,
-) -> None:
-    # Given a started keeper (the startup heap frozen) and a cycle made afterwards
-    keeper = heap.HeapKeeper(thaw_every=3600)
-    await keeper.start(web.Application())
-    try:
-        first, second = Node(), Node()
-        first.other, second.other = second, first
-        gone = weakref.ref(first)
-        # When a full collection finds it alive
-        gc.collect()
-        # Then it is frozen: out of later collections' sight
-        assert not any(obj is first for obj in gc.get_objects())
-        # And once it is garbage, collections keep it until the keeper thaws the heap
-        del first, second
-        gc.collect()
-        assert gone() is not None
-        assert keeper.thaw() > 0
-        assert gone() is None
-    finally:
-        await keeper.stop(web.Application())
-
-
-async def test_a_stopped_keeper_leaves_collections_alone(thawed: None) -> None:
-    # Given a keeper started and stopped
-    keeper = heap.HeapKeeper(thaw_every=3600)
-    await keeper.start(web.Application())
-    await keeper.stop(web.Application())
-    # When a full collection finds a new object alive
-    later = Node()
-    gc.collect()
-    # Then it is still in the collector's sight
-    assert any(obj is later for obj in gc.get_objects())
