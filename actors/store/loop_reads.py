@@ -13,11 +13,14 @@ it sees every commit made before it, by any process.
 
 On PostgreSQL, or a SQLite database in memory (no file to open twice), and whenever
 the file cannot be read in time (busy past the timeout, say), a session reads instead.
+The content versions of pages (actors/store/versions.py) are read through the same
+connection (:meth:`LoopReads.connection`): one per process.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -45,6 +48,7 @@ class LoopReads:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sqlite: Path | None) -> None:
         self._sessions = sessions
         self._engine = None
+        self._raw: Any = None  # the one connection's DB-API object, once asked for
         if sqlite is not None:
             self._engine = create_engine(
                 f"sqlite:///{sqlite}",
@@ -74,6 +78,20 @@ class LoopReads:
         async with self._sessions() as session:
             return await session.get(RemoteKeyRow, key_id)
 
+    def connection(self) -> sqlite3.Connection | None:
+        """The synchronous connection itself, for reads that need no ORM (its statements
+        run on the loop's thread only); None on PostgreSQL, in memory, or while the file
+        cannot be opened."""
+        if self._engine is None:
+            return None
+        if self._raw is None:
+            try:
+                self._raw = self._engine.raw_connection().driver_connection
+            except (SQLAlchemyError, sqlite3.Error) as exc:
+                log.info("read through a session instead: %s", exc)
+                return None
+        return cast("sqlite3.Connection", self._raw)
+
     def _on_the_loop(self, read: Callable[[Session], T]) -> T | object:
         """``read`` through the synchronous connection; ``_FAILED`` when there is none or
         the file could not be read in time."""
@@ -87,6 +105,7 @@ class LoopReads:
             return _FAILED
 
     def close(self) -> None:
+        self._raw = None
         if self._engine is not None:
             self._engine.dispose()
 

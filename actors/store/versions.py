@@ -20,11 +20,11 @@ sessions show nowhere.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Result, bindparam, event, select, update
@@ -34,6 +34,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlalchemy.sql.expression import ClauseElement
 
+from actors.store.loop_reads import LoopReads
 from actors.store.models import CommunityRow, ObjectRow
 
 # table -> how a row names its community: its own column, or the item it belongs to
@@ -91,14 +92,17 @@ async def of_slug(session: AsyncSession, slug: str) -> ContentVersion | None:
 
 
 class VersionReader:
-    """Reads content versions for every request of a process. On SQLite through a
-    connection of its own, on the event loop: a read of one row by its unique slug costs
-    about 10 µs there, far less than handing it to aiosqlite's thread and back (0.1-0.5 ms,
-    the most of a 304), and in WAL mode a reader does not wait for writers. Each read is
-    its own transaction (autocommit): it sees every commit made before it, by any process.
-    Between commits it is not read again: ``PRAGMA data_version`` (a few µs, no table
-    read) says whether any other connection, of this process or another, committed since.
-    On PostgreSQL through a session of ``sessions``."""
+    """Reads content versions for every request of a process. On SQLite through the
+    event loop's own connection (actors/store/loop_reads.py): a read of one row by its
+    unique slug costs about 10 µs there, far less than handing it to aiosqlite's thread and
+    back (0.1-0.5 ms, the most of a 304), and in WAL mode a reader does not wait for
+    writers. Each read is its own transaction (autocommit): it sees every commit made
+    before it, by any process. Between commits it is not read again: ``PRAGMA
+    data_version`` (no table read) says whether any other connection, of this process or
+    another, committed since; and that is asked once a turn of the event loop. What runs
+    in a turn was queued before the turn's first read (the bytes of its request had
+    arrived), so every commit its client can know of came before that read. On PostgreSQL
+    through a session of ``sessions``."""
 
     SQL = (
         "SELECT id, content_version, content_changed_at, members_only, gated_items "
@@ -107,45 +111,47 @@ class VersionReader:
 
     KEPT = 10_000  # versions remembered between commits (one per community asked for)
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], sqlite: Path | None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], reads: LoopReads) -> None:
         self._sessions = sessions
-        self._path = sqlite
-        self._connection: sqlite3.Connection | None = None
+        self._reads = reads
         # SQLite's data_version moves with every commit another connection makes (this
         # one only reads): while it stands still, a version read before is still true.
         self._data_version = -1
+        self._asked_this_turn = False
         self._known: dict[str, ContentVersion] = {}
 
     async def of_slug(self, slug: str) -> ContentVersion | None:
-        if self._path is None:
+        connection = self._reads.connection()
+        if connection is None:
             async with self._sessions() as session:
                 return await of_slug(session, slug)
-        if self._connection is None:
-            self._connection = sqlite3.connect(
-                self._path, timeout=0.02, isolation_level=None, check_same_thread=False
-            )
         try:
-            data_version = self._connection.execute("PRAGMA data_version").fetchone()[0]
-            if data_version == self._data_version and slug in self._known:
+            if not self._asked_this_turn:
+                self._turn_begins(connection.execute("PRAGMA data_version").fetchone()[0])
+            if slug in self._known:
                 return self._known[slug]
-            row = self._connection.execute(self.SQL, (slug,)).fetchone()
+            row = connection.execute(self.SQL, (slug,)).fetchone()
         except sqlite3.Error:  # busy past the timeout, say: ask the way writers do
             async with self._sessions() as session:
                 return await of_slug(session, slug)
-        if data_version != self._data_version or len(self._known) >= self.KEPT:
-            self._known.clear()
-            self._data_version = data_version
         if row is None:
             return None
         changed = datetime.fromisoformat(row[2]).replace(tzinfo=UTC) if row[2] else None
         found = ContentVersion(row[0], row[1], changed, bool(row[3]), bool(row[4]))
+        if len(self._known) >= self.KEPT:
+            self._known.clear()
         self._known[slug] = found
         return found
 
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    def _turn_begins(self, data_version: int) -> None:
+        if data_version != self._data_version:
+            self._known.clear()
+            self._data_version = data_version
+        self._asked_this_turn = True
+        asyncio.get_running_loop().call_soon(self._turn_ends)
+
+    def _turn_ends(self) -> None:
+        self._asked_this_turn = False
 
 
 def note(session: Session, community_id: int | None) -> None:

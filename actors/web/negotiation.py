@@ -36,7 +36,23 @@ def wants_html(request: web.Request) -> bool:
     ActivityPub clients name an AS2 type; browsers name text/html. A bare
     ``*/*`` (curl) gets JSON.
     """
-    ranges = _media_ranges(request.headers.get("Accept", ""))
+    accept = request.headers.get("Accept", "")
+    known = _PREFERENCES.get(accept)
+    if known is None:
+        known = _prefers_html(accept)
+        if len(_PREFERENCES) >= PREFERENCES_KEPT:
+            _PREFERENCES.clear()
+        _PREFERENCES[accept] = known
+    return known
+
+
+# each Accept header's answer: clients send a few, the same with every request
+PREFERENCES_KEPT = 512
+_PREFERENCES: dict[str, bool] = {}
+
+
+def _prefers_html(accept: str) -> bool:
+    ranges = _media_ranges(accept)
     best_as2 = max((q for m, q in ranges if m in AS2_TYPES), default=0.0)
     best_html = max(
         (q for m, q in ranges if m in ("text/html", "application/xhtml+xml")), default=0.0

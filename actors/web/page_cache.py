@@ -27,7 +27,7 @@ import contextlib
 import hashlib
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from importlib import metadata
@@ -35,17 +35,19 @@ from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from multidict import CIMultiDict
 
 from actors import urls as routes
 from actors.settings import PagesSettings
-from actors.store.db import sqlite_file
 from actors.store.versions import ContentVersion, VersionReader
-from actors.web.keys import DIRECTORY, SESSIONS, SETTINGS
+from actors.web.keys import DIRECTORY, LOOP_READS, SESSIONS
 from actors.web.negotiation import wants_html
 
 NO_CACHE = "no-cache"  # keep it, but ask again each time (a 304 is cheap)
 FEED_CACHE = "public, max-age=300"
 KEPT_HEADERS = ("Content-Type", "Vary", "Cache-Control", "Content-Disposition")
+SESSION_COOKIE = "copub_session"  # the console's (any prefix: __Host- over https)
+VALIDATORS_KEPT = 10_000  # validators made once and kept (one per page, version, variant)
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,29 @@ PAGES: dict[str, Page] = {
 
 
 @dataclass(frozen=True)
+class _Validator:
+    etag: str
+    variant: str
+    headers: dict[str, str]
+    modified: datetime | None  # the Last-Modified header's time, if one is named
+
+
+@dataclass
 class Rendered:
     etag: str
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...]
+    # the headers of its last answer and the validator they were made with: a cached
+    # GET of an unchanged page formats nothing
+    answered: tuple[_Validator, CIMultiDict[str]] | None = field(default=None, compare=False)
 
-    def response(self) -> web.Response:
-        return web.Response(status=self.status, body=self.body, headers=dict(self.headers))
+    def response(self, validator: _Validator) -> web.Response:
+        if self.answered is None or self.answered[0] is not validator:
+            headers = CIMultiDict(self.headers)
+            headers.update(validator.headers)
+            self.answered = (validator, headers)
+        return web.Response(status=self.status, body=self.body, headers=self.answered[1])
 
 
 class RenderCache:
@@ -174,6 +191,7 @@ class PageCache:
     started: datetime
     cache: RenderCache
     reader: VersionReader | None = None  # with the first request (the app's database)
+    validators: dict[tuple[object, ...], _Validator] = field(default_factory=dict)
 
     @classmethod
     def of(cls, settings: PagesSettings, templates: Path) -> PageCache:
@@ -183,7 +201,7 @@ class PageCache:
 
     def versions(self, app: web.Application) -> VersionReader:
         if self.reader is None:
-            self.reader = VersionReader(app[SESSIONS], sqlite_file(app[SETTINGS].database.url))
+            self.reader = VersionReader(app[SESSIONS], app[LOOP_READS])
         return self.reader
 
     async def version_for(self, request: web.Request, slug: str) -> ContentVersion | None:
@@ -208,7 +226,9 @@ def audience(request: web.Request) -> str | None:
     """The class of viewer this request is answered for; None: for this viewer alone."""
     if request.get(PRIVATE_ANSWER):
         return None  # a members-only community's (actors/web/members_gate.py)
-    if any(name.endswith("copub_session") for name in request.cookies):
+    if SESSION_COOKIE in request.headers.get("Cookie", "") and any(
+        name.endswith(SESSION_COOKIE) for name in request.cookies
+    ):
         return None  # signed in to the console
     return "public"
 
@@ -236,29 +256,40 @@ def _not_modified(request: web.Request, etag: str, modified: datetime | None) ->
     return asked.tzinfo is not None and modified <= asked
 
 
-@dataclass(frozen=True)
-class _Validator:
-    etag: str
-    variant: str
-    headers: dict[str, str]
-    modified: datetime | None  # the Last-Modified header's time, if one is named
-
-
 def _validator(
     pages: PageCache, page: Page, html: bool, found: ContentVersion, viewer: str
+) -> _Validator:
+    """The validator of this version of the page for this viewer: made once, then kept
+    while it stands (a new version, period or site makes another key)."""
+    period = -1
+    if html or page.timed:
+        period = int(time.time() // pages.settings.html_seconds)
+    key = (page, html, viewer, found.community_id, found.version, found.changed_at, period)
+    known = pages.validators.get(key)
+    if known is not None:
+        return known
+    made = _made_validator(pages, page, html, found, viewer, period)
+    if made.modified is not None:  # else it names a date in its second: made anew
+        if len(pages.validators) >= VALIDATORS_KEPT:
+            pages.validators.clear()
+        pages.validators[key] = made
+    return made
+
+
+def _made_validator(
+    pages: PageCache, page: Page, html: bool, found: ContentVersion, viewer: str, period: int
 ) -> _Validator:
     variant = f"{viewer}.{'html' if html else 'doc'}"
     headers = {"Cache-Control": page.cache_control}
     if page.negotiated:
         headers["Vary"] = "Accept"
     modified = max(found.changed_at or pages.started, pages.started)
-    period = ""
-    if html or page.timed:
+    suffix = ""
+    if period >= 0:
+        suffix = f"-{period}"
         seconds = pages.settings.html_seconds
-        bucket = int(time.time() // seconds)
-        period = f"-{bucket}"
-        modified = max(modified, datetime.fromtimestamp(bucket * seconds, UTC))
-    etag = f'W/"{pages.site}-{found.community_id}.{found.version}-{variant}{period}"'
+        modified = max(modified, datetime.fromtimestamp(period * seconds, UTC))
+    etag = f'W/"{pages.site}-{found.community_id}.{found.version}-{variant}{suffix}"'
     headers["ETag"] = etag
     modified = modified.replace(microsecond=0)
     # a change later in this same second would carry the same date: name none until it ends
@@ -295,9 +326,7 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     key = (request.path_qs, validator.variant)
     kept = pages.cache.get(key, validator.etag)
     if kept is not None:
-        response = kept.response()
-        response.headers.update(validator.headers)
-        return response
+        return kept.response(validator)
     await request.app[DIRECTORY].at_version(slug, found.version)
     response = await handler(request)
     if response.status != 200:
@@ -309,13 +338,6 @@ async def page_cache_middleware(request: web.Request, handler: Handler) -> web.S
     return response
 
 
-async def _close(app: web.Application) -> None:
-    reader = app[PAGE_CACHE].reader
-    if reader is not None:
-        reader.close()
-
-
 def setup(app: web.Application, settings: PagesSettings, templates: Path) -> None:
     """The page cache of ``app`` (its middleware is in ``create_app``'s list)."""
     app[PAGE_CACHE] = PageCache.of(settings, templates)
-    app.on_cleanup.append(_close)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, update
 
 from actors.community import Community
 from actors.store import versions
+from actors.store.loop_reads import LoopReads
 from actors.store.models import CommunityRow, FollowerRow, ObjectRow
 from tests import factories
 from tests.pages.builders import Sessions, actor_url, add_follower
@@ -125,9 +126,10 @@ async def test_the_reader_falls_back_to_a_session(
     """A SQLite file it cannot read (locked past its timeout, say): the session's answer."""
     night, _day = pair
     expected = await version(sessions, night)
-    reader = versions.VersionReader(sessions, tmp_path / "not-a-database")
+    reads = LoopReads(sessions, tmp_path / "not-a-database")
+    reader = versions.VersionReader(sessions, reads)
     (tmp_path / "not-a-database").write_bytes(b"garbage" * 100)
     found = await reader.of_slug(night.slug)
-    reader.close()
+    reads.close()
     assert found is not None
     assert found.version == expected

@@ -1,15 +1,20 @@
 """The hot read paths' one-row reads (actors/store/loop_reads.py): on a SQLite file the
-community directory and the key cache read on the event loop, never through a session,
-and see every commit made before the read; a file they cannot read: a session."""
+community directory, the key cache and the pages' content versions read on the event loop,
+never through a session, and see every commit made before the read; a file they cannot
+read: a session."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from actors.remote import SqlKeyCache
 from actors.store import queries
 from actors.store.db import sqlite_file
 from actors.store.loop_reads import LoopReads
+from actors.store.versions import VersionReader
 from actors.web.directory import CommunityDirectory
 from federation.httpsig import CachedKey, PublicKeyInfo
 from tests import factories
@@ -96,3 +101,31 @@ async def test_the_key_cache_reads_a_stored_key_on_the_loop(
     finally:
         reads.close()
     assert found == saved
+
+
+@sqlite_only  # on PostgreSQL a session reads
+async def test_a_content_version_read_stands_for_its_turn_of_the_loop(
+    sessions: Sessions, database_url: str
+) -> None:
+    """Requests handled in one turn arrived before its first read, so that read stands
+    for them; a commit made meanwhile by another connection is seen from the next turn."""
+    path = sqlite_file(database_url)
+    assert path is not None
+    await factories.create_community(sessions, "nightshift")
+    reads = LoopReads(NoSessions(), path)  # type: ignore[arg-type]
+    reader = VersionReader(NoSessions(), reads)  # type: ignore[arg-type]
+    try:
+        first = await reader.of_slug("nightshift")
+        assert first is not None
+        with closing(sqlite3.connect(path)) as other, other:  # another process, say
+            other.execute(
+                "UPDATE communities SET content_version = content_version + 1 WHERE slug = ?",
+                ("nightshift",),
+            )
+        assert await reader.of_slug("nightshift") == first  # the same turn
+        await asyncio.sleep(0)  # the next turn
+        after = await reader.of_slug("nightshift")
+    finally:
+        reads.close()
+    assert after is not None
+    assert after.version == first.version + 1
