@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -36,21 +37,14 @@ def wants_html(request: web.Request) -> bool:
     ActivityPub clients name an AS2 type; browsers name text/html. A bare
     ``*/*`` (curl) gets JSON.
     """
-    accept = request.headers.get("Accept", "")
-    known = _PREFERENCES.get(accept)
-    if known is None:
-        known = _prefers_html(accept)
-        if len(_PREFERENCES) >= PREFERENCES_KEPT:
-            _PREFERENCES.clear()
-        _PREFERENCES[accept] = known
-    return known
+    return _prefers_html(request.headers.get("Accept", ""))
 
 
 # each Accept header's answer: clients send a few, the same with every request
 PREFERENCES_KEPT = 512
-_PREFERENCES: dict[str, bool] = {}
 
 
+@functools.lru_cache(maxsize=PREFERENCES_KEPT)
 def _prefers_html(accept: str) -> bool:
     ranges = _media_ranges(accept)
     best_as2 = max((q for m, q in ranges if m in AS2_TYPES), default=0.0)
