@@ -97,6 +97,7 @@ def write(session: Session) -> None:
     ]
     if not rows:
         return
+    jobs.wait_for_open_circuits(rows, session.execute(jobs.open_circuits(rows)))
     dialect = session.get_bind().dialect.name
     for start in range(0, len(rows), jobs.CHUNK):
         stmt = upsert_insert(dialect)(jobs.DELIVERIES).on_conflict_do_nothing(

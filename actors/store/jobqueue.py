@@ -199,11 +199,14 @@ class SqlJobQueue:
         now = self.clock()
         attempted: list[dict[str, Any]] = []
         deferred: list[dict[str, Any]] = []
+        hosts_wait: dict[str, datetime] = {}  # host: until when all its waiting jobs wait
         gone: set[str] = set()
         for result in results:
             job, decision = result.job, result.decision
             if isinstance(decision, Defer):
                 deferred.append({"b_id": job.id, "b_lease": job.lease_until, "b_next": decision.at})
+                if decision.host_wide:
+                    hosts_wait[job.host] = max(decision.at, hosts_wait.get(job.host, decision.at))
                 continue
             state, next_try, error = JobState.FAILED, None, result.error
             if isinstance(decision, Done):
@@ -232,6 +235,11 @@ class SqlJobQueue:
                 await session.execute(_ATTEMPTED, attempted)
             if deferred:
                 await session.execute(_DEFERRED, [{**d, "b_now": now} for d in deferred])
+            if hosts_wait:
+                await session.execute(
+                    _HOST_WAITS,
+                    [{"b_host": h, "b_next": at, "b_now": now} for h, at in hosts_wait.items()],
+                )
             if gone:
                 await session.execute(
                     delete(FollowerRow).where(
@@ -319,4 +327,16 @@ _DEFERRED = (
         locked_by=None,
         updated_at=bindparam("b_now"),
     )
+)
+# A host that takes nothing before b_next: its waiting jobs due sooner wait until then
+# (not those leased: their own outcomes say)
+_HOST_WAITS = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.host == bindparam("b_host"),
+        _TABLE.c.state.in_(PENDING_JOBS),
+        _TABLE.c.next_try_at < bindparam("b_next"),
+        or_(_TABLE.c.locked_until.is_(None), _TABLE.c.locked_until < bindparam("b_now")),
+    )
+    .values(next_try_at=bindparam("b_next"), updated_at=bindparam("b_now"))
 )

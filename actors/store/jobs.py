@@ -15,12 +15,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    String,
+    Table,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.store import memo, wakeups
 from actors.store.db import after_commit, upsert_insert
-from actors.store.models import ActivityRow, Base, BlockRow, DeliveryRow, FollowerRow
+from actors.store.models import (
+    ActivityRow,
+    Base,
+    BlockRow,
+    DeliveryRow,
+    FollowerRow,
+    UTCDateTime,
+)
 from actors.store.states import FINISHED_JOBS, PENDING_JOBS, FollowerState, JobState
 from federation.clock import utcnow
 from federation.origins import host_of
@@ -119,6 +138,7 @@ async def enqueue_deliveries(
     rows = delivery_rows(activity_id, community_id, inboxes, utcnow())
     if not rows:
         return 0
+    wait_for_open_circuits(rows, await session.execute(open_circuits(rows)))
     dialect = session.get_bind().dialect.name
     insert = upsert_insert(dialect)
     for start in range(0, len(rows), CHUNK):
@@ -130,6 +150,29 @@ async def enqueue_deliveries(
     if dialect == "postgresql" or not callable(wake):
         await wakeups.announce(session, wakeups.DELIVERIES)  # other processes' workers
     return len(rows)
+
+
+# peer_health's circuit (models_peers.PeerHealthRow), named here without its model: a
+# command that queues deliveries (copub publish) loads no more than it uses
+_CIRCUITS = table("peer_health", column("host", String), column("open_until", UTCDateTime))
+
+
+def open_circuits(rows: Sequence[dict[str, Any]]) -> Select[str, datetime | None]:
+    """The hosts of these ``deliveries`` rows whose circuit is open, with when it closes."""
+    hosts = {row["host"] for row in rows}
+    host, open_until = _CIRCUITS.c.host, _CIRCUITS.c.open_until
+    return select(host, open_until).where(host.in_(hosts), open_until > rows[0]["next_try_at"])
+
+
+def wait_for_open_circuits(
+    rows: Sequence[dict[str, Any]], circuits: Iterable[tuple[str, datetime | None]]
+) -> None:
+    """A job queued for a host whose circuit is open is first due when it closes: a relay
+    to dead followers' servers is not claimed and put back, job by job, until then."""
+    until = {host: at for host, at in circuits if at is not None}
+    if until:
+        for row in rows:
+            row["next_try_at"] = until.get(row["host"], row["next_try_at"])
 
 
 def delivery_rows(

@@ -125,13 +125,19 @@ class Rendered:
 class RenderCache:
     """Rendered answers by (path and query, variant), least recently used out first; at
     most ``entries`` of them and ``max_bytes`` of bodies. An entry serves only the ETag it
-    was rendered for: a newer version renders anew and takes its place."""
+    was rendered for: a newer version renders anew and takes its place.
+
+    A page is kept the second time it is rendered, not the first: the keys rendered once
+    are only noted (``entries`` x 4 of them, oldest forgotten first). Under
+    bench/bench_hostile.py every tag page asked for with a random tag was kept, 512 pages
+    of nothing that pushed out the pages people read and grew the process by their size."""
 
     def __init__(self, entries: int, max_bytes: int) -> None:
         self.entries = entries
         self.max_bytes = max_bytes
         self.bytes = 0
         self._kept: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # rendered once
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -144,8 +150,15 @@ class RenderCache:
         return kept
 
     def put(self, key: tuple[str, str], rendered: Rendered) -> None:
+        again = key in self._kept or key in self._seen
+        self._seen.pop(key, None)
         self.drop(key)
         if self.entries <= 0 or len(rendered.body) > self.max_bytes:
+            return
+        if not again:
+            self._seen[key] = None
+            while len(self._seen) > self.entries * 4:
+                self._seen.popitem(last=False)
             return
         self._kept[key] = rendered
         self.bytes += len(rendered.body)
@@ -155,6 +168,7 @@ class RenderCache:
 
     def clear(self) -> None:
         self._kept.clear()
+        self._seen.clear()
         self.bytes = 0
 
     def drop(self, key: tuple[str, str]) -> None:

@@ -27,6 +27,7 @@ from federation.clock import utcnow
 from federation.delivery.breaker import Admit, BreakerPolicy, CircuitBreakers, is_host_failure
 from federation.delivery.health import HostReport, PeerState
 from federation.delivery.outcomes import DeliveryObserver, failure_class, outcome_of
+from federation.delivery.pacing import TurnPacer
 from federation.delivery.ports import (
     Decision,
     Defer,
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 
 BACKLOG_PER_SLOT = 4  # claimed jobs that may wait here for one host: 4 x its slots
 MAX_KEPT_REPORTS = 10_000  # host reports kept while the health store cannot be written
+SUCCESS_TOLD = timedelta(minutes=1)  # a healthy host's successes are written this often at most
+MAX_TOLD = 10_000  # hosts whose last written success is remembered here
+STARTS_PER_TURN = 8  # POSTs started in one turn of the event loop (federation.delivery.pacing)
 
 
 class DeliveryWorker:
@@ -89,10 +93,13 @@ class DeliveryWorker:
         self.counts: dict[str, int] = {"done": 0, "retry": 0, "gone": 0, "fail": 0, "defer": 0}
         self._global = asyncio.Semaphore(concurrency)
         self._hosts = HostSlots(per_host)
+        self._pacer = TurnPacer(STARTS_PER_TURN)
         self._tasks: set[asyncio.Task[None]] = set()
         self._results: list[JobResult] = []
         self._reports: list[HostReport] = []  # for ``health``, written with the outcomes
         self._unavailable: set[str] = set()  # hosts ``health`` says are unavailable
+        self._failing: set[str] = set()  # hosts ``health`` says failed since their last success
+        self._success_told: dict[str, datetime] = {}  # host: when a success was last reported
         self._first_result_at = 0.0
         self._event = asyncio.Event()
         self._woken = True  # claim at start
@@ -248,6 +255,28 @@ class DeliveryWorker:
                 self._unavailable.add(state.host)
             else:
                 self._unavailable.discard(state.host)
+            if state.failing_since is not None:
+                self._failing.add(state.host)
+            else:
+                self._failing.discard(state.host)
+
+    def _tells_health(
+        self, host: str, at: datetime, *, failed: bool, probe: bool, troubled: bool
+    ) -> bool:
+        """Whether an attempt's report changes what the health store keeps: a failure, a
+        probe, a success after failures (``troubled``: of this circuit or the stored
+        state); a healthy host's success only to keep its last success to the minute. A
+        community relaying to a few hundred inboxes wrote every success, a write
+        transaction with each flush of outcomes."""
+        if failed or probe or troubled or host in self._failing or host in self._unavailable:
+            return True
+        told = self._success_told.get(host)
+        if told is not None and at - told < SUCCESS_TOLD:
+            return False
+        if len(self._success_told) >= MAX_TOLD:
+            self._success_told.clear()
+        self._success_told[host] = at
+        return True
 
     async def _shutdown(self) -> None:
         if self._tasks:
@@ -303,15 +332,19 @@ class DeliveryWorker:
         if job.host in self._unavailable:
             return self._wait_for_host(job, now)
         blocked = self.breakers.blocked_until(job.host, now)
-        if blocked is not None or self._stopping:
-            return self._defer(job, blocked or now)
+        if blocked is not None:
+            return self._defer(job, blocked, host_wide=True)
+        if self._stopping:
+            return self._defer(job, now)
         if self._hosts.load(job.host) >= self._hosts.size * BACKLOG_PER_SLOT:
             # A slow host must not fill this worker with its jobs: later, and others first.
             return self._defer(job, now + timedelta(seconds=self.poll_interval))
         async with self._hosts.hold(job.host):
             admit = self.breakers.admit(job.host, self.clock())
-            if isinstance(admit, datetime) or self._stopping:
-                return self._defer(job, admit if isinstance(admit, datetime) else self.clock())
+            if isinstance(admit, datetime):
+                return self._defer(job, admit, host_wide=True)
+            if self._stopping:
+                return self._defer(job, self.clock())
             probe = admit is Admit.PROBE
             status: int | None = None
             error: BaseException | None = None
@@ -319,6 +352,7 @@ class DeliveryWorker:
             snippet = ""
             try:
                 async with self._global:
+                    await self._pacer.turn()
                     outcome = await self.sender.post_activity(job.inbox, job.body, job.signer)
                 status, retry_after = outcome.status, outcome.retry_after_seconds
                 snippet = outcome.body_snippet
@@ -328,8 +362,15 @@ class DeliveryWorker:
             finally:
                 failed = is_host_failure(status, error)
                 at = self.clock()
+                troubled = self.breakers.circuit(job.host, at).failures > 0
                 self.breakers.record(job.host, failed, at, probe=probe)
-                if failed is not None and self.health is not None:
+                if (
+                    failed is not None
+                    and self.health is not None
+                    and self._tells_health(
+                        job.host, at, failed=failed, probe=probe, troubled=troubled
+                    )
+                ):
                     told = (str(error) or type(error).__name__) if error else f"HTTP {status}"
                     self._reports.append(
                         HostReport(job.host, at, failed, probe, told[:500] if failed else None)
@@ -349,10 +390,10 @@ class DeliveryWorker:
         _log(job, decision, status, message)
         return JobResult(job, decision, status, None if isinstance(decision, Done) else message)
 
-    def _defer(self, job: DeliveryJob, at: datetime) -> JobResult:
+    def _defer(self, job: DeliveryJob, at: datetime, *, host_wide: bool = False) -> JobResult:
         if self.policy.expired(job.created_at, at):
             return JobResult(job, Fail("gave up: not delivered within the retry period"))
-        return JobResult(job, Defer(at))
+        return JobResult(job, Defer(at, host_wide))
 
     def _wait_for_host(self, job: DeliveryJob, now: datetime) -> JobResult:
         """A job for an unavailable host is put back unsent: its jobs are made due when the
@@ -364,7 +405,8 @@ class DeliveryWorker:
         at = now + timedelta(seconds=self.breakers.policy.unavailable_recheck_seconds)
         if self.policy.max_age_seconds is not None:
             at = min(at, job.created_at + timedelta(seconds=self.policy.max_age_seconds))
-        return JobResult(job, Defer(at))
+            return JobResult(job, Defer(at))  # this job's own end, not its host's
+        return JobResult(job, Defer(at, host_wide=True))
 
 
 def _extra(job: DeliveryJob) -> dict[str, object]:

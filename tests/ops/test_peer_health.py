@@ -160,8 +160,9 @@ async def test_seven_failing_days_make_a_peer_unavailable_and_it_is_skipped(
     rows = [r for r in await deliveries(sessions) if r.host == down.host]
     assert {r.state for r in rows} == {"retrying", "queued"}, "put back, not failed"
     assert [r.attempts for r in rows] == [13, 0]
-    # the first one put back a day at its last try (yesterday 02:00); the new one now
-    assert [r.next_try_at for r in rows] == [clock.now + timedelta(hours=1), clock.now + DAY]
+    # the new one, put back now for a day, and with it every job of that server due sooner
+    # (the first one's retry, in an hour): none is claimed again before the day is over
+    assert [r.next_try_at for r in rows] == [clock.now + DAY, clock.now + DAY]
     assert other.counts == {"done": 1, "retry": 0, "gone": 0, "fail": 0, "defer": 1}
 
 
@@ -182,6 +183,67 @@ async def test_one_success_brings_it_back_and_its_deliveries_go(
     state = await state_of(sessions, down.host)
     assert (state.status, state.failure_days) == (PeerStatus.AVAILABLE, 0)
     assert state.last_success_at == clock.now
+
+
+async def test_a_healthy_peers_successes_are_written_once_a_minute(
+    sessions: Sessions, client: FederationClient, community: Community
+) -> None:
+    """A relay to a few hundred inboxes wrote every success: one write transaction with each
+    flush of outcomes. A healthy host's last success is kept to the minute; a success after
+    a failure is written at once (it forgets the failure)."""
+    live = await start_inbox(StaticKeys(community))
+    clock = first_hour_of_a_day()
+    worker = worker_of(sessions, client, clock)
+
+    async def deliver_one() -> PeerState:
+        await publish(sessions, community, [live.url("/inbox")])
+        assert await worker.run_once() == 1
+        return await state_of(sessions, live.host)
+
+    try:
+        first = clock.now
+        assert (await deliver_one()).last_success_at == first
+        clock.advance(59)
+        assert (await deliver_one()).last_success_at == first, "not written again"
+        clock.advance(2)
+        assert (await deliver_one()).last_success_at == clock.now, "a minute on: written"
+        live.script("/inbox", 503)
+        clock.advance(1)
+        failed = await deliver_one()
+        assert (failed.status, failed.last_failure_at) == (PeerStatus.FAILING, clock.now)
+        clock.advance(1)  # within the minute: written all the same, the failure forgotten
+        back = await deliver_one()
+        assert (back.status, back.last_success_at) == (PeerStatus.AVAILABLE, clock.now)
+    finally:
+        await live.close()
+    assert live.count() == 5
+
+
+async def test_while_a_circuit_is_open_its_servers_jobs_wait_unclaimed(
+    sessions: Sessions, client: FederationClient, community: Community, down: InboxServer
+) -> None:
+    """A dead follower's backlog was claimed and put back job by job each time it came due
+    (bench/bench_hostile.py: 60 % of what the worker claimed after four minutes). Now the
+    first job put back for an open circuit puts back all of that server's waiting jobs, and
+    a job queued while the circuit is open is first due when it closes."""
+    clock = first_hour_of_a_day()
+    breaker = BreakerPolicy(failures=1, cooldown_seconds=60)
+    health = SqlPeerHealth(sessions, breaker)
+    worker = make_worker(sessions, client, clock=clock, policy=HOURLY, breaker=breaker,
+                         health=health, concurrency=1, per_host=1)  # fmt: skip
+    for _ in range(4):
+        await publish(sessions, community, [down.url("/inbox")])
+    assert await worker.run_once() == 2, "as many as it holds: one tried and failed, one put back"
+    assert down.count() == 1
+    closes = clock.now + timedelta(seconds=60)
+    assert await worker.run_once() == 0, "the two it did not hold wait for the circuit too"
+    await publish(sessions, community, [down.url("/inbox")])  # queued while it is open
+    assert await worker.run_once() == 0
+    waiting = [r for r in await deliveries(sessions) if r.state == "queued"]
+    assert [r.next_try_at for r in waiting] == [closes] * 4
+    clock.now = closes
+    assert await worker.run_once() == 2, "due when it closes: one probe, one put back"
+    assert down.count() == 2
 
 
 async def _nobody(iri: str, _community: Community | None) -> RemoteActorRow:

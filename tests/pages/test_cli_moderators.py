@@ -72,8 +72,10 @@ def test_unknown_community(config: Path) -> None:
 
 
 async def test_coordinators_show_in_the_group_and_on_the_page(
-    client: TestClient[Any, Any], config: Path
+    config: Path, client: TestClient[Any, Any]
 ) -> None:
+    # ``config`` first: its command runs on this test's loop thread, and a server already
+    # started there could not finish a write transaction the command must wait for.
     result = await asyncio.to_thread(copub, config, "moderators", "add", "nightshift", ALICE)
     assert result.exit_code == 0
     response = await client.get(
