@@ -268,7 +268,7 @@ class DeliveryWorker:
         state); a healthy host's success only to keep its last success to the minute. A
         community relaying to a few hundred inboxes wrote every success, a write
         transaction with each flush of outcomes."""
-        if failed or probe or troubled or host in self._failing or host in self._unavailable:
+        if failed or probe or troubled or host in self._failing:  # (unavailable: failing too)
             return True
         told = self._success_told.get(host)
         if told is not None and at - told < SUCCESS_TOLD:
@@ -404,8 +404,9 @@ class DeliveryWorker:
             return JobResult(job, Fail(reason))
         at = now + timedelta(seconds=self.breakers.policy.unavailable_recheck_seconds)
         if self.policy.max_age_seconds is not None:
-            at = min(at, job.created_at + timedelta(seconds=self.policy.max_age_seconds))
-            return JobResult(job, Defer(at))  # this job's own end, not its host's
+            end = job.created_at + timedelta(seconds=self.policy.max_age_seconds)
+            if end < at:
+                return JobResult(job, Defer(end))  # this job's own end, not its host's
         return JobResult(job, Defer(at, host_wide=True))
 
 
