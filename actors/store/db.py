@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -150,10 +150,11 @@ def _padding_in_lists(engine: AsyncEngine) -> AsyncEngine:
 
     class PaddingCompiler(compiler):  # type: ignore[misc]
         def _literal_execute_expanding_parameter(
-            self, name: str, parameter: Any, values: Sequence[Any], *args: Any, **kwargs: Any
+            self, name: str, parameter: Any, values: Collection[Any], *args: Any, **kwargs: Any
         ) -> Any:
+            listed = values if isinstance(values, Sequence) else list(values)  # a set, say
             return super()._literal_execute_expanding_parameter(
-                name, parameter, padded(values), *args, **kwargs
+                name, parameter, padded(listed), *args, **kwargs
             )
 
     dialect.statement_compiler = PaddingCompiler
