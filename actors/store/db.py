@@ -128,10 +128,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+PADDED_UP_TO = 1 << 14  # a longer list is sent as it is: padded, a list of 20,000 would
+# pass asyncpg's limit of 32,767 arguments a statement, which it is within as it is
+
+
 def padded(values: Sequence[T]) -> Sequence[T]:
     """``values`` made as long as the next power of two by repeating the last: the same
-    ``IN`` list, written in one of a few lengths."""
-    missing = (1 << (len(values) - 1).bit_length()) - len(values) if values else 0
+    ``IN`` list, written in one of a few lengths. Lists over ``PADDED_UP_TO`` are left."""
+    if not values or len(values) > PADDED_UP_TO:
+        return values
+    missing = (1 << (len(values) - 1).bit_length()) - len(values)
     return [*values, *[values[-1]] * missing] if missing else values
 
 

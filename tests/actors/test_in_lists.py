@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import bindparam, column, event, insert, select, table, text, tuple_
 
-from actors.store.db import AsyncEngine, create_engine, padded
+from actors.store.db import PADDED_UP_TO, AsyncEngine, create_engine, padded
 
 ROWS = 50
 LONGEST = 300
@@ -27,11 +27,15 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 def test_padded_repeats_the_last_value_up_to_a_power_of_two() -> None:
+    """Up to ``PADDED_UP_TO`` values; a longer list (rare) is sent as it was."""
     assert padded([]) == []
     assert padded([7]) == [7]
     assert padded([1, 2, 3]) == [1, 2, 3, 3]
     assert padded(list(range(8))) == list(range(8))
     assert len(padded(list(range(9)))) == 16
+    assert len(padded(list(range(PADDED_UP_TO)))) == PADDED_UP_TO
+    longer = list(range(PADDED_UP_TO + 1))  # padded, it could pass the parameter limit
+    assert padded(longer) is longer
 
 
 async def test_lists_of_every_length_share_a_few_statements(engine: AsyncEngine) -> None:
