@@ -11,8 +11,9 @@ audiences, multi-typed objects, actors with ``javascript:`` urls, Likes with ids
 other hosts, Follows from actors whose inbox is dead, the follow form with dead accounts,
 and GETs of pages and objects that do not exist.
 
-Per run: the RSS of the copub process at the end of the warm-up, through the run and at its
-end (growth %), and p50/p99 of both normal requests after the warm-up.
+Per run: the steady RSS of the copub process (the median of its samples, every 10 s) over
+the first minute after the warm-up and over the last minute, their growth %, the samples
+through the run, and p50/p99 of both normal requests after the warm-up.
 Targets: RSS flat within 10 %; in the hostile run, p99s within 2x the quiet run's.
 
 Everything stays on loopback. A peer process serves the actors on 48 addresses 127.0.0.x
@@ -36,6 +37,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,7 @@ RATE = float(os.environ.get("BENCH_HOSTILE_RATE", "1"))
 PROBE = os.environ.get("BENCH_HOSTILE_PROBE", "")
 ONLY = [kind for kind in os.environ.get("BENCH_HOSTILE_ONLY", "").split(",") if kind]
 FULL_SECONDS = 600
+STEADY_WINDOW = min(60.0, SECONDS / 4)  # seconds of RSS samples making one steady figure
 SLUG = "bench"
 GET_RATE, FOLLOW_RATE = 10.0, 2.0
 PEER_HOSTS, SILENT_HOSTS = 48, 16
@@ -464,6 +467,14 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def steady_rss(run: Run, since: float) -> float:
+    """The RSS (MB) over ``STEADY_WINDOW`` seconds from ``since`` (after the warm-up): the
+    median of its samples. A single sample lands anywhere in glibc's swing between the
+    process's releases of freed memory (3-8 MB over a minute, measured)."""
+    window = [kib for at, kib in run.rss if since <= at <= since + STEADY_WINDOW]
+    return statistics.median(window) / 1024
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(len(ordered) * q) - 1))] * 1000
@@ -593,16 +604,18 @@ def report(quiet: Run, hostile: Run) -> None:
           f"hostile rate x{RATE:g}{short}")  # fmt: skip
     rows = []
     for run in (quiet, hostile):
-        start, end = run.rss[0][1] / 1024, run.rss[-1][1] / 1024
+        start, end = steady_rss(run, 0), steady_rss(run, SECONDS - STEADY_WINDOW)
+        first, last = run.rss[0][1] / 1024, run.rss[-1][1] / 1024
         top = max(kib for _, kib in run.rss) / 1024
         growth = (end - start) / start * 100
-        half = run.rss[len(run.rss) // 2][1] / 1024
+        half = steady_rss(run, (SECONDS - STEADY_WINDOW) / 2)
         late = (end - half) / half * 100  # filling caches grow early; a leak grows on
         get99, fol99 = percentile(run.gets, 0.99), percentile(run.follows, 0.99)
         rows.append((growth, get99, fol99))
         print(
             f"hostile mix: {run.name:8s} RSS {start:6.1f} -> {end:6.1f} MB ({growth:+5.1f} %, "
-            f"{late:+5.1f} % in the second half, max {top:6.1f})"
+            f"{late:+5.1f} % in the second half; samples {first:.1f} first, {last:.1f} last, "
+            f"max {top:.1f})"
             f"  actor GET p50 {percentile(run.gets, 0.5):6.1f} p99 {get99:7.1f} ms"
             f"  Follow p50 {percentile(run.follows, 0.5):6.1f} p99 {fol99:7.1f} ms"
             f"  ({len(run.gets)} GETs, {len(run.follows)} Follows; "

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from actors.content import PUBLISHED_KINDS
-from actors.store.jobs import UNDONE
+from actors.store.jobs import FANOUTS, UNDONE, unqueued
 from actors.store.models import DeliveryRow, FollowerRow, ObjectRow, RemoteActorRow
 from actors.store.models_links import LinkRow
 from actors.store.models_practice import ParticipantRow
-from actors.store.states import ParticipantState
+from actors.store.states import JobState, ParticipantState
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,14 @@ async def counts(session: AsyncSession, community_id: int) -> Counts:
                 ObjectRow.deleted_at.is_(None)),
         grouped("deliveries", DeliveryRow.state, DeliveryRow.community_id == community_id,
                 DeliveryRow.state.in_(UNDONE)),
+        select(literal("deliveries").label("part"), literal(JobState.QUEUED.value).label("key"),
+               unqueued().label("n")).where(FANOUTS.c.community_id == community_id),
     )  # fmt: skip
     found = Counts()
     for part, key, n in await session.execute(query):
-        getattr(found, part)[str(key)] = int(n)
+        part_counts = getattr(found, part)
+        if n:  # (a fan-out's unqueued deliveries: a second "queued" count, maybe 0)
+            part_counts[str(key)] = part_counts.get(str(key), 0) + int(n)
     return found
 
 

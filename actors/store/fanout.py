@@ -4,8 +4,8 @@ An inbox batch (``actors.inbound.batch``) relays many of its items to the commun
 followers: each relay is an ``activities`` row and one ``deliveries`` row per inbox. Written
 as they come, that is an ORM flush and an executemany per relayed activity. In a session
 that defers them (:func:`defer`), :func:`add` only keeps the rows, and :func:`write` writes
-all that were kept in two statements: one INSERT ... RETURNING of the activities, one
-executemany of their deliveries; the delivery worker is woken once.
+all that were kept at once: one INSERT ... RETURNING of the activities, then their
+deliveries as ``jobs.write_deliveries`` queues them; the delivery worker is woken once.
 
 They are written before the transaction commits (a ``before_commit`` listener, run before
 the content-version bump, which they may need) and before any statement of the session that
@@ -19,14 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
-from actors.store import jobs, wakeups
-from actors.store.db import upsert_insert
+from actors.store import jobs
 from actors.store.models import ActivityRow
 from actors.store.versions import WatchedSession
 from federation.clock import utcnow
@@ -87,38 +86,13 @@ def write(session: Session) -> None:
     statement = insert(ACTIVITIES).returning(ACTIVITIES.c.id, ACTIVITIES.c.ap_id)
     written = session.execute(statement, [p.activity for p in pending])
     ids = {ap_id: activity_id for activity_id, ap_id in written}
-    now = utcnow()
-    rows = [
-        row
-        for p in pending
-        for row in jobs.delivery_rows(
-            ids[p.activity["ap_id"]], p.activity["community_id"], p.inboxes, now
-        )
-    ]
-    if not rows:
-        return
-    jobs.wait_for_open_circuits(rows, session.execute(jobs.open_circuits(rows)))
-    dialect = session.get_bind().dialect.name
-    for start in range(0, len(rows), jobs.CHUNK):
-        stmt = upsert_insert(dialect)(jobs.DELIVERIES).on_conflict_do_nothing(
-            index_elements=["activity_id", "inbox"]
-        )
-        session.execute(stmt, rows[start : start + jobs.CHUNK])
-    _wake(session, dialect)
-
-
-def _wake(session: Session, dialect: str) -> None:
-    """As ``jobs.enqueue_deliveries`` wakes the delivery worker, once for the batch."""
-    wake = session.info.get(jobs.WAKE_INFO_KEY)
-    if callable(wake):
-        event.listen(session, "after_commit", lambda _s: wake(), once=True)
-    if dialect == "postgresql":
-        session.execute(text(f"NOTIFY {wakeups.pg_channel(wakeups.DELIVERIES)}"))
-    elif not callable(wake):
-        url = session.get_bind().engine.url.render_as_string(hide_password=False)
-        address = wakeups.wake_address(url, wakeups.DELIVERIES)
-        if address is not None:
-            event.listen(session, "after_commit", lambda _s: wakeups.send_wake(address), once=True)
+    jobs.write_deliveries(
+        session,
+        [
+            jobs.Fanout(ids[p.activity["ap_id"]], p.activity["community_id"], p.inboxes)
+            for p in pending
+        ],
+    )
 
 
 @event.listens_for(WatchedSession, "before_commit", insert=True)

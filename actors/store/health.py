@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
 
+from actors.store import jobs
 from actors.store.db import AsyncSession
 from actors.store.models import DeliveryRow, InboxItemRow
 from actors.store.schema import head_revisions, schema_problem
@@ -40,4 +41,5 @@ async def queue_depths(session: AsyncSession) -> QueueDepths:
     )
     deliveries = dict.fromkeys(PENDING_JOBS, 0)
     deliveries.update({JobState(state): int(n) for state, n in rows})
+    deliveries[JobState.QUEUED] += int(await session.scalar(select(jobs.unqueued())) or 0)
     return QueueDepths(int(inbox or 0), deliveries)

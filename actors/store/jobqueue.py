@@ -24,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, Update, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actors.store import wakeups
+from actors.store import jobs, wakeups
 from actors.store.holders import Holder, holder_is_dead, holding, reclaimed
 from actors.store.models import (
     ActivityRow,
@@ -89,6 +89,18 @@ class SqlJobQueue:
             await asyncio.to_thread(load_private_key, signer.private_key_pem)
 
     async def claim(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
+        """Due jobs, and while fewer than ``limit``, the next chunk of a stored fan-out
+        queued (``jobs.queue_next_chunk``), each chunk in a transaction of its own."""
+        claimed = await self._claim_due(limit, lease_seconds)
+        while len(claimed) < limit and await self._queue_fanout():
+            claimed += await self._claim_due(limit - len(claimed), lease_seconds)
+        return claimed
+
+    async def _queue_fanout(self) -> bool:
+        async with self.sessions.begin() as session:
+            return await session.run_sync(jobs.queue_next_chunk, lock=self.postgres)
+
+    async def _claim_due(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
         now = self.clock()
         lease = now + timedelta(seconds=lease_seconds)
         stmt = self._lease_due(limit, now, lease)
@@ -101,13 +113,13 @@ class SqlJobQueue:
             )
             if self._moderation_signer is None and any(b[2] for b in bodies.values()):
                 self._moderation_signer = await self._server_signer(session)
-        jobs = []
+        due = []
         for r in claimed:
             ap_id, body, by_moderation = bodies[r.activity_id]
             signer = signers[r.community_id]
             if by_moderation and self._moderation_signer is not None:
                 signer = self._moderation_signer
-            jobs.append(
+            due.append(
                 DeliveryJob(
                     id=r.id,
                     inbox=r.inbox,
@@ -120,7 +132,7 @@ class SqlJobQueue:
                     activity_id=ap_id,
                 )
             )
-        return jobs
+        return due
 
     def _lease_due(self, limit: int, now: datetime, lease: datetime) -> Update:
         """The statement leasing up to ``limit`` due jobs until ``lease``, returning them."""

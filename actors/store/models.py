@@ -263,3 +263,20 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FanoutRow(Base):
+    """An activity's deliveries still to be queued: a fan-out to many inboxes is stored
+    whole with the activity and queued by the delivery worker a chunk at a time, each chunk
+    its own short transaction (``actors.store.jobs``)."""
+
+    __tablename__ = "fanouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    inboxes: Mapped[list[Any]] = mapped_column()  # distinct, valid; in the followers' order
+    position: Mapped[int] = mapped_column(default=0)  # inboxes[:position] are queued
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
