@@ -98,7 +98,7 @@ class SqlJobQueue:
 
     async def _queue_fanout(self) -> bool:
         async with self.sessions.begin() as session:
-            return await session.run_sync(jobs.queue_next_chunk, lock=self.postgres)
+            return await session.run_sync(jobs.queue_next_chunk, skip_locked=self.postgres)
 
     async def _claim_due(self, limit: int, lease_seconds: float) -> list[DeliveryJob]:
         now = self.clock()

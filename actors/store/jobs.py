@@ -3,7 +3,7 @@
 
 Producers call :func:`follower_inboxes` and :func:`enqueue_deliveries` inside the
 transaction that stores the activity, so an activity never exists without its jobs (or,
-for a fan-out to many inboxes, the stored list the worker queues them from). The
+for a fan-out to many inboxes, the stored lists the worker queues them from). The
 worker's side is :class:`SqlJobQueue` in ``jobqueue.py`` (not imported here: a producer,
 such as ``copub publish``, has no use for the worker's keys and their cryptography).
 """
@@ -149,8 +149,8 @@ async def enqueue_deliveries(
 ) -> int:
     """Queue one job per distinct inbox in the caller's transaction; returns how many
     inboxes were given (a job that already exists for the same activity and inbox is kept).
-    A fan-out to more than ``FANOUT_AT_ONCE`` inboxes is stored whole and queued by the
-    delivery worker (:func:`write_deliveries`).
+    A fan-out to more than ``FANOUT_AT_ONCE`` inboxes is stored and queued by the delivery
+    worker (:func:`write_deliveries`).
 
     After the commit the in-process worker is woken (when the session carries its wake-up
     callback), else the process running the worker (``actors.store.wakeups``); on
@@ -171,11 +171,12 @@ class Fanout:
 def write_deliveries(session: Session, planned: Sequence[Fanout]) -> int:
     """Queue the deliveries of ``planned`` in ``session``'s transaction (synchronous:
     SQLAlchemy's layer, in its greenlet) and wake the worker after the commit; returns the
-    number of jobs. A fan-out to more than ``FANOUT_AT_ONCE`` inboxes is stored as one
-    ``fanouts`` row, which the worker queues a chunk at a time (:func:`queue_next_chunk`):
-    the transaction that stores an item does not also write hundreds of jobs. A community's
-    fan-outs are queued in the order they came: while one of it waits, the next waits
-    behind it, so an inbox gets the Delete of an item after its Create."""
+    number of jobs. A fan-out to more than ``FANOUT_AT_ONCE`` inboxes is stored as
+    ``fanouts`` rows of that many inboxes, which the worker turns into jobs a row at a time
+    (:func:`queue_next_chunk`): the transaction that stores an item does not also write
+    hundreds of jobs. A community's fan-outs are queued in the order they came: while one
+    of it waits, the next waits behind it, so an inbox gets an item's Delete after its
+    Create."""
     now = utcnow()
     waiting = set(
         session.scalars(
@@ -188,20 +189,20 @@ def write_deliveries(session: Session, planned: Sequence[Fanout]) -> int:
     stored: list[dict[str, Any]] = []
     for p in planned:
         own = delivery_rows(p.activity_id, p.community_id, p.inboxes, now)
-        if len(own) > FANOUT_AT_ONCE or p.community_id in waiting:
-            waiting.add(p.community_id)
-            inboxes = [row["inbox"] for row in own]
+        if len(own) <= FANOUT_AT_ONCE and p.community_id not in waiting:
+            rows.extend(own)
+            continue
+        waiting.add(p.community_id)
+        for start in range(0, len(own), FANOUT_AT_ONCE):
+            chunk = [row["inbox"] for row in own[start : start + FANOUT_AT_ONCE]]
             stored.append(
                 {
                     "activity_id": p.activity_id,
                     "community_id": p.community_id,
-                    "inboxes": inboxes,
-                    "position": 0,
+                    "inboxes": chunk,
                     "created_at": now,
                 }
             )
-        else:
-            rows.extend(own)
     _insert_jobs(session, rows)
     if stored:
         session.execute(insert(FANOUTS), stored)
@@ -210,25 +211,19 @@ def write_deliveries(session: Session, planned: Sequence[Fanout]) -> int:
     return len(rows) + sum(len(f["inboxes"]) for f in stored)
 
 
-def queue_next_chunk(session: Session, *, lock: bool = False) -> bool:
-    """Queue the next ``FANOUT_AT_ONCE`` deliveries of the oldest stored fan-out, in
-    ``session``'s transaction (the delivery worker's, one per chunk); False when none is
-    stored. ``lock`` (PostgreSQL): the fan-out's row is locked, so workers queueing at once
-    take its chunks in turn (each waits a chunk's few ms, then reads the new position)."""
+def queue_next_chunk(session: Session, *, skip_locked: bool = False) -> bool:
+    """Queue the jobs of the oldest stored chunk of a fan-out, in ``session``'s transaction
+    (the delivery worker's, one per chunk); False when none is stored. ``skip_locked``
+    (PostgreSQL): workers queueing at once take different chunks."""
     oldest = select(FANOUTS).order_by(FANOUTS.c.id).limit(1)
-    if lock:
-        oldest = oldest.with_for_update()
-    fan = session.execute(oldest).first()
-    if fan is None:
+    if skip_locked:
+        oldest = oldest.with_for_update(skip_locked=True)
+    chunk = session.execute(oldest).first()
+    if chunk is None:
         return False
-    end = fan.position + FANOUT_AT_ONCE
-    chunk = fan.inboxes[fan.position : end]
-    _insert_jobs(session, delivery_rows(fan.activity_id, fan.community_id, chunk, utcnow()))
-    this = FANOUTS.c.id == fan.id
-    if end >= len(fan.inboxes):
-        session.execute(delete(FANOUTS).where(this))
-    else:
-        session.execute(update(FANOUTS).where(this).values(position=end))
+    now = utcnow()
+    _insert_jobs(session, delivery_rows(chunk.activity_id, chunk.community_id, chunk.inboxes, now))
+    session.execute(delete(FANOUTS).where(FANOUTS.c.id == chunk.id))
     return True
 
 
@@ -376,8 +371,7 @@ async def delivery_stats(session: AsyncSession) -> dict[JobState, int]:
 def unqueued() -> ColumnElement[int]:
     """How many deliveries the stored fan-outs (``FANOUTS``' rows selected) have not queued
     yet: queued ones, for whoever counts jobs."""
-    left = func.json_array_length(FANOUTS.c.inboxes) - FANOUTS.c.position
-    return func.coalesce(func.sum(left), 0)
+    return func.coalesce(func.sum(func.json_array_length(FANOUTS.c.inboxes)), 0)
 
 
 async def list_deliveries(

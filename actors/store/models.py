@@ -266,9 +266,9 @@ class DeliveryRow(Base):
 
 
 class FanoutRow(Base):
-    """An activity's deliveries still to be queued: a fan-out to many inboxes is stored
-    whole with the activity and queued by the delivery worker a chunk at a time, each chunk
-    its own short transaction (``actors.store.jobs``)."""
+    """Deliveries of an activity still to be queued: a fan-out to many inboxes is stored
+    with the activity in chunks, and the delivery worker queues a chunk a transaction
+    (``actors.store.jobs``)."""
 
     __tablename__ = "fanouts"
 
@@ -278,5 +278,4 @@ class FanoutRow(Base):
         ForeignKey("communities.id", ondelete="CASCADE"), index=True
     )
     inboxes: Mapped[list[Any]] = mapped_column()  # distinct, valid; in the followers' order
-    position: Mapped[int] = mapped_column(default=0)  # inboxes[:position] are queued
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

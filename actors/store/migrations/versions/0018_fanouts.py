@@ -6,7 +6,7 @@ Create Date: 2026-12-05 18:00:00
 
 ``fanouts``: an activity's deliveries still to be queued. A relay to hundreds of inboxes
 was one write transaction with the item, holding SQLite's write lock for tens of ms; now the
-item's transaction stores the inbox list in one row and the worker queues it in chunks.
+item's transaction stores the inboxes in rows of 128, and the worker queues a row at a time.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("activity_id", sa.Integer(), nullable=False),
         sa.Column("community_id", sa.Integer(), nullable=False),
         sa.Column("inboxes", sa.JSON(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("created_at", UTC_TIME, nullable=False),
         sa.ForeignKeyConstraint(["activity_id"], ["activities.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["community_id"], ["communities.id"], ondelete="CASCADE"),
