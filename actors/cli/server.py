@@ -72,6 +72,7 @@ def serve(
     starts one again that dies, and stops them all on SIGTERM or SIGINT."""
     settings = settings_of(ctx)
     allocator.limit_arenas(settings.server.malloc_arenas)  # before any thread starts
+    allocator.fix_mmap_threshold(settings.server.malloc_mmap_threshold_kib)
     listen_host = host or settings.server.host
     listen_port = port or settings.server.port
     if channel is not None:  # a member of a fleet: the parent seeded and speaks

@@ -28,6 +28,10 @@ class ServerSettings:
     # glibc's malloc: at most this many arenas for the process's threads (0: glibc's own
     # choice, up to eight per core; MALLOC_ARENA_MAX in the environment wins)
     malloc_arenas: int = 2
+    # glibc's malloc: blocks of this many KiB and more are mmapped, and unmapped when freed
+    # (0: glibc's threshold, which rises with the largest block freed; MALLOC_MMAP_THRESHOLD_
+    # in the environment wins)
+    malloc_mmap_threshold_kib: int = 256
     # Every this many seconds, memory the process freed goes back to the system (glibc's
     # malloc_trim); 0: never
     release_memory_seconds: float = 60.0

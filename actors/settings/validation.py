@@ -46,11 +46,9 @@ def validate(settings: Settings) -> None:
         )
     if not 0 < settings.server.port < 65536:
         raise ConfigError(f"{src}: 'server.port' must be between 1 and 65535")
-    if settings.server.malloc_arenas < 0 or settings.server.release_memory_seconds < 0:
-        raise ConfigError(
-            f"{src}: 'server.malloc_arenas' and 'server.release_memory_seconds' must not be "
-            "negative"
-        )
+    for key in ("malloc_arenas", "malloc_mmap_threshold_kib", "release_memory_seconds"):
+        if getattr(settings.server, key) < 0:
+            raise ConfigError(f"{src}: 'server.{key}' must not be negative")
     _validate_key_fetching(settings.federation, src)
     _validate_delivery(settings.delivery, settings.federation, src)
     _validate_content(settings.content, src)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +29,35 @@ def test_arenas_are_limited_unless_the_environment_decides(
     assert allocator.limit_arenas(2) is True
 
 
+@glibc_only
+def test_large_blocks_are_mapped_apart_unless_the_environment_decides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the threshold fixed, a freed 1 MiB block goes back to the system at once: the
+    process's mapped memory drops by it (glibc's own threshold would have risen past it
+    after a larger block was freed, and kept it in an arena)."""
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert allocator.fix_mmap_threshold(256) is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    assert allocator.fix_mmap_threshold(0) is False
+    libc = allocator._glibc()
+    assert libc is not None
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free(ctypes.c_void_p(libc.malloc(16 << 20)))  # glibc's threshold: now 16 MiB
+    assert allocator.fix_mmap_threshold(256) is True
+    block = libc.malloc(1 << 20)
+    mapped = vm_size_kib()
+    libc.free(ctypes.c_void_p(block))
+    assert mapped - vm_size_kib() >= 1024
+
+
+def vm_size_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmSize")
+
+
 async def test_the_server_hands_freed_memory_back_every_interval(
     make_client: ClientFactory, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -45,7 +76,9 @@ async def test_the_server_hands_freed_memory_back_every_interval(
 
 def test_the_allocator_settings_default_to_two_arenas_and_a_minute() -> None:
     """The defaults, and negative values refused with the key named."""
-    assert (ServerSettings().malloc_arenas, ServerSettings().release_memory_seconds) == (2, 60)
-    for key in ("malloc_arenas", "release_memory_seconds"):
+    server = ServerSettings()
+    assert (server.malloc_arenas, server.malloc_mmap_threshold_kib) == (2, 256)
+    assert server.release_memory_seconds == 60
+    for key in ("malloc_arenas", "malloc_mmap_threshold_kib", "release_memory_seconds"):
         with pytest.raises(ConfigError, match=rf"'server\.{key}'"):
             factories.make_settings("sqlite+aiosqlite:///x.sqlite3", server={key: -1})
