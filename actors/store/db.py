@@ -101,10 +101,11 @@ def ensure_sqlite_dir(url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
+def after_commit(session: AsyncSession | Session, callback: Callable[[], object]) -> None:
     """Call ``callback`` once, after ``session``'s transaction commits (never on rollback):
     how a writer wakes a worker for the rows it wrote."""
-    event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    event.listen(sync, "after_commit", lambda _s: callback(), once=True)
 
 
 async def add_if_new(session: AsyncSession, row: object) -> bool:

@@ -24,20 +24,18 @@ from sqlalchemy import (
     Table,
     column,
     delete,
-    event,
     func,
     insert,
     or_,
     select,
     table,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from actors.store import memo, wakeups
-from actors.store.db import upsert_insert
+from actors.store.db import after_commit, upsert_insert
 from actors.store.models import (
     ActivityRow,
     Base,
@@ -242,15 +240,9 @@ def _wake_worker(session: Session) -> None:
     callback), else the process running it; on PostgreSQL notify every worker process."""
     wake = session.info.get(WAKE_INFO_KEY)
     if callable(wake):
-        event.listen(session, "after_commit", lambda _s: wake(), once=True)
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {wakeups.pg_channel(wakeups.DELIVERIES)}"))
-    elif not callable(wake):
-        url = bind.engine.url.render_as_string(hide_password=False)
-        address = wakeups.wake_address(url, wakeups.DELIVERIES)
-        if address is not None:
-            event.listen(session, "after_commit", lambda _s: wakeups.send_wake(address), once=True)
+        after_commit(session, wake)  # this process's worker
+    if session.get_bind().dialect.name == "postgresql" or not callable(wake):
+        wakeups.announce_in(session, wakeups.DELIVERIES)  # other processes' workers
 
 
 # peer_health's circuit (models_peers.PeerHealthRow), named here without its model: a

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 
 from actors.store.db import after_commit, sqlite_file
 
@@ -84,9 +85,14 @@ def send_wake(address: str) -> None:
 async def announce(session: AsyncSession, channel: str) -> None:
     """Work for ``channel``'s loop was queued in ``session``'s transaction: wake the process
     running it once the transaction commits (see the module's docstring)."""
+    await session.run_sync(announce_in, channel)
+
+
+def announce_in(session: Session, channel: str) -> None:
+    """:func:`announce` from SQLAlchemy's synchronous layer (in its greenlet)."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        await session.execute(text(f"NOTIFY {pg_channel(channel)}"))
+        session.execute(text(f"NOTIFY {pg_channel(channel)}"))
         return
     address = wake_address(bind.engine.url.render_as_string(hide_password=False), channel)
     if address is not None:
